@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+//
+// DBS: one encrypted, redundant, self-healing backup file.
+//
+// The C libraries the engine stands on are reached through the thin modules in
+// CShims/ (one Clang module per system library, found through pkg-config). Each is
+// imported with `internal import` by exactly one wrapper layer of DBSKit.
+//
+// Intel ISA-L is an on-by-default trait: `swift build --disable-default-traits`
+// builds the engine without it, with the portable Swift SIMD backend as the fast
+// Reed-Solomon path (what a platform without ISA-L runs).
+
+import PackageDescription
+
+let package = Package(
+    name: "DBS",
+    products: [
+        .library(name: "DBSKit", targets: ["DBSKit"]),
+    ],
+    traits: [
+        .trait(name: "ISAL", description: "Reed-Solomon kernels from Intel ISA-L (libisal)."),
+        .default(enabledTraits: ["ISAL"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CISAL", path: "CShims/CISAL", pkgConfig: "libisal",
+                       providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "CShims/COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CArgon2", path: "CShims/CArgon2", pkgConfig: "libargon2",
+                       providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(name: "CZstd", path: "CShims/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "CShims/CXXHash", pkgConfig: "libxxhash",
+                       providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CBlake2", path: "CShims/CBlake2", pkgConfig: "libb2",
+                       providers: [.apt(["libb2-dev"])]),
+        .target(
+            name: "DBSKit",
+            dependencies: [
+                .target(name: "CISAL", condition: .when(traits: ["ISAL"])),
+                "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2",
+            ]
+        ),
+        .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
+    ]
+)
