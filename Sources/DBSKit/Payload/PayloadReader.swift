@@ -22,6 +22,8 @@ public final class PayloadReader {
     public private(set) var summary: PayloadSummary?
     /// The SHA-256 of the last entry whose content has been read to its end.
     public private(set) var lastEntryDigest: [UInt8]?
+    /// The content size of that entry.
+    public private(set) var lastEntrySize: UInt64?
 
     private let source: any ByteSource
     private var payloadHasher = SHA256Hasher()
@@ -29,11 +31,17 @@ public final class PayloadReader {
     private var contentBytes: UInt64 = 0
     private var state = State.betweenEntries
     private var failure: PayloadError?
+    /// The open entry's content so far: its hash, its length, and the last chunk,
+    /// of which `chunk[chunkOffset...]` is not handed out yet.
+    private var entryHasher = SHA256Hasher()
+    private var entryRead: UInt64 = 0
+    private var chunk: [UInt8] = []
+    private var chunkOffset = 0
 
     private enum State {
         case betweenEntries
-        /// Reading the content of `entry`; `chunk[chunkOffset...]` is not handed out yet.
-        case inContent(entry: EntryMetadata, hasher: SHA256Hasher, read: UInt64, chunk: [UInt8], chunkOffset: Int)
+        /// Reading the content of this entry.
+        case inContent(EntryMetadata)
         /// The entry's content was read and verified; the next call is `nextEntry()`.
         case contentEnded
         case finished
@@ -77,7 +85,12 @@ public final class PayloadReader {
                 let entry = try EntryHeaderCoding.decode(frame.body)
                 entryCount += 1
                 lastEntryDigest = nil
-                state = .inContent(entry: entry, hasher: SHA256Hasher(), read: 0, chunk: [], chunkOffset: 0)
+                lastEntrySize = nil
+                state = .inContent(entry)
+                entryHasher = SHA256Hasher()
+                entryRead = 0
+                chunk = []
+                chunkOffset = 0
                 return entry
             case .end:
                 try finishPayload(frame.body)
@@ -93,20 +106,15 @@ public final class PayloadReader {
     /// content). Throws `contentHashMismatch` when the content does not verify.
     public func readContent(maxLength: Int) throws -> [UInt8] {
         try guarded {
-            while true {
-                guard case .inContent(let entry, let hasher, let read, var chunk, var offset) = state else {
-                    return []
+            while case .inContent(let entry) = state {
+                if chunkOffset < chunk.count {
+                    let count = min(max(maxLength, 1), chunk.count - chunkOffset)
+                    defer { chunkOffset += count }
+                    return Array(chunk[chunkOffset..<(chunkOffset + count)])
                 }
-                if offset < chunk.count {
-                    let count = min(max(maxLength, 1), chunk.count - offset)
-                    let bytes = Array(chunk[offset..<(offset + count)])
-                    offset += count
-                    if offset == chunk.count { chunk = []; offset = 0 }
-                    state = .inContent(entry: entry, hasher: hasher, read: read, chunk: chunk, chunkOffset: offset)
-                    return bytes
-                }
-                try advanceContent(entry: entry, hasher: hasher, read: read)
+                try advanceContent(entry)
             }
+            return []
         }
     }
 
@@ -117,14 +125,15 @@ public final class PayloadReader {
     }
 
     private func skipRemainingContent() throws {
-        while case .inContent(let entry, let hasher, let read, _, _) = state {
-            try advanceContent(entry: entry, hasher: hasher, read: read)
+        while case .inContent(let entry) = state {
+            try advanceContent(entry)
         }
     }
 
     /// Reads the next frame of the current entry: a chunk (hashed, buffered) or its
     /// entry-end frame (verified).
-    private func advanceContent(entry: EntryMetadata, hasher: SHA256Hasher, read: UInt64) throws {
+    private func advanceContent(_ entry: EntryMetadata) throws {
+        let read = entryRead
         let frame = try Self.readFrame(from: source, hasher: &payloadHasher)
         switch frame.type {
         case .chunk:
@@ -136,9 +145,10 @@ public final class PayloadReader {
             if entry.kind == .file, total > entry.size {
                 throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
             }
-            var hasher = hasher
-            hasher.update(frame.body)
-            state = .inContent(entry: entry, hasher: hasher, read: total, chunk: frame.body, chunkOffset: 0)
+            entryHasher.update(frame.body)
+            entryRead = total
+            chunk = frame.body
+            chunkOffset = 0
         case .entryEnd:
             var decoder = FrameBodyDecoder(frame.body, frame: .entryEnd)
             let recordedSize = try decoder.uint64("size")
@@ -148,10 +158,12 @@ public final class PayloadReader {
                 let declared = entry.kind == .file ? entry.size : recordedSize
                 throw PayloadError.contentSizeMismatch(path: entry.path, declared: declared, actual: read)
             }
-            let digest = hasher.finalize()
+            let digest = takeEntryHasher().finalize()
+            chunk = []
             guard digest == recordedDigest else { throw PayloadError.contentHashMismatch(path: entry.path) }
             contentBytes += read
             lastEntryDigest = digest
+            lastEntrySize = read
             state = .contentEnded
         default:
             throw PayloadError.malformedFrame("expected content or the end of '\(entry.path)', found a \(frame.type) frame")
@@ -212,5 +224,12 @@ public final class PayloadReader {
             hasher.update(body)
         }
         return (type, body)
+    }
+
+    /// Hands over the entry hasher, leaving a fresh one, so that finalizing it does
+    /// not have to copy a shared digest context.
+    private func takeEntryHasher() -> SHA256Hasher {
+        defer { entryHasher = SHA256Hasher() }
+        return entryHasher
     }
 }

@@ -22,13 +22,14 @@ public final class PayloadWriter {
     private var entryCount: UInt64 = 0
     private var contentBytes: UInt64 = 0
     private var openEntry: OpenEntry?
+    /// Kept apart from `openEntry` so that updating it never copies the digest context.
+    private var entryHasher = SHA256Hasher()
     private var chunk: [UInt8]
     private var chunkFill = 0
     private var finished = false
 
     private struct OpenEntry {
         var metadata: EntryMetadata
-        var hasher = SHA256Hasher()
         var written: UInt64 = 0
     }
 
@@ -64,13 +65,14 @@ public final class PayloadWriter {
         }
         try writeFrame(.entryHeader, EntryHeaderCoding.encode(metadata))
         openEntry = OpenEntry(metadata: metadata)
+        entryHasher = SHA256Hasher()
         entryCount += 1
     }
 
     /// Appends content to the open file or records entry.
     public func writeContent(_ bytes: UnsafeRawBufferPointer) throws {
         try checkWritable()
-        guard var open = openEntry else { throw PayloadError.invalidState("content written outside an entry") }
+        guard let open = openEntry else { throw PayloadError.invalidState("content written outside an entry") }
         let entry = open.metadata
         guard entry.carriesContent else {
             throw PayloadError.invalidEntry(path: entry.path, reason: "a \(entry.kind) has no content")
@@ -80,9 +82,8 @@ public final class PayloadWriter {
         if entry.kind == .file, total > entry.size {
             throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
         }
-        open.hasher.update(bytes)
-        open.written = total
-        openEntry = open
+        entryHasher.update(bytes)
+        openEntry?.written = total
 
         var offset = 0
         while offset < bytes.count {
@@ -112,7 +113,7 @@ public final class PayloadWriter {
                                                    actual: open.written)
         }
         try flushChunk()
-        let digest = open.hasher.finalize()
+        let digest = takeEntryHasher().finalize()
         var body = FrameBodyEncoder()
         body.append(open.written)
         body.append(raw: digest)
@@ -163,5 +164,12 @@ public final class PayloadWriter {
         }
         try sink.write(header)
         try sink.write(body)
+    }
+
+    /// Hands over the entry hasher, leaving a fresh one, so that finalizing it does
+    /// not have to copy a shared digest context.
+    private func takeEntryHasher() -> SHA256Hasher {
+        defer { entryHasher = SHA256Hasher() }
+        return entryHasher
     }
 }
