@@ -147,7 +147,8 @@ struct FrameBodyDecoder {
     }
 
     mutating func uint8(_ field: String) throws(PayloadError) -> UInt8 {
-        try take(1, field)[0]
+        let slice = try take(1, field)
+        return slice[slice.startIndex]
     }
 
     mutating func uint16(_ field: String) throws(PayloadError) -> UInt16 { try littleEndian(field) }
