@@ -52,9 +52,21 @@ struct FileTreeRoundTripTests {
         try TreeBuilder.write(work.sub("lone file.txt"), Array("by itself".utf8), mode: 0o640)
         try TreeBuilder.setTime(work.sub("lone file.txt"), 1_234_567_890, 5)
 
-        let payload = try payloadOf([work.sub("src/"), work.sub("lone file.txt")])
+        let sink = MemorySink()
+        let writer = try PayloadWriter(sink: sink, metadata: [:])
+        var backupProgress: [FileTreeProgress] = []
+        try FileTreeReader(inputs: [work.sub("src/"), work.sub("lone file.txt")])
+            .write(to: writer) { backupProgress.append($0) }
+        let written = try writer.finish()
+        var restoreProgress: [FileTreeProgress] = []
         let summary = try FileTreeWriter(destination: work.sub("out"))
-            .restore(from: try PayloadReader(source: MemorySource(payload)))
+            .restore(from: try PayloadReader(source: MemorySource(sink.bytes))) { restoreProgress.append($0) }
+        #expect(backupProgress.last?.entries == written.entryCount)
+        #expect(backupProgress.last?.bytes == written.contentBytes)
+        #expect(restoreProgress.last?.entries == written.entryCount)
+        #expect(restoreProgress.last?.bytes == written.contentBytes)
+        #expect(summary.bytes == written.contentBytes)
+        #expect(restoreProgress.count > Int(written.entryCount))  // per chunk too
 
         try expectSameTree(work.sub("src"), work.sub("out/src"))
         #expect(try NodeDescription(work.sub("out/lone file.txt")) == NodeDescription(work.sub("lone file.txt")))

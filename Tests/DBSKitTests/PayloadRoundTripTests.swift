@@ -96,6 +96,16 @@ struct PayloadRoundTripTests {
         #expect(reader.summary == summary)
     }
 
+    @Test func documentedLimits() {
+        // docs/PAYLOAD.md states these numbers; a change here is a format change.
+        #expect(FrameType.entryHeader.bodyLengthLimit == 74_019)
+        #expect(FrameType.chunk.bodyLengthLimit == 1 << 20)
+        #expect(FrameType.metadata.bodyLengthLimit == 1 << 20)
+        #expect(FrameType.header.bodyLengthLimit == 10)
+        #expect(FrameType.entryEnd.bodyLengthLimit == 40)
+        #expect(FrameType.end.bodyLengthLimit == 48)
+    }
+
     @Test func payloadWithoutEntries() throws {
         let bytes = try makePayload([])
         #expect(try readPayload(bytes).isEmpty)

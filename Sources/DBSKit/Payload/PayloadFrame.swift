@@ -18,7 +18,7 @@
 // |------|--------------|-------------------------------------------------------------|-------------|
 // | 0x01 | header       | "DBSPAYLD" (8 bytes), u16 payload format version (1)        | exactly 10  |
 // | 0x02 | metadata     | a JSON object whose values are all strings                  | <= 1 MiB    |
-// | 0x10 | entry-header | see below                                                   | <= 74 KiB   |
+// | 0x10 | entry-header | see below                                                   | <= 74019    |
 // | 0x11 | chunk        | content bytes of the open entry                             | 1...1 MiB   |
 // | 0x12 | entry-end    | u64 content size, 32-byte SHA-256 of the content            | exactly 40  |
 // | 0x7F | end          | u64 entry count, u64 total content bytes, 32-byte SHA-256   | exactly 48  |
