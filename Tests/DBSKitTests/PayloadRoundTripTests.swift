@@ -89,8 +89,7 @@ struct PayloadRoundTripTests {
         let summary = try writer.finish()
         #expect(summary.entryCount == 1)
         #expect(summary.contentBytes == 3)
-        // The end frame is 6 + 48 bytes; the hash covers everything before it.
-        #expect(summary.sha256 == SHA256Hasher.hash(Array(sink.bytes.dropLast(54))))
+        #expect(summary.sha256 == independentPayloadDigest(sink.bytes))
         let reader = try PayloadReader(source: MemorySource(sink.bytes))
         while try reader.nextEntry() != nil {}
         #expect(reader.summary == summary)
@@ -104,6 +103,30 @@ struct PayloadRoundTripTests {
         #expect(FrameType.header.bodyLengthLimit == 10)
         #expect(FrameType.entryEnd.bodyLengthLimit == 40)
         #expect(FrameType.end.bodyLengthLimit == 48)
+    }
+
+    /// docs/PAYLOAD.md's digest, computed from the bytes alone: every frame header
+    /// before the end frame, and every body but chunks'.
+    func independentPayloadDigest(_ bytes: [UInt8]) -> [UInt8] {
+        var covered: [UInt8] = []
+        var offset = 0
+        while offset + 6 <= bytes.count, bytes[offset] != 0x7F {
+            let length = Int(bytes[offset + 2]) | Int(bytes[offset + 3]) << 8
+                | Int(bytes[offset + 4]) << 16 | Int(bytes[offset + 5]) << 24
+            covered += bytes[offset..<(offset + 6)]
+            if bytes[offset] != 0x11 { covered += bytes[(offset + 6)..<(offset + 6 + length)] }
+            offset += 6 + length
+        }
+        return SHA256Hasher.hash(covered)
+    }
+
+    @Test func payloadDigestMatchesTheDocumentedDefinition() throws {
+        let bytes = try makePayload(Self.sampleEntries(), metadata: ["k": "v"])
+        let reader = try PayloadReader(source: MemorySource(bytes))
+        while try reader.nextEntry() != nil {}
+        // The end frame's last 32 bytes are the digest.
+        #expect(reader.summary?.sha256 == Array(bytes.suffix(32)))
+        #expect(Array(bytes.suffix(32)) == independentPayloadDigest(bytes))
     }
 
     @Test func payloadWithoutEntries() throws {

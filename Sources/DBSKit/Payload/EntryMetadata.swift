@@ -110,6 +110,7 @@ public struct PayloadSummary: Sendable, Equatable {
     public var entryCount: UInt64
     /// The sum of every entry's content size.
     public var contentBytes: UInt64
-    /// SHA-256 of every payload byte before the end frame.
+    /// The payload digest: SHA-256 of every byte before the end frame except chunk
+    /// bodies, which it covers through their entries' SHA-256 (PayloadFrame.swift).
     public var sha256: [UInt8]
 }

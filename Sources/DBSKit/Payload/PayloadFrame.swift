@@ -39,9 +39,14 @@
 //
 // Only file and records entries carry chunks. The entry-end frame repeats the
 // content size and gives its SHA-256 (of the empty string for an entry without
-// content). The end frame's SHA-256 covers every byte of the payload before the end
-// frame (the header frame's first byte through the last entry's entry-end frame),
-// and its total is the sum of every entry's content size. Nothing follows the end
+// content). The end frame's SHA-256, the payload digest, is taken over every byte
+// before the end frame except chunk bodies: every frame header (chunk headers
+// included) and every other body, in stream order. Chunk bodies are committed
+// through their entry's SHA-256 in the entry-end frame, which the digest covers, so
+// the digest still commits to the whole plaintext while each content byte is hashed
+// once, not twice (SHA-256 runs at about 1.75 GB/s here: hashing content twice would
+// cost as much as AES-GCM and zstd's share together on the payload thread). The end
+// frame's total is the sum of every entry's content size. Nothing follows the end
 // frame.
 //
 // A reader rejects an unknown frame type, an unknown frame version, a length over
@@ -114,6 +119,16 @@ enum FrameType: UInt8, CustomStringConvertible {
         encoder.append(PayloadFormat.frameVersion)
         encoder.append(UInt32(length))
         return encoder.bytes
+    }
+}
+
+extension SHA256Hasher {
+    /// Adds a frame to the payload digest as the format defines it: the end frame
+    /// not at all, a chunk by its header only, any other frame whole.
+    mutating func updatePayloadDigest(_ type: FrameType, header: [UInt8], body: UnsafeRawBufferPointer) {
+        guard type != .end else { return }
+        update(header)
+        if type != .chunk { update(body) }
     }
 }
 

@@ -203,7 +203,7 @@ public final class PayloadReader {
     }
 
     /// One whole frame. Its length is checked against its type's limit before the
-    /// body is read; every frame but the end frame is added to `hasher`.
+    /// body is read; the frame is added to the payload digest `hasher`.
     private static func readFrame(from source: any ByteSource,
                                   hasher: inout SHA256Hasher) throws -> (type: FrameType, body: [UInt8]) {
         let header = try source.read(upTo: PayloadFormat.frameHeaderSize)
@@ -219,10 +219,7 @@ public final class PayloadReader {
         }
         let body = try source.read(upTo: Int(length))
         guard body.count == Int(length) else { throw PayloadError.unexpectedEnd }
-        if type != .end {
-            hasher.update(header)
-            hasher.update(body)
-        }
+        body.withUnsafeBytes { hasher.updatePayloadDigest(type, header: header, body: $0) }
         return (type, body)
     }
 

@@ -155,13 +155,9 @@ public final class PayloadWriter {
         try body.withUnsafeBytes { try writeFrame(type, $0) }
     }
 
-    /// Every frame but the end frame is part of the payload hash.
     private func writeFrame(_ type: FrameType, _ body: UnsafeRawBufferPointer) throws {
         let header = type.frameHeader(bodyLength: body.count)
-        if type != .end {
-            payloadHasher.update(header)
-            payloadHasher.update(body)
-        }
+        payloadHasher.updatePayloadDigest(type, header: header, body: body)
         try sink.write(header)
         try sink.write(body)
     }
