@@ -156,4 +156,28 @@ struct FileTreeRoundTripTests {
         #expect(summary.bytes > UInt64(3 * PayloadFormat.maxChunkSize))
         #expect(!FileManager.default.fileExists(atPath: work.sub("out")))
     }
+
+    @Test func streamedFilesAndRecordsRestoreAsFiles() throws {
+        let work = TemporaryDirectory()
+        let input = Array(repeating: UInt8(ascii: "z"), count: PayloadFormat.maxChunkSize + 3)
+        let payload = try makePayload([
+            TestEntry(metadata: EntryMetadata(path: "from-stdin", kind: .file, mode: 0o640,
+                                              modificationTime: timestamp(1_700_000_000, 5), isStreamed: true),
+                      content: input),
+            TestEntry(metadata: EntryMetadata(path: "shop.Order.jsonl", kind: .records, mode: 0,
+                                              modificationTime: timestamp(1_700_000_001), isStreamed: true,
+                                              modelLabel: "shop.Order"),
+                      content: Array("{\"pk\": 1}\n".utf8)),
+        ])
+        let summary = try FileTreeWriter(destination: work.sub("out"))
+            .restore(from: try PayloadReader(source: MemorySource(payload)))
+        #expect(summary.files == 1)
+        #expect(summary.records == 1)
+        #expect(summary.bytes == UInt64(input.count + 10))
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: work.sub("out/from-stdin")))) == input)
+        let stdinNode = try NodeDescription(work.sub("out/from-stdin"))
+        #expect(stdinNode.mode == 0o640 && stdinNode.seconds == 1_700_000_000 && stdinNode.nanoseconds == 5)
+        #expect(try String(contentsOfFile: work.sub("out/shop.Order.jsonl"), encoding: .utf8) == "{\"pk\": 1}\n")
+        #expect(try NodeDescription(work.sub("out/shop.Order.jsonl")).mode == 0o600)
+    }
 }

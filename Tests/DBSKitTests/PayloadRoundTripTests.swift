@@ -22,11 +22,17 @@ struct PayloadRoundTripTests {
                                               modificationTime: timestamp(3, 4), linkTarget: "/etc/hostname",
                                               extra: ["note": "absolute"])),
             TestEntry(metadata: EntryMetadata(path: "records/shop.Order", kind: .records, mode: 0,
-                                              modificationTime: timestamp(9), modelLabel: "shop.Order",
+                                              modificationTime: timestamp(9), isStreamed: true, modelLabel: "shop.Order",
                                               extra: ["app": "shop", "count": "2"]),
                       content: Array("{\"pk\": 1}\n{\"pk\": 2}\n".utf8)),
             TestEntry(metadata: EntryMetadata(path: "records/empty.Model", kind: .records, mode: 0o644,
                                               modificationTime: timestamp(9), modelLabel: "empty.Model")),
+            TestEntry(metadata: EntryMetadata(path: "records/sized.Model", kind: .records, mode: 0o600,
+                                              modificationTime: timestamp(9), size: 3, modelLabel: "sized.Model"),
+                      content: Array("{}\n".utf8)),
+            TestEntry(metadata: EntryMetadata(path: "stdin", kind: .file, mode: 0o600,
+                                              modificationTime: timestamp(10), isStreamed: true),
+                      content: Array(repeating: 0x41, count: 3 * chunk + 1)),
             TestEntry(metadata: EntryMetadata(path: "emptydir", kind: .directory, mode: 0o700,
                                               modificationTime: timestamp(0))),
         ]
@@ -219,16 +225,34 @@ struct PayloadRoundTripTests {
         }
     }
 
-    @Test func recordsMayStreamAnySize() throws {
-        // Records declare an advisory size (0 here) and carry whatever was streamed.
+    @Test func streamedEntriesCarryTheirSizeAtTheEnd() throws {
+        // Streamed entries declare size 0 and carry whatever was written.
         let lines = Array(String(repeating: "{\"model\": \"a.b\"}\n", count: 100_000).utf8)
         let entry = TestEntry(metadata: EntryMetadata(path: "a.b", kind: .records, mode: 0o600,
-                                                      modificationTime: timestamp(5), modelLabel: "a.b"),
+                                                      modificationTime: timestamp(5), isStreamed: true, modelLabel: "a.b"),
                               content: lines)
-        let read = try readPayload(try makePayload([entry]))
+        let bytes = try makePayload([entry])
+        let read = try readPayload(bytes)
         #expect(read.count == 1)
         #expect(read[0].content == lines)
         #expect(read[0].metadata.modelLabel == "a.b")
+        #expect(read[0].metadata.isStreamed)
+        let reader = try PayloadReader(source: MemorySource(bytes))
+        _ = try reader.nextEntry()
+        try reader.skipContent()
+        #expect(reader.lastEntrySize == UInt64(lines.count))
+
+        // Without the flag a records entry's size is exact, like a file's.
+        let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
+        try writer.beginEntry(EntryMetadata(path: "r", kind: .records, mode: 0, modificationTime: timestamp(1),
+                                            size: 2, modelLabel: "a.b"))
+        #expect(throws: PayloadError.contentSizeMismatch(path: "r", declared: 2, actual: 3)) { try writer.writeContent([1, 2, 3]) }
+        #expect(throws: PayloadError.invalidEntry(path: "d", reason: "a directory cannot be streamed")) {
+            try EntryMetadata(path: "d", kind: .directory, mode: 0, modificationTime: timestamp(1), isStreamed: true).validate()
+        }
+        #expect(throws: PayloadError.invalidEntry(path: "f", reason: "a streamed entry has size 5, must be 0")) {
+            try EntryMetadata(path: "f", kind: .file, mode: 0, modificationTime: timestamp(1), size: 5, isStreamed: true).validate()
+        }
     }
 }
 

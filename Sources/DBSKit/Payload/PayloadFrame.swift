@@ -29,9 +29,11 @@
 //     u32  mode: permission bits and setuid/setgid/sticky (mode & 0o7777)
 //     i64  modification time, seconds since 1970-01-01 UTC
 //     u32  modification time, nanoseconds (< 1_000_000_000)
-//     u64  size: the exact content size for a file; 0 for a directory or symlink;
-//          advisory for records (their producer may not know it in advance)
-//     u8   flags: bit 0 link target, bit 1 model label, bit 2 extra; other bits 0
+//     u64  size: the exact content size; 0 for a directory, a symlink, or a
+//          streamed entry
+//     u8   flags: bit 0 link target, bit 1 model label, bit 2 extra, bit 3 streamed
+//          (file or records whose size was unknown when it began: the entry-end
+//          frame gives it); other bits 0
 //     u16  path length (1...4096), path: relative, '/'-separated
 //     if bit 0: u16 length (1...4096), link target (exactly for symlinks)
 //     if bit 1: u16 length (1...255), model label (exactly for records)

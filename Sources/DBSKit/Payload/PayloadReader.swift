@@ -142,7 +142,7 @@ public final class PayloadReader {
             }
             guard !frame.body.isEmpty else { throw PayloadError.malformedFrame("empty chunk in '\(entry.path)'") }
             let total = read + UInt64(frame.body.count)
-            if entry.kind == .file, total > entry.size {
+            if entry.hasExactSize, total > entry.size {
                 throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
             }
             entryHasher.update(frame.body)
@@ -154,8 +154,8 @@ public final class PayloadReader {
             let recordedSize = try decoder.uint64("size")
             let recordedDigest = try decoder.raw(PayloadFormat.digestSize, "SHA-256")
             try decoder.finish()
-            if recordedSize != read || (entry.kind == .file && read != entry.size) {
-                let declared = entry.kind == .file ? entry.size : recordedSize
+            if recordedSize != read || (entry.hasExactSize && read != entry.size) {
+                let declared = entry.hasExactSize ? entry.size : recordedSize
                 throw PayloadError.contentSizeMismatch(path: entry.path, declared: declared, actual: read)
             }
             let digest = takeEntryHasher().finalize()
