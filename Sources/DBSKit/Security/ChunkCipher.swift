@@ -35,9 +35,10 @@ public struct ChunkCipher: Sendable {
         let sealedCount = plaintext.count + Self.tagLength
         var failure: SecurityError?
         let sealed = [UInt8](unsafeUninitializedCapacity: sealedCount) { buffer, initialized in
+            // OpenSSL writes every byte (ciphertext, then tag), or the call throws and
+            // the array is left empty.
             let out = UnsafeMutableRawBufferPointer(buffer)
-            out.initializeMemory(as: UInt8.self, repeating: 0)
-            initialized = sealedCount
+            initialized = 0
             do {
                 try nonce.withUnsafeBytes { nonce in
                     try associatedData.withUnsafeBytes { ad in
@@ -48,6 +49,7 @@ public struct ChunkCipher: Sendable {
                         }
                     }
                 }
+                initialized = sealedCount
             } catch let error as SecurityError {
                 failure = error
             } catch {
@@ -69,9 +71,10 @@ public struct ChunkCipher: Sendable {
         let plaintextCount = sealed.count - Self.tagLength
         var outcome: Result<Bool, SecurityError> = .success(false)
         let plaintext = [UInt8](unsafeUninitializedCapacity: plaintextCount) { buffer, initialized in
+            // Every byte is written by the decryption; the array keeps them only if the
+            // tag verified.
             let out = UnsafeMutableRawBufferPointer(buffer)
-            out.initializeMemory(as: UInt8.self, repeating: 0)
-            initialized = plaintextCount
+            initialized = 0
             do {
                 let verified = try nonce.withUnsafeBytes { nonce in
                     try associatedData.withUnsafeBytes { ad in
@@ -83,6 +86,7 @@ public struct ChunkCipher: Sendable {
                         }
                     }
                 }
+                if verified { initialized = plaintextCount }
                 outcome = .success(verified)
             } catch let error as SecurityError {
                 outcome = .failure(error)
