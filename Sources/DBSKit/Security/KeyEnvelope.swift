@@ -80,7 +80,7 @@ public enum KeyEnvelope {
                 + "\(wrapped.nonce.count), \(wrapped.ciphertext.count) and \(wrapped.tag.count)")
         }
         let cipher = try AESGCM(key: keyEncryptionKey)
-        return try SecureBytes(uncheckedCount: WrappedKey.ciphertextLength) {
+        return try SecureBytes(count: WrappedKey.ciphertextLength) {
             (key: UnsafeMutableRawBufferPointer) throws(SecurityError) in
             let verified = try SecurityError.typed {
             try wrapped.nonce.withUnsafeBytes { nonce in
