@@ -2,7 +2,7 @@
 /// syndromes: Berlekamp-Massey seeded with the erasure locator, a Chien search over
 /// the n real positions, Forney magnitudes, and a syndrome recheck.
 ///
-/// Positions follow ``ReedSolomonMatrices``: shard s is the coefficient of x^(n-1-s),
+/// Positions follow ``ReedSolomon``'s definition: shard s is the coefficient of x^(n-1-s),
 /// its locator is X = α^(n-1-s). The generator's roots are α^0 ... α^(m-1) (b = 0), so
 /// Forney's magnitude is e = X · Ω(X⁻¹) / Λ'(X⁻¹).
 ///
