@@ -62,7 +62,7 @@ enum ColumnDecoder {
         // Chien search over the n real positions only.
         var roots: [Int] = []
         for shard in 0..<n {
-            let inverseLocator = GF256.inverse(locator(ofShard: shard, totalShards: n))
+            let inverseLocator = GF256.alphaPower(-ReedSolomonMatrices.degree(ofShard: shard, totalShards: n))
             if Polynomial.evaluate(lambda, at: inverseLocator) == 0 { roots.append(shard) }
         }
         guard roots.count == degree else { return nil }
