@@ -1,5 +1,5 @@
 internal import CZstd
-import Synchronization
+internal import Synchronization
 
 /// A zstd compression context (`ZSTD_CCtx`), freed in `deinit`.
 ///

@@ -8,10 +8,13 @@ public enum SecureRandom {
         guard count >= 0 else { throw .invalidInput("cannot draw \(count) random bytes") }
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            raw.initializeMemory(as: UInt8.self, repeating: 0)
-            initialized = count
-            do { try fill(raw) } catch { failed = true }
+            do {
+                try fill(UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            } catch {
+                failed = true
+                initialized = 0
+            }
         }
         if failed { throw .randomFailure }
         return bytes
