@@ -96,7 +96,7 @@ private struct Restore {
         }
     }
 
-    /// The destination-relative path shown in errors.
+    /// The entry's path under the destination, as errors show it.
     func shown(_ components: some Collection<String>) -> String {
         (destination.hasSuffix("/") ? destination : destination + "/") + components.joined(separator: "/")
     }
