@@ -81,68 +81,71 @@ struct RSBench {
             stripeBuffer + stripe * stripeBytes + index * shard
         }
 
+        // Prepared matrices per backend, each checked once: encoded stripes have zero
+        // syndromes, and decoding restores the lost shards.
+        var prepared: [(backend: RSBackendKind, matrices: [Operation: any PreparedGFMatrix])] = []
         for backend in options.backends {
             let kernel = try KernelRegistry.kernel(for: backend)
-            let encode = kernel.prepare(codes.parity)
-            let syndrome = kernel.prepare(codes.syndromes)
-            let decode = kernel.prepare(decodeMatrix)
-            // Sanity: encoded stripes have zero syndromes, and decoding restores the lost shards.
-            runPass(stripes: stripes, threads: 1, matrix: encode) { stripe in
+            let matrices: [Operation: any PreparedGFMatrix] = [
+                .encode: kernel.prepare(codes.parity),
+                .syndrome: kernel.prepare(codes.syndromes),
+                .decode: kernel.prepare(decodeMatrix),
+            ]
+            runPass(stripes: stripes, threads: 1, matrix: matrices[.encode]!) { stripe in
                 ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) }, (k..<n).map { shardPointer(stripe, $0) })
             }
-            try check(stripes: 1, shard: shard) {
-                let out = (0..<m).map { scratch + $0 * shard }
-                syndrome.apply(length: shard, inputs: (0..<n).map { UnsafePointer(shardPointer(0, $0)) }, outputs: out)
-                return out.allSatisfy { p in (0..<shard).allSatisfy { p[$0] == 0 } }
+            let out = (0..<m).map { scratch + $0 * shard }
+            matrices[.syndrome]!.apply(length: shard, inputs: (0..<n).map { UnsafePointer(shardPointer(0, $0)) },
+                                       outputs: out)
+            guard out.allSatisfy({ p in (0..<shard).allSatisfy { p[$0] == 0 } }) else {
+                throw CheckFailed(backend: backend, operation: .syndrome)
             }
-            try check(stripes: 1, shard: shard) {
-                let out = (0..<m).map { scratch + $0 * shard }
-                decode.apply(length: shard, inputs: survivors.map { UnsafePointer(shardPointer(0, $0)) }, outputs: out)
-                return lost.indices.allSatisfy { i in (0..<shard).allSatisfy { out[i][$0] == shardPointer(0, lost[i])[$0] } }
+            matrices[.decode]!.apply(length: shard, inputs: survivors.map { UnsafePointer(shardPointer(0, $0)) },
+                                     outputs: out)
+            guard lost.indices.allSatisfy({ i in (0..<shard).allSatisfy { out[i][$0] == shardPointer(0, lost[i])[$0] } }) else {
+                throw CheckFailed(backend: backend, operation: .decode)
             }
+            prepared.append((backend, matrices))
+        }
 
-            for operation in options.operations {
-                for threads in options.threads {
-                    var rates: [Double] = []
-                    for _ in 0..<options.passes {
-                        let seconds: Double
-                        let inputBytes: Int
-                        switch operation {
-                        case .encode:
-                            inputBytes = k * shard
-                            seconds = runPass(stripes: stripes, threads: threads, matrix: encode) { stripe in
-                                ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) },
-                                 (k..<n).map { shardPointer(stripe, $0) })
-                            }
-                        case .syndrome:
-                            inputBytes = n * shard
-                            seconds = runPass(stripes: stripes, threads: threads, matrix: syndrome) { stripe in
-                                ((0..<n).map { UnsafePointer(shardPointer(stripe, $0)) },
-                                 (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
-                            }
-                        case .decode:
-                            inputBytes = k * shard
-                            seconds = runPass(stripes: stripes, threads: threads, matrix: decode) { stripe in
-                                (survivors.map { UnsafePointer(shardPointer(stripe, $0)) },
-                                 (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
-                            }
-                        }
-                        rates.append(Double(stripes * inputBytes) / seconds / 1e9)
+        // Backends take turns within each pass, so that they see the same machine load.
+        for operation in options.operations {
+            let inputBytes = (operation == .syndrome ? n : k) * shard
+            let buffers: (Int) -> ([UnsafePointer<UInt8>], [UnsafeMutablePointer<UInt8>]) = { stripe in
+                switch operation {
+                case .encode:
+                    ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) }, (k..<n).map { shardPointer(stripe, $0) })
+                case .syndrome:
+                    ((0..<n).map { UnsafePointer(shardPointer(stripe, $0)) },
+                     (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
+                case .decode:
+                    (survivors.map { UnsafePointer(shardPointer(stripe, $0)) },
+                     (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
+                }
+            }
+            for threads in options.threads {
+                var rates = [[Double]](repeating: [], count: prepared.count)
+                for _ in 0..<options.passes {
+                    for (index, entry) in prepared.enumerated() {
+                        let seconds = runPass(stripes: stripes, threads: threads,
+                                              matrix: entry.matrices[operation]!, buffers: buffers)
+                        rates[index].append(Double(stripes * inputBytes) / seconds / 1e9)
                     }
-                    let median = rates.sorted()[rates.count / 2]
-                    let all = rates.map { String(format3($0)) }.joined(separator: " ")
-                    print("rs \(operation.rawValue) backend=\(backend.rawValue) threads=\(threads) GB/s=\(format3(median)) passes=[\(all)]")
+                }
+                for (index, entry) in prepared.enumerated() {
+                    let median = rates[index].sorted()[rates[index].count / 2]
+                    let all = rates[index].map(format3).joined(separator: " ")
+                    print("rs \(operation.rawValue) backend=\(entry.backend.rawValue) threads=\(threads) GB/s=\(format3(median)) passes=[\(all)]")
                 }
             }
         }
     }
 
-    struct CheckFailed: Error {}
-
-    private func check(stripes: Int, shard: Int, _ body: () -> Bool) throws {
-        guard body() else { throw CheckFailed() }
+    struct CheckFailed: Error, CustomStringConvertible {
+        let backend: RSBackendKind
+        let operation: Operation
+        var description: String { "\(backend.rawValue) \(operation.rawValue) gave a wrong result" }
     }
-
     /// Applies `matrix` to every stripe, the stripes split into `threads` contiguous
     /// ranges run concurrently. Pointer lists are built before the clock starts.
     @discardableResult
