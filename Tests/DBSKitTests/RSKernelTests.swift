@@ -61,7 +61,9 @@ struct RSKernelTests {
             var outputs = [[UInt8](repeating: 0, count: input.count)]
             run(kernel.prepare(GFMatrix(rows: 1, columns: 1, elements: [UInt8(coefficient)])),
                 length: input.count, inputs: [input], outputs: &outputs)
-            #expect(outputs[0] == input.map { GF256.multiply(UInt8(coefficient), $0) })
+            let expected = input.map { GF256.multiply(UInt8(coefficient), $0) }
+            let wrong = expected.indices.first { outputs[0][$0] != expected[$0] }
+            #expect(wrong == nil, "\(backend) coefficient \(coefficient): wrong at byte \(String(describing: wrong))")
         }
     }
 
@@ -134,8 +136,12 @@ struct RSKernelTests {
         var actual = (0..<matrix.rows).map { _ in randomBytes(length, using: &rng) }
         run(ScalarKernel().prepare(matrix), length: length, inputs: inputs, outputs: &expected)
         run(kernel.prepare(matrix), length: length, inputs: inputs, outputs: &actual)
-        #expect(actual == expected,
-                "\(kernel.kind) \(matrix.rows)x\(matrix.columns) length \(length)",
+        // Report the first wrong byte rather than dumping whole shards.
+        let mismatch = zip(actual, expected).enumerated().lazy.compactMap { row, pair in
+            pair.0.indices.first { pair.0[$0] != pair.1[$0] }.map { (row: row, index: $0) }
+        }.first
+        #expect(mismatch == nil,
+                "\(kernel.kind) \(matrix.rows)x\(matrix.columns) length \(length): first difference \(String(describing: mismatch))",
                 sourceLocation: sourceLocation)
     }
 

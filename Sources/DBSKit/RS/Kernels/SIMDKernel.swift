@@ -36,34 +36,33 @@ struct SIMDKernel: RSKernel {
     /// Bytes of each shard carried through all inputs before moving on; the rows'
     /// partial sums for one span (16 x 512 bytes at 16 rows) stay in L1.
     static let spanBytes = 512
-    /// Where each digit's products start within a column's entries, and its width.
+    /// Each digit: where its products start among a column's entries, its shift, its mask.
     static let digits: [(firstEntry: Int, shift: Int, mask: Int)] = [(0, 0, 7), (7, 3, 7), (14, 6, 3)]
 
     struct Prepared: PreparedGFMatrix {
         let matrix: GFMatrix
-        /// For row r, column c at `r * columns + c`: the byte offsets, in the chunk's
-        /// scratch, of the three digit products of `matrix[r, c]`, 16 bits each (a zero
-        /// digit points at the zero block at offset 0).
-        let tableOffsets: [UInt64]
+        /// For row r, column c at `4 * (r * columns + c)`: the byte offsets, in the
+        /// chunk's scratch, of the three digit products of `matrix[r, c]` (a zero digit
+        /// points at the zero block at offset 0), and one unused slot for alignment.
+        let tableOffsets: [UInt16]
 
         var rows: Int { matrix.rows }
         var columns: Int { matrix.columns }
 
         init(matrix: GFMatrix) {
             self.matrix = matrix
-            var offsets = [UInt64]()
-            offsets.reserveCapacity(matrix.rows * matrix.columns)
+            var offsets = [UInt16]()
+            offsets.reserveCapacity(4 * matrix.rows * matrix.columns)
             for r in 0..<matrix.rows {
                 for c in 0..<matrix.columns {
                     let coefficient = Int(matrix[r, c])
                     let column = 1 + (c % SIMDKernel.chunkColumns) * SIMDKernel.entriesPerColumn
-                    var packed: UInt64 = 0
-                    for (index, digit) in SIMDKernel.digits.enumerated() {
+                    for digit in SIMDKernel.digits {
                         let value = coefficient >> digit.shift & digit.mask
                         let entry = value == 0 ? 0 : column + digit.firstEntry + value - 1
-                        packed |= UInt64(entry * SIMDKernel.blockBytes) << (16 * index)
+                        offsets.append(UInt16(entry * SIMDKernel.blockBytes))
                     }
-                    offsets.append(packed)
+                    offsets.append(0)
                 }
             }
             tableOffsets = offsets
@@ -107,7 +106,7 @@ struct SIMDKernel: RSKernel {
         private func applySpan(_ span: Range<Int>,
                                tables: UnsafeMutableRawPointer,
                                partialSums: UnsafeMutableRawPointer,
-                               offsets: UnsafePointer<UInt64>,
+                               offsets: UnsafePointer<UInt16>,
                                inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
                                outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
             let columns = self.columns
@@ -123,36 +122,33 @@ struct SIMDKernel: RSKernel {
                     }
                     for r in 0..<rows {
                         let partial = partialSums + r * SIMDKernel.spanBytes + (start - span.lowerBound)
-                        var a0: SIMD16<UInt8>, a1: SIMD16<UInt8>, a2: SIMD16<UInt8>, a3: SIMD16<UInt8>
+                        // The block's partial sums stay in registers, 16 bytes each.
+                        var a0, a1, a2, a3: SIMD16<UInt8>
                         if isFirstChunk {
                             a0 = .zero; a1 = .zero; a2 = .zero; a3 = .zero
                         } else {
-                            a0 = partial.load(fromByteOffset: 0, as: SIMD16<UInt8>.self)
-                            a1 = partial.load(fromByteOffset: 16, as: SIMD16<UInt8>.self)
-                            a2 = partial.load(fromByteOffset: 32, as: SIMD16<UInt8>.self)
-                            a3 = partial.load(fromByteOffset: 48, as: SIMD16<UInt8>.self)
+                            @inline(__always) func load(_ offset: Int) -> SIMD16<UInt8> {
+                                partial.load(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+                            }
+                            a0 = load(0); a1 = load(16); a2 = load(32); a3 = load(48)
                         }
-                        let rowOffsets = offsets + r * columns
+                        let rowOffsets = offsets + 4 * r * columns
                         for c in chunkStart..<chunkEnd {
-                            let packed = rowOffsets[c]
-                            let p0 = table + Int(packed & 0xFFFF)
-                            let p1 = table + Int(packed >> 16 & 0xFFFF)
-                            let p2 = table + Int(packed >> 32 & 0xFFFF)
+                            let p0 = table + Int(rowOffsets[4 * c])
+                            let p1 = table + Int(rowOffsets[4 * c + 1])
+                            let p2 = table + Int(rowOffsets[4 * c + 2])
                             @inline(__always) func product(_ offset: Int) -> SIMD16<UInt8> {
                                 p0.load(fromByteOffset: offset, as: SIMD16<UInt8>.self)
                                     ^ p1.load(fromByteOffset: offset, as: SIMD16<UInt8>.self)
                                     ^ p2.load(fromByteOffset: offset, as: SIMD16<UInt8>.self)
                             }
-                            a0 ^= product(0)
-                            a1 ^= product(16)
-                            a2 ^= product(32)
-                            a3 ^= product(48)
+                            a0 ^= product(0); a1 ^= product(16); a2 ^= product(32); a3 ^= product(48)
                         }
                         let destination = isLastChunk ? UnsafeMutableRawPointer(outputs[r] + start) : partial
-                        destination.storeBytes(of: a0, toByteOffset: 0, as: SIMD16<UInt8>.self)
-                        destination.storeBytes(of: a1, toByteOffset: 16, as: SIMD16<UInt8>.self)
-                        destination.storeBytes(of: a2, toByteOffset: 32, as: SIMD16<UInt8>.self)
-                        destination.storeBytes(of: a3, toByteOffset: 48, as: SIMD16<UInt8>.self)
+                        @inline(__always) func store(_ v: SIMD16<UInt8>, _ offset: Int) {
+                            destination.storeBytes(of: v, toByteOffset: offset, as: SIMD16<UInt8>.self)
+                        }
+                        store(a0, 0); store(a1, 16); store(a2, 32); store(a3, 48)
                     }
                 }
                 chunkStart = chunkEnd
