@@ -1,5 +1,10 @@
 import DBSKit
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `rs` mode's settings.
 struct RSBenchOptions {
@@ -125,17 +130,22 @@ struct RSBench {
             }
             for threads in options.threads {
                 var rates = [[Double]](repeating: [], count: prepared.count)
+                var cpuRates = [[Double]](repeating: [], count: prepared.count)
                 for _ in 0..<options.passes {
                     for (index, entry) in prepared.enumerated() {
+                        let cpuBefore = processCPUSeconds()
                         let seconds = runPass(stripes: stripes, threads: threads,
                                               matrix: entry.matrices[operation]!, buffers: buffers)
+                        let cpuSeconds = processCPUSeconds() - cpuBefore
                         rates[index].append(Double(stripes * inputBytes) / seconds / 1e9)
+                        cpuRates[index].append(Double(stripes * inputBytes) / cpuSeconds / 1e9)
                     }
                 }
                 for (index, entry) in prepared.enumerated() {
                     let median = rates[index].sorted()[rates[index].count / 2]
+                    let cpuMedian = cpuRates[index].sorted()[cpuRates[index].count / 2]
                     let all = rates[index].map(format3).joined(separator: " ")
-                    print("rs \(operation.rawValue) backend=\(entry.backend.rawValue) threads=\(threads) GB/s=\(format3(median)) passes=[\(all)]")
+                    print("rs \(operation.rawValue) backend=\(entry.backend.rawValue) threads=\(threads) GB/s=\(format3(median)) per-cpu-second=\(format3(cpuMedian)) passes=[\(all)]")
                 }
             }
         }
@@ -165,6 +175,20 @@ struct RSBench {
         let elapsed = clock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
+}
+
+/// User + system CPU time of the whole process so far: with `threads` workers, wall
+/// time shows the speed-up the machine gave us, CPU time shows whether the workers
+/// slowed each other down (on a shared machine the two differ).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 func format3(_ x: Double) -> String {
