@@ -62,8 +62,16 @@ END {
     row("simd encode, 2 threads / 1 thread, per CPU-second", "cpu simd encode 2", "cpu simd encode 1", 0.90)
     row("isal decode 16 erasures / isal encode", "isal decode 1", "isal encode 1", 0.70)
     row("simd decode 16 erasures / simd encode", "simd decode 1", "simd encode 1", 0.70)
+    row("codec: isal encode, 1 thread / C ec_encode_data", "isal codec-encode 1", "C encode 1", 0.90)
+    row("codec: simd encode / isal encode, 1 thread", "simd codec-encode 1", "isal codec-encode 1", 0.40)
+    row("codec: isal encode, 2 threads / 1 thread", "isal codec-encode 2", "isal codec-encode 1", 1.80)
+    row("codec: isal encode, 2 threads / 1 thread, per CPU-second", "cpu isal codec-encode 2", "cpu isal codec-encode 1", 0.90)
+    row("codec: isal reconstruct 16 / isal encode", "isal codec-decode 1", "isal codec-encode 1", 0.70)
+    row("codec: simd reconstruct 16 / simd encode", "simd codec-decode 1", "simd codec-encode 1", 0.70)
     printf "\nisal syndrome check, 1 thread: %.3f GB/s (floor 1.5); simd: %.3f GB/s; isal 2 threads: %.3f GB/s\n", \
         fig("isal syndrome 1"), fig("simd syndrome 1"), fig("isal syndrome 2")
     printf "decode, 2 threads: isal %.3f, simd %.3f GB/s; simd syndrome 2 threads %.3f GB/s\n", \
         fig("isal decode 2"), fig("simd decode 2"), fig("simd syndrome 2")
+    printf "codec consistency check, 1 thread: isal %.3f GB/s (floor 1.5), simd %.3f GB/s\n", \
+        fig("isal codec-syndrome 1"), fig("simd codec-syndrome 1")
 }' "$log"
