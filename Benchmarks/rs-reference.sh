@@ -55,6 +55,10 @@ function row(label, num, den, floor,   x, ok) {
     printf "| %s | %.3f | %.3f | %.2f | %.2f | %s |\n", label, fig(num), fig(den), x, floor, ok
 }
 END {
+    print "\nper round (1 thread): C@16 C@48 isal simd | codec isal simd"
+    for (r = 1; r <= rounds; r++)
+        printf "round %d: %.3f %.3f %.3f %.3f | %.3f %.3f\n", r, v["C encode 16", r], v["C encode 48", r], \
+            v["isal encode 1", r], v["simd encode 1", r], v["isal codec-encode 1", r], v["simd codec-encode 1", r]
     print ""
     print "| figure | value | reference | ratio | floor | met |"
     print "|---|---|---|---|---|---|"
