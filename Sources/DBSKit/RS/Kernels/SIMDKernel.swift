@@ -16,9 +16,9 @@
 /// save a load per row but cost 30 stores per input block instead of 17: measured
 /// equal at 16 rows, as are 128-byte blocks; the kernel is bound by instruction count,
 /// about 2.5 times ISA-L's per byte, half of it the doublings and stores of the
-/// products.) The products of a chunk of `chunkColumns`
-/// inputs stay in L1 while every row's accumulators run over them in registers; the
-/// byte offsets of each coefficient's three products are computed at prepare time.
+/// products.) The products of a chunk of `chunkColumns` inputs stay in L1 while every
+/// row's accumulators run over them in registers; the byte offsets of each
+/// coefficient's three products are computed at prepare time.
 /// Partial sums live in a small contiguous scratch rather than in the outputs, whose
 /// rows, 4 KiB apart, would all fall into the same L1 sets.
 ///
