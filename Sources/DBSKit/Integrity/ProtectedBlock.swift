@@ -38,7 +38,7 @@ enum ProtectedBlock {
         var block = body
         block.reserveCapacity(size)
         block.append(contentsOf: repeatElement(0, count: bodySize - body.count))
-        block.append(contentsOf: ChecksumAlgorithm.xxh3_128.digestBytes(block[0..<bodySize]))
+        ChecksumAlgorithm.xxh3_128.digest(block[0..<bodySize]).append(to: &block)
         block.append(contentsOf: repeatElement(0, count: size - block.count))
         do {
             try code.encode(stripe: &block, shardLength: columns)
@@ -73,7 +73,7 @@ enum ProtectedBlock {
     }
 
     private static func checksumMatches(_ block: [UInt8]) -> Bool {
-        ChecksumAlgorithm.xxh3_128.digestBytes(block[0..<bodySize])
-            .elementsEqual(block[bodySize..<(bodySize + checksumSize)])
+        ChecksumAlgorithm.xxh3_128.digest(block[0..<bodySize])
+            == Checksum128(bytes: block[bodySize..<(bodySize + checksumSize)])
     }
 }

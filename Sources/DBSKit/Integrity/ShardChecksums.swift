@@ -1,7 +1,7 @@
 /// The per-shard checksum table of a stripe: n entries of 16 bytes, data shards then
 /// parity shards, in the stripe header.
 enum ShardChecksums {
-    static let entrySize = 16
+    static let entrySize = Checksum128.byteCount
 
     /// The table for `stripe` (n shards of `shardSize` bytes, contiguous).
     static func table(of stripe: [UInt8], shardCount: Int, shardSize: Int,
@@ -9,7 +9,7 @@ enum ShardChecksums {
         var table = [UInt8]()
         table.reserveCapacity(shardCount * entrySize)
         for shard in 0..<shardCount {
-            table.append(contentsOf: algorithm.digestBytes(stripe[(shard * shardSize)..<((shard + 1) * shardSize)]))
+            algorithm.digest(stripe[(shard * shardSize)..<((shard + 1) * shardSize)]).append(to: &table)
         }
         return table
     }
@@ -19,8 +19,8 @@ enum ShardChecksums {
                         algorithm: ChecksumAlgorithm) -> Bool {
         let entry = shard * entrySize
         guard entry + entrySize <= table.count, (shard + 1) * shardSize <= stripe.count else { return false }
-        return algorithm.digestBytes(stripe[(shard * shardSize)..<((shard + 1) * shardSize)])
-            .elementsEqual(table[entry..<(entry + entrySize)])
+        return algorithm.digest(stripe[(shard * shardSize)..<((shard + 1) * shardSize)])
+            == Checksum128(bytes: table[entry..<(entry + entrySize)])
     }
 
     /// The shards of `stripe` that fail their checksum.
