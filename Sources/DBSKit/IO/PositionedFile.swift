@@ -69,9 +69,10 @@ public final class PositionedFile: @unchecked Sendable {
     public func read(into buffer: inout [UInt8], range: Range<Int>, at offset: UInt64) throws(IOError) -> Int {
         precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count)
         if range.isEmpty { return 0 }
-        return try buffer.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) throws(IOError) -> Int in
-            try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), at: offset)
+        let result = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(IOError) in try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), at: offset) }
         }
+        return try result.get()
     }
 
     /// Up to `count` bytes from `offset` (fewer at the end of the file).
@@ -98,7 +99,7 @@ public final class PositionedFile: @unchecked Sendable {
     }
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(IOError) {
-        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(IOError) in try write(raw, at: offset) }
+        try bytes.withUnsafeBytes { raw in Result { () throws(IOError) in try write(raw, at: offset) } }.get()
     }
 
     /// Sets the file's length (extending with zeros or cutting).

@@ -103,7 +103,7 @@ enum ContainerLocator {
                     if bytes[i..<(i + 8)].elementsEqual(StripeHeader.magic),
                        let header = decodeStripeHeader(file, at: offset),
                        descriptor == nil || header.descriptor == descriptor {
-                        if let count = stripeCount(from: header, at: offset) {
+                        if let count = pinnedStripeCount(from: header, at: offset) {
                             descriptor = header.descriptor
                             highestIndex = max(highestIndex, header.stripeIndex)
                             if let count {
@@ -135,7 +135,7 @@ enum ContainerLocator {
     /// it pins the stripe count (the last stripe of copy A, or any copy-B header),
     /// `.some(nil)` when it is consistent but says nothing about the count, and nil
     /// when it is not where it claims to be (a stray copy, a shifted file).
-    private static func stripeCount(from header: StripeHeader, at offset: UInt64) -> UInt64?? {
+    private static func pinnedStripeCount(from header: StripeHeader, at offset: UInt64) -> UInt64?? {
         let probe = header.descriptor.layout(stripeCount: 0)
         let recordSize = UInt64(probe.recordSize), headerSize = UInt64(probe.headerSize)
         guard header.stripeIndex < (UInt64(1) << 62) / recordSize else { return nil }

@@ -206,7 +206,7 @@ public final class BackupWriter: ByteSink {
     /// (unless `verifyAfterWrite` is off) and renames it into place.
     public func finish() throws(BackupError) -> BackupSummary {
         guard !closed, let output else { throw .writerClosed }
-        do {
+        do throws(BackupError) {
             if !currentChunk.isEmpty || fullChunks.isEmpty { fullChunks.append(currentChunk) }
             currentChunk = []
             try seal(fullChunks, lastIsFinal: true)
@@ -306,8 +306,6 @@ public final class BackupWriter: ByteSink {
         var hasher = SHA256Hasher()
         do {
             while let piece = try engine.next() { hasher.update(piece) }
-        } catch let error as BackupError {
-            throw .verificationFailed("\(error)")
         } catch {
             throw .verificationFailed("\(error)")
         }

@@ -107,10 +107,11 @@ final class RestoreEngine {
             }
         }
 
+        let batch = frames
         let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
-        let opened = Parallel.map(count: frames.count, threads: threads) { i in
+        let opened = Parallel.map(count: batch.count, threads: threads) { i in
             Result { () throws(BackupError) in
-                try ChunkFrame.open(frames[i].sealed, index: frames[i].index, isFinal: frames[i].isFinal,
+                try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
                                     cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
             }
         }

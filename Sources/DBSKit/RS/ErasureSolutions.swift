@@ -1,4 +1,4 @@
-import Synchronization
+internal import Synchronization
 
 /// Builds and caches, per erasure pattern, the matrix that rebuilds erased shards
 /// from the surviving ones.
