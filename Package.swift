@@ -16,6 +16,7 @@ let package = Package(
     name: "DBS",
     products: [
         .library(name: "DBSKit", targets: ["DBSKit"]),
+        .executable(name: "dbs-bench", targets: ["dbs-bench"]),
     ],
     traits: [
         .trait(name: "ISAL", description: "Reed-Solomon kernels from Intel ISA-L (libisal)."),
@@ -41,6 +42,7 @@ let package = Package(
                 "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2",
             ]
         ),
+        .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
     ]
 )
