@@ -67,3 +67,38 @@ struct ContainerLargeStreamTests {
         #expect(peak - before < 200 * 1024)
     }
 }
+
+extension ContainerLargeStreamTests {
+    /// Throughput of the write and read paths with their optional steps turned off in
+    /// turn (512 MiB of incompressible data, threads = 2): where a write's time goes.
+    @Test(.enabled(if: enabled))
+    func phaseTimings() throws {
+        let dir = Fixture.temporaryDirectory()
+        defer { Fixture.removeDirectory(dir) }
+        let total = 512 << 20, pieceSize = 1 << 20
+        let pool = Fixture.randomBytes(8 << 20, seed: 99)
+        for (name, copies, verify) in [("2 copies + verify", 2, true), ("2 copies", 2, false), ("1 copy", 1, false)] {
+            var options = Fixture.defaultShapeOptions(threads: 2)
+            options.copies = copies
+            options.verifyAfterWrite = verify
+            let path = dir + "/\(copies)-\(verify).dbs"
+            let started = Date()
+            let writer = try BackupWriter(destination: path, passphrase: Fixture.secure("p"), options: options)
+            for i in 0..<(total / pieceSize) {
+                let start = (i * 4_099_999) % (pool.count - pieceSize)
+                try writer.write(pool[start..<(start + pieceSize)])
+            }
+            _ = try writer.finish()
+            let seconds = Date().timeIntervalSince(started)
+            print("timing: write \(name): \(Double(total) / seconds / 1e6) MB/s")
+        }
+        let started = Date()
+        let reader = try BackupReader(path: dir + "/2-true.dbs", passphrase: Fixture.secure("p"), threads: 2)
+        var buffer = [UInt8]()
+        while true {
+            buffer.removeAll(keepingCapacity: true)
+            if try reader.read(into: &buffer, maxLength: 1 << 20) == 0 { break }
+        }
+        print("timing: read: \(Double(total) / Date().timeIntervalSince(started) / 1e6) MB/s")
+    }
+}

@@ -11,6 +11,9 @@ final class RestoreEngine {
     private let decompressor: ChunkCompressor
     private let threads: Int
     private let examineBothCopies: Bool
+    private let digestChunks: Bool
+    /// SHA-256 over the per-chunk SHA-256 digests, when `digestChunks`.
+    private var chunkDigests = SHA256Hasher()
 
     private var nextStripe: UInt64 = 0
     /// Verified ciphertext not yet cut into chunks.
@@ -25,7 +28,7 @@ final class RestoreEngine {
     private(set) var report: RepairReport
 
     init(file: PositionedFile, located: LocatedContainer, cipher: ChunkCipher, threads: Int,
-         examineBothCopies: Bool = false) throws(BackupError) {
+         examineBothCopies: Bool = false, digestChunks: Bool = false) throws(BackupError) {
         do {
             recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
                                           layout: located.layout)
@@ -37,10 +40,14 @@ final class RestoreEngine {
         self.cipher = cipher
         self.threads = max(1, threads)
         self.examineBothCopies = examineBothCopies
+        self.digestChunks = digestChunks
         report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
     }
+
+    /// `BackupSummary.plaintextDigest` of everything read so far (with `digestChunks`).
+    func plaintextDigest() -> [UInt8] { chunkDigests.finalize() }
 
     /// The next piece of verified plaintext (possibly empty), or nil at the end.
     func next() throws(BackupError) -> [UInt8]? {
@@ -109,12 +116,18 @@ final class RestoreEngine {
 
         let batch = frames
         let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
+        let digest = digestChunks
         let opened = Parallel.map(count: batch.count, threads: threads) { i in
             Result { () throws(BackupError) in
-                try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
-                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+                let plaintext = try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
+                                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+                return (plaintext, digest ? SHA256Hasher.hash(plaintext) : [])
             }
         }
-        for result in opened { pending.append(try result.get()) }
+        for result in opened {
+            let (plaintext, chunkDigest) = try result.get()
+            if digestChunks { chunkDigests.update(chunkDigest) }
+            pending.append(plaintext)
+        }
     }
 }
