@@ -102,3 +102,31 @@ extension ContainerLargeStreamTests {
         print("timing: read: \(Double(total) / Date().timeIntervalSince(started) / 1e6) MB/s")
     }
 }
+
+extension ContainerLargeStreamTests {
+    /// The sum-of-primitives ceiling measured in the same process: zstd-1, AES-GCM,
+    /// RS encode and XXH3 per byte on one thread; ceiling = threads / (sum of costs).
+    @Test(.enabled(if: enabled))
+    func primitiveCeiling() throws {
+        let chunk = Fixture.randomBytes(1 << 20, seed: 5)
+        let rounds = 64
+        let compressor = try ChunkCompressor(level: 1)
+        let cipher = try ChunkCipher(dataKey: SecureBytes(randomCount: 32), backupID: [UInt8](repeating: 1, count: 16))
+        let code = try ReedSolomon(dataShards: 239, parityShards: 16)
+        var stripe = [UInt8](repeating: 0, count: 255 * 4096)
+        stripe.replaceSubrange(0..<(239 * 4096), with: Fixture.randomBytes(239 * 4096, seed: 6))
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = Date()
+            for _ in 0..<rounds { try body() }
+            return Date().timeIntervalSince(start) / Double(rounds << 20)
+        }
+        let zstd = try seconds { _ = try compressor.encode(chunk) }
+        let aes = try seconds { _ = try cipher.seal(chunk, chunkIndex: 0, isFinal: false) }
+        let rs = try seconds { try code.encode(stripe: &stripe, shardLength: 4096) } * Double(1 << 20) / Double(239 * 4096)
+        let xxh = seconds { _ = ChecksumAlgorithm.xxh3_128.digest(chunk) } * 255 / 239
+        let sha = seconds { _ = SHA256Hasher.hash(chunk) }
+        let sum = zstd + aes + rs + xxh
+        print("timing: ns/byte zstd \(zstd * 1e9) aes \(aes * 1e9) rs \(rs * 1e9) xxh3 \(xxh * 1e9) sha256 \(sha * 1e9); "
+              + "ceiling with 2 threads \(2 / sum / 1e6) MB/s")
+    }
+}

@@ -14,10 +14,12 @@ public struct BackupSummary: Sendable, Equatable {
     public var fileBytes: UInt64
     public var chunks: UInt64
     public var stripes: UInt64
-    /// SHA-256 over the SHA-256 digests of the plaintext chunks in order, 64 hex
-    /// digits: a digest of the whole plaintext that the pipeline computes in parallel
-    /// (one SHA-256 of the whole stream would cost a serial 1 ns per byte). Verify-after-
-    /// write recomputes it from the decrypted file.
+    /// SHA-256 over the XXH3-128 digests of the plaintext chunks in order, 64 hex
+    /// digits: what verify-after-write recomputes from the decrypted file. XXH3 per
+    /// chunk (0.04 ns per byte, in the chunk workers) rather than one SHA-256 of the
+    /// stream (0.74 ns per byte measured here, serial): it only has to catch a
+    /// write that does not read back, while GCM authenticates the ciphertext and the
+    /// payload carries its own SHA-256 of the whole plaintext.
     public var plaintextDigest: String
     /// The finished file was read back and checked before it was renamed into place.
     public var verified: Bool
@@ -55,7 +57,7 @@ public final class BackupWriter: ByteSink {
     private var ciphertextLength: UInt64 = 0
     private var nextStripe: UInt64 = 0
     private var plaintextLength: UInt64 = 0
-    /// SHA-256 over the per-chunk SHA-256 digests (`BackupSummary.plaintextDigest`).
+    /// SHA-256 over the per-chunk XXH3-128 digests (`BackupSummary.plaintextDigest`).
     private var chunkDigests = SHA256Hasher()
     private var closed = false
 
@@ -161,7 +163,7 @@ public final class BackupWriter: ByteSink {
                 return Result { () throws(BackupError) in
                     (try ChunkFrame.seal(chunks[i], index: first + UInt64(i), isFinal: isFinal, compressor: compressor,
                                          cipher: cipher),
-                     SHA256Hasher.hash(chunks[i]))
+                     ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes)
                 }
             }
         nextChunkIndex += UInt64(chunks.count)
@@ -308,7 +310,7 @@ public final class BackupWriter: ByteSink {
 
     /// Reads the temp file back as a restore would, but through both copies: every
     /// shard checksum of both copies, full decryption of the payload, and the plaintext
-    /// digest (SHA-256 over per-chunk SHA-256s) against the one computed while writing.
+    /// digest (`BackupSummary.plaintextDigest`) against the one computed while writing.
     private func verify(layout: ContainerLayout, expectedDigest: [UInt8]) throws(BackupError) {
         let file: PositionedFile
         do { file = try PositionedFile.openForReading(output!.temporaryPath) } catch { throw BackupError(error) }

@@ -12,7 +12,7 @@ final class RestoreEngine {
     private let threads: Int
     private let examineBothCopies: Bool
     private let digestChunks: Bool
-    /// SHA-256 over the per-chunk SHA-256 digests, when `digestChunks`.
+    /// `BackupSummary.plaintextDigest` so far, when `digestChunks`.
     private var chunkDigests = SHA256Hasher()
 
     private var nextStripe: UInt64 = 0
@@ -121,7 +121,7 @@ final class RestoreEngine {
             Result { () throws(BackupError) in
                 let plaintext = try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
                                                     cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
-                return (plaintext, digest ? SHA256Hasher.hash(plaintext) : [])
+                return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
             }
         }
         for result in opened {
