@@ -4,7 +4,8 @@ import Testing
 
 /// A 1 GiB payload streamed through the writer and the reader with threads = 2: the
 /// peak resident memory (VmHWM, reset before the run) must not grow with the backup.
-/// Opt-in (`DBS_LARGE_TESTS=1`): it takes minutes in a debug build.
+/// It runs by default (about 12 s in a debug build here). The throughput
+/// measurements below are opt-in (`DBS_LARGE_TESTS=1`, best in a release build).
 @Suite("Container: large streamed payload", .serialized)
 struct ContainerLargeStreamTests {
     static let enabled = ProcessInfo.processInfo.environment["DBS_LARGE_TESTS"] == "1"
@@ -21,7 +22,7 @@ struct ContainerLargeStreamTests {
     /// Resets VmHWM to the current resident set ("5" to clear_refs, Linux >= 4.0).
     static func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
 
-    @Test(.enabled(if: enabled), .timeLimit(.minutes(30)))
+    @Test(.timeLimit(.minutes(10)))
     func oneGibibyteStreamsInBoundedMemory() throws {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
@@ -63,7 +64,9 @@ struct ContainerLargeStreamTests {
         #expect(count == total)
         #expect(read.finalize() == written.finalize())
         #expect(reader.repairReport.isClean)
-        // 200 MiB for the pipeline, beside the test process itself and the 8 MiB Argon2.
+        // 200 MiB for the pipeline (it needs about 45), beside the test process itself
+        // and the 8 MiB Argon2. VmHWM is per process: tests running in parallel count
+        // too, hence the margin.
         #expect(peak - before < 200 * 1024)
     }
 }
