@@ -23,6 +23,9 @@ final class RestoreEngine {
     private var finished = false
     private var pending: [[UInt8]] = []
     private var pendingIndex = 0
+    /// The first failure; every later call throws it again, so a caller that keeps
+    /// reading after an error never gets bytes from beyond a gap.
+    private var failure: BackupError?
 
     /// Everything repaired so far.
     private(set) var report: RepairReport
@@ -51,11 +54,18 @@ final class RestoreEngine {
 
     /// The next piece of verified plaintext (possibly empty), or nil at the end.
     func next() throws(BackupError) -> [UInt8]? {
+        if let failure { throw failure }
         while pendingIndex == pending.count {
             if finished { return nil }
             pending = []
             pendingIndex = 0
-            try advance()
+            do {
+                try advance()
+            } catch {
+                failure = error
+                pending = []
+                throw error
+            }
         }
         defer { pendingIndex += 1 }
         let piece = pending[pendingIndex]
