@@ -96,6 +96,9 @@ struct CompressionTests {
         #expect(throws: CompressionError.invalidPlaintextLength(-1)) {
             try codec.decode(frame, encoding: .zstd, plaintextLength: -1)
         }
+        #expect(throws: CompressionError.invalidPlaintextLength(Int.max)) {
+            try codec.decode(frame, encoding: .zstd, plaintextLength: .max)
+        }
         #expect(throws: CompressionError.rawLengthMismatch(declared: 5, actual: 4)) {
             try codec.decode([1, 2, 3, 4], encoding: .raw, plaintextLength: 5)
         }

@@ -124,6 +124,36 @@ struct SecurityEnvelopeTests {
         #expect(try cipher.open(sealed, chunkIndex: 7, isFinal: true) == plaintext)
     }
 
+    @Test func bufferFormsMatchArrayForms() throws {
+        let cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
+        let plaintext = (0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let sealed = try cipher.seal(plaintext, chunkIndex: 3, isFinal: false)
+        var placed = [UInt8](repeating: 0xEE, count: sealed.count)
+        try plaintext.withUnsafeBytes { input in
+            try placed.withUnsafeMutableBytes { try cipher.seal(input, chunkIndex: 3, isFinal: false, into: $0) }
+        }
+        #expect(placed == sealed)
+        var opened = [UInt8](repeating: 0xEE, count: plaintext.count)
+        try sealed.withUnsafeBytes { input in
+            try opened.withUnsafeMutableBytes { try cipher.open(input, chunkIndex: 3, isFinal: false, into: $0) }
+        }
+        #expect(opened == plaintext)
+        // On a failed tag the output holds zeros, not unverified plaintext.
+        var refused = [UInt8](repeating: 0xEE, count: plaintext.count)
+        #expect(throws: SecurityError.authenticationFailed(chunkIndex: 4)) {
+            try sealed.withUnsafeBytes { input in
+                try refused.withUnsafeMutableBytes { try cipher.open(input, chunkIndex: 4, isFinal: false, into: $0) }
+            }
+        }
+        #expect(refused == [UInt8](repeating: 0, count: plaintext.count))
+        var short = [UInt8](repeating: 0, count: plaintext.count)
+        #expect(throws: SecurityError.invalidInput("a sealed chunk of 5000 bytes needs 5016 bytes of output, got 5000")) {
+            try plaintext.withUnsafeBytes { input in
+                try short.withUnsafeMutableBytes { try cipher.seal(input, chunkIndex: 3, isFinal: false, into: $0) }
+            }
+        }
+    }
+
     @Test func chunkCipherRejectsBadKeysAndIDs() {
         #expect(throws: SecurityError.invalidInput("a data key is 32 bytes, got 31")) {
             try ChunkCipher(dataKey: SecureBytes(count: 31), backupID: backupID)

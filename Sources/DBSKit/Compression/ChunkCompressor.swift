@@ -21,6 +21,10 @@ public struct ChunkCompressor: Sendable {
     /// The levels the linked libzstd accepts (negative levels are its fast modes).
     public static var levelRange: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 
+    /// The largest plaintext length `decode` accepts (1 GiB; chunks are about 1 MiB):
+    /// a last bound on what a damaged or hostile chunk record can make it allocate.
+    public static let maximumPlaintextLength = 1 << 30
+
     public let level: Int32
     private let compressionContexts = ContextPool { () throws(CompressionError) in try ZstdCompressionContext() }
     private let decompressionContexts = ContextPool { () throws(CompressionError) in try ZstdDecompressionContext() }
@@ -46,7 +50,9 @@ public struct ChunkCompressor: Sendable {
     /// state exactly that content size, decode to exactly that many bytes and end
     /// exactly where `bytes` ends.
     public func decode(_ bytes: [UInt8], encoding: ChunkEncoding, plaintextLength: Int) throws(CompressionError) -> [UInt8] {
-        guard plaintextLength >= 0 else { throw .invalidPlaintextLength(plaintextLength) }
+        guard (0...Self.maximumPlaintextLength).contains(plaintextLength) else {
+            throw .invalidPlaintextLength(plaintextLength)
+        }
         switch encoding {
         case .raw:
             guard bytes.count == plaintextLength else {

@@ -3,7 +3,8 @@
 public enum CompressionError: Error, Equatable, CustomStringConvertible {
     /// The zstd level is outside what the linked libzstd accepts.
     case levelOutOfRange(level: Int32, range: ClosedRange<Int32>)
-    /// A declared plaintext length that cannot be (negative).
+    /// A declared plaintext length that cannot be: negative, or beyond
+    /// `ChunkCompressor.maximumPlaintextLength`.
     case invalidPlaintextLength(Int)
     /// A raw chunk whose length is not its declared plaintext length.
     case rawLengthMismatch(declared: Int, actual: Int)
@@ -20,7 +21,7 @@ public enum CompressionError: Error, Equatable, CustomStringConvertible {
         case .levelOutOfRange(let level, let range):
             return "zstd level \(level) is outside \(range)"
         case .invalidPlaintextLength(let length):
-            return "invalid declared plaintext length \(length)"
+            return "declared plaintext length \(length) is outside 0...\(ChunkCompressor.maximumPlaintextLength)"
         case .rawLengthMismatch(let declared, let actual):
             return "raw chunk holds \(actual) bytes, its declared length is \(declared)"
         case .contentSizeMismatch(let declared, let frameContentSize):

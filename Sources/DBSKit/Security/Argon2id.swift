@@ -32,7 +32,7 @@ public enum Argon2id {
             throw .invalidInput("Argon2id output length \(outputLength) is outside 4...1024")
         }
         var salt = salt, secret = secret, associatedData = associatedData
-        return try SecureBytes(uncheckedCount: outputLength) { (out: UnsafeMutableRawBufferPointer) throws(SecurityError) in
+        return try SecureBytes(count: outputLength) { (out: UnsafeMutableRawBufferPointer) throws(SecurityError) in
             let status: Int32 = password.withUnsafeBytes { pwd in
                 salt.withUnsafeMutableBufferPointer { salt in
                     secret.withUnsafeMutableBufferPointer { secret in

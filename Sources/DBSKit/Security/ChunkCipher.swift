@@ -29,35 +29,48 @@ public struct ChunkCipher: Sendable {
 
     /// `ciphertext || tag`, 16 bytes longer than `plaintext`.
     public func seal(_ plaintext: [UInt8], chunkIndex: UInt64, isFinal: Bool) throws(SecurityError) -> [UInt8] {
-        let cipher = try AESGCM(key: dataKey)
-        let nonce = Self.nonce(chunkIndex)
-        let associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
         let sealedCount = plaintext.count + Self.tagLength
         var failure: SecurityError?
         let sealed = [UInt8](unsafeUninitializedCapacity: sealedCount) { buffer, initialized in
-            // OpenSSL writes every byte (ciphertext, then tag), or the call throws and
-            // the array is left empty.
-            let out = UnsafeMutableRawBufferPointer(buffer)
+            // Every byte is written (ciphertext, then tag), or the array is left empty.
             initialized = 0
-            do {
-                try nonce.withUnsafeBytes { nonce in
-                    try associatedData.withUnsafeBytes { ad in
-                        try plaintext.withUnsafeBytes { plaintext in
-                            try cipher.seal(nonce: nonce, associatedData: ad, plaintext: plaintext,
-                                            ciphertext: UnsafeMutableRawBufferPointer(rebasing: out[..<plaintext.count]),
-                                            tag: UnsafeMutableRawBufferPointer(rebasing: out[plaintext.count...]))
-                        }
+            do throws(SecurityError) {
+                try SecurityError.typed {
+                    try plaintext.withUnsafeBytes { plaintext in
+                        try seal(plaintext, chunkIndex: chunkIndex, isFinal: isFinal,
+                                 into: UnsafeMutableRawBufferPointer(buffer))
                     }
                 }
                 initialized = sealedCount
-            } catch let error as SecurityError {
-                failure = error
             } catch {
-                failure = .cryptoFailure("unexpected error: \(error)")
+                failure = error
             }
         }
         if let failure { throw failure }
         return sealed
+    }
+
+    /// Seals `plaintext` into `sealed`, which must be exactly `tagLength` bytes longer:
+    /// for callers that place chunks straight into larger buffers.
+    public func seal(
+        _ plaintext: UnsafeRawBufferPointer, chunkIndex: UInt64, isFinal: Bool,
+        into sealed: UnsafeMutableRawBufferPointer
+    ) throws(SecurityError) {
+        guard sealed.count == plaintext.count + Self.tagLength else {
+            throw .invalidInput("a sealed chunk of \(plaintext.count) bytes needs \(plaintext.count + Self.tagLength) "
+                + "bytes of output, got \(sealed.count)")
+        }
+        let cipher = try AESGCM(key: dataKey)
+        let nonce = Self.nonce(chunkIndex), associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
+        try SecurityError.typed {
+            try nonce.withUnsafeBytes { nonce in
+                try associatedData.withUnsafeBytes { ad in
+                    try cipher.seal(nonce: nonce, associatedData: ad, plaintext: plaintext,
+                                    ciphertext: UnsafeMutableRawBufferPointer(rebasing: sealed[..<plaintext.count]),
+                                    tag: UnsafeMutableRawBufferPointer(rebasing: sealed[plaintext.count...]))
+                }
+            }
+        }
     }
 
     /// The plaintext of `sealed` (`ciphertext || tag`), or `.authenticationFailed` if
@@ -65,39 +78,54 @@ public struct ChunkCipher: Sendable {
     /// unverified is returned.
     public func open(_ sealed: [UInt8], chunkIndex: UInt64, isFinal: Bool) throws(SecurityError) -> [UInt8] {
         guard sealed.count >= Self.tagLength else { throw .authenticationFailed(chunkIndex: chunkIndex) }
-        let cipher = try AESGCM(key: dataKey)
-        let nonce = Self.nonce(chunkIndex)
-        let associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
         let plaintextCount = sealed.count - Self.tagLength
-        var outcome: Result<Bool, SecurityError> = .success(false)
+        var failure: SecurityError?
         let plaintext = [UInt8](unsafeUninitializedCapacity: plaintextCount) { buffer, initialized in
-            // Every byte is written by the decryption; the array keeps them only if the
-            // tag verified.
-            let out = UnsafeMutableRawBufferPointer(buffer)
+            // The array keeps the decrypted bytes only if the tag verified.
             initialized = 0
-            do {
-                let verified = try nonce.withUnsafeBytes { nonce in
-                    try associatedData.withUnsafeBytes { ad in
-                        try sealed.withUnsafeBytes { sealed in
-                            try cipher.open(nonce: nonce, associatedData: ad,
-                                            ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<plaintextCount]),
-                                            tag: UnsafeRawBufferPointer(rebasing: sealed[plaintextCount...]),
-                                            plaintext: out)
-                        }
+            do throws(SecurityError) {
+                try SecurityError.typed {
+                    try sealed.withUnsafeBytes { sealed in
+                        try open(sealed, chunkIndex: chunkIndex, isFinal: isFinal,
+                                 into: UnsafeMutableRawBufferPointer(buffer))
                     }
                 }
-                if verified { initialized = plaintextCount }
-                outcome = .success(verified)
-            } catch let error as SecurityError {
-                outcome = .failure(error)
+                initialized = plaintextCount
             } catch {
-                outcome = .failure(.cryptoFailure("unexpected error: \(error)"))
+                failure = error
             }
         }
-        switch outcome {
-        case .success(true): return plaintext
-        case .success(false): throw .authenticationFailed(chunkIndex: chunkIndex)
-        case .failure(let error): throw error
+        if let failure { throw failure }
+        return plaintext
+    }
+
+    /// Opens `sealed` into `plaintext`, which must be exactly `tagLength` bytes
+    /// shorter. On `.authenticationFailed` `plaintext` is zeroed: unverified bytes
+    /// are not left where a caller might use them.
+    public func open(
+        _ sealed: UnsafeRawBufferPointer, chunkIndex: UInt64, isFinal: Bool,
+        into plaintext: UnsafeMutableRawBufferPointer
+    ) throws(SecurityError) {
+        guard sealed.count >= Self.tagLength else { throw .authenticationFailed(chunkIndex: chunkIndex) }
+        let count = sealed.count - Self.tagLength
+        guard plaintext.count == count else {
+            throw .invalidInput("a sealed chunk of \(sealed.count) bytes opens into \(count) bytes, got \(plaintext.count)")
+        }
+        let cipher = try AESGCM(key: dataKey)
+        let nonce = Self.nonce(chunkIndex), associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
+        let verified = try SecurityError.typed {
+            try nonce.withUnsafeBytes { nonce in
+                try associatedData.withUnsafeBytes { ad in
+                    try cipher.open(nonce: nonce, associatedData: ad,
+                                    ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<count]),
+                                    tag: UnsafeRawBufferPointer(rebasing: sealed[count...]),
+                                    plaintext: plaintext)
+                }
+            }
+        }
+        guard verified else {
+            if count > 0 { plaintext.initializeMemory(as: UInt8.self, repeating: 0) }
+            throw .authenticationFailed(chunkIndex: chunkIndex)
         }
     }
 

@@ -51,17 +51,17 @@ public enum KeyEnvelope {
         var ciphertext = [UInt8](repeating: 0, count: WrappedKey.ciphertextLength)
         var tag = [UInt8](repeating: 0, count: WrappedKey.tagLength)
         try SecurityError.typed {
-        try dataKey.withUnsafeBytes { key in
-            try nonce.withUnsafeBytes { nonce in
-                try associatedData.withUnsafeBytes { ad in
-                    try ciphertext.withUnsafeMutableBytes { out in
-                        try tag.withUnsafeMutableBytes { tag in
-                            try cipher.seal(nonce: nonce, associatedData: ad, plaintext: key, ciphertext: out, tag: tag)
+            try dataKey.withUnsafeBytes { key in
+                try nonce.withUnsafeBytes { nonce in
+                    try associatedData.withUnsafeBytes { ad in
+                        try ciphertext.withUnsafeMutableBytes { out in
+                            try tag.withUnsafeMutableBytes { tag in
+                                try cipher.seal(nonce: nonce, associatedData: ad, plaintext: key, ciphertext: out, tag: tag)
+                            }
                         }
                     }
                 }
             }
-        }
         }
         return WrappedKey(nonce: nonce, ciphertext: ciphertext, tag: tag)
     }
@@ -80,19 +80,19 @@ public enum KeyEnvelope {
                 + "\(wrapped.nonce.count), \(wrapped.ciphertext.count) and \(wrapped.tag.count)")
         }
         let cipher = try AESGCM(key: keyEncryptionKey)
-        return try SecureBytes(uncheckedCount: WrappedKey.ciphertextLength) {
+        return try SecureBytes(count: WrappedKey.ciphertextLength) {
             (key: UnsafeMutableRawBufferPointer) throws(SecurityError) in
             let verified = try SecurityError.typed {
-            try wrapped.nonce.withUnsafeBytes { nonce in
-                try associatedData.withUnsafeBytes { ad in
-                    try wrapped.ciphertext.withUnsafeBytes { ciphertext in
-                        try wrapped.tag.withUnsafeBytes { tag in
-                            try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
-                                            plaintext: key)
+                try wrapped.nonce.withUnsafeBytes { nonce in
+                    try associatedData.withUnsafeBytes { ad in
+                        try wrapped.ciphertext.withUnsafeBytes { ciphertext in
+                            try wrapped.tag.withUnsafeBytes { tag in
+                                try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
+                                                plaintext: key)
+                            }
                         }
                     }
                 }
-            }
             }
             guard verified else { throw .wrongPassphrase }
         }

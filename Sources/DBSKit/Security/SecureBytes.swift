@@ -12,16 +12,20 @@ internal import COpenSSL
 /// initializer, before the object is shared, and is read-only afterwards; the class
 /// has no mutable state, so concurrent readers cannot race.
 public final class SecureBytes: @unchecked Sendable {
+    /// The whole allocation (at least one byte, so its address is never nil), wiped
+    /// and freed in `deinit`.
+    private let allocation: UnsafeMutableRawBufferPointer
+    /// The `count` bytes of key material at the start of `allocation`.
     private let storage: UnsafeMutableRawBufferPointer
 
     /// `count` zero bytes.
     public convenience init(count: Int) {
-        self.init(uncheckedCount: max(count, 0)) { (_: UnsafeMutableRawBufferPointer) in }
+        self.init(count: max(count, 0)) { (_: UnsafeMutableRawBufferPointer) in }
     }
 
     /// A copy of `bytes`. The caller remains responsible for wiping its own copy.
     public convenience init(_ bytes: some Collection<UInt8>) {
-        self.init(uncheckedCount: bytes.count) { (buffer: UnsafeMutableRawBufferPointer) in
+        self.init(count: bytes.count) { (buffer: UnsafeMutableRawBufferPointer) in
             _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
         }
     }
@@ -29,7 +33,7 @@ public final class SecureBytes: @unchecked Sendable {
     /// `randomCount` bytes from OpenSSL's `RAND_bytes`: a fresh data key.
     public convenience init(randomCount: Int) throws(SecurityError) {
         guard randomCount >= 0 else { throw .invalidInput("cannot draw \(randomCount) random bytes") }
-        try self.init(uncheckedCount: randomCount) { (buffer: UnsafeMutableRawBufferPointer) throws(SecurityError) in
+        try self.init(count: randomCount) { (buffer: UnsafeMutableRawBufferPointer) throws(SecurityError) in
             try SecureRandom.fill(buffer)
         }
     }
@@ -38,10 +42,10 @@ public final class SecureBytes: @unchecked Sendable {
     /// derived or decrypted keys never pass through an ordinary buffer. If
     /// `initializer` throws, whatever it wrote is wiped before the error propagates.
     init<E: Error>(
-        uncheckedCount count: Int,
+        count: Int,
         initializingWith initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Void
     ) throws(E) {
-        // One byte at least, so that `baseAddress` is never nil.
+        precondition(count >= 0, "negative SecureBytes count \(count)")
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         let visible = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
@@ -52,11 +56,9 @@ public final class SecureBytes: @unchecked Sendable {
             buffer.deallocate()
             throw error
         }
-        storage = visible
         allocation = buffer
+        storage = visible
     }
-
-    private let allocation: UnsafeMutableRawBufferPointer
 
     deinit {
         OPENSSL_cleanse(allocation.baseAddress, allocation.count)
