@@ -2,7 +2,7 @@
 /// syndromes: Berlekamp-Massey seeded with the erasure locator, a Chien search over
 /// the n real positions, Forney magnitudes, and a syndrome recheck.
 ///
-/// Positions follow ``ReedSolomonMatrices``: shard s is the coefficient of x^(n-1-s),
+/// Positions follow ``ReedSolomon``'s definition: shard s is the coefficient of x^(n-1-s),
 /// its locator is X = α^(n-1-s). The generator's roots are α^0 ... α^(m-1) (b = 0), so
 /// Forney's magnitude is e = X · Ω(X⁻¹) / Λ'(X⁻¹).
 ///
@@ -62,7 +62,7 @@ enum ColumnDecoder {
         // Chien search over the n real positions only.
         var roots: [Int] = []
         for shard in 0..<n {
-            let inverseLocator = GF256.inverse(locator(ofShard: shard, totalShards: n))
+            let inverseLocator = GF256.alphaPower(-ReedSolomonMatrices.degree(ofShard: shard, totalShards: n))
             if Polynomial.evaluate(lambda, at: inverseLocator) == 0 { roots.append(shard) }
         }
         guard roots.count == degree else { return nil }

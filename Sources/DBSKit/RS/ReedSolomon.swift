@@ -1,11 +1,26 @@
 /// A systematic classical Reed-Solomon code over GF(2^8), shard-interleaved.
 ///
+/// ## Layout
+///
 /// A *stripe* is n = k + m shards of S bytes in one contiguous buffer of n·S bytes:
 /// shard i occupies `[i*S, (i+1)*S)`, data shards `0..<k`, then parity shards `k..<n`.
 /// Codeword j is byte j of every shard, so a burst of damage inside one shard costs
-/// each codeword one symbol. The polynomial view, the generator and the shard ↔ degree
-/// mapping (shard s holds the coefficient of x^(n-1-s)) are documented on
-/// ``ReedSolomonMatrices``; the file format refers to them.
+/// each codeword one symbol.
+///
+/// ## The code (the file format depends on every line of this)
+///
+/// - Field GF(2^8) with the polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11D), α = 2.
+/// - Generator g(x) = (x - α^0)(x - α^1) ... (x - α^(m-1)), i.e. first root α^0.
+/// - Shard s holds the coefficient of x^(n-1-s) in the codeword polynomial:
+///   data shard i (0 ≤ i < k) ↔ x^(n-1-i), parity shard r (shard k + r) ↔ x^(m-1-r).
+///   Read in shard order, a column is its codeword polynomial, highest degree first.
+/// - With d(x) = Σ_i data[i] x^(k-1-i), the codeword is
+///   c(x) = x^m d(x) + (x^m d(x) mod g(x)): the textbook systematic encoder.
+/// - Syndrome j (0 ≤ j < m) of a column is c(α^j); a column is a codeword exactly when
+///   all m are zero. The locator of shard s is α^(n-1-s).
+///
+/// `Tests/Reference/rs_reference.py` is an independent implementation of exactly this
+/// definition (polynomial long division), used for known-answer tests.
 ///
 /// Every bulk step is one prepared matrix applied by an ``RSKernel``: encoding the m x k
 /// parity matrix, the consistency check the m x n syndrome matrix, erasure decoding a

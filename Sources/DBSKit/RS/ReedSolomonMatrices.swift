@@ -1,22 +1,6 @@
-/// The fixed matrices of one classical Reed-Solomon shape, and the mapping from shard
-/// index to polynomial degree that every part of the codec (and the file format)
-/// relies on.
+/// The fixed matrices of one Reed-Solomon shape, derived from the code's definition
+/// (generator and shard ↔ degree mapping, documented on ``ReedSolomon``):
 ///
-/// ## The code
-///
-/// GF(2^8) over 0x11D, α = 2, generator g(x) = (x - α^0)(x - α^1) ... (x - α^(m-1)).
-/// A codeword is one byte from each of the n = k + m shards (byte j of every shard is
-/// codeword j). Shard `s` holds the coefficient of x^(n-1-s):
-///
-/// - data shard i (0 ≤ i < k)   ↔ x^(n-1-i), so data shard 0 is the highest degree;
-/// - parity shard r (0 ≤ r < m) ↔ x^(m-1-r), i.e. shard k + r, the same rule n-1-s.
-///
-/// With d(x) = Σ data[i] x^(k-1-i), the codeword is c(x) = x^m d(x) + (x^m d(x) mod g(x)),
-/// the textbook systematic encoder reading the shards in order as the coefficients from
-/// the highest degree down. So the stripe read shard by shard is the codeword
-/// polynomial written highest coefficient first.
-///
-/// Both maps are linear and fixed per shape, so they are matrices:
 /// - the parity matrix P (m x k): parity shard r = Σ_i P[r, i] * data shard i, where
 ///   P[r, i] is the coefficient of x^(m-1-r) in x^(n-1-i) mod g(x);
 /// - the syndrome matrix H (m x n): syndrome j = c(α^j) = Σ_s α^(j (n-1-s)) * shard s.
