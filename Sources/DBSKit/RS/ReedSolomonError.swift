@@ -21,8 +21,6 @@ public enum ReedSolomonError: Error, Equatable, CustomStringConvertible {
     case unknownBackend(String)
     /// A parallel operation needs at least one thread.
     case invalidThreadCount(Int)
-    /// `DBS_RS_BACKEND` names no backend.
-    case unknownBackend(String)
 
     public var description: String {
         switch self {
@@ -46,8 +44,6 @@ public enum ReedSolomonError: Error, Equatable, CustomStringConvertible {
             "DBS_RS_BACKEND='\(name)' names no Reed-Solomon backend (isal, simd or scalar)"
         case let .invalidThreadCount(count):
             "invalid thread count \(count) (need at least 1)"
-        case let .unknownBackend(name):
-            "DBS_RS_BACKEND=\(name) names no Reed-Solomon backend (isal, simd, scalar)"
         }
     }
 }
