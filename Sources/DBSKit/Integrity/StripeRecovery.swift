@@ -73,7 +73,7 @@ final class StripeRecovery: Sendable {
     func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
         let n = layout.totalShards, s = layout.shardSize
         var record = StripeRepairRecord(stripe: index)
-        let a = read(copy: 0, stripe: index)
+        var a = read(copy: 0, stripe: index)
         if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
 
         // The clean path: copy A's header and every shard check out.
@@ -108,7 +108,10 @@ final class StripeRecovery: Sendable {
             return Set(failing).union(Set(0..<n).subtracting($0.loaded ?? Set(0..<n)))
         } ?? Set(0..<n)
 
+        // The working buffer takes copy A's bytes over (no copy): where a shard is still
+        // bad in it, its bytes are copy A's, which is what the column merge compares.
         var shards = a.shards
+        a.shards = []
         for shard in badA.sorted() where !badB.contains(shard) {
             shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: b!.shards[(shard * s)..<((shard + 1) * s)])
             record.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
@@ -119,20 +122,23 @@ final class StripeRecovery: Sendable {
             }
         }
         let erased = badA.intersection(badB).sorted()
-        var result = Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
-                               record: record, checksumVerified: true)
-        if erased.isEmpty { return result }
+        func result() -> Recovered {
+            Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
+                      record: record, checksumVerified: record.lost.isEmpty)
+        }
+        if erased.isEmpty { return result() }
 
-        // Step 2: whole-shard erasures.
+        // Step 2: whole-shard erasures, rebuilt in place (copy A's bytes of the erased
+        // shards are kept for step 3 in case the rebuild does not check out).
         if erased.count <= layout.parityShards {
-            var attempt = shards
-            if (try? code.reconstruct(stripe: &attempt, shardLength: s, erased: erased)) != nil,
-               erased.allSatisfy({ ShardChecksums.matches(attempt, shard: $0, shardSize: s, table: table,
+            let saved = erased.map { Array(shards[($0 * s)..<(($0 + 1) * s)]) }
+            if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
+               erased.allSatisfy({ ShardChecksums.matches(shards, shard: $0, shardSize: s, table: table,
                                                           algorithm: descriptor.checksum) }) {
-                result.shards = attempt
-                result.record.shardsRebuilt = erased
-                return result
+                record.shardsRebuilt = erased
+                return result()
             }
+            for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
         }
 
         // Step 3: column-wise errors-and-erasures over both copies.
@@ -143,18 +149,16 @@ final class StripeRecovery: Sendable {
         let trusted = Set(0..<n).subtracting(erased)
         if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures,
                                                  trusted: trusted) {
-            result.record.bytesCorrected = report.corrections.count
+            record.bytesCorrected = report.corrections.count
         }
-        result.shards = shards
         for shard in erased where !ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table,
                                                            algorithm: descriptor.checksum) {
             for copy in 0..<layout.copies {
-                result.record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
-                                                    fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
+                record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
+                                             fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
             }
         }
-        result.checksumVerified = result.record.lost.isEmpty
-        return result
+        return result()
     }
 
     /// Both headers are gone: decode the stripe from both copies with Reed-Solomon
@@ -187,9 +191,9 @@ final class StripeRecovery: Sendable {
                          isLast: index + 1 == layout.stripeCount, record: record, checksumVerified: false)
     }
 
-    /// Fills shard `shard` of `shards` with the best candidate bytes from both copies
-    /// and records, per column, where the copies disagree (or neither was readable):
-    /// those bytes are erasures for that column only.
+    /// Fills shard `shard` of `shards` (which holds copy A's bytes of it) with the best
+    /// candidate bytes from both copies and records, per column, where the copies
+    /// disagree (or neither was readable): those bytes are erasures for that column only.
     private func mergeColumns(of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
                               erasures: inout [Int: [Int]]) {
         let s = layout.shardSize
@@ -200,7 +204,7 @@ final class StripeRecovery: Sendable {
             let inB = b?.has(position, shardSize: s) ?? false
             switch (inA, inB) {
             case (true, true):
-                if a.shards[position] != b!.shards[position] { erasures[column, default: []].append(shard) }
+                if shards[position] != b!.shards[position] { erasures[column, default: []].append(shard) }
             case (false, true):
                 shards[position] = b!.shards[position]
             case (true, false):
