@@ -66,7 +66,8 @@ enum ChunkFrame {
         do {
             inner = try cipher.open(sealed, chunkIndex: index, isFinal: isFinal)
         } catch {
-            throw .corruptedChunk(index: index)
+            if case .authenticationFailed = error { throw .corruptedChunk(index: index) }
+            throw .internalFailure("opening chunk \(index): \(error)")
         }
         guard inner.count >= innerHeaderSize, let encoding = ChunkEncoding(rawValue: inner[0]) else {
             throw .corruptedStream("chunk \(index) has an invalid inner header")
