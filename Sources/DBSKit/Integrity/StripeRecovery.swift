@@ -1,0 +1,254 @@
+/// Reads one stripe of a located container and repairs it, exactly as DESIGN §3:
+///
+/// 1. copy A's shards, each checked against its checksum; a failing one is taken from
+///    copy B if B's passes;
+/// 2. shards bad in both copies are erasures: if there are at most m, Reed-Solomon
+///    rebuilds them and they are checked again;
+/// 3. otherwise a column-wise decode over both copies: where A and B agree the byte is
+///    the candidate, where they differ it is an erasure for that column only,
+///    checksum-verified shards are trusted (never changed); then errors-and-erasures
+///    decoding, and the checksums again;
+/// 4. a shard still failing is lost, reported with its copy, stripe, shard and offset.
+///
+/// When both copies of the stripe's header are unreadable there are no checksums: the
+/// stripe is decoded from both copies by Reed-Solomon alone and returned unverified,
+/// for the payload's GCM tags to authenticate (`Recovered.checksumVerified` is false).
+///
+/// Thread-safe: the pipeline recovers several stripes at once on one instance.
+final class StripeRecovery: Sendable {
+    let file: PositionedFile
+    let fileLength: UInt64
+    let descriptor: BackupDescriptor
+    let layout: ContainerLayout
+    let code: ReedSolomon
+
+    init(file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout)
+        throws(ReedSolomonError) {
+        self.file = file
+        self.fileLength = fileLength
+        self.descriptor = descriptor
+        self.layout = layout
+        code = try ReedSolomon(dataShards: layout.dataShards, parityShards: layout.parityShards)
+    }
+
+    /// A stripe as recovered.
+    struct Recovered: Sendable {
+        var index: UInt64
+        /// All n shards (`layout.stripeSize` bytes), repaired; meaningful only if `usable`.
+        var shards: [UInt8]
+        /// Ciphertext bytes in the stripe (from its header; the full capacity when no
+        /// header survived).
+        var dataLength: Int
+        var isLast: Bool
+        var record: StripeRepairRecord
+        /// Every shard passes its checksum.
+        var checksumVerified: Bool
+        /// The bytes can be used: verified by checksums, or (no header) a consistent
+        /// Reed-Solomon codeword left for GCM to authenticate.
+        var usable: Bool { record.lost.isEmpty }
+        /// The ciphertext bytes of the stripe.
+        var data: ArraySlice<UInt8> { shards[0..<dataLength] }
+    }
+
+    /// One copy's record as read from disk.
+    private struct CopyRead {
+        var shards: [UInt8]
+        /// Bytes of `shards` read from the start (the rest is past the end of the file
+        /// or unreadable), when every shard was read.
+        var available: Int
+        /// The shards read, when only some were (nil: all, up to `available`).
+        var loaded: Set<Int>?
+        var header: StripeHeader?
+        var headerCorrected: Bool
+
+        /// Whether byte `position` of the stripe was read from disk.
+        func has(_ position: Int, shardSize: Int) -> Bool {
+            guard let loaded else { return position < available }
+            return loaded.contains(position / shardSize)
+        }
+    }
+
+    /// Recovers stripe `index`. With `examineBothCopies` (validation, repair) copy B is
+    /// read and checked even when copy A is clean, so its damage is reported too.
+    func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
+        let n = layout.totalShards, s = layout.shardSize
+        var record = StripeRepairRecord(stripe: index)
+        var a = read(copy: 0, stripe: index)
+        if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
+
+        // The clean path: copy A's header and every shard check out.
+        var failingA: [Int]? = a.header.map {
+            ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: $0.checksums,
+                                   algorithm: descriptor.checksum)
+        }
+        if let header = a.header, failingA!.isEmpty, !examineBothCopies || layout.copies == 1 {
+            return Recovered(index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
+                             record: record, checksumVerified: true)
+        }
+
+        // Copy B: only the shards copy A lacks, unless all are to be examined or A's
+        // header is gone (then B's checksums are needed for every shard).
+        let wanted: Set<Int>? = examineBothCopies || a.header == nil ? nil : Set(failingA!)
+        let b: CopyRead? = layout.copies == 2 ? read(copy: 1, stripe: index, shards: wanted) : nil
+        if let b, b.header == nil || b.headerCorrected { record.headersRepaired.append(1) }
+
+        guard let header = a.header ?? b?.header else {
+            return decodeWithoutHeader(index, a: a, b: b, record: record)
+        }
+        let table = header.checksums
+        if failingA == nil {
+            failingA = ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: table,
+                                              algorithm: descriptor.checksum)
+        }
+        let badA = Set(failingA!)
+        // Shards of copy B not read (not wanted, or unreadable) count as bad.
+        let badB: Set<Int> = b.map {
+            let failing = ShardChecksums.failing($0.shards, shardCount: n, shardSize: s, table: table,
+                                                 algorithm: descriptor.checksum, among: $0.loaded)
+            return Set(failing).union(Set(0..<n).subtracting($0.loaded ?? Set(0..<n)))
+        } ?? Set(0..<n)
+
+        // The working buffer takes copy A's bytes over (no copy): where a shard is still
+        // bad in it, its bytes are copy A's, which is what the column merge compares.
+        var shards = a.shards
+        a.shards = []
+        for shard in badA.sorted() where !badB.contains(shard) {
+            shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: b!.shards[(shard * s)..<((shard + 1) * s)])
+            record.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
+        }
+        if let b, b.loaded == nil {
+            for shard in badB.sorted() where !badA.contains(shard) {
+                record.shardsFromOtherCopy.append(ShardPosition(copy: 1, shard: shard))
+            }
+        }
+        let erased = badA.intersection(badB).sorted()
+        func result() -> Recovered {
+            Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
+                      record: record, checksumVerified: record.lost.isEmpty)
+        }
+        if erased.isEmpty { return result() }
+
+        // Step 2: whole-shard erasures, rebuilt in place (copy A's bytes of the erased
+        // shards are kept for step 3 in case the rebuild does not check out).
+        if erased.count <= layout.parityShards {
+            let saved = erased.map { Array(shards[($0 * s)..<(($0 + 1) * s)]) }
+            if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
+               erased.allSatisfy({ ShardChecksums.matches(shards, shard: $0, shardSize: s, table: table,
+                                                          algorithm: descriptor.checksum) }) {
+                record.shardsRebuilt = erased
+                return result()
+            }
+            for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
+        }
+
+        // Step 3: column-wise errors-and-erasures over both copies.
+        var erasures: [Int: [Int]] = [:]
+        for shard in erased {
+            mergeColumns(of: shard, into: &shards, a: a, b: b, erasures: &erasures)
+        }
+        let trusted = Set(0..<n).subtracting(erased)
+        if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures,
+                                                 trusted: trusted) {
+            record.bytesCorrected = report.corrections.count
+        }
+        for shard in erased where !ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table,
+                                                           algorithm: descriptor.checksum) {
+            for copy in 0..<layout.copies {
+                record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
+                                             fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
+            }
+        }
+        return result()
+    }
+
+    /// Both headers are gone: decode the stripe from both copies with Reed-Solomon
+    /// alone. The result is usable only if it is a consistent codeword; it is not
+    /// checksum-verified, so only GCM-authenticated plaintext may ever come of it.
+    private func decodeWithoutHeader(_ index: UInt64, a: CopyRead, b: CopyRead?,
+                                     record: StripeRepairRecord) -> Recovered {
+        var record = record
+        record.decodedWithoutHeader = true
+        var shards = a.shards
+        var erasures: [Int: [Int]] = [:]
+        for shard in 0..<layout.totalShards {
+            mergeColumns(of: shard, into: &shards, a: a, b: b, erasures: &erasures)
+        }
+        var decoded = false
+        if let report = try? code.correctColumns(stripe: &shards, shardLength: layout.shardSize,
+                                                 erasures: erasures, trusted: []),
+           report.failedColumns.isEmpty,
+           (try? code.isConsistent(stripe: shards, shardLength: layout.shardSize)) == true {
+            record.bytesCorrected = report.corrections.count
+            decoded = true
+        }
+        if !decoded {
+            for shard in 0..<layout.totalShards {
+                record.lost.append(LostShard(copy: 0, stripe: index, shard: shard,
+                                             fileOffset: layout.shardOffset(copy: 0, stripe: index, shard: shard)))
+            }
+        }
+        return Recovered(index: index, shards: shards, dataLength: layout.stripeDataCapacity,
+                         isLast: index + 1 == layout.stripeCount, record: record, checksumVerified: false)
+    }
+
+    /// Fills shard `shard` of `shards` (which holds copy A's bytes of it) with the best
+    /// candidate bytes from both copies and records, per column, where the copies
+    /// disagree (or neither was readable): those bytes are erasures for that column only.
+    private func mergeColumns(of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
+                              erasures: inout [Int: [Int]]) {
+        let s = layout.shardSize
+        let base = shard * s
+        for column in 0..<s {
+            let position = base + column
+            let inA = a.has(position, shardSize: s)
+            let inB = b?.has(position, shardSize: s) ?? false
+            switch (inA, inB) {
+            case (true, true):
+                if shards[position] != b!.shards[position] { erasures[column, default: []].append(shard) }
+            case (false, true):
+                shards[position] = b!.shards[position]
+            case (true, false):
+                break
+            case (false, false):
+                erasures[column, default: []].append(shard)
+            }
+        }
+    }
+
+    /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and
+    /// decodes its header; a record cut short by the end of the file or an I/O error
+    /// reads as missing bytes.
+    private func read(copy: Int, stripe index: UInt64, shards wanted: Set<Int>? = nil) -> CopyRead {
+        let offset = layout.recordOffset(copy: copy, stripe: index)
+        let shardsOffset = offset + UInt64(layout.headerSize)
+        var headerBlock = [UInt8](repeating: 0, count: ProtectedBlock.size)
+        var shards = [UInt8](repeating: 0, count: layout.stripeSize)
+        var available = 0
+        var loaded: Set<Int>?
+        var header: StripeHeader?
+        var corrected = false
+        if offset < fileLength {
+            let headerRead = (try? file.read(into: &headerBlock, range: 0..<headerBlock.count, at: offset)) ?? 0
+            if let wanted {
+                let s = layout.shardSize
+                loaded = Set(wanted.filter { shard in
+                    let range = (shard * s)..<((shard + 1) * s)
+                    return (try? file.read(into: &shards, range: range, at: shardsOffset + UInt64(range.lowerBound))) == s
+                })
+            } else {
+                available = (try? file.read(into: &shards, range: 0..<shards.count, at: shardsOffset)) ?? 0
+            }
+            if headerRead == headerBlock.count, let decoded = ProtectedBlock.decode(headerBlock),
+               let parsed = try? StripeHeader(body: decoded.body),
+               parsed.copy == copy, parsed.stripeIndex == index, parsed.descriptor == descriptor,
+               parsed.isLast == (index + 1 == layout.stripeCount) {
+                header = parsed
+                corrected = decoded.correctedBytes > 0
+            }
+        } else if wanted != nil {
+            loaded = []
+        }
+        return CopyRead(shards: shards, available: available, loaded: loaded, header: header,
+                        headerCorrected: corrected)
+    }
+}
