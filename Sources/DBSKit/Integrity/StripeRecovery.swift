@@ -7,7 +7,10 @@
 /// 3. otherwise a column-wise decode over both copies: where A and B agree the byte is
 ///    the candidate, where they differ it is an erasure for that column only,
 ///    checksum-verified shards are trusted (never changed); then errors-and-erasures
-///    decoding, and the checksums again;
+///    decoding, and the checksums again. Where that runs out of parity (a wrecked run
+///    in one copy disagrees with the other copy at every byte), rounds that take one
+///    copy's bytes as unflagged candidates follow, each keeping only the shards that
+///    then verify (`resolveColumnwise`);
 /// 4. a shard still failing is lost, reported with its copy, stripe, shard and offset.
 ///
 /// When both copies of the stripe's header are unreadable there are no checksums: the
@@ -141,24 +144,152 @@ final class StripeRecovery: Sendable {
             for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
         }
 
-        // Step 3: column-wise errors-and-erasures over both copies.
-        var erasures: [Int: [Int]] = [:]
-        for shard in erased {
-            mergeColumns(of: shard, into: &shards, a: a, b: b, erasures: &erasures)
+        // Step 3: column-wise decoding over both copies, in rounds (see `resolveColumnwise`).
+        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, record: &record) { shards, shard in
+            ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table, algorithm: descriptor.checksum)
         }
-        let trusted = Set(0..<n).subtracting(erased)
-        if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures,
-                                                 trusted: trusted) {
-            record.bytesCorrected = report.corrections.count
-        }
-        for shard in erased where !ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table,
-                                                           algorithm: descriptor.checksum) {
+        for shard in unresolved {
             for copy in 0..<layout.copies {
                 record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
                                              fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
             }
         }
         return result()
+    }
+
+    /// Where the column values of the shards bad in both copies come from in one round.
+    enum CandidateSource: CaseIterable {
+        /// Where the copies agree, their byte; where they differ, an erasure for that
+        /// column only (DESIGN §3). Best when both copies carry sparse damage.
+        case agreementWithErasures
+        /// Like `agreementWithErasures`, but a byte inside a run of identical bytes
+        /// (`suspectRunLength` or longer) is suspect: ciphertext and parity look
+        /// random, so such a run in a shard that failed its checksum is a wiped or
+        /// stuck region. A suspect byte yields to the other copy's byte, and is an
+        /// erasure where both are suspect. This heals wrecked runs in both copies that
+        /// overlap in part, with bit rot around them.
+        case suspectRuns
+        /// Copy B's bytes as unflagged candidates (copy A's where B is unreadable):
+        /// errors-only decoding. Best when copy A's shard is wrecked (a zeroed or
+        /// overwritten run) and copy B's carries only sparse damage; there every byte
+        /// disagrees, so the first source would see more erasures than parity.
+        case copyB
+        /// Copy A's bytes as unflagged candidates: the mirror case.
+        case copyA
+    }
+
+    /// Step 3 of the repair: recovers the shards `erased` (bad in both copies) column by
+    /// column, in rounds. Each round fills the still-unresolved shards from one
+    /// `CandidateSource`, runs errors-and-erasures decoding with every other shard
+    /// trusted, and keeps the shards that now pass their checksum, which are trusted
+    /// from then on. As soon as at most m shards remain they are rebuilt as whole-shard
+    /// erasures. Rounds repeat while any makes progress, so damage mixing wrecked runs
+    /// in one copy with sparse bit rot in the other (in either direction, in different
+    /// shards) is healed as long as each round has a column budget to work with.
+    ///
+    /// Only checksum-verified shards are ever kept; returns the shards still bad.
+    private func resolveColumnwise(_ erased: [Int], in shards: inout [UInt8], a: CopyRead, b: CopyRead?,
+                                   record: inout StripeRepairRecord,
+                                   verifies: (_ shards: [UInt8], _ shard: Int) -> Bool) -> [Int] {
+        let n = layout.totalShards, s = layout.shardSize, m = layout.parityShards
+        var unresolved = erased
+        var progress = true
+        while progress && !unresolved.isEmpty {
+            progress = false
+            for source in CandidateSource.allCases where !unresolved.isEmpty {
+                var working = shards
+                var erasures: [Int: [Int]] = [:]
+                for shard in unresolved {
+                    fillCandidates(of: shard, into: &working, a: a, b: b, source: source, erasures: &erasures)
+                }
+                let trusted = Set(0..<n).subtracting(unresolved)
+                guard let report = try? code.correctColumns(stripe: &working, shardLength: s, erasures: erasures,
+                                                            trusted: trusted) else { continue }
+                let fixed = unresolved.filter { verifies(working, $0) }
+                guard !fixed.isEmpty else { continue }
+                let fixedSet = Set(fixed)
+                for shard in fixed {
+                    shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: working[(shard * s)..<((shard + 1) * s)])
+                }
+                record.bytesCorrected += report.corrections.filter { fixedSet.contains($0.shard) }.count
+                unresolved.removeAll { fixedSet.contains($0) }
+                progress = true
+
+                // Few enough left to rebuild whole, from shards that all verify.
+                if !unresolved.isEmpty && unresolved.count <= m {
+                    var rebuilt = shards
+                    if (try? code.reconstruct(stripe: &rebuilt, shardLength: s, erased: unresolved)) != nil,
+                       unresolved.allSatisfy({ verifies(rebuilt, $0) }) {
+                        shards = rebuilt
+                        record.shardsRebuilt.append(contentsOf: unresolved)
+                        unresolved = []
+                    }
+                }
+            }
+        }
+        return unresolved
+    }
+
+    /// Fills shard `shard` of `shards`, which holds copy A's bytes of it on entry, with
+    /// the candidate bytes `source` gives, and records the columns where its byte is an
+    /// erasure (neither copy readable, or, for `.agreementWithErasures`, the copies
+    /// disagree).
+    private func fillCandidates(of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
+                                source: CandidateSource, erasures: inout [Int: [Int]]) {
+        let s = layout.shardSize
+        let base = shard * s
+        let shardRange = base..<(base + s)
+        let suspectA = source == .suspectRuns ? Self.constantRuns(in: shards, shardRange) : []
+        let suspectB = source == .suspectRuns && b != nil ? Self.constantRuns(in: b!.shards, shardRange) : []
+        for column in 0..<s {
+            let position = base + column
+            var valueA: UInt8? = a.has(position, shardSize: s) ? shards[position] : nil
+            var valueB: UInt8? = (b?.has(position, shardSize: s) ?? false) ? b!.shards[position] : nil
+            let chosen: UInt8?
+            switch source {
+            case .agreementWithErasures, .suspectRuns:
+                if source == .suspectRuns {
+                    if suspectA[column] { valueA = nil }
+                    if suspectB[column] { valueB = nil }
+                }
+                if let valueA, let valueB, valueA != valueB {
+                    shards[position] = valueA
+                    erasures[column, default: []].append(shard)
+                    continue
+                }
+                chosen = valueA ?? valueB
+            case .copyB:
+                chosen = valueB ?? valueA
+            case .copyA:
+                chosen = valueA ?? valueB
+            }
+            if let chosen {
+                shards[position] = chosen
+            } else {
+                erasures[column, default: []].append(shard)
+            }
+        }
+    }
+
+    /// Runs of identical bytes at least this long are suspect in a damaged shard: in
+    /// random-looking data (ciphertext, parity) one starts at a given byte with
+    /// probability 256^-15.
+    static let suspectRunLength = 16
+
+    /// For each byte of `bytes[range]`, whether it lies in a run of identical bytes of
+    /// `suspectRunLength` or more.
+    static func constantRuns(in bytes: [UInt8], _ range: Range<Int>) -> [Bool] {
+        var mask = [Bool](repeating: false, count: range.count)
+        var runStart = range.lowerBound
+        for position in range.lowerBound...range.upperBound {
+            if position == range.upperBound || bytes[position] != bytes[runStart] {
+                if position - runStart >= suspectRunLength {
+                    for i in runStart..<position { mask[i - range.lowerBound] = true }
+                }
+                runStart = position
+            }
+        }
+        return mask
     }
 
     /// Both headers are gone: decode the stripe from both copies with Reed-Solomon
@@ -168,51 +299,31 @@ final class StripeRecovery: Sendable {
                                      record: StripeRepairRecord) -> Recovered {
         var record = record
         record.decodedWithoutHeader = true
-        var shards = a.shards
-        var erasures: [Int: [Int]] = [:]
-        for shard in 0..<layout.totalShards {
-            mergeColumns(of: shard, into: &shards, a: a, b: b, erasures: &erasures)
+        let n = layout.totalShards, s = layout.shardSize
+        var decoded: [UInt8]?
+        // Without checksums a source succeeds only if every column decodes into a
+        // consistent codeword; the first that does is taken.
+        for source in CandidateSource.allCases where decoded == nil {
+            var shards = a.shards
+            var erasures: [Int: [Int]] = [:]
+            for shard in 0..<n {
+                fillCandidates(of: shard, into: &shards, a: a, b: b, source: source, erasures: &erasures)
+            }
+            if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures, trusted: []),
+               report.failedColumns.isEmpty,
+               (try? code.isConsistent(stripe: shards, shardLength: s)) == true {
+                record.bytesCorrected = report.corrections.count
+                decoded = shards
+            }
         }
-        var decoded = false
-        if let report = try? code.correctColumns(stripe: &shards, shardLength: layout.shardSize,
-                                                 erasures: erasures, trusted: []),
-           report.failedColumns.isEmpty,
-           (try? code.isConsistent(stripe: shards, shardLength: layout.shardSize)) == true {
-            record.bytesCorrected = report.corrections.count
-            decoded = true
-        }
-        if !decoded {
-            for shard in 0..<layout.totalShards {
+        if decoded == nil {
+            for shard in 0..<n {
                 record.lost.append(LostShard(copy: 0, stripe: index, shard: shard,
                                              fileOffset: layout.shardOffset(copy: 0, stripe: index, shard: shard)))
             }
         }
-        return Recovered(index: index, shards: shards, dataLength: layout.stripeDataCapacity,
+        return Recovered(index: index, shards: decoded ?? a.shards, dataLength: layout.stripeDataCapacity,
                          isLast: index + 1 == layout.stripeCount, record: record, checksumVerified: false)
-    }
-
-    /// Fills shard `shard` of `shards` (which holds copy A's bytes of it) with the best
-    /// candidate bytes from both copies and records, per column, where the copies
-    /// disagree (or neither was readable): those bytes are erasures for that column only.
-    private func mergeColumns(of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
-                              erasures: inout [Int: [Int]]) {
-        let s = layout.shardSize
-        let base = shard * s
-        for column in 0..<s {
-            let position = base + column
-            let inA = a.has(position, shardSize: s)
-            let inB = b?.has(position, shardSize: s) ?? false
-            switch (inA, inB) {
-            case (true, true):
-                if shards[position] != b!.shards[position] { erasures[column, default: []].append(shard) }
-            case (false, true):
-                shards[position] = b!.shards[position]
-            case (true, false):
-                break
-            case (false, false):
-                erasures[column, default: []].append(shard)
-            }
-        }
     }
 
     /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and
