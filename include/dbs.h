@@ -171,7 +171,7 @@ enum {
     DBS_ENTRY_FILE = 1,       /* content of exactly `size` bytes */
     DBS_ENTRY_DIRECTORY = 2,  /* no content, size 0 */
     DBS_ENTRY_SYMLINK = 3,    /* no content, size 0, link_target set */
-    DBS_ENTRY_RECORDS = 4     /* content (JSON lines), model_label set; size advisory */
+    DBS_ENTRY_RECORDS = 4     /* content (JSON lines), model_label set */
 };
 
 /* One entry of a backup. Paths are relative, '/'-separated. */
@@ -181,9 +181,11 @@ typedef struct dbs_entry_info {
     uint32_t mode;            /* permission bits, mode & 07777 */
     int64_t mtime_sec;        /* modification time, seconds since the epoch */
     uint32_t mtime_nsec;      /* 0..999999999 */
-    uint64_t size;
+    uint64_t size;            /* exact content size; 0 when streamed */
     const char *link_target;  /* symlinks only, else NULL */
     const char *model_label;  /* records only, else NULL */
+    int streamed;             /* nonzero: a file or records entry whose size was not
+                                 known in advance (size 0; any amount of content) */
 } dbs_entry_info;
 
 typedef struct dbs_writer dbs_writer;

@@ -22,7 +22,7 @@ extension EntryMetadata {
         }
         self.init(path: try cString(info.path, "entry path"), kind: kind, mode: info.mode,
                   modificationTime: FileTimestamp(seconds: info.mtime_sec, nanoseconds: info.mtime_nsec),
-                  size: info.size, linkTarget: try optionalCString(info.link_target, "entry link_target"),
+                  size: info.size, isStreamed: info.streamed != 0, linkTarget: try optionalCString(info.link_target, "entry link_target"),
                   modelLabel: try optionalCString(info.model_label, "entry model_label"))
     }
 }
@@ -49,6 +49,7 @@ final class EntryStrings {
         info.mtime_sec = entry.modificationTime.seconds
         info.mtime_nsec = entry.modificationTime.nanoseconds
         info.size = entry.size
+        info.streamed = entry.isStreamed ? 1 : 0
         info.link_target = entry.linkTarget.flatMap(keep)
         info.model_label = entry.modelLabel.flatMap(keep)
         return info
