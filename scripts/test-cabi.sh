@@ -38,6 +38,24 @@ if [ "$exported" != "$declared" ]; then
 fi
 echo "exports: $(echo "$exported" | wc -l) functions, exactly those of include/dbs.h"
 
+echo "== dbs.h against the Swift definitions"
+# The compiler writes the C declarations of the @c functions as it compiled them;
+# one C file includes both headers, so any difference in a parameter or return type
+# is a "conflicting types" error. The handles are the one deliberate difference
+# (opaque `void *` on the Swift side), so they are normalized first.
+xcheck="$work/xcheck"
+rm -rf "$xcheck" && mkdir -p "$xcheck"
+modules="$(swift build -c release --show-bin-path)/Modules"
+maps=()
+for map in CShims/*/module.modulemap; do maps+=(-Xcc "-fmodule-map-file=$root/$map"); done
+swiftc -typecheck -parse-as-library -module-name DBSC Sources/DBSC/*.swift -I "$modules" "${maps[@]}" \
+    -emit-clang-header-path "$xcheck/DBSC-Swift.h"
+sed -i 's|[<"]\.\./\.\./include/dbs\.h[>"]|"dbs.h"|' "$xcheck/DBSC-Swift.h"
+sed -E 's/\bdbs_(writer|reader) \*\*/void **/g; s/\bdbs_(writer|reader) \*/void */g' include/dbs.h > "$xcheck/dbs.h"
+printf '#include "dbs.h"\n#include "DBSC-Swift.h"\n' > "$xcheck/check.c"
+clang -std=c11 -fsyntax-only -Werror=incompatible-pointer-types -I"$xcheck" "$xcheck/check.c"
+echo "every declaration of dbs.h matches its Swift definition"
+
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 cflags="-std=c11 -Wall -Wextra -Werror -O1 -g"
 

@@ -17,8 +17,16 @@ func optionalCString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(Us
     return try cString(pointer, name)
 }
 
+/// A C `size_t` as an Int (Swift's exported `UInt` is `size_t` in C): more than
+/// Int.max is no length any buffer has.
+func cSize(_ value: UInt, _ name: String) throws(UsageError) -> Int {
+    guard let size = Int(exactly: value) else { throw UsageError("\(name) \(value) is larger than any buffer") }
+    return size
+}
+
 /// `count` strings from a C array of string pointers.
-func cStrings(_ pointer: UnsafePointer<UnsafePointer<CChar>?>?, count: Int, _ name: String) throws(UsageError) -> [String] {
+func cStrings(_ pointer: UnsafePointer<UnsafePointer<CChar>?>?, count: UInt, _ name: String) throws(UsageError) -> [String] {
+    let count = try cSize(count, "\(name) count")
     guard count > 0 else { throw UsageError("\(name): count is 0, nothing to back up") }
     guard let pointer else { throw UsageError("\(name) is NULL") }
     var strings: [String] = []
@@ -32,8 +40,8 @@ func cStrings(_ pointer: UnsafePointer<UnsafePointer<CChar>?>?, count: Int, _ na
 /// A passphrase as bytes plus length, copied into memory that is wiped when the
 /// returned object goes (the caller's buffer is never kept). Writing refuses an
 /// empty passphrase: it would protect nothing.
-func passphrase(_ bytes: UnsafeRawPointer?, length: Int, allowEmpty: Bool) throws(UsageError) -> SecureBytes {
-    guard length >= 0 else { throw UsageError("passphrase length \(length) is negative") }
+func passphrase(_ bytes: UnsafeRawPointer?, length: UInt, allowEmpty: Bool) throws(UsageError) -> SecureBytes {
+    let length = try cSize(length, "passphrase length")
     guard length > 0 || allowEmpty else { throw UsageError("the passphrase is empty") }
     guard length > 0 else { return SecureBytes(count: 0) }
     guard let bytes else { throw UsageError("passphrase is NULL with length \(length)") }

@@ -74,9 +74,10 @@ func backupOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) ->
     return try pointer.pointee.backupOptions()
 }
 
-@c public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ structSize: Int) -> Int32 {
+@c public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ structSizeArgument: UInt) -> Int32 {
     cCall {
         guard let options else { throw UsageError("options is NULL") }
+        let structSize = try cSize(structSizeArgument, "struct_size")
         guard structSize >= dbs_options.knownSize else {
             throw UsageError("struct_size \(structSize) is smaller than sizeof(dbs_options) \(dbs_options.knownSize)")
         }

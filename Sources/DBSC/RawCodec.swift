@@ -18,7 +18,8 @@ private struct ShardSet {
 
     static let blockBytes = 4 << 20
 
-    init(k: Int32, m: Int32, shardLength: Int) throws(UsageError) {
+    init(k: Int32, m: Int32, shardLength: UInt) throws(UsageError) {
+        let shardLength = try cSize(shardLength, "shard_len")
         guard k >= 1, m >= 1, Int(k) + Int(m) <= 255 else {
             throw UsageError("invalid Reed-Solomon shape: k = \(k), m = \(m) (need k >= 1, m >= 1, k + m <= 255)")
         }
@@ -77,7 +78,7 @@ private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>,
     }
 }
 
-@c public func dbs_rs_encode(_ k: Int32, _ m: Int32, _ shardLength: Int,
+@c public func dbs_rs_encode(_ k: Int32, _ m: Int32, _ shardLength: UInt,
                              _ data: UnsafePointer<UnsafePointer<UInt8>?>?,
                              _ parity: UnsafePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32 {
     cCall {
@@ -94,13 +95,14 @@ private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>,
     }
 }
 
-@c public func dbs_rs_reconstruct(_ k: Int32, _ m: Int32, _ shardLength: Int,
+@c public func dbs_rs_reconstruct(_ k: Int32, _ m: Int32, _ shardLength: UInt,
                                   _ shards: UnsafePointer<UnsafeMutablePointer<UInt8>?>?,
-                                  _ erased: UnsafePointer<Int32>?, _ erasedCount: Int) -> Int32 {
+                                  _ erased: UnsafePointer<Int32>?, _ erasedCountArgument: UInt) -> Int32 {
     cCall {
         let set = try ShardSet(k: k, m: m, shardLength: shardLength)
         let n = set.code.totalShards
-        guard erasedCount >= 0, erasedCount <= Int(m) else {
+        let erasedCount = try cSize(erasedCountArgument, "erased_count")
+        guard erasedCount <= Int(m) else {
             throw UsageError("erased_count \(erasedCount) is outside 0...\(m) (at most m shards can be rebuilt)")
         }
         guard erasedCount > 0 else { return }

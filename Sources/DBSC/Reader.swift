@@ -17,7 +17,7 @@ final class StreamReader {
 }
 
 @c public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                               _ passphraseLength: Int, _ threads: Int32,
+                               _ passphraseLength: UInt, _ threads: Int32,
                                _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     reader?.pointee = nil
     return cCall {
@@ -44,12 +44,13 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int,
-                               _ length: UnsafeMutablePointer<Int>?) -> Int32 {
+@c public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
+                               _ length: UnsafeMutablePointer<UInt>?) -> Int32 {
     length?.pointee = 0
     return cCall {
         let reader: StreamReader = try object(reader, "reader")
         guard let length else { throw UsageError("length (the out pointer) is NULL") }
+        let capacity = try cSize(capacityArgument, "capacity")
         guard capacity > 0 else { throw UsageError("capacity \(capacity) must be at least 1") }
         guard let buffer else { throw UsageError("buffer is NULL") }
         let bytes = try reader.payload.readContent(maxLength: capacity)
@@ -59,7 +60,7 @@ final class StreamReader {
         bytes.withUnsafeBytes { source in
             if let base = source.baseAddress { buffer.copyMemory(from: base, byteCount: source.count) }
         }
-        length.pointee = bytes.count
+        length.pointee = UInt(bytes.count)
     }
 }
 

@@ -5,7 +5,7 @@ public import CDBSHeader
 import DBSKit
 
 @c public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
-                                _ count: Int, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: Int,
+                                _ count: UInt, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
                                 _ options: UnsafePointer<dbs_options>?) -> Int32 {
     cCall {
         let output = try cString(output, "output")
@@ -26,7 +26,7 @@ import DBSKit
 }
 
 @c public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
-                           _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: Int, _ threads: Int32,
+                           _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ threads: Int32,
                            _ overwrite: Int32, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
         let backup = try cString(backup, "backup")
@@ -44,7 +44,7 @@ import DBSKit
 }
 
 @c public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                            _ passphraseLength: Int, _ threads: Int32,
+                            _ passphraseLength: UInt, _ threads: Int32,
                             _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
         let backup = try cString(backup, "backup")

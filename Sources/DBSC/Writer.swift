@@ -32,7 +32,7 @@ final class StreamWriter {
 }
 
 @c public func dbs_writer_open(_ output: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                               _ passphraseLength: Int, _ options: UnsafePointer<dbs_options>?,
+                               _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
                                _ writer: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     writer?.pointee = nil
     return cCall {
@@ -52,10 +52,10 @@ final class StreamWriter {
     }
 }
 
-@c public func dbs_writer_write(_ writer: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ length: Int) -> Int32 {
+@c public func dbs_writer_write(_ writer: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ lengthArgument: UInt) -> Int32 {
     cCall(side: .writing) {
         let writer: StreamWriter = try object(writer, "writer")
-        guard length >= 0 else { throw UsageError("length \(length) is negative") }
+        let length = try cSize(lengthArgument, "length")
         guard length > 0 else { return }
         guard let bytes else { throw UsageError("bytes is NULL with length \(length)") }
         try writer.payload.writeContent(UnsafeRawBufferPointer(start: bytes, count: length))
