@@ -20,6 +20,7 @@ let package = Package(
         // `swift build -c release --product DBSC -Xswiftc -static-stdlib` for a library
         // that needs no Swift runtime on the target machine (docs/C-API.md).
         .library(name: "DBSC", type: .dynamic, targets: ["DBSC"]),
+        .executable(name: "dbs-bench", targets: ["dbs-bench"]),
     ],
     traits: [
         .trait(name: "ISAL", description: "Reed-Solomon kernels from Intel ISA-L (libisal)."),
@@ -48,6 +49,7 @@ let package = Package(
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
         .systemLibrary(name: "CDBSHeader", path: "CShims/CDBSHeader"),
         .target(name: "DBSC", dependencies: ["DBSKit", "CDBSHeader"]),
+        .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
     ]
 )

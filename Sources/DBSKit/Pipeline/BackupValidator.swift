@@ -49,10 +49,6 @@ public enum BackupValidator {
             }
             for record in records { report.add(record) }
         }
-        if located.fileLength != located.layout.fileLength, report.headsDamaged.isEmpty {
-            // A file longer or shorter than its layout: trailing garbage or a cut.
-            report.headsDamaged = [2]
-        }
         if !report.lostShards.isEmpty { return .unrecoverable(report) }
         return report.isClean ? .healthy : .healable(report)
     }
