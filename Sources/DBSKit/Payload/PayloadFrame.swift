@@ -46,8 +46,8 @@
 // included) and every other body, in stream order. Chunk bodies are committed
 // through their entry's SHA-256 in the entry-end frame, which the digest covers, so
 // the digest still commits to the whole plaintext while each content byte is hashed
-// once, not twice (SHA-256 runs at about 1.75 GB/s here: hashing content twice would
-// cost as much as AES-GCM and zstd's share together on the payload thread). The end
+// once, not twice (`openssl speed -evp sha256`: 1.75 GB/s here, so a second pass
+// would cost about 0.57 ns per byte on the payload thread, on backup and restore). The end
 // frame's total is the sum of every entry's content size. Nothing follows the end
 // frame.
 //

@@ -1,6 +1,6 @@
 /// Reads a payload (PayloadFrame.swift) from a byte source, verifying as it goes:
-/// each entry's SHA-256 when its entry-end frame arrives, the whole payload's
-/// SHA-256, entry count and byte total at the end frame.
+/// each entry's SHA-256 when its entry-end frame arrives, the payload digest, entry
+/// count and byte total at the end frame.
 ///
 /// Safe on arbitrary bytes: every frame length is checked against its type's limit
 /// before anything is allocated, so memory stays under about one chunk plus one
