@@ -3,9 +3,11 @@
 #  1. builds the release library with the Swift runtime linked in and installs it,
 #     with its pkg-config file, into .build/cabi/prefix (scripts/install-cabi.sh);
 #  2. shows `ldd` and fails if the library needs any Swift runtime library;
-#  3. compiles Tests/CABI/dbs_abi_test.c with cc through pkg-config and runs it;
-#  4. runs it again under valgrind: definite leaks and invalid reads or writes fail;
-#  5. compiles and runs the C example and runs the Python ctypes example of
+#  3. checks that dbs.h declares each function exactly as Swift compiled it;
+#  4. compiles Tests/CABI/dbs_abi_test.c with cc through pkg-config and runs it
+#     (with each Reed-Solomon backend);
+#  5. runs it again under valgrind: definite leaks and invalid reads or writes fail;
+#  6. compiles and runs the C example and runs the Python ctypes example of
 #     docs/C-API.md, extracted from the document, so the document stays true.
 #
 # Valgrind's uninitialised-value checks are off by default (DBS_VALGRIND_UNDEF=1 turns
@@ -63,6 +65,10 @@ echo "== C test (pkg-config: $(pkg-config --cflags --libs dbs))"
 # shellcheck disable=SC2046,SC2086
 cc $cflags Tests/CABI/dbs_abi_test.c $(pkg-config --cflags --libs dbs) -lpthread -o "$work/dbs_abi_test"
 rm -rf "$work/scratch" && "$work/dbs_abi_test" "$work/scratch"
+for backend in simd scalar; do # the other Reed-Solomon backends, through the same ABI
+    rm -rf "$work/scratch-$backend"
+    DBS_RS_BACKEND=$backend "$work/dbs_abi_test" "$work/scratch-$backend" | tail -1
+done
 
 echo "== C test under valgrind"
 undef="no"

@@ -1,6 +1,6 @@
 // dbs_options: the C face of BackupOptions, with a struct_size for growth.
 
-public import CDBSHeader
+public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
 
 extension dbs_options {

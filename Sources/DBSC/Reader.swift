@@ -1,6 +1,6 @@
 // dbs_reader: a backup read entry by entry.
 
-public import CDBSHeader
+public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
 
 /// The object behind a dbs_reader handle: the payload reader over the container

@@ -1,7 +1,7 @@
 // Whole-file operations: back up paths, restore, validate, repair. Each is the
 // engine's pipeline as the CLI runs it, with C arguments checked first.
 
-public import CDBSHeader
+public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
 
 @c public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,

@@ -1,6 +1,6 @@
 // dbs_writer: a backup written entry by entry.
 
-public import CDBSHeader
+public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
 
 /// The object behind a dbs_writer handle: the payload framing over the container
