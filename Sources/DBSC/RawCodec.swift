@@ -6,7 +6,6 @@
 // and memory stays at about `blockBytes` whatever the shard length. The copies cost
 // far less than the finite-field work they feed.
 
-internal import CDBSHeader
 import DBSKit
 
 /// Shards of a stripe as the C caller holds them, checked, walked in column blocks.
