@@ -269,6 +269,32 @@ static void test_healing(void) {
     printf("repair: a clean file written\n");
 }
 
+/* The same region zeroed in both copies, wider than the parity can rebuild: refused
+ * with DBS_ERR_DAMAGED, and the report still says what is lost. */
+static void test_beyond_repair(void) {
+    size_t length = 0;
+    uint8_t *bytes = read_file(path_in("tree.dbs"), &length);
+    size_t run = 200 * 1024;
+    memset(bytes + length / 16, 0, run);
+    memset(bytes + length / 2 + length / 16, 0, run); /* copy B: same place, one copy later */
+    write_file(path_in("lost.dbs"), bytes, length);
+    free(bytes);
+
+    dbs_report report;
+    memset(&report, 0, sizeof report);
+    CHECK_STATUS(dbs_validate(path_in("lost.dbs"), NULL, 0, 2, &report), DBS_ERR_DAMAGED);
+    CHECK(report.recoverable == 0 && report.stripes_lost == 1 && report.lost_shards > 16,
+          "validate report: recoverable %d stripes lost %llu shards lost %llu", report.recoverable,
+          (unsigned long long)report.stripes_lost, (unsigned long long)report.lost_shards);
+    memset(&report, 0, sizeof report);
+    CHECK_STATUS(dbs_restore(path_in("lost.dbs"), path_in("lost"), PASS, 2, 0, &report), DBS_ERR_DAMAGED);
+    CHECK(report.recoverable == 0 && report.lost_shards > 16, "restore report: recoverable %d lost %llu",
+          report.recoverable, (unsigned long long)report.lost_shards);
+    CHECK_STATUS(dbs_repair(path_in("lost.dbs"), path_in("lost-repaired.dbs"), 2, &report), DBS_ERR_DAMAGED);
+    CHECK(!exists(path_in("lost-repaired.dbs")), "a failed repair left its output");
+    printf("beyond repair: %llu shards lost, refused with DBS_ERR_DAMAGED\n", (unsigned long long)report.lost_shards);
+}
+
 /* ---------------------------------------------------------------------------------- */
 
 enum { STREAM_BIG = 2 * 1024 * 1024 + 333 };
@@ -573,6 +599,7 @@ int main(int argc, char **argv) {
     test_whole_file_round_trip();
     test_wrong_passphrase();
     test_healing();
+    test_beyond_repair();
     test_streaming();
     test_raw_codec();
     test_bad_arguments();
