@@ -16,6 +16,10 @@ let package = Package(
     name: "DBS",
     products: [
         .library(name: "DBSKit", targets: ["DBSKit"]),
+        // The C API (include/dbs.h) as libDBSC.so. Build it with
+        // `swift build -c release --product DBSC -Xswiftc -static-stdlib` for a library
+        // that needs no Swift runtime on the target machine (docs/C-API.md).
+        .library(name: "DBSC", type: .dynamic, targets: ["DBSC"]),
         .executable(name: "dbs-bench", targets: ["dbs-bench"]),
     ],
     traits: [
@@ -42,6 +46,9 @@ let package = Package(
                 "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2",
             ]
         ),
+        // include/dbs.h as a Clang module: DBSC's only view of the C structs.
+        .systemLibrary(name: "CDBSHeader", path: "CShims/CDBSHeader"),
+        .target(name: "DBSC", dependencies: ["DBSKit", "CDBSHeader"]),
         .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
     ]

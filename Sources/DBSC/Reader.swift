@@ -1,0 +1,80 @@
+// dbs_reader: a backup read entry by entry.
+
+public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
+import DBSKit
+
+/// The object behind a dbs_reader handle: the payload reader over the container
+/// reader, and the C strings of the current entry.
+final class StreamReader {
+    let container: BackupReader
+    let payload: PayloadReader
+    let strings = EntryStrings()
+
+    init(path: String, passphrase: SecureBytes, threads: Int) throws {
+        container = try BackupReader(path: path, passphrase: passphrase, threads: threads)
+        payload = try PayloadReader(source: container)
+    }
+}
+
+@c public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+                               _ passphraseLength: UInt, _ threads: Int32,
+                               _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    reader?.pointee = nil
+    return cCall {
+        guard let reader else { throw UsageError("reader (the out pointer) is NULL") }
+        let path = try cString(backup, "backup")
+        let threads = try threadCount(threads)
+        let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
+        reader.pointee = handle(retaining: try StreamReader(path: path, passphrase: key, threads: threads))
+    }
+}
+
+@c public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
+                                     _ hasEntry: UnsafeMutablePointer<Int32>?) -> Int32 {
+    hasEntry?.pointee = 0
+    return cCall {
+        let reader: StreamReader = try object(reader, "reader")
+        guard let info else { throw UsageError("entry info is NULL") }
+        guard let hasEntry else { throw UsageError("has_entry is NULL") }
+        reader.strings.clear()
+        info.pointee = dbs_entry_info()
+        guard let entry = try reader.payload.nextEntry() else { return }
+        info.pointee = reader.strings.info(for: entry)
+        hasEntry.pointee = 1
+    }
+}
+
+@c public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
+                               _ length: UnsafeMutablePointer<UInt>?) -> Int32 {
+    length?.pointee = 0
+    return cCall {
+        let reader: StreamReader = try object(reader, "reader")
+        guard let length else { throw UsageError("length (the out pointer) is NULL") }
+        let capacity = try cSize(capacityArgument, "capacity")
+        guard capacity > 0 else { throw UsageError("capacity \(capacity) must be at least 1") }
+        guard let buffer else { throw UsageError("buffer is NULL") }
+        let bytes = try reader.payload.readContent(maxLength: capacity)
+        guard bytes.count <= capacity else {
+            throw UsageError("internal: \(bytes.count) bytes read for a capacity of \(capacity)")
+        }
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { buffer.copyMemory(from: base, byteCount: source.count) }
+        }
+        length.pointee = UInt(bytes.count)
+    }
+}
+
+@c public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+    cCall {
+        let reader: StreamReader = try object(reader, "reader")
+        guard let report else { throw UsageError("report is NULL") }
+        let summary = reader.payload.summary
+        report.pointee = dbs_report(reader.container.repairReport, entries: summary?.entryCount ?? 0,
+                                    contentBytes: summary?.contentBytes ?? 0)
+    }
+}
+
+@c public func dbs_reader_close(_ reader: OpaquePointer?) {
+    guard let reader else { return }
+    release(reader, as: StreamReader.self)
+}

@@ -1,0 +1,91 @@
+// Whole-file operations: back up paths, restore, validate, repair. Each is the
+// engine's pipeline as the CLI runs it, with C arguments checked first.
+
+public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
+import DBSKit
+
+@c public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
+                                _ count: UInt, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
+                                _ options: UnsafePointer<dbs_options>?) -> Int32 {
+    cCall {
+        let output = try cString(output, "output")
+        let inputs = try cStrings(paths, count: count, "paths")
+        let options = try backupOptions(options)
+        let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: false)
+        let writer = try BackupWriter(destination: output, passphrase: key, options: options)
+        do {
+            let payload = try PayloadWriter(sink: writer, metadata: [:])
+            try FileTreeReader(inputs: inputs).write(to: payload)
+            _ = try payload.finish()
+            _ = try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}
+
+@c public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+                           _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ threads: Int32,
+                           _ overwrite: Int32, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+    cCall {
+        let backup = try cString(backup, "backup")
+        let directory = try cString(directory, "directory")
+        let threads = try threadCount(threads)
+        let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
+        try reportingDamage(to: report) {
+            // A wrong passphrase fails here, before the directory is touched.
+            let reader = try BackupReader(path: backup, passphrase: key, threads: threads)
+            let payload = try PayloadReader(source: reader)
+            let summary = try FileTreeWriter(destination: directory, overwrite: overwrite != 0).restore(from: payload)
+            store(dbs_report(reader.repairReport, entries: summary.entries, contentBytes: summary.bytes), to: report)
+        }
+    }
+}
+
+@c public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+                            _ passphraseLength: UInt, _ threads: Int32,
+                            _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+    cCall {
+        let backup = try cString(backup, "backup")
+        let threads = try threadCount(threads)
+        let key: SecureBytes? = passphraseBytes == nil && passphraseLength == 0
+            ? nil : try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
+        try reportingDamage(to: report) {
+            let structure = try BackupValidator.validate(path: backup, threads: threads)
+            if case .unrecoverable(let lost) = structure { throw BackupError.damagedBeyondRepair(lost) }
+            var result = dbs_report(structure.report)
+            if let key {
+                let summary = try readEverything(backup, passphrase: key, threads: threads)
+                result.entries = summary.entryCount
+                result.content_bytes = summary.contentBytes
+            }
+            store(result, to: report)
+        }
+    }
+}
+
+/// Decrypts and verifies the whole payload, writing nothing: every chunk's GCM tag,
+/// every entry's SHA-256, the payload's end record.
+private func readEverything(_ path: String, passphrase: SecureBytes, threads: Int) throws -> PayloadSummary {
+    let reader = try BackupReader(path: path, passphrase: passphrase, threads: threads)
+    let payload = try PayloadReader(source: reader)
+    while try payload.nextEntry() != nil {
+        try payload.skipContent()
+    }
+    guard let summary = payload.summary else { throw PayloadError.unexpectedEnd }
+    return summary
+}
+
+@c public func dbs_repair(_ backup: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?, _ threads: Int32,
+                          _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+    cCall {
+        let backup = try cString(backup, "backup")
+        let output = try cString(output, "output")
+        let threads = try threadCount(threads)
+        try reportingDamage(to: report) {
+            let repaired = try BackupRepairer.repair(source: backup, destination: output, threads: threads)
+            store(dbs_report(repaired), to: report)
+        }
+    }
+}
