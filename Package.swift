@@ -16,10 +16,14 @@ let package = Package(
     name: "DBS",
     products: [
         .library(name: "DBSKit", targets: ["DBSKit"]),
+        .executable(name: "dbs", targets: ["dbs"]),
     ],
     traits: [
         .trait(name: "ISAL", description: "Reed-Solomon kernels from Intel ISA-L (libisal)."),
         .default(enabledTraits: ["ISAL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CISAL", path: "CShims/CISAL", pkgConfig: "libisal",
@@ -41,6 +45,14 @@ let package = Package(
                 "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2",
             ]
         ),
+        .executableTarget(
+            name: "dbs",
+            dependencies: [
+                "DBSKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
+        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit"]),
     ]
 )
