@@ -1,0 +1,30 @@
+/// Where a file tree backup or restore stands, reported after each entry and each
+/// chunk of content.
+public struct FileTreeProgress: Sendable, Equatable {
+    /// Entries finished so far.
+    public var entries: UInt64
+    /// Content bytes handled so far.
+    public var bytes: UInt64
+    /// The entry being handled.
+    public var path: String
+}
+
+/// A problem that does not stop a backup: an entry skipped and why.
+public struct FileTreeWarning: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public var description: String { "skipped '\(path)': \(message)" }
+}
+
+/// What a restore did.
+public struct RestoreSummary: Sendable, Equatable {
+    public var files: UInt64 = 0
+    public var directories: UInt64 = 0
+    public var symlinks: UInt64 = 0
+    public var records: UInt64 = 0
+    /// Content bytes verified (and written, unless a dry run).
+    public var bytes: UInt64 = 0
+
+    public var entries: UInt64 { files + directories + symlinks + records }
+}

@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Walks files and directories and writes them as payload entries.
+///
+/// For an input "/a/b/dir" the entries are "dir", "dir/x", "dir/x/y"...; for a file
+/// input its base name. Directories come before their contents, names in byte
+/// order, so a payload is the same whatever order the file system lists them in
+/// and a restore always meets a directory before what is in it. Regular files,
+/// directories (empty ones too) and symlinks (stored as links, never followed) are
+/// kept with their permission bits and nanosecond modification times; sockets,
+/// fifos and devices are skipped with a warning. Hard links are stored as separate
+/// files.
+///
+/// Content is streamed in chunks through one buffer, so memory does not grow with
+/// file size; a sparse file is read as its zeros (the compression layer shrinks them).
+public struct FileTreeReader {
+    public struct Options {
+        /// Called for each entry skipped (an unsupported file type, a name that is
+        /// not UTF-8, a file that vanished during the walk).
+        public var warning: (FileTreeWarning) -> Void
+        /// Bytes read from a file per read(2).
+        public var readSize: Int
+
+        public init(warning: @escaping (FileTreeWarning) -> Void = { _ in }, readSize: Int = 1 << 20) {
+            self.warning = warning
+            self.readSize = max(4096, readSize)
+        }
+    }
+
+    public let inputs: [String]
+    public let options: Options
+
+    public init(inputs: [String], options: Options = Options()) {
+        self.inputs = inputs
+        self.options = options
+    }
+
+    /// Writes every input as entries into `writer`; does not finish the payload.
+    /// Throws `DataError` naming the path (missing input, unreadable file...) or the
+    /// writer's error.
+    public func write(to writer: PayloadWriter, progress: ((FileTreeProgress) -> Void)? = nil) throws {
+        var roots: [(source: String, name: String, status: FileStatus)] = []
+        for input in inputs {
+            guard let status = try POSIX.linkStatus(input) else { throw DataError.missingInput(path: input) }
+            let name = try Self.entryName(forInput: input)
+            if roots.contains(where: { $0.name == name }) { throw DataError.duplicateEntry(path: name) }
+            roots.append((input, name, status))
+        }
+        roots.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        var walk = Walk(writer: writer, options: options, progress: progress)
+        for root in roots {
+            try walk.visit(source: root.source, path: root.name, status: root.status)
+        }
+    }
+
+    /// The entry name of an input: its last path component ("dir" for "/a/b/dir/"),
+    /// resolved through realpath for "." and "..".
+    static func entryName(forInput input: String) throws(DataError) -> String {
+        var trimmed = Substring(input)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        var name = trimmed.split(separator: "/").last.map(String.init) ?? ""
+        if name.isEmpty || name == "." || name == ".." {
+            guard let resolved = realpath(input, nil) else {
+                throw .io(path: input, operation: "resolve", errno: errno)
+            }
+            defer { free(resolved) }
+            name = String(cString: resolved).split(separator: "/").last.map(String.init) ?? ""
+        }
+        guard !name.isEmpty else {
+            throw .invalidInput(path: input, reason: "the root directory has no name to store it under; back up its contents instead")
+        }
+        return name
+    }
+}
+
+/// One run of FileTreeReader.write: the writer, the read buffer and the counts.
+private struct Walk {
+    let writer: PayloadWriter
+    let options: FileTreeReader.Options
+    let progress: ((FileTreeProgress) -> Void)?
+    var buffer: [UInt8]
+    var entries: UInt64 = 0
+    var bytes: UInt64 = 0
+
+    init(writer: PayloadWriter, options: FileTreeReader.Options, progress: ((FileTreeProgress) -> Void)?) {
+        self.writer = writer
+        self.options = options
+        self.progress = progress
+        self.buffer = [UInt8](repeating: 0, count: options.readSize)
+    }
+
+    mutating func visit(source: String, path: String, status: FileStatus) throws {
+        guard path.utf8.count <= PayloadFormat.maxPathBytes else {
+            options.warning(FileTreeWarning(path: source, message: "its path is longer than \(PayloadFormat.maxPathBytes) bytes"))
+            return
+        }
+        switch status.type {
+        case .regular:
+            try writeFile(source: source, path: path)
+        case .directory:
+            try writeEntry(EntryMetadata(path: path, kind: .directory, mode: status.permissions,
+                                         modificationTime: status.modificationTime))
+            try visitChildren(of: source, path: path)
+        case .symlink:
+            let target = try POSIX.linkTarget(source)
+            guard let text = String(validating: target, as: UTF8.self), !text.isEmpty else {
+                options.warning(FileTreeWarning(path: source, message: "its link target is not UTF-8"))
+                return
+            }
+            try writeEntry(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
+                                         modificationTime: status.modificationTime, linkTarget: text))
+        case .unsupported(let what):
+            options.warning(FileTreeWarning(path: source, message: "it is \(what)"))
+        }
+    }
+
+    private mutating func visitChildren(of source: String, path: String) throws {
+        var children: [(name: String, bytes: [UInt8])] = []
+        for raw in try POSIX.directoryNames(source) {
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                let shown = String(decoding: raw, as: UTF8.self)
+                options.warning(FileTreeWarning(path: source + "/" + shown, message: "its name is not UTF-8"))
+                continue
+            }
+            children.append((name, raw))
+        }
+        children.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        let base = source.hasSuffix("/") ? source : source + "/"
+        for child in children {
+            let childSource = base + child.name
+            guard let status = try POSIX.linkStatus(childSource) else {
+                options.warning(FileTreeWarning(path: childSource, message: "it vanished during the backup"))
+                continue
+            }
+            try visit(source: childSource, path: path + "/" + child.name, status: status)
+        }
+    }
+
+    private mutating func writeEntry(_ entry: EntryMetadata) throws {
+        try writer.beginEntry(entry)
+        try writer.endEntry()
+        entries += 1
+        progress?(FileTreeProgress(entries: entries, bytes: bytes, path: entry.path))
+    }
+
+    /// Streams a regular file. Its size and time come from fstat of the open file,
+    /// so they describe the bytes that are read; a file that shrinks meanwhile is an
+    /// error, bytes appended meanwhile are left out.
+    private mutating func writeFile(source: String, path: String) throws {
+        let fd = try POSIX.check("open", source) { open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+        let file = DescriptorHandle(fd)
+        let status = try POSIX.status(of: file, path: source)
+        guard status.type == .regular else {
+            throw DataError.fileChanged(path: source, reason: "it is no longer a regular file")
+        }
+        try writer.beginEntry(EntryMetadata(path: path, kind: .file, mode: status.permissions,
+                                            modificationTime: status.modificationTime, size: status.size))
+        var remaining = status.size
+        while remaining > 0 {
+            let want = Int(min(UInt64(buffer.count), remaining))
+            let count = try POSIX.check("read", source) {
+                buffer.withUnsafeMutableBytes { read(file.raw, $0.baseAddress!, want) }
+            }
+            guard count > 0 else {
+                throw DataError.fileChanged(path: source, reason: "it shrank from \(status.size) to \(status.size - remaining) bytes")
+            }
+            try buffer.withUnsafeBytes { try writer.writeContent(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            remaining -= UInt64(count)
+            bytes += UInt64(count)
+            progress?(FileTreeProgress(entries: entries, bytes: bytes, path: path))
+        }
+        try writer.endEntry()
+        try file.close(path: source)
+        entries += 1
+        progress?(FileTreeProgress(entries: entries, bytes: bytes, path: path))
+    }
+}

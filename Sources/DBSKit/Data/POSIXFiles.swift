@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The few POSIX calls the data layer needs where FileManager is not precise
+// enough (nanosecond times, no following of symlinks, descriptors relative to a
+// directory), each turning errno into a DataError that names the path.
+
+/// close(2), named apart from `DescriptorHandle.close(path:)`.
+private func closeDescriptor(_ raw: Int32) -> Int32 { close(raw) }
+
+/// An open file descriptor, closed when its owner lets go of it.
+final class DescriptorHandle {
+    let raw: Int32
+    private var isOpen = true
+
+    init(_ raw: Int32) { self.raw = raw }
+
+    deinit { if isOpen { _ = closeDescriptor(raw) } }
+
+    /// Closes now, reporting the error that `deinit` would have to ignore.
+    func close(path: String) throws(DataError) {
+        guard isOpen else { return }
+        isOpen = false
+        if closeDescriptor(raw) != 0 { throw .io(path: path, operation: "close", errno: errno) }
+    }
+}
+
+/// The type of a file as lstat sees it.
+enum FileType: Equatable {
+    case regular, directory, symlink
+    /// A socket, fifo or device, which a backup does not store.
+    case unsupported(String)
+
+    init(mode: mode_t) {
+        switch mode & 0o170000 {
+        case 0o100000: self = .regular
+        case 0o040000: self = .directory
+        case 0o120000: self = .symlink
+        case 0o140000: self = .unsupported("a socket")
+        case 0o010000: self = .unsupported("a fifo")
+        case 0o020000: self = .unsupported("a character device")
+        case 0o060000: self = .unsupported("a block device")
+        default: self = .unsupported("of unknown type")
+        }
+    }
+}
+
+/// The parts of `struct stat` a payload keeps.
+struct FileStatus {
+    var type: FileType
+    /// mode & 0o7777.
+    var permissions: UInt32
+    var size: UInt64
+    var modificationTime: FileTimestamp
+
+    init(_ status: stat) {
+        type = FileType(mode: status.st_mode)
+        permissions = UInt32(status.st_mode & 0o7777)
+        size = UInt64(max(0, status.st_size))
+        modificationTime = FileTimestamp(seconds: Int64(status.st_mtim.tv_sec),
+                                         nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
+    }
+}
+
+enum POSIX {
+    /// Runs `call` until it does not fail with EINTR; a -1 result throws the errno
+    /// as `DataError.io(path, operation)`.
+    @discardableResult
+    static func check<T: BinaryInteger>(_ operation: String, _ path: String,
+                                        _ call: () -> T) throws(DataError) -> T {
+        while true {
+            let result = call()
+            if result != -1 { return result }
+            let code = errno
+            if code != EINTR { throw .io(path: path, operation: operation, errno: code) }
+        }
+    }
+
+    /// lstat of `path`; nil when it does not exist.
+    static func linkStatus(_ path: String) throws(DataError) -> FileStatus? {
+        var status = stat()
+        if lstat(path, &status) == 0 { return FileStatus(status) }
+        if errno == ENOENT { return nil }
+        throw .io(path: path, operation: "stat", errno: errno)
+    }
+
+    /// fstatat without following a final symlink; nil when `name` does not exist.
+    static func linkStatus(in directory: DescriptorHandle, _ name: String,
+                           displayPath: String) throws(DataError) -> FileStatus? {
+        var status = stat()
+        if fstatat(directory.raw, name, &status, AT_SYMLINK_NOFOLLOW) == 0 { return FileStatus(status) }
+        if errno == ENOENT { return nil }
+        throw .io(path: displayPath, operation: "stat", errno: errno)
+    }
+
+    static func status(of file: DescriptorHandle, path: String) throws(DataError) -> FileStatus {
+        var status = stat()
+        try check("stat", path) { fstat(file.raw, &status) }
+        return FileStatus(status)
+    }
+
+    /// The target of the symlink at `path`, as bytes (not necessarily UTF-8).
+    static func linkTarget(_ path: String) throws(DataError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = try check("read link", path) {
+            buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+        }
+        guard count < buffer.count else {
+            throw .invalidInput(path: path, reason: "the link target is longer than PATH_MAX")
+        }
+        return Array(buffer[0..<count])
+    }
+
+    /// The names in a directory, raw bytes, without "." and "..".
+    static func directoryNames(_ path: String) throws(DataError) -> [[UInt8]] {
+        guard let stream = opendir(path) else { throw .io(path: path, operation: "open directory", errno: errno) }
+        defer { closedir(stream) }
+        var names: [[UInt8]] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw .io(path: path, operation: "read directory", errno: errno) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix(while: { $0 != 0 }))
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            names.append(name)
+        }
+    }
+
+    /// utimensat's two timestamps, access and modification, both set to `time`.
+    static func timespecs(_ time: FileTimestamp) -> [timespec] {
+        let value = timespec(tv_sec: Int(time.seconds), tv_nsec: Int(time.nanoseconds))
+        return [value, value]
+    }
+
+    static func errorMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
+}

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file that appears at its destination whole or not at all.
+///
+/// It is written as a temp file beside the destination (same directory, so same file
+/// system, so the final `rename` is atomic), mode 0600, created with `O_EXCL`. `commit`
+/// fsyncs it, moves it into place and fsyncs the directory so the new name survives a
+/// crash; anything else (`discard`, or the object going away uncommitted) removes the
+/// temp file, so a failure never leaves a partial file where the user looks.
+public final class AtomicOutputFile {
+    /// Where the file will be once committed.
+    public let destination: String
+    /// The temp file's path while it is being written.
+    public let temporaryPath: String
+    /// The open temp file.
+    public let file: PositionedFile
+    private let overwrite: Bool
+    private var state: State = .open
+
+    private enum State { case open, committed, discarded }
+
+    /// Creates the temp file. Refuses an existing destination unless `overwrite`.
+    public init(destination: String, overwrite: Bool) throws(IOError) {
+        self.destination = destination
+        self.overwrite = overwrite
+        if !overwrite, Self.exists(destination) {
+            throw IOError(path: destination, operation: "create", errno: EEXIST)
+        }
+        let (directory, name) = Self.split(destination)
+        var attempt = 0
+        while true {
+            let suffix = (0..<6).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+            let candidate = (directory.isEmpty ? "" : directory + "/") + ".\(name).tmp-\(suffix)"
+            do {
+                file = try PositionedFile.createExclusive(candidate)
+                temporaryPath = candidate
+                return
+            } catch {
+                attempt += 1
+                if error.errno != EEXIST || attempt >= 16 { throw error }
+            }
+        }
+    }
+
+    deinit { discard() }
+
+    /// fsync, then atomically move the temp file to `destination` (refusing to replace
+    /// an existing file unless `overwrite`), then fsync the directory.
+    public func commit() throws(IOError) {
+        precondition(state == .open, "AtomicOutputFile.commit called twice or after discard")
+        try file.sync()
+        if overwrite {
+            guard rename(temporaryPath, destination) == 0 else {
+                throw IOError.last(path: destination, operation: "rename from \(temporaryPath)")
+            }
+        } else {
+            // link(2) fails with EEXIST if something appeared meanwhile: an atomic
+            // "rename without replace" on every POSIX file system with hard links.
+            if link(temporaryPath, destination) == 0 {
+                _ = unlink(temporaryPath)
+            } else {
+                let error = IOError.last(path: destination, operation: "link from \(temporaryPath)")
+                if error.errno == EEXIST || Self.exists(destination) {
+                    throw IOError(path: destination, operation: "rename", errno: EEXIST)
+                }
+                // No hard links here (FAT, some network file systems): plain rename.
+                guard rename(temporaryPath, destination) == 0 else {
+                    throw IOError.last(path: destination, operation: "rename from \(temporaryPath)")
+                }
+            }
+        }
+        state = .committed
+        try Self.syncDirectory(of: destination)
+    }
+
+    /// Removes the temp file; nothing is left at the destination. Idempotent.
+    public func discard() {
+        guard state == .open else { return }
+        state = .discarded
+        _ = unlink(temporaryPath)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// (directory, last component); the directory is "" for a bare name.
+    static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+
+    /// fsync of the directory holding `path`, so that a rename in it is durable.
+    static func syncDirectory(of path: String) throws(IOError) {
+        let (directory, _) = split(path)
+        let target = directory.isEmpty ? "." : directory
+        let fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError.last(path: target, operation: "open directory") }
+        defer { _ = close(fd) }
+        guard fsync(fd) == 0 else { throw IOError.last(path: target, operation: "fsync directory") }
+    }
+}

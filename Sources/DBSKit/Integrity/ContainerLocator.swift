@@ -1,0 +1,173 @@
+/// What a reader knows about a backup file before reading any stripe.
+struct LocatedContainer: Sendable {
+    var descriptor: BackupDescriptor
+    var layout: ContainerLayout
+    var fileLength: UInt64
+    /// From a head; nil when the layout came from scanning stripe headers.
+    var ciphertextLength: UInt64?
+    var chunkCount: UInt64?
+    /// Per head (0, 1, 2): intact, corrected or unreadable.
+    var heads: [HeadState]
+    /// No head was readable: the layout was derived from stripe headers found by scanning.
+    var fromScan: Bool
+
+    /// The state of one copy of the head.
+    enum HeadState: String, Sendable, Codable, Equatable {
+        case intact, corrected, unreadable
+    }
+
+    /// Heads that were not intact, for the repair report.
+    var damagedHeads: [Int] { heads.indices.filter { heads[$0] != .intact } }
+}
+
+/// Finds a container's layout: from any intact head (file start, file end, then the
+/// start of copy B), else by scanning the file for stripe headers and deriving the
+/// layout from the descriptor they replicate.
+enum ContainerLocator {
+    static func locate(_ file: PositionedFile) throws(BackupError) -> LocatedContainer {
+        let fileLength: UInt64
+        do { fileLength = try file.size() } catch { throw BackupError(error) }
+        guard fileLength >= UInt64(ProtectedBlock.size) else {
+            throw .notABackup("\(file.path) is \(fileLength) bytes, too short for a backup head")
+        }
+        var firstError: FormatError?
+        var heads: [Int: (HeadRecord, Bool)] = [:]
+        for (index, offset) in [(0, UInt64(0)), (2, fileLength - UInt64(ProtectedBlock.size))] {
+            switch decodeHead(file, at: offset) {
+            case .success(let head): heads[index] = head
+            case .failure(let error): firstError = firstError ?? error
+            }
+        }
+        if let (head, _) = heads[0] ?? heads[2] {
+            let layout = head.layout
+            if layout.headBlockOffset(1) + UInt64(ProtectedBlock.size) <= fileLength,
+               case .success(let head1) = decodeHead(file, at: layout.headBlockOffset(1)), head1.0.descriptor == head.descriptor {
+                heads[1] = head1
+            }
+            let states = (0..<3).map { i -> LocatedContainer.HeadState in
+                guard let (record, corrected) = heads[i], record.descriptor == head.descriptor,
+                      record.stripeCount == head.stripeCount else { return .unreadable }
+                return corrected ? .corrected : .intact
+            }
+            return LocatedContainer(descriptor: head.descriptor, layout: layout, fileLength: fileLength,
+                                    ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
+                                    heads: states, fromScan: false)
+        }
+        if case .unsupportedVersion(let version)? = firstError { throw .unsupportedVersion(version) }
+        return try scan(file, fileLength: fileLength)
+    }
+
+    /// A head at `offset`, and whether it needed correction.
+    private static func decodeHead(_ file: PositionedFile, at offset: UInt64) -> Result<(HeadRecord, Bool), FormatError> {
+        guard let block = try? file.read(count: ProtectedBlock.size, at: offset),
+              let decoded = ProtectedBlock.decode(block) else { return .failure(.invalidField("head block")) }
+        do {
+            return .success((try HeadRecord(body: decoded.body), decoded.correctedBytes > 0))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// A stripe header at `offset`, if one decodes there.
+    static func decodeStripeHeader(_ file: PositionedFile, at offset: UInt64) -> StripeHeader? {
+        guard let block = try? file.read(count: ProtectedBlock.size, at: offset),
+              let decoded = ProtectedBlock.decode(block) else { return nil }
+        return try? StripeHeader(body: decoded.body)
+    }
+
+    /// No head survived: search the file for the stripe-header and head magics (a
+    /// header whose magic is damaged is still found at its computed place once one
+    /// header gives the layout), decode what is found, and derive the stripe count
+    /// from a last-stripe header, a copy-B header, or the file length.
+    private static func scan(_ file: PositionedFile, fileLength: UInt64) throws(BackupError) -> LocatedContainer {
+        var descriptor: BackupDescriptor?
+        var stripeCount: UInt64?
+        var highestIndex: UInt64 = 0
+        let window = 4 << 20
+        let overlap = 8
+        var position: UInt64 = 0
+        search: while position < fileLength {
+            guard let bytes = try? file.read(count: window + overlap, at: position), bytes.count >= 8 else { break }
+            var i = 0
+            while i + 8 <= bytes.count {
+                if bytes[i] == UInt8(ascii: "D"), bytes[i + 1] == UInt8(ascii: "B"), bytes[i + 2] == UInt8(ascii: "S"),
+                   bytes[i + 3] == UInt8(ascii: "-") {
+                    let offset = position + UInt64(i)
+                    if bytes[i..<(i + 8)].elementsEqual(HeadRecord.magic),
+                       case .success(let (head, _)) = decodeHead(file, at: offset) {
+                        let states: [LocatedContainer.HeadState] = (0..<3).map { $0 == head.headIndex ? .corrected : .unreadable }
+                        return LocatedContainer(descriptor: head.descriptor, layout: head.layout, fileLength: fileLength,
+                                                ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
+                                                heads: states, fromScan: true)
+                    }
+                    if bytes[i..<(i + 8)].elementsEqual(StripeHeader.magic),
+                       let header = decodeStripeHeader(file, at: offset),
+                       descriptor == nil || header.descriptor == descriptor {
+                        if let count = pinnedStripeCount(from: header, at: offset) {
+                            descriptor = header.descriptor
+                            highestIndex = max(highestIndex, header.stripeIndex)
+                            if let count {
+                                stripeCount = count
+                                break search
+                            }
+                            if let guess = stripeCountFromLength(header.descriptor, fileLength: fileLength),
+                               guess > header.stripeIndex, confirms(file, descriptor: header.descriptor, stripeCount: guess) {
+                                stripeCount = guess
+                                break search
+                            }
+                        }
+                    }
+                }
+                i += 1
+            }
+            position += UInt64(window)
+        }
+        guard let descriptor else {
+            throw .notABackup("\(file.path): no readable head and no stripe header found")
+        }
+        let count = stripeCount ?? highestIndex + 1
+        return LocatedContainer(descriptor: descriptor, layout: descriptor.layout(stripeCount: count),
+                                fileLength: fileLength, ciphertextLength: nil, chunkCount: nil,
+                                heads: [.unreadable, .unreadable, .unreadable], fromScan: true)
+    }
+
+    /// Checks that `header` sits where its layout puts it; returns `.some(count)` when
+    /// it pins the stripe count (the last stripe of copy A, or any copy-B header),
+    /// `.some(nil)` when it is consistent but says nothing about the count, and nil
+    /// when it is not where it claims to be (a stray copy, a shifted file).
+    private static func pinnedStripeCount(from header: StripeHeader, at offset: UInt64) -> UInt64?? {
+        let probe = header.descriptor.layout(stripeCount: 0)
+        let recordSize = UInt64(probe.recordSize), headerSize = UInt64(probe.headerSize)
+        guard header.stripeIndex < (UInt64(1) << 62) / recordSize else { return nil }
+        let rel = header.stripeIndex * recordSize
+        if header.copy == 0 {
+            guard offset == headerSize + rel else { return nil }
+            return .some(header.isLast ? header.stripeIndex + 1 : nil)
+        }
+        guard offset >= 2 * headerSize + rel else { return nil }
+        let copyLength = offset - 2 * headerSize - rel
+        guard copyLength % recordSize == 0, copyLength / recordSize > header.stripeIndex else { return nil }
+        return .some(copyLength / recordSize)
+    }
+
+    /// The stripe count an undamaged, untruncated file of this length would have.
+    private static func stripeCountFromLength(_ descriptor: BackupDescriptor, fileLength: UInt64) -> UInt64? {
+        let probe = descriptor.layout(stripeCount: 0)
+        let fixed = UInt64(3 * probe.headerSize)
+        let per = UInt64(descriptor.copies * probe.recordSize)
+        guard fileLength > fixed, (fileLength - fixed) % per == 0 else { return nil }
+        return (fileLength - fixed) / per
+    }
+
+    /// Whether copy A's last stripe header agrees with `stripeCount` stripes.
+    private static func confirms(_ file: PositionedFile, descriptor: BackupDescriptor, stripeCount: UInt64) -> Bool {
+        let layout = descriptor.layout(stripeCount: stripeCount)
+        for copy in 0..<descriptor.copies {
+            if let header = decodeStripeHeader(file, at: layout.recordOffset(copy: copy, stripe: stripeCount - 1)),
+               header.isLast, header.stripeIndex == stripeCount - 1, header.descriptor == descriptor {
+                return true
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,106 @@
+/// A shard that no repair could make pass its checksum: where it is, so a user can
+/// map it to the failing medium.
+public struct LostShard: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// 0 = copy A, 1 = copy B.
+    public var copy: Int
+    public var stripe: UInt64
+    public var shard: Int
+    /// Offset of the shard in the file.
+    public var fileOffset: UInt64
+
+    public init(copy: Int, stripe: UInt64, shard: Int, fileOffset: UInt64) {
+        self.copy = copy
+        self.stripe = stripe
+        self.shard = shard
+        self.fileOffset = fileOffset
+    }
+
+    public var description: String {
+        "copy \(copy == 0 ? "A" : "B") stripe \(stripe) shard \(shard) at offset \(fileOffset)"
+    }
+}
+
+/// What happened to one stripe that was not clean.
+public struct StripeRepairRecord: Sendable, Codable, Equatable {
+    public var stripe: UInt64
+    /// Shards that failed their checksum in one copy and were taken from the other
+    /// copy, as (copy that was bad, shard).
+    public var shardsFromOtherCopy: [ShardPosition] = []
+    /// Whole shards rebuilt by Reed-Solomon erasure decoding.
+    public var shardsRebuilt: [Int] = []
+    /// Bytes changed by the column-wise errors-and-erasures decode.
+    public var bytesCorrected: Int = 0
+    /// Copies (0 = A, 1 = B) whose stripe header needed its own error correction or
+    /// was unreadable and is restored from the other copy or the geometry.
+    public var headersRepaired: [Int] = []
+    /// Both stripe headers were unreadable: the stripe was decoded by Reed-Solomon
+    /// alone and authenticated by the payload's GCM tags.
+    public var decodedWithoutHeader: Bool = false
+    /// Shards that still fail their checksum: the stripe is lost.
+    public var lost: [LostShard] = []
+
+    public init(stripe: UInt64) { self.stripe = stripe }
+
+    /// Nothing was damaged.
+    public var isClean: Bool {
+        shardsFromOtherCopy.isEmpty && shardsRebuilt.isEmpty && bytesCorrected == 0 && headersRepaired.isEmpty
+            && !decodedWithoutHeader && lost.isEmpty
+    }
+}
+
+/// A shard in a copy.
+public struct ShardPosition: Sendable, Codable, Equatable, Hashable {
+    public var copy: Int
+    public var shard: Int
+    public init(copy: Int, shard: Int) {
+        self.copy = copy
+        self.shard = shard
+    }
+}
+
+/// Everything a read, validation or repair found and fixed: one record per stripe
+/// that was not clean (a clean file has none, so the report's size follows the
+/// damage, not the backup), plus the heads.
+public struct RepairReport: Sendable, Codable, Equatable {
+    public var stripes: [StripeRepairRecord] = []
+    /// Heads (0, 1, 2) that were unreadable or needed correction.
+    public var headsDamaged: [Int] = []
+    /// True when no intact head was found and the layout came from scanning.
+    public var layoutFromScan: Bool = false
+
+    public init() {}
+
+    public var totalShardsFromOtherCopy: Int { stripes.reduce(0) { $0 + $1.shardsFromOtherCopy.count } }
+    public var totalShardsRebuilt: Int { stripes.reduce(0) { $0 + $1.shardsRebuilt.count } }
+    public var totalBytesCorrected: Int { stripes.reduce(0) { $0 + $1.bytesCorrected } }
+    public var totalHeadersRepaired: Int { stripes.reduce(0) { $0 + $1.headersRepaired.count } }
+    public var lostShards: [LostShard] { stripes.flatMap(\.lost) }
+
+    /// Nothing was damaged at all.
+    public var isClean: Bool { stripes.allSatisfy(\.isClean) && headsDamaged.isEmpty && !layoutFromScan }
+    /// Damage was found and every bit of it was repaired.
+    public var healed: Bool { !isClean && lostShards.isEmpty }
+
+    mutating func add(_ record: StripeRepairRecord) {
+        if !record.isClean { stripes.append(record) }
+    }
+}
+
+extension RepairReport: CustomStringConvertible {
+    public var description: String {
+        if isClean { return "clean" }
+        var parts = [
+            "\(totalShardsFromOtherCopy) shards from the other copy",
+            "\(totalShardsRebuilt) rebuilt",
+            "\(totalBytesCorrected) bytes corrected",
+            "\(totalHeadersRepaired) stripe headers repaired",
+        ]
+        if !headsDamaged.isEmpty { parts.append("heads \(headsDamaged) damaged") }
+        if layoutFromScan { parts.append("layout found by scanning") }
+        let lost = lostShards
+        if !lost.isEmpty {
+            parts.append("\(lost.count) shards lost (first: \(lost.prefix(3).map(\.description).joined(separator: "; ")))")
+        }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,115 @@
+/// What an entry of a payload is.
+public enum EntryKind: UInt8, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// A regular file: its content.
+    case file = 1
+    /// A directory: no content; its entries follow it by path.
+    case directory = 2
+    /// A symbolic link: its target, never followed.
+    case symlink = 3
+    /// A batch of Django records: a model label and JSON lines as content.
+    case records = 4
+
+    public var description: String {
+        switch self {
+        case .file: "file"
+        case .directory: "directory"
+        case .symlink: "symlink"
+        case .records: "records"
+        }
+    }
+}
+
+/// A modification time with the nanoseconds the file system keeps.
+public struct FileTimestamp: Sendable, Equatable, Hashable, Codable {
+    public var seconds: Int64
+    /// 0..<1_000_000_000.
+    public var nanoseconds: UInt32
+
+    public init(seconds: Int64, nanoseconds: UInt32) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+}
+
+/// Everything a payload records about an entry except its content.
+public struct EntryMetadata: Sendable, Equatable, Codable {
+    /// Relative, '/'-separated, UTF-8. The payload layer only bounds it; whoever
+    /// turns entries into files (FileTreeWriter) decides which paths are safe.
+    public var path: String
+    public var kind: EntryKind
+    /// Permission bits plus setuid, setgid and sticky (mode & 0o7777).
+    public var mode: UInt32
+    public var modificationTime: FileTimestamp
+    /// Exact content size for a file, 0 for directories and symlinks, advisory for
+    /// records (a producer streaming records may not know it in advance).
+    public var size: UInt64
+    /// The target of a symlink; nil for every other kind.
+    public var linkTarget: String?
+    /// The Django model label of a records batch ("app.Model"); nil for other kinds.
+    public var modelLabel: String?
+    /// Free key/values a host attaches to an entry, stored as a JSON object.
+    public var extra: [String: String]?
+
+    public init(path: String, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
+                size: UInt64 = 0, linkTarget: String? = nil, modelLabel: String? = nil,
+                extra: [String: String]? = nil) {
+        self.path = path
+        self.kind = kind
+        self.mode = mode
+        self.modificationTime = modificationTime
+        self.size = size
+        self.linkTarget = linkTarget
+        self.modelLabel = modelLabel
+        self.extra = extra
+    }
+
+    /// Whether content chunks may follow this entry's header.
+    var carriesContent: Bool { kind == .file || kind == .records }
+
+    /// The rules an entry obeys, checked by the writer before it writes one and by
+    /// the reader after it decodes one.
+    func validate() throws(PayloadError) {
+        func fail(_ reason: String) -> PayloadError { .invalidEntry(path: path, reason: reason) }
+        let pathBytes = path.utf8.count
+        guard pathBytes > 0 else { throw fail("empty path") }
+        guard pathBytes <= PayloadFormat.maxPathBytes else {
+            throw fail("path is \(pathBytes) bytes, more than \(PayloadFormat.maxPathBytes)")
+        }
+        guard mode & ~0o7777 == 0 else { throw fail("mode 0o\(String(mode, radix: 8)) has bits beyond 0o7777") }
+        guard modificationTime.nanoseconds < 1_000_000_000 else {
+            throw fail("modification time nanoseconds \(modificationTime.nanoseconds) out of range")
+        }
+        if kind == .directory || kind == .symlink, size != 0 {
+            throw fail("a \(kind) has size \(size), must be 0")
+        }
+        switch (kind, linkTarget) {
+        case (.symlink, nil): throw fail("a symlink without a target")
+        case (.symlink, let target?):
+            let count = target.utf8.count
+            guard count > 0, count <= PayloadFormat.maxLinkTargetBytes else {
+                throw fail("link target is \(count) bytes, must be 1...\(PayloadFormat.maxLinkTargetBytes)")
+            }
+        case (_, nil): break
+        case (_, .some): throw fail("a \(kind) with a link target")
+        }
+        switch (kind, modelLabel) {
+        case (.records, nil): throw fail("records without a model label")
+        case (.records, let label?):
+            let count = label.utf8.count
+            guard count > 0, count <= PayloadFormat.maxModelLabelBytes else {
+                throw fail("model label is \(count) bytes, must be 1...\(PayloadFormat.maxModelLabelBytes)")
+            }
+        case (_, nil): break
+        case (_, .some): throw fail("a \(kind) with a model label")
+        }
+    }
+}
+
+/// What a finished payload holds, as its end frame records it.
+public struct PayloadSummary: Sendable, Equatable {
+    public var entryCount: UInt64
+    /// The sum of every entry's content size.
+    public var contentBytes: UInt64
+    /// SHA-256 of every payload byte before the end frame.
+    public var sha256: [UInt8]
+}

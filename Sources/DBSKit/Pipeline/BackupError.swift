@@ -1,0 +1,85 @@
+/// Why a backup could not be written, read, validated or repaired. The cases keep
+/// apart what a user must act on differently, and each maps to the CLI's exit code.
+public enum BackupError: Error, CustomStringConvertible, Sendable {
+    /// The data key did not unwrap: the passphrase is wrong. Raised before any plaintext.
+    case wrongPassphrase
+    /// Some stripe could not be repaired; the report says which shards are lost where.
+    case damagedBeyondRepair(RepairReport)
+    /// The file is not a DBS backup (or nothing of its metadata survives); says why.
+    case notABackup(String)
+    /// A DBS backup of a format version this build does not read.
+    case unsupportedVersion(UInt16)
+    /// A payload chunk failed its GCM tag after repair: corruption or tampering.
+    case corruptedChunk(index: UInt64)
+    /// The ciphertext stream is malformed after repair (a chunk frame out of bounds,
+    /// the stream ending before its final chunk): corruption or tampering.
+    case corruptedStream(String)
+    case invalidOptions(String)
+    /// Argon2id parameters (from options or from a file) outside the allowed bounds.
+    case kdfParametersOutOfBounds(String)
+    /// A system call failed; `errno` tells a full disk (ENOSPC) from the rest.
+    case io(path: String, operation: String, errno: Int32)
+    /// The destination exists and overwriting was not asked for.
+    case destinationExists(String)
+    /// The file written did not read back as it was written (verify-after-write);
+    /// nothing was put at the destination.
+    case verificationFailed(String)
+    /// A write or finish on a writer that already failed, finished or was aborted.
+    case writerClosed
+    /// A library call failed unexpectedly; the message names it.
+    case internalFailure(String)
+
+    /// The CLI's exit status: 3 wrong passphrase, 4 damaged beyond repair or
+    /// corrupted, 5 I/O, 1 anything else.
+    public var exitCode: Int32 {
+        switch self {
+        case .wrongPassphrase: 3
+        case .damagedBeyondRepair, .corruptedChunk, .corruptedStream, .verificationFailed: 4
+        case .io, .destinationExists: 5
+        default: 1
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .wrongPassphrase:
+            "wrong passphrase"
+        case .damagedBeyondRepair(let report):
+            "the backup is damaged beyond repair: \(report)"
+        case .notABackup(let why):
+            "not a DBS backup: \(why)"
+        case .unsupportedVersion(let version):
+            "unsupported DBS format version \(version) (this build reads version \(FormatVersion.current))"
+        case .corruptedChunk(let index):
+            "payload chunk \(index) failed authentication after repair: the backup is corrupted or was tampered with"
+        case .corruptedStream(let why):
+            "the backup's ciphertext stream is corrupted: \(why)"
+        case .invalidOptions(let why):
+            "invalid options: \(why)"
+        case .kdfParametersOutOfBounds(let why):
+            "key-derivation parameters out of bounds: \(why)"
+        case let .io(path, operation, errno):
+            IOError(path: path, operation: operation, errno: errno).description
+        case .destinationExists(let path):
+            "\(path) already exists (pass overwrite to replace it)"
+        case .verificationFailed(let why):
+            "verify-after-write failed, nothing was written to the destination: \(why)"
+        case .writerClosed:
+            "the backup writer is closed (finished, aborted or failed earlier)"
+        case .internalFailure(let why):
+            "internal failure: \(why)"
+        }
+    }
+
+    init(_ error: IOError) {
+        self = .io(path: error.path, operation: error.operation, errno: error.errno)
+    }
+
+    init(_ error: FormatError) {
+        switch error {
+        case .unsupportedVersion(let version): self = .unsupportedVersion(version)
+        case .truncated(let what): self = .notABackup("\(what) is truncated")
+        case .invalidField(let what): self = .notABackup("invalid \(what)")
+        }
+    }
+}

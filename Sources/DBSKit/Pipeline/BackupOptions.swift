@@ -1,0 +1,78 @@
+import Dispatch
+
+/// How a backup is written. Every value is stored in the file, so a reader needs none
+/// of them.
+public struct BackupOptions: Sendable, Equatable {
+    /// Worker threads for compression, sealing, Reed-Solomon and checksums.
+    public var threads: Int
+    /// 2 (copy A and copy B) or 1.
+    public var copies: Int
+    public var dataShards: Int
+    public var parityShards: Int
+    /// Bytes per shard; 4096 makes a shard one disk sector.
+    public var shardSize: Int
+    public var checksum: ChecksumAlgorithm
+    public var compression: ChunkCompression
+    public var kdf: KDFParameters
+    /// Read the finished file back and check it end to end before renaming it into place.
+    public var verifyAfterWrite: Bool
+    /// Plaintext bytes per sealed chunk.
+    public var chunkSize: Int
+    /// Replace an existing destination (otherwise refused).
+    public var overwrite: Bool
+
+    public init(threads: Int = BackupOptions.coreCount, copies: Int = 2, dataShards: Int = 239,
+                parityShards: Int = 16, shardSize: Int = 4096, checksum: ChecksumAlgorithm = .xxh3_128,
+                compression: ChunkCompression = .zstd(level: 1), kdf: KDFParameters = .default,
+                verifyAfterWrite: Bool = true, chunkSize: Int = 1 << 20, overwrite: Bool = false) {
+        self.threads = threads
+        self.copies = copies
+        self.dataShards = dataShards
+        self.parityShards = parityShards
+        self.shardSize = shardSize
+        self.checksum = checksum
+        self.compression = compression
+        self.kdf = kdf
+        self.verifyAfterWrite = verifyAfterWrite
+        self.chunkSize = chunkSize
+        self.overwrite = overwrite
+    }
+
+    /// The number of active processors.
+    public static var coreCount: Int { max(1, sysconfCores()) }
+
+    /// `self` if every value is usable; otherwise an error naming the bad value.
+    public func validated() throws(BackupError) -> BackupOptions {
+        guard (1...256).contains(threads) else { throw .invalidOptions("threads \(threads) is outside 1...256") }
+        guard copies == 1 || copies == 2 else { throw .invalidOptions("copies \(copies) must be 1 or 2") }
+        guard dataShards >= 1, parityShards >= 1, dataShards + parityShards <= 255 else {
+            throw .invalidOptions(
+                "stripe shape \(dataShards) data + \(parityShards) parity shards (need both >= 1 and a sum <= 255)")
+        }
+        guard BackupDescriptor.shardSizeLimits.contains(shardSize) else {
+            throw .invalidOptions("shard size \(shardSize) is outside \(BackupDescriptor.shardSizeLimits)")
+        }
+        guard BackupDescriptor.chunkSizeLimits.contains(chunkSize) else {
+            throw .invalidOptions("chunk size \(chunkSize) is outside \(BackupDescriptor.chunkSizeLimits)")
+        }
+        if case .zstd(let level) = compression, !(-7...22).contains(level) {
+            throw .invalidOptions("zstd level \(level) is outside -7...22")
+        }
+        do {
+            _ = try kdf.validated()
+        } catch {
+            throw .kdfParametersOutOfBounds(error.description)
+        }
+        return self
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func sysconfCores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+#elseif canImport(Darwin)
+import Darwin
+private func sysconfCores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+#else
+private func sysconfCores() -> Int { 1 }
+#endif

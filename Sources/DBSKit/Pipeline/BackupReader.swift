@@ -1,0 +1,60 @@
+/// Reads a backup back as its plaintext stream, repairing as it goes (DESIGN §3).
+///
+/// Only verified plaintext is ever returned: every byte comes from a chunk whose GCM
+/// tag verified, cut from stripes that passed their checksums after repair. A stripe
+/// beyond repair ends the read with `.damagedBeyondRepair(report)`.
+public final class BackupReader: ByteSource {
+    private let engine: RestoreEngine
+    private var current: [UInt8] = []
+    private var position = 0
+
+    /// The backup's descriptor fields, for callers that show them.
+    public let backupID: String
+
+    /// Opens the backup and unwraps its data key. A wrong passphrase throws
+    /// `.wrongPassphrase` here, before any plaintext exists.
+    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount) throws(BackupError) {
+        let file: PositionedFile
+        do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
+        let located = try ContainerLocator.locate(file)
+        let cipher = try Self.openKey(located.descriptor, passphrase: passphrase)
+        engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: max(1, threads))
+        backupID = BackupWriter.hex(located.descriptor.backupID)
+    }
+
+    /// The chunk cipher of a backup: Argon2id of the passphrase (parameters bounded
+    /// first), then the data key's unwrap, which authenticates the descriptor.
+    static func openKey(_ descriptor: BackupDescriptor, passphrase: SecureBytes) throws(BackupError) -> ChunkCipher {
+        do {
+            let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: descriptor.salt,
+                                                          parameters: descriptor.kdf)
+            let wrapped = try WrappedKey(bytes: descriptor.wrappedKey)
+            let dataKey = try KeyEnvelope.unwrap(wrapped, keyEncryptionKey: keyEncryptionKey,
+                                                 associatedData: descriptor.wrapAssociatedData)
+            return try ChunkCipher(dataKey: dataKey, backupID: descriptor.backupID)
+        } catch {
+            switch error {
+            case .wrongPassphrase: throw .wrongPassphrase
+            case .kdfParametersOutOfBounds(let why): throw .kdfParametersOutOfBounds(why)
+            default: throw .internalFailure("opening the data key: \(error)")
+            }
+        }
+    }
+
+    /// Appends up to `maxLength` verified plaintext bytes to `buffer`; 0 at the end.
+    public func read(into buffer: inout [UInt8], maxLength: Int) throws -> Int {
+        guard maxLength > 0 else { return 0 }
+        while position == current.count {
+            guard let next = try engine.next() else { return 0 }
+            current = next
+            position = 0
+        }
+        let n = min(maxLength, current.count - position)
+        buffer.append(contentsOf: current[position..<(position + n)])
+        position += n
+        return n
+    }
+
+    /// What was repaired so far (all of it once the stream has been read to its end).
+    public var repairReport: RepairReport { engine.report }
+}

@@ -1,0 +1,61 @@
+import Dispatch
+
+/// The pipeline's one way to spread work over threads: `DispatchQueue.concurrentPerform`
+/// with one iteration per worker, each worker taking items `w, w + width, ...`, so a
+/// worker can keep per-thread state (a zstd context) across its items and the number
+/// of threads is exactly the `threads` the user asked for.
+enum Parallel {
+    /// `body(i)` for every i in `0..<count`, over at most `threads` threads; results in
+    /// index order. `makeState` runs once per worker.
+    static func map<State, Result>(
+        count: Int, threads: Int,
+        makeState: @Sendable () -> State,
+        _ body: @Sendable (inout State, Int) -> Result
+    ) -> [Result] {
+        guard count > 0 else { return [] }
+        let width = max(1, min(threads, count))
+        let results = ResultSlots<Result>(count: count)
+        if width == 1 {
+            var state = makeState()
+            for i in 0..<count { results.store(body(&state, i), at: i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: width) { worker in
+                var state = makeState()
+                var i = worker
+                while i < count {
+                    results.store(body(&state, i), at: i)
+                    i += width
+                }
+            }
+        }
+        return results.take()
+    }
+
+    /// `body(i)` for every i in `0..<count`, without per-worker state.
+    static func map<Result>(count: Int, threads: Int, _ body: @Sendable (Int) -> Result) -> [Result] {
+        map(count: count, threads: threads, makeState: { () }, { _, i in body(i) })
+    }
+}
+
+/// Slots written by distinct workers at distinct indices, then read once by the caller
+/// after every worker has finished (`concurrentPerform` returns only then). That
+/// discipline, not a lock, is what makes the `@unchecked Sendable` sound.
+private final class ResultSlots<T>: @unchecked Sendable {
+    // Raw storage, not an array property: concurrent writes to distinct elements of a
+    // class's array property would trip Swift's exclusivity checking.
+    private let slots: UnsafeMutableBufferPointer<T?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func store(_ value: T, at index: Int) { slots[index] = value }
+
+    func take() -> [T] { slots.map { $0! } }
+}

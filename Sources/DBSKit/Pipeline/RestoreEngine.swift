@@ -1,0 +1,120 @@
+/// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
+/// their verified ciphertext cut into sealed chunks, the chunks opened and
+/// decompressed in parallel, the plaintext handed out in order. At most one batch of
+/// stripes and its chunks are in memory.
+///
+/// Serves `BackupReader` and the writer's verify-after-write (which also checks copy B).
+final class RestoreEngine {
+    private let recovery: StripeRecovery
+    private let located: LocatedContainer
+    private let cipher: ChunkCipher
+    private let decompressor: ChunkCompressor
+    private let threads: Int
+    private let examineBothCopies: Bool
+
+    private var nextStripe: UInt64 = 0
+    /// Verified ciphertext not yet cut into chunks.
+    private var stream: [UInt8] = []
+    private var consumed: UInt64 = 0
+    private var nextChunk: UInt64 = 0
+    private var finished = false
+    private var pending: [[UInt8]] = []
+    private var pendingIndex = 0
+
+    /// Everything repaired so far.
+    private(set) var report: RepairReport
+
+    init(file: PositionedFile, located: LocatedContainer, cipher: ChunkCipher, threads: Int,
+         examineBothCopies: Bool = false) throws(BackupError) {
+        do {
+            recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
+                                          layout: located.layout)
+            decompressor = try ChunkCompressor()
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+        self.located = located
+        self.cipher = cipher
+        self.threads = max(1, threads)
+        self.examineBothCopies = examineBothCopies
+        report = RepairReport()
+        report.headsDamaged = located.damagedHeads
+        report.layoutFromScan = located.fromScan
+    }
+
+    /// The next piece of verified plaintext (possibly empty), or nil at the end.
+    func next() throws(BackupError) -> [UInt8]? {
+        while pendingIndex == pending.count {
+            if finished { return nil }
+            pending = []
+            pendingIndex = 0
+            try advance()
+        }
+        defer { pendingIndex += 1 }
+        let piece = pending[pendingIndex]
+        pending[pendingIndex] = []
+        return piece
+    }
+
+    /// One batch: recover stripes, cut and open chunks.
+    private func advance() throws(BackupError) {
+        let layout = located.layout
+        guard nextStripe < layout.stripeCount else {
+            throw .corruptedStream("the ciphertext ends after chunk \(nextChunk) without a final chunk")
+        }
+        let count = Int(min(UInt64(2 * threads), layout.stripeCount - nextStripe))
+        let first = nextStripe
+        let recovery = self.recovery, both = examineBothCopies
+        let stripes = Parallel.map(count: count, threads: threads) { i in
+            recovery.recover(first + UInt64(i), examineBothCopies: both)
+        }
+        nextStripe += UInt64(count)
+        for stripe in stripes {
+            report.add(stripe.record)
+            guard stripe.usable else { throw .damagedBeyondRepair(report) }
+            stream.append(contentsOf: stripe.data)
+        }
+
+        // Cut complete frames; the last stripe's trailing bytes after the final frame
+        // are padding.
+        var frames: [(sealed: [UInt8], index: UInt64, isFinal: Bool)] = []
+        var position = 0
+        let maximum = ChunkFrame.maximumSealedLength(chunkSize: located.descriptor.chunkSize)
+        while !finished, stream.count - position >= ChunkFrame.prefixSize {
+            let (length, isFinal) = ChunkFrame.parsePrefix(stream[position..<(position + ChunkFrame.prefixSize)])
+            guard length >= ChunkCipher.tagLength + ChunkFrame.innerHeaderSize, length <= maximum else {
+                throw .corruptedStream("chunk \(nextChunk) has an impossible sealed length \(length)")
+            }
+            let end = position + ChunkFrame.prefixSize + length
+            guard end <= stream.count else { break }
+            frames.append((Array(stream[(position + ChunkFrame.prefixSize)..<end]), nextChunk, isFinal))
+            nextChunk += 1
+            position = end
+            if isFinal { finished = true }
+        }
+        consumed += UInt64(position)
+        stream.removeFirst(position)
+        if finished {
+            if let expected = located.ciphertextLength, expected != consumed {
+                throw .corruptedStream("the final chunk ends at \(consumed), the head says \(expected)")
+            }
+            if let expected = located.chunkCount, expected != nextChunk {
+                throw .corruptedStream("\(nextChunk) chunks, the head says \(expected)")
+            }
+            stream = []
+            guard nextStripe == layout.stripeCount else {
+                throw .corruptedStream("the final chunk ends in stripe \(nextStripe - 1) of \(layout.stripeCount)")
+            }
+        }
+
+        let batch = frames
+        let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
+        let opened = Parallel.map(count: batch.count, threads: threads) { i in
+            Result { () throws(BackupError) in
+                try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
+                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+            }
+        }
+        for result in opened { pending.append(try result.get()) }
+    }
+}

@@ -1,0 +1,100 @@
+/// The data key sealed under the key-encryption key: what the head stores instead of
+/// the data key itself.
+public struct WrappedKey: Sendable, Equatable {
+    public static let nonceLength = 12
+    public static let ciphertextLength = 32
+    public static let tagLength = 16
+    /// nonce || ciphertext || tag.
+    public static let serializedLength = nonceLength + ciphertextLength + tagLength
+
+    public var nonce: [UInt8]
+    public var ciphertext: [UInt8]
+    public var tag: [UInt8]
+
+    public init(nonce: [UInt8], ciphertext: [UInt8], tag: [UInt8]) {
+        self.nonce = nonce
+        self.ciphertext = ciphertext
+        self.tag = tag
+    }
+
+    /// Parses the 60-byte serialized form.
+    public init(bytes: some Collection<UInt8>) throws(SecurityError) {
+        guard bytes.count == Self.serializedLength else {
+            throw .invalidInput("a wrapped key is \(Self.serializedLength) bytes, got \(bytes.count)")
+        }
+        let b = Array(bytes)
+        nonce = Array(b[0..<Self.nonceLength])
+        ciphertext = Array(b[Self.nonceLength..<(Self.nonceLength + Self.ciphertextLength)])
+        tag = Array(b[(Self.nonceLength + Self.ciphertextLength)...])
+    }
+
+    /// nonce || ciphertext || tag, 60 bytes.
+    public var bytes: [UInt8] { nonce + ciphertext + tag }
+}
+
+/// Wraps the 32-byte data key with AES-256-GCM under the key-encryption key.
+///
+/// Each key-encryption key comes from a fresh random salt and wraps one data key, and
+/// the nonce is random besides. `associatedData` lets the head bind what it stores
+/// in the clear (format version, salt, KDF parameters, backup id) to the wrap, so a
+/// changed parameter fails the unwrap instead of going unnoticed.
+public enum KeyEnvelope {
+    /// Seals `dataKey` with a random nonce.
+    public static func wrap(
+        dataKey: SecureBytes, keyEncryptionKey: SecureBytes, associatedData: [UInt8]
+    ) throws(SecurityError) -> WrappedKey {
+        guard dataKey.count == WrappedKey.ciphertextLength else {
+            throw .invalidInput("a data key is \(WrappedKey.ciphertextLength) bytes, got \(dataKey.count)")
+        }
+        let cipher = try AESGCM(key: keyEncryptionKey)
+        let nonce = try SecureRandom.bytes(WrappedKey.nonceLength)
+        var ciphertext = [UInt8](repeating: 0, count: WrappedKey.ciphertextLength)
+        var tag = [UInt8](repeating: 0, count: WrappedKey.tagLength)
+        try SecurityError.typed {
+            try dataKey.withUnsafeBytes { key in
+                try nonce.withUnsafeBytes { nonce in
+                    try associatedData.withUnsafeBytes { ad in
+                        try ciphertext.withUnsafeMutableBytes { out in
+                            try tag.withUnsafeMutableBytes { tag in
+                                try cipher.seal(nonce: nonce, associatedData: ad, plaintext: key, ciphertext: out, tag: tag)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return WrappedKey(nonce: nonce, ciphertext: ciphertext, tag: tag)
+    }
+
+    /// Opens `wrapped`. A tag failure (wrong passphrase, or a changed wrapped key or
+    /// associated data) is `.wrongPassphrase`; the decrypted bytes go straight into
+    /// secure memory and are wiped if the tag fails.
+    public static func unwrap(
+        _ wrapped: WrappedKey, keyEncryptionKey: SecureBytes, associatedData: [UInt8]
+    ) throws(SecurityError) -> SecureBytes {
+        guard wrapped.nonce.count == WrappedKey.nonceLength,
+              wrapped.ciphertext.count == WrappedKey.ciphertextLength,
+              wrapped.tag.count == WrappedKey.tagLength else {
+            throw .invalidInput("a wrapped key has a \(WrappedKey.nonceLength)-byte nonce, a "
+                + "\(WrappedKey.ciphertextLength)-byte ciphertext and a \(WrappedKey.tagLength)-byte tag; got "
+                + "\(wrapped.nonce.count), \(wrapped.ciphertext.count) and \(wrapped.tag.count)")
+        }
+        let cipher = try AESGCM(key: keyEncryptionKey)
+        return try SecureBytes(count: WrappedKey.ciphertextLength) {
+            (key: UnsafeMutableRawBufferPointer) throws(SecurityError) in
+            let verified = try SecurityError.typed {
+                try wrapped.nonce.withUnsafeBytes { nonce in
+                    try associatedData.withUnsafeBytes { ad in
+                        try wrapped.ciphertext.withUnsafeBytes { ciphertext in
+                            try wrapped.tag.withUnsafeBytes { tag in
+                                try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
+                                                plaintext: key)
+                            }
+                        }
+                    }
+                }
+            }
+            guard verified else { throw .wrongPassphrase }
+        }
+    }
+}

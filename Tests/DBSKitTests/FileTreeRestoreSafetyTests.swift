@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+@testable import DBSKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hostile or conflicting payloads: nothing is ever written outside the
+/// destination, nothing existing is replaced without `overwrite`, and a failed
+/// entry leaves nothing half-written.
+@Suite("File tree restore safety")
+struct FileTreeRestoreSafetyTests {
+    static func file(_ path: String, _ content: String = "x") -> TestEntry {
+        TestEntry(metadata: EntryMetadata(path: path, kind: .file, mode: 0o644, modificationTime: timestamp(1),
+                                          size: UInt64(content.utf8.count)),
+                  content: Array(content.utf8))
+    }
+
+    static func directory(_ path: String) -> TestEntry {
+        TestEntry(metadata: EntryMetadata(path: path, kind: .directory, mode: 0o755, modificationTime: timestamp(1)))
+    }
+
+    static func symlink(_ path: String, to target: String) -> TestEntry {
+        TestEntry(metadata: EntryMetadata(path: path, kind: .symlink, mode: 0o777, modificationTime: timestamp(1),
+                                          linkTarget: target))
+    }
+
+    static func restore(_ entries: [TestEntry], to destination: String, overwrite: Bool = false,
+                        dryRun: Bool = false) throws -> RestoreSummary {
+        let payload = try makePayload(entries)
+        return try FileTreeWriter(destination: destination, overwrite: overwrite, dryRun: dryRun)
+            .restore(from: try PayloadReader(source: MemorySource(payload)))
+    }
+
+    @Test(arguments: [
+        ("../x", "the path has a '..' component, which could leave the destination"),
+        ("a/../../x", "the path has a '..' component, which could leave the destination"),
+        ("/etc/dbs-escape-test", "the path is absolute"),
+        ("a//b", "the path has an empty component"),
+        ("a/./b", "the path has a '.' component"),
+        ("a/", "the path has an empty component"),
+        ("a\u{0}b", "the path contains a NUL byte"),
+    ])
+    func lexicalEscapesAreRefused(path: String, reason: String) throws {
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("dest"))
+        for kind in [EntryKind.file, .directory, .symlink] {
+            var entry = Self.file(path)
+            if kind == .directory { entry = Self.directory(path) }
+            if kind == .symlink { entry = Self.symlink(path, to: "/tmp") }
+            for dryRun in [false, true] {
+                #expect(throws: DataError.unsafePath(path: path, reason: reason)) {
+                    _ = try Self.restore([Self.directory("a"), entry], to: work.sub("dest"), dryRun: dryRun)
+                }
+            }
+        }
+        #expect(try relativePaths(work.path) == ["dest", "dest/a"])
+        #expect(!FileManager.default.fileExists(atPath: "/etc/dbs-escape-test"))
+    }
+
+    @Test func symlinkRestoredEarlierIsNeverPassedThrough() throws {
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("outside"))
+        for dryRun in [false, true] {
+            let destination = work.sub(dryRun ? "dry" : "dest")
+            #expect(throws: DataError.unsafePath(path: "link/file", reason: "it passes through the symlink 'link' restored before it")) {
+                _ = try Self.restore([Self.symlink("link", to: work.sub("outside")), Self.file("link/file")],
+                                     to: destination, dryRun: dryRun)
+            }
+            #expect(throws: DataError.unsafePath(path: "link/sub", reason: "it passes through the symlink 'link' restored before it")) {
+                _ = try Self.restore([Self.symlink("link", to: "/tmp"), Self.directory("link/sub"), Self.file("link/sub/file")],
+                                     to: destination + "-2", dryRun: dryRun)
+            }
+        }
+        #expect(try relativePaths(work.sub("outside")).isEmpty)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: work.sub("dest/link")) == work.sub("outside"))
+    }
+
+    @Test func existingSymlinkInTheDestinationIsNeverPassedThrough() throws {
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("outside"))
+        try TreeBuilder.mkdir(work.sub("dest"))
+        try TreeBuilder.symlink(work.sub("outside"), at: work.sub("dest/planted"))
+        for overwrite in [false, true] {
+            #expect(throws: DataError.unsafePath(path: "planted/file", reason: "'planted' is a symlink, which a restore never passes through")) {
+                _ = try Self.restore([Self.file("planted/file")], to: work.sub("dest"), overwrite: overwrite)
+            }
+        }
+        #expect(try relativePaths(work.sub("outside")).isEmpty)
+    }
+
+    @Test func existingFilesAreKeptUnlessOverwriting() throws {
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("dest"))
+        try TreeBuilder.write(work.sub("dest/f"), Array("old".utf8))
+        try TreeBuilder.symlink("f", at: work.sub("dest/l"))
+        for entry in [Self.file("f", "new"), Self.symlink("f", to: "elsewhere"), Self.file("l", "new")] {
+            let path = entry.metadata.path
+            #expect(throws: DataError.alreadyExists(path: work.sub("dest/" + path))) {
+                _ = try Self.restore([entry], to: work.sub("dest"))
+            }
+            #expect(throws: DataError.alreadyExists(path: work.sub("dest/" + path))) {
+                _ = try Self.restore([entry], to: work.sub("dest"), dryRun: true)
+            }
+        }
+        #expect(try String(contentsOfFile: work.sub("dest/f"), encoding: .utf8) == "old")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: work.sub("dest/l")) == "f")
+
+        // Overwriting replaces a symlink itself, never the file it points to.
+        _ = try Self.restore([Self.file("l", "through?")], to: work.sub("dest"), overwrite: true)
+        #expect(try String(contentsOfFile: work.sub("dest/f"), encoding: .utf8) == "old")
+        #expect(try String(contentsOfFile: work.sub("dest/l"), encoding: .utf8) == "through?")
+        #expect(try NodeDescription(work.sub("dest/l")).linkTarget == nil)
+        _ = try Self.restore([Self.file("f", "new")], to: work.sub("dest"), overwrite: true)
+        #expect(try String(contentsOfFile: work.sub("dest/f"), encoding: .utf8) == "new")
+
+        // A directory is never replaced by a file, even when overwriting.
+        try TreeBuilder.mkdir(work.sub("dest/dir"))
+        try TreeBuilder.write(work.sub("dest/dir/keep"), [1])
+        #expect(throws: DataError.cannotReplace(path: work.sub("dest/dir"), reason: "a directory is in the way")) {
+            _ = try Self.restore([Self.file("dir", "new")], to: work.sub("dest"), overwrite: true)
+        }
+        #expect(FileManager.default.fileExists(atPath: work.sub("dest/dir/keep")))
+        #expect(try leftoverTemporaries(work.path).isEmpty)
+    }
+
+    @Test func existingDirectoriesAreMergedInto() throws {
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("dest"))
+        try TreeBuilder.mkdir(work.sub("dest/d"))
+        try TreeBuilder.write(work.sub("dest/d/mine"), [9])
+        let summary = try Self.restore([Self.directory("d"), Self.file("d/theirs")], to: work.sub("dest"))
+        #expect(summary.files == 1)
+        #expect(try relativePaths(work.sub("dest")) == ["d", "d/mine", "d/theirs"])
+    }
+
+    @Test func failedEntryLeavesNoTemporaryFile() throws {
+        let work = TemporaryDirectory()
+        var random = SeededGenerator(seed: 5)
+        let content = random.bytes(3 * PayloadFormat.maxChunkSize + 7)
+        let big = TestEntry(metadata: EntryMetadata(path: "d/big", kind: .file, mode: 0o644, modificationTime: timestamp(1),
+                                                    size: UInt64(content.count)),
+                            content: content)
+        var payload = try makePayload([Self.directory("d"), Self.file("d/first", "ok"), big])
+        // Damage the last chunk, so that three chunks are on disk before the hash fails.
+        let at = try #require(firstIndex(of: Array(content.suffix(7)), in: payload))
+        payload[at] ^= 0xFF
+        #expect(throws: PayloadError.contentHashMismatch(path: "d/big")) {
+            _ = try FileTreeWriter(destination: work.sub("dest"))
+                .restore(from: try PayloadReader(source: MemorySource(payload)))
+        }
+        #expect(try relativePaths(work.sub("dest")) == ["d", "d/first"])
+        #expect(try leftoverTemporaries(work.path).isEmpty)
+    }
+
+    @Test func failedWriteIsAnInputOutputErrorAndCleansUp() throws {
+        // A read-only destination directory fails the temporary file's creation for
+        // non-root users; for root, a file in the way of a parent directory.
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("dest"))
+        try TreeBuilder.write(work.sub("dest/notadir"), [1])
+        #expect(throws: DataError.cannotReplace(path: "notadir/f", reason: "'notadir' is not a directory")) {
+            _ = try Self.restore([Self.file("notadir/f")], to: work.sub("dest"))
+        }
+        if geteuid() != 0 {
+            try TreeBuilder.mkdir(work.sub("ro"), mode: 0o555)
+            #expect(throws: DataError.io(path: work.sub("ro/f"), operation: "create temporary file for", errno: EACCES)) {
+                _ = try Self.restore([Self.file("f")], to: work.sub("ro"))
+            }
+        }
+        #expect(try leftoverTemporaries(work.path).isEmpty)
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+@testable import DBSKit
+
+/// A seeded generator (SplitMix64): fuzz and content tests repeat exactly.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < count {
+                var word = next()
+                let take = min(8, count - offset)
+                withUnsafeBytes(of: &word) { raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: take) }
+                offset += take
+            }
+        }
+        return out
+    }
+}
+
+/// An entry to write and what reading it back must give.
+struct TestEntry {
+    var metadata: EntryMetadata
+    var content: [UInt8] = []
+}
+
+func timestamp(_ seconds: Int64, _ nanoseconds: UInt32 = 0) -> FileTimestamp {
+    FileTimestamp(seconds: seconds, nanoseconds: nanoseconds)
+}
+
+/// Writes `entries` as a payload, handing content over in pieces of `pieceSize`.
+func makePayload(_ entries: [TestEntry], metadata: [String: String] = [:], pieceSize: Int = 100_003) throws -> [UInt8] {
+    let sink = MemorySink()
+    let writer = try PayloadWriter(sink: sink, metadata: metadata)
+    for entry in entries {
+        try writer.beginEntry(entry.metadata)
+        var offset = 0
+        while offset < entry.content.count {
+            let end = min(entry.content.count, offset + pieceSize)
+            try writer.writeContent(Array(entry.content[offset..<end]))
+            offset = end
+        }
+        try writer.endEntry()
+    }
+    _ = try writer.finish()
+    return sink.bytes
+}
+
+/// Reads a whole payload: every entry with its content.
+func readPayload(_ bytes: [UInt8], readSize: Int = 65_537) throws -> [TestEntry] {
+    let reader = try PayloadReader(source: MemorySource(bytes))
+    var entries: [TestEntry] = []
+    while let metadata = try reader.nextEntry() {
+        var content: [UInt8] = []
+        while case let piece = try reader.readContent(maxLength: readSize), !piece.isEmpty {
+            content += piece
+        }
+        entries.append(TestEntry(metadata: metadata, content: content))
+    }
+    return entries
+}

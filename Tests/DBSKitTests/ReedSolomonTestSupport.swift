@@ -1,0 +1,65 @@
+@testable import DBSKit
+
+/// SplitMix64: a small seeded generator, so every property test replays exactly.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension SeededGenerator {
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
+    }
+
+    /// `count` distinct values from `range`, in random order.
+    mutating func distinct(_ count: Int, from range: Range<Int>) -> [Int] {
+        Array(range.shuffled(using: &self).prefix(count))
+    }
+
+    /// A non-zero byte (a real error changes the byte).
+    mutating func nonZero() -> UInt8 { UInt8.random(in: 1...255, using: &self) }
+}
+
+/// The code for a backend, or nil when `KernelRegistry` reports that backend
+/// unavailable in this build (the only reason a backend-parameterised test skips).
+func makeCode(dataShards: Int, parityShards: Int, backend: RSBackendKind) throws -> ReedSolomon? {
+    do {
+        return try ReedSolomon(dataShards: dataShards, parityShards: parityShards, backend: backend)
+    } catch .backendUnavailable {
+        return nil
+    }
+}
+
+/// A random stripe of the code's shape with correct parity.
+func encodedStripe(_ code: ReedSolomon, shardLength: Int, using rng: inout SeededGenerator) throws -> [UInt8] {
+    var stripe = rng.bytes(code.dataShards * shardLength)
+    stripe += [UInt8](repeating: 0, count: code.parityShards * shardLength)
+    try code.encode(stripe: &stripe, shardLength: shardLength)
+    return stripe
+}
+
+/// Overwrites whole shards with random bytes.
+func garble(_ stripe: inout [UInt8], shards: [Int], shardLength: Int, using rng: inout SeededGenerator) {
+    for shard in shards {
+        for i in 0..<shardLength { stripe[shard * shardLength + i] = UInt8.random(in: 0...255, using: &rng) }
+    }
+}
+
+/// Columns whose bytes form a codeword, checked with an independent re-encode of the
+/// data bytes (not with the syndromes the decoder uses).
+func codewordColumns(_ code: ReedSolomon, stripe: [UInt8], shardLength: Int) throws -> Set<Int> {
+    var reencoded = stripe
+    try code.encode(stripe: &reencoded, shardLength: shardLength)
+    return Set((0..<shardLength).filter { column in
+        (code.dataShards..<code.totalShards).allSatisfy {
+            reencoded[$0 * shardLength + column] == stripe[$0 * shardLength + column]
+        }
+    })
+}
