@@ -43,10 +43,10 @@ struct BackupCommand: DBSSubcommand {
     struct Report: Encodable {
         var ok = true
         var output: String
-        var entries: Int
+        var entries: UInt64
         var inputBytes: UInt64
         var fileSize: UInt64
-        var stripes: Int
+        var stripes: UInt64
         var seconds: Double
         var verified: Bool
     }
@@ -74,7 +74,7 @@ struct BackupCommand: DBSSubcommand {
         let started = Date()
         let toStandardOutput = output == "-"
         if !toStandardOutput && !force && FileManager.default.fileExists(atPath: output) {
-            throw CLIFailure(.failure, "\(output) exists; use --force to replace it")
+            throw CLIFailure(wrapping: BackupError.destinationExists(output))
         }
         let stdinEntry = inputs == ["-"]
         if !stdinEntry {
@@ -94,7 +94,7 @@ struct BackupCommand: DBSSubcommand {
         options.kdf = KDFParameters(timeCost: kdfTime, memoryKiB: kdfMemory, parallelism: kdfParallelism)
         options.verifyAfterWrite = !noVerify
         options.overwrite = force
-        try options.validate()
+        options = try options.validated()
 
         let secret = try passphrase.resolve(confirm: true)
         let spool = toStandardOutput ? try PrivateDirectory() : nil
@@ -108,19 +108,19 @@ struct BackupCommand: DBSSubcommand {
         if stdinEntry {
             try StandardInputEntry(name: name).write(to: payload)
         } else {
-            try FileTreeReader(inputs: inputs).write(to: payload) { warning in note("dbs: \(warning)") }
+            let options = FileTreeReader.Options(warning: { note("dbs: \($0)") })
+            try FileTreeReader(inputs: inputs, options: options).write(to: payload)
         }
         let contents = try payload.finish()
         let summary = try writer.finish()
         progress.finish()
 
-        if let spool {
+        if spool != nil {
             try FileSystem.copy(file: destination, toDescriptor: STDOUT_FILENO)
-            _ = spool
         }
         let report = Report(
             output: output, entries: contents.entryCount, inputBytes: contents.contentBytes,
-            fileSize: summary.fileSize, stripes: summary.stripeCount,
+            fileSize: summary.fileBytes, stripes: summary.stripes,
             seconds: Date().timeIntervalSince(started), verified: !noVerify)
         if json {
             try printJSON(report)

@@ -29,9 +29,10 @@ struct ListCommand: DBSSubcommand {
         let payload = try PayloadReader(source: reader)
         var entries = [Entry]()
         while let metadata = try payload.nextEntry() {
-            let digest = try payload.skipContent()
+            try payload.skipContent()
+            let digest = payload.lastEntryDigest
             let entry = Entry(
-                path: metadata.path, kind: metadata.kind.rawValue, size: metadata.size,
+                path: metadata.path, kind: metadata.kind.description, size: metadata.size,
                 mode: String(metadata.mode & 0o7777, radix: 8),
                 mtime: Double(metadata.modificationTime.seconds)
                     + Double(metadata.modificationTime.nanoseconds) / 1e9,

@@ -26,7 +26,7 @@ struct RepairCommand: DBSSubcommand {
     func execute() throws {
         try FileSystem.requireReadable(backup)
         if !force && FileSystem.exists(output) {
-            throw CLIFailure(.failure, "\(output) exists; use --force to replace it")
+            throw CLIFailure(wrapping: BackupError.destinationExists(output))
         }
         let repairReport = try BackupRepairer.repair(source: backup, destination: output,
                                                      threads: try engine.threadCount(), overwrite: force)

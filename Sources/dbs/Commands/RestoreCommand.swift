@@ -27,7 +27,7 @@ struct RestoreCommand: DBSSubcommand {
         var healed: Bool
         var dryRun: Bool
         var destination: String
-        var entries: Int
+        var entries: UInt64
         var bytes: UInt64
         var repair: RepairCounts
     }
@@ -44,7 +44,7 @@ struct RestoreCommand: DBSSubcommand {
 
         let counts = RepairCounts(reader.repairReport)
         let report = Report(healed: counts.healed, dryRun: dryRun, destination: to,
-                            entries: summary.entryCount, bytes: summary.contentBytes, repair: counts)
+                            entries: summary.entries, bytes: summary.bytes, repair: counts)
         if json {
             try printJSON(report)
         } else if !quiet {
@@ -68,18 +68,18 @@ struct RepairCounts: Encodable {
 
     struct LostShardRecord: Encodable {
         var copy: Int
-        var stripe: Int
+        var stripe: UInt64
         var shard: Int
         var fileOffset: UInt64
     }
 
     init(_ report: RepairReport) {
         healed = report.healed
-        shardsFromOtherCopy = report.shardsFromOtherCopy
-        shardsRebuilt = report.shardsRebuilt
-        bytesCorrected = report.bytesCorrected
-        headersRepaired = report.headersRepaired
-        stripesLost = report.stripesLost
+        shardsFromOtherCopy = report.totalShardsFromOtherCopy
+        shardsRebuilt = report.totalShardsRebuilt
+        bytesCorrected = report.totalBytesCorrected
+        headersRepaired = report.totalHeadersRepaired
+        stripesLost = report.stripes.filter { !$0.lost.isEmpty }.count
         lostShards = report.lostShards.map {
             LostShardRecord(copy: $0.copy, stripe: $0.stripe, shard: $0.shard, fileOffset: $0.fileOffset)
         }
