@@ -170,4 +170,39 @@ struct FileTreeRestoreSafetyTests {
         }
         #expect(try leftoverTemporaries(work.path).isEmpty)
     }
+
+    @Test func fullDiskIsAnInputOutputErrorNamingThePath() throws {
+        // A 1 MiB tmpfs needs root (and a kernel that lets this process mount);
+        // the CLI's end-to-end tests cover `ulimit -f` for everyone else.
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("small"))
+        guard mount("tmpfs", work.sub("small"), "tmpfs", 0, "size=1m") == 0 else { return }
+        defer { umount2(work.sub("small"), 0) }
+        var random = SeededGenerator(seed: 8)
+        let content = random.bytes(3 << 20)
+        let entry = TestEntry(metadata: EntryMetadata(path: "big", kind: .file, mode: 0o644, modificationTime: timestamp(1),
+                                                      size: UInt64(content.count)),
+                              content: content)
+        do {
+            _ = try Self.restore([Self.file("first", "fits"), entry], to: work.sub("small"))
+            Issue.record("3 MiB fit in a 1 MiB file system")
+        } catch let error as DataError {
+            #expect(error == .io(path: work.sub("small/big"), operation: "write", errno: ENOSPC))
+            #expect(error.isInputOutput)
+            #expect(error.description.contains("No space left on device"))
+        }
+        #expect(try relativePaths(work.sub("small")) == ["first"])
+    }
+
+    @Test func missingParentsAreCreatedPlainly() throws {
+        let work = TemporaryDirectory()
+        let summary = try Self.restore([Self.file("x/y/z", "deep")], to: work.sub("new/dest"))
+        #expect(summary.files == 1)
+        #expect(try String(contentsOfFile: work.sub("new/dest/x/y/z"), encoding: .utf8) == "deep")
+        // The umask read without setting it: umask(2) would race the other tests.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("Umask:") })
+        let mask = try #require(UInt32(line.split(separator: "\t").last ?? "", radix: 8))
+        #expect(try NodeDescription(work.sub("new/dest/x/y")).mode == 0o755 & ~mask)
+    }
 }

@@ -52,9 +52,21 @@ struct FileTreeRoundTripTests {
         try TreeBuilder.write(work.sub("lone file.txt"), Array("by itself".utf8), mode: 0o640)
         try TreeBuilder.setTime(work.sub("lone file.txt"), 1_234_567_890, 5)
 
-        let payload = try payloadOf([work.sub("src/"), work.sub("lone file.txt")])
+        let sink = MemorySink()
+        let writer = try PayloadWriter(sink: sink, metadata: [:])
+        var backupProgress: [FileTreeProgress] = []
+        try FileTreeReader(inputs: [work.sub("src/"), work.sub("lone file.txt")])
+            .write(to: writer) { backupProgress.append($0) }
+        let written = try writer.finish()
+        var restoreProgress: [FileTreeProgress] = []
         let summary = try FileTreeWriter(destination: work.sub("out"))
-            .restore(from: try PayloadReader(source: MemorySource(payload)))
+            .restore(from: try PayloadReader(source: MemorySource(sink.bytes))) { restoreProgress.append($0) }
+        #expect(backupProgress.last?.entries == written.entryCount)
+        #expect(backupProgress.last?.bytes == written.contentBytes)
+        #expect(restoreProgress.last?.entries == written.entryCount)
+        #expect(restoreProgress.last?.bytes == written.contentBytes)
+        #expect(summary.bytes == written.contentBytes)
+        #expect(restoreProgress.count > Int(written.entryCount))  // per chunk too
 
         try expectSameTree(work.sub("src"), work.sub("out/src"))
         #expect(try NodeDescription(work.sub("out/lone file.txt")) == NodeDescription(work.sub("lone file.txt")))
@@ -143,5 +155,29 @@ struct FileTreeRoundTripTests {
         #expect(summary.entries == 17)
         #expect(summary.bytes > UInt64(3 * PayloadFormat.maxChunkSize))
         #expect(!FileManager.default.fileExists(atPath: work.sub("out")))
+    }
+
+    @Test func streamedFilesAndRecordsRestoreAsFiles() throws {
+        let work = TemporaryDirectory()
+        let input = Array(repeating: UInt8(ascii: "z"), count: PayloadFormat.maxChunkSize + 3)
+        let payload = try makePayload([
+            TestEntry(metadata: EntryMetadata(path: "from-stdin", kind: .file, mode: 0o640,
+                                              modificationTime: timestamp(1_700_000_000, 5), isStreamed: true),
+                      content: input),
+            TestEntry(metadata: EntryMetadata(path: "shop.Order.jsonl", kind: .records, mode: 0,
+                                              modificationTime: timestamp(1_700_000_001), isStreamed: true,
+                                              modelLabel: "shop.Order"),
+                      content: Array("{\"pk\": 1}\n".utf8)),
+        ])
+        let summary = try FileTreeWriter(destination: work.sub("out"))
+            .restore(from: try PayloadReader(source: MemorySource(payload)))
+        #expect(summary.files == 1)
+        #expect(summary.records == 1)
+        #expect(summary.bytes == UInt64(input.count + 10))
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: work.sub("out/from-stdin")))) == input)
+        let stdinNode = try NodeDescription(work.sub("out/from-stdin"))
+        #expect(stdinNode.mode == 0o640 && stdinNode.seconds == 1_700_000_000 && stdinNode.nanoseconds == 5)
+        #expect(try String(contentsOfFile: work.sub("out/shop.Order.jsonl"), encoding: .utf8) == "{\"pk\": 1}\n")
+        #expect(try NodeDescription(work.sub("out/shop.Order.jsonl")).mode == 0o600)
     }
 }

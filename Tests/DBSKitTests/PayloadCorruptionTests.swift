@@ -14,7 +14,7 @@ struct PayloadCorruptionTests {
             TestEntry(metadata: EntryMetadata(path: "d/l", kind: .symlink, mode: 0o777, modificationTime: timestamp(5),
                                               linkTarget: "f")),
             TestEntry(metadata: EntryMetadata(path: "r", kind: .records, mode: 0o600, modificationTime: timestamp(6),
-                                              modelLabel: "a.B", extra: ["k": "v"]),
+                                              isStreamed: true, modelLabel: "a.B", extra: ["k": "v"]),
                       content: Array("{}\n".utf8)),
         ], metadata: ["app": "x"])
     }

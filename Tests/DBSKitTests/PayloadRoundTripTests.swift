@@ -22,11 +22,17 @@ struct PayloadRoundTripTests {
                                               modificationTime: timestamp(3, 4), linkTarget: "/etc/hostname",
                                               extra: ["note": "absolute"])),
             TestEntry(metadata: EntryMetadata(path: "records/shop.Order", kind: .records, mode: 0,
-                                              modificationTime: timestamp(9), modelLabel: "shop.Order",
+                                              modificationTime: timestamp(9), isStreamed: true, modelLabel: "shop.Order",
                                               extra: ["app": "shop", "count": "2"]),
                       content: Array("{\"pk\": 1}\n{\"pk\": 2}\n".utf8)),
             TestEntry(metadata: EntryMetadata(path: "records/empty.Model", kind: .records, mode: 0o644,
                                               modificationTime: timestamp(9), modelLabel: "empty.Model")),
+            TestEntry(metadata: EntryMetadata(path: "records/sized.Model", kind: .records, mode: 0o600,
+                                              modificationTime: timestamp(9), size: 3, modelLabel: "sized.Model"),
+                      content: Array("{}\n".utf8)),
+            TestEntry(metadata: EntryMetadata(path: "stdin", kind: .file, mode: 0o600,
+                                              modificationTime: timestamp(10), isStreamed: true),
+                      content: Array(repeating: 0x41, count: 3 * chunk + 1)),
             TestEntry(metadata: EntryMetadata(path: "emptydir", kind: .directory, mode: 0o700,
                                               modificationTime: timestamp(0))),
         ]
@@ -89,11 +95,44 @@ struct PayloadRoundTripTests {
         let summary = try writer.finish()
         #expect(summary.entryCount == 1)
         #expect(summary.contentBytes == 3)
-        // The end frame is 6 + 48 bytes; the hash covers everything before it.
-        #expect(summary.sha256 == SHA256Hasher.hash(Array(sink.bytes.dropLast(54))))
+        #expect(summary.sha256 == independentPayloadDigest(sink.bytes))
         let reader = try PayloadReader(source: MemorySource(sink.bytes))
         while try reader.nextEntry() != nil {}
         #expect(reader.summary == summary)
+    }
+
+    @Test func documentedLimits() {
+        // docs/PAYLOAD.md states these numbers; a change here is a format change.
+        #expect(FrameType.entryHeader.bodyLengthLimit == 74_019)
+        #expect(FrameType.chunk.bodyLengthLimit == 1 << 20)
+        #expect(FrameType.metadata.bodyLengthLimit == 1 << 20)
+        #expect(FrameType.header.bodyLengthLimit == 10)
+        #expect(FrameType.entryEnd.bodyLengthLimit == 40)
+        #expect(FrameType.end.bodyLengthLimit == 48)
+    }
+
+    /// docs/PAYLOAD.md's digest, computed from the bytes alone: every frame header
+    /// before the end frame, and every body but chunks'.
+    func independentPayloadDigest(_ bytes: [UInt8]) -> [UInt8] {
+        var covered: [UInt8] = []
+        var offset = 0
+        while offset + 6 <= bytes.count, bytes[offset] != 0x7F {
+            let length = Int(bytes[offset + 2]) | Int(bytes[offset + 3]) << 8
+                | Int(bytes[offset + 4]) << 16 | Int(bytes[offset + 5]) << 24
+            covered += bytes[offset..<(offset + 6)]
+            if bytes[offset] != 0x11 { covered += bytes[(offset + 6)..<(offset + 6 + length)] }
+            offset += 6 + length
+        }
+        return SHA256Hasher.hash(covered)
+    }
+
+    @Test func payloadDigestMatchesTheDocumentedDefinition() throws {
+        let bytes = try makePayload(Self.sampleEntries(), metadata: ["k": "v"])
+        let reader = try PayloadReader(source: MemorySource(bytes))
+        while try reader.nextEntry() != nil {}
+        // The end frame's last 32 bytes are the digest.
+        #expect(reader.summary?.sha256 == Array(bytes.suffix(32)))
+        #expect(Array(bytes.suffix(32)) == independentPayloadDigest(bytes))
     }
 
     @Test func payloadWithoutEntries() throws {
@@ -186,16 +225,34 @@ struct PayloadRoundTripTests {
         }
     }
 
-    @Test func recordsMayStreamAnySize() throws {
-        // Records declare an advisory size (0 here) and carry whatever was streamed.
+    @Test func streamedEntriesCarryTheirSizeAtTheEnd() throws {
+        // Streamed entries declare size 0 and carry whatever was written.
         let lines = Array(String(repeating: "{\"model\": \"a.b\"}\n", count: 100_000).utf8)
         let entry = TestEntry(metadata: EntryMetadata(path: "a.b", kind: .records, mode: 0o600,
-                                                      modificationTime: timestamp(5), modelLabel: "a.b"),
+                                                      modificationTime: timestamp(5), isStreamed: true, modelLabel: "a.b"),
                               content: lines)
-        let read = try readPayload(try makePayload([entry]))
+        let bytes = try makePayload([entry])
+        let read = try readPayload(bytes)
         #expect(read.count == 1)
         #expect(read[0].content == lines)
         #expect(read[0].metadata.modelLabel == "a.b")
+        #expect(read[0].metadata.isStreamed)
+        let reader = try PayloadReader(source: MemorySource(bytes))
+        _ = try reader.nextEntry()
+        try reader.skipContent()
+        #expect(reader.lastEntrySize == UInt64(lines.count))
+
+        // Without the flag a records entry's size is exact, like a file's.
+        let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
+        try writer.beginEntry(EntryMetadata(path: "r", kind: .records, mode: 0, modificationTime: timestamp(1),
+                                            size: 2, modelLabel: "a.b"))
+        #expect(throws: PayloadError.contentSizeMismatch(path: "r", declared: 2, actual: 3)) { try writer.writeContent([1, 2, 3]) }
+        #expect(throws: PayloadError.invalidEntry(path: "d", reason: "a directory cannot be streamed")) {
+            try EntryMetadata(path: "d", kind: .directory, mode: 0, modificationTime: timestamp(1), isStreamed: true).validate()
+        }
+        #expect(throws: PayloadError.invalidEntry(path: "f", reason: "a streamed entry has size 5, must be 0")) {
+            try EntryMetadata(path: "f", kind: .file, mode: 0, modificationTime: timestamp(1), size: 5, isStreamed: true).validate()
+        }
     }
 }
 

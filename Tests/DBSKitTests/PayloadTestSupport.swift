@@ -1,32 +1,7 @@
 import Testing
 @testable import DBSKit
 
-/// A seeded generator (SplitMix64): fuzz and content tests repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        out.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < count {
-                var word = next()
-                let take = min(8, count - offset)
-                withUnsafeBytes(of: &word) { raw.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: take) }
-                offset += take
-            }
-        }
-        return out
-    }
-}
+// Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
 
 /// An entry to write and what reading it back must give.
 struct TestEntry {

@@ -5,6 +5,7 @@ enum EntryHeaderCoding {
     private static let hasLinkTarget: UInt8 = 1 << 0
     private static let hasModelLabel: UInt8 = 1 << 1
     private static let hasExtra: UInt8 = 1 << 2
+    private static let streamed: UInt8 = 1 << 3
 
     static func encode(_ entry: EntryMetadata) throws(PayloadError) -> [UInt8] {
         try entry.validate()
@@ -25,6 +26,7 @@ enum EntryHeaderCoding {
         if entry.linkTarget != nil { flags |= hasLinkTarget }
         if entry.modelLabel != nil { flags |= hasModelLabel }
         if extra != nil { flags |= hasExtra }
+        if entry.isStreamed { flags |= streamed }
         encoder.append(flags)
         // validate() bounded every string's length, so the narrowing cannot trap.
         encoder.append(UInt16(entry.path.utf8.count))
@@ -55,7 +57,7 @@ enum EntryHeaderCoding {
         let nanoseconds = try decoder.uint32("modification nanoseconds")
         let size = try decoder.uint64("size")
         let flags = try decoder.uint8("flags")
-        guard flags & ~(hasLinkTarget | hasModelLabel | hasExtra) == 0 else {
+        guard flags & ~(hasLinkTarget | hasModelLabel | hasExtra | streamed) == 0 else {
             throw .malformedFrame("entry-header frame: unknown flags 0x\(String(flags, radix: 16))")
         }
         let path = try decoder.string(Int(try decoder.uint16("path length")), "path")
@@ -74,7 +76,8 @@ enum EntryHeaderCoding {
         try decoder.finish()
         let entry = EntryMetadata(path: path, kind: kind, mode: mode,
                                   modificationTime: FileTimestamp(seconds: seconds, nanoseconds: nanoseconds),
-                                  size: size, linkTarget: linkTarget, modelLabel: modelLabel, extra: extra)
+                                  size: size, isStreamed: flags & streamed != 0, linkTarget: linkTarget,
+                                  modelLabel: modelLabel, extra: extra)
         try entry.validate()
         return entry
     }

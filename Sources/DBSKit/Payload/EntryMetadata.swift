@@ -40,9 +40,13 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     /// Permission bits plus setuid, setgid and sticky (mode & 0o7777).
     public var mode: UInt32
     public var modificationTime: FileTimestamp
-    /// Exact content size for a file, 0 for directories and symlinks, advisory for
-    /// records (a producer streaming records may not know it in advance).
+    /// The exact content size; 0 for directories, symlinks and streamed entries.
     public var size: UInt64
+    /// The content size was not known when the entry began (standard input, Django
+    /// records serialized on the fly): `size` is 0 and the entry-end frame carries
+    /// the real size, which the reader reports as `lastEntrySize`. Files and records
+    /// only.
+    public var isStreamed: Bool
     /// The target of a symlink; nil for every other kind.
     public var linkTarget: String?
     /// The Django model label of a records batch ("app.Model"); nil for other kinds.
@@ -51,13 +55,14 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     public var extra: [String: String]?
 
     public init(path: String, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
-                size: UInt64 = 0, linkTarget: String? = nil, modelLabel: String? = nil,
-                extra: [String: String]? = nil) {
+                size: UInt64 = 0, isStreamed: Bool = false, linkTarget: String? = nil,
+                modelLabel: String? = nil, extra: [String: String]? = nil) {
         self.path = path
         self.kind = kind
         self.mode = mode
         self.modificationTime = modificationTime
         self.size = size
+        self.isStreamed = isStreamed
         self.linkTarget = linkTarget
         self.modelLabel = modelLabel
         self.extra = extra
@@ -65,6 +70,9 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
 
     /// Whether content chunks may follow this entry's header.
     var carriesContent: Bool { kind == .file || kind == .records }
+
+    /// Whether the content must be exactly `size` bytes.
+    var hasExactSize: Bool { !isStreamed }
 
     /// The rules an entry obeys, checked by the writer before it writes one and by
     /// the reader after it decodes one.
@@ -81,6 +89,10 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
         }
         if kind == .directory || kind == .symlink, size != 0 {
             throw fail("a \(kind) has size \(size), must be 0")
+        }
+        if isStreamed {
+            guard carriesContent else { throw fail("a \(kind) cannot be streamed") }
+            guard size == 0 else { throw fail("a streamed entry has size \(size), must be 0") }
         }
         switch (kind, linkTarget) {
         case (.symlink, nil): throw fail("a symlink without a target")
@@ -110,6 +122,7 @@ public struct PayloadSummary: Sendable, Equatable {
     public var entryCount: UInt64
     /// The sum of every entry's content size.
     public var contentBytes: UInt64
-    /// SHA-256 of every payload byte before the end frame.
+    /// The payload digest: SHA-256 of every byte before the end frame except chunk
+    /// bodies, which it covers through their entries' SHA-256 (PayloadFrame.swift).
     public var sha256: [UInt8]
 }

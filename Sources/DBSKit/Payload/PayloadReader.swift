@@ -1,6 +1,6 @@
 /// Reads a payload (PayloadFrame.swift) from a byte source, verifying as it goes:
-/// each entry's SHA-256 when its entry-end frame arrives, the whole payload's
-/// SHA-256, entry count and byte total at the end frame.
+/// each entry's SHA-256 when its entry-end frame arrives, the payload digest, entry
+/// count and byte total at the end frame.
 ///
 /// Safe on arbitrary bytes: every frame length is checked against its type's limit
 /// before anything is allocated, so memory stays under about one chunk plus one
@@ -142,7 +142,7 @@ public final class PayloadReader {
             }
             guard !frame.body.isEmpty else { throw PayloadError.malformedFrame("empty chunk in '\(entry.path)'") }
             let total = read + UInt64(frame.body.count)
-            if entry.kind == .file, total > entry.size {
+            if entry.hasExactSize, total > entry.size {
                 throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
             }
             entryHasher.update(frame.body)
@@ -154,8 +154,8 @@ public final class PayloadReader {
             let recordedSize = try decoder.uint64("size")
             let recordedDigest = try decoder.raw(PayloadFormat.digestSize, "SHA-256")
             try decoder.finish()
-            if recordedSize != read || (entry.kind == .file && read != entry.size) {
-                let declared = entry.kind == .file ? entry.size : recordedSize
+            if recordedSize != read || (entry.hasExactSize && read != entry.size) {
+                let declared = entry.hasExactSize ? entry.size : recordedSize
                 throw PayloadError.contentSizeMismatch(path: entry.path, declared: declared, actual: read)
             }
             let digest = takeEntryHasher().finalize()
@@ -203,7 +203,7 @@ public final class PayloadReader {
     }
 
     /// One whole frame. Its length is checked against its type's limit before the
-    /// body is read; every frame but the end frame is added to `hasher`.
+    /// body is read; the frame is added to the payload digest `hasher`.
     private static func readFrame(from source: any ByteSource,
                                   hasher: inout SHA256Hasher) throws -> (type: FrameType, body: [UInt8]) {
         let header = try source.read(upTo: PayloadFormat.frameHeaderSize)
@@ -219,10 +219,7 @@ public final class PayloadReader {
         }
         let body = try source.read(upTo: Int(length))
         guard body.count == Int(length) else { throw PayloadError.unexpectedEnd }
-        if type != .end {
-            hasher.update(header)
-            hasher.update(body)
-        }
+        body.withUnsafeBytes { hasher.updatePayloadDigest(type, header: header, body: $0) }
         return (type, body)
     }
 

@@ -79,7 +79,7 @@ public final class PayloadWriter {
         }
         guard !bytes.isEmpty, let base = bytes.baseAddress else { return }
         let total = open.written + UInt64(bytes.count)
-        if entry.kind == .file, total > entry.size {
+        if entry.hasExactSize, total > entry.size {
             throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
         }
         entryHasher.update(bytes)
@@ -102,13 +102,13 @@ public final class PayloadWriter {
         try bytes.withUnsafeBytes { try writeContent($0) }
     }
 
-    /// Closes the open entry and returns its content's SHA-256. A file must have
-    /// received exactly its declared size.
+    /// Closes the open entry and returns its content's SHA-256. An entry that is not
+    /// streamed must have received exactly its declared size.
     @discardableResult
     public func endEntry() throws -> [UInt8] {
         try checkWritable()
         guard let open = openEntry else { throw PayloadError.invalidState("endEntry without an open entry") }
-        if open.metadata.kind == .file, open.written != open.metadata.size {
+        if open.metadata.hasExactSize, open.written != open.metadata.size {
             throw PayloadError.contentSizeMismatch(path: open.metadata.path, declared: open.metadata.size,
                                                    actual: open.written)
         }
@@ -155,13 +155,9 @@ public final class PayloadWriter {
         try body.withUnsafeBytes { try writeFrame(type, $0) }
     }
 
-    /// Every frame but the end frame is part of the payload hash.
     private func writeFrame(_ type: FrameType, _ body: UnsafeRawBufferPointer) throws {
         let header = type.frameHeader(bodyLength: body.count)
-        if type != .end {
-            payloadHasher.update(header)
-            payloadHasher.update(body)
-        }
+        payloadHasher.updatePayloadDigest(type, header: header, body: body)
         try sink.write(header)
         try sink.write(body)
     }
