@@ -32,7 +32,7 @@ struct ListCommand: DBSSubcommand {
             try payload.skipContent()
             let digest = payload.lastEntryDigest
             let entry = Entry(
-                path: metadata.path, kind: metadata.kind.description, size: metadata.size,
+                path: metadata.path, kind: metadata.kind.description, size: payload.lastEntrySize ?? metadata.size,
                 mode: String(metadata.mode & 0o7777, radix: 8),
                 mtime: Double(metadata.modificationTime.seconds)
                     + Double(metadata.modificationTime.nanoseconds) / 1e9,
