@@ -125,9 +125,11 @@ enum POSIX {
                 if errno != 0 { throw .io(path: path, operation: "read directory", errno: errno) }
                 return names
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix(while: { $0 != 0 }))
-            }
+            // The name is read in place, up to its NUL: the kernel's record is only as
+            // long as the name, so copying the whole 256-byte `d_name` field would read
+            // past it (valgrind sees uninitialised bytes).
+            let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            let name = Array(UnsafeRawBufferPointer(start: field, count: strlen(field.assumingMemoryBound(to: CChar.self))))
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             names.append(name)
         }
