@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "DBSKit", targets: ["DBSKit"]),
         .executable(name: "dbs", targets: ["dbs"]),
+        .executable(name: "dbs-bench", targets: ["dbs-bench"]),
     ],
     traits: [
         .trait(name: "ISAL", description: "Reed-Solomon kernels from Intel ISA-L (libisal)."),
@@ -52,6 +53,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
         .testTarget(name: "DBSCLITests", dependencies: ["DBSKit"]),
     ]

@@ -57,8 +57,10 @@ public struct BackupDescriptor: Sendable, Equatable {
     }
 
     /// The bounds a reader enforces on a descriptor it cannot yet authenticate.
-    static let shardSizeLimits = 16...(16 << 20)
-    static let chunkSizeLimits = 1...(64 << 20)
+    /// Shards up to 64 KiB keep a stripe (255 shards) at most 16 MiB, so what a hostile
+    /// descriptor can make a reader allocate stays small; chunks up to 16 MiB likewise.
+    static let shardSizeLimits = 16...(64 << 10)
+    static let chunkSizeLimits = 1...(16 << 20)
 
     /// The layout of a container with this shape and `stripeCount` stripes.
     public func layout(stripeCount: UInt64) -> ContainerLayout {

@@ -36,6 +36,10 @@ public struct StripeRepairRecord: Sendable, Codable, Equatable {
     /// Both stripe headers were unreadable: the stripe was decoded by Reed-Solomon
     /// alone and authenticated by the payload's GCM tags.
     public var decodedWithoutHeader: Bool = false
+    /// Every shard passed its checksum but the stripe is not a Reed-Solomon codeword
+    /// (parity written wrong, or shards replaced together with their checksums):
+    /// repair recomputes the parity from the verified data.
+    public var parityInconsistent: Bool = false
     /// Shards that still fail their checksum: the stripe is lost.
     public var lost: [LostShard] = []
 
@@ -44,7 +48,7 @@ public struct StripeRepairRecord: Sendable, Codable, Equatable {
     /// Nothing was damaged.
     public var isClean: Bool {
         shardsFromOtherCopy.isEmpty && shardsRebuilt.isEmpty && bytesCorrected == 0 && headersRepaired.isEmpty
-            && !decodedWithoutHeader && lost.isEmpty
+            && !decodedWithoutHeader && !parityInconsistent && lost.isEmpty
     }
 }
 

@@ -269,7 +269,16 @@ public final class BackupWriter: ByteSink {
                     throw .verificationFailed("copy A's stripe \(stripe) did not read back")
                 }
                 stripes.append(RecordEmitter.Stripe(index: stripe, shards: shards, dataLength: header.dataLength,
-                                                    isLast: header.isLast))
+                                                    isLast: header.isLast, checksums: header.checksums))
+            }
+            // Copy A as read back must match its own checksums before it is duplicated.
+            let descriptor = self.descriptor, batch = stripes
+            let bad = Parallel.map(count: batch.count, threads: options.threads) { i in
+                ShardChecksums.failing(batch[i].shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
+                                       table: batch[i].checksums ?? [], algorithm: descriptor.checksum)
+            }
+            if let i = bad.firstIndex(where: { !$0.isEmpty }) {
+                throw .verificationFailed("copy A's stripe \(stripes[i].index) read back with bad shards \(bad[i])")
             }
             try emitter.emit(stripes, copies: [1], layout: layout)
             index += UInt64(count)

@@ -12,6 +12,8 @@ struct RecordEmitter {
         var shards: [UInt8]
         var dataLength: Int
         var isLast: Bool
+        /// The shard checksum table, when already known (copy B reuses copy A's).
+        var checksums: [UInt8]? = nil
     }
 
     /// Writes `stripes` as records of every copy in `copies`, at the places `layout`
@@ -21,8 +23,8 @@ struct RecordEmitter {
         let n = layout.totalShards, s = layout.shardSize
         let headers: [[[UInt8]]] = Parallel.map(count: stripes.count, threads: threads) { i in
             let stripe = stripes[i]
-            let table = ShardChecksums.table(of: stripe.shards, shardCount: n, shardSize: s,
-                                             algorithm: descriptor.checksum)
+            let table = stripe.checksums
+                ?? ShardChecksums.table(of: stripe.shards, shardCount: n, shardSize: s, algorithm: descriptor.checksum)
             return copies.map { copy in
                 StripeHeader(copy: copy, isLast: stripe.isLast, stripeIndex: stripe.index,
                              dataLength: stripe.dataLength, descriptor: descriptor, checksums: table).encoded

@@ -36,3 +36,15 @@ package protocol PreparedGFMatrix: Sendable {
                inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
                outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>)
 }
+
+extension PreparedGFMatrix {
+    /// ``apply(length:inputs:outputs:)`` with pointer arrays, for callers that build
+    /// their pointer lists as arrays (tests, the benchmark, per-stripe set-up).
+    package func apply(length: Int, inputs: [UnsafePointer<UInt8>], outputs: [UnsafeMutablePointer<UInt8>]) {
+        inputs.withUnsafeBufferPointer { inputs in
+            outputs.withUnsafeBufferPointer { outputs in
+                apply(length: length, inputs: inputs, outputs: outputs)
+            }
+        }
+    }
+}

@@ -14,17 +14,26 @@ struct ScalarKernel: RSKernel {
                    inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
                    outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
             precondition(inputs.count == columns && outputs.count == rows)
-            GF256.productTable.withUnsafeBufferPointer { table in
-                for r in 0..<rows {
-                    let out = outputs[r]
-                    out.update(repeating: 0, count: length)
-                    for c in 0..<columns {
-                        let coefficient = Int(matrix[r, c])
-                        if coefficient == 0 { continue }
-                        let row = table.baseAddress! + coefficient << 8
-                        let input = inputs[c]
-                        for i in 0..<length { out[i] ^= row[Int(input[i])] }
-                    }
+            guard length > 0 else { return }
+            ScalarKernel.multiply(matrix, range: 0..<length, inputs: inputs, outputs: outputs)
+        }
+    }
+
+    /// `outputs[r][range] = XOR over c of matrix[r, c] * inputs[c][range]`, byte by
+    /// byte through ``GF256/productTable``. Also the tail path of the faster kernels.
+    static func multiply(_ matrix: GFMatrix, range: Range<Int>,
+                         inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+                         outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
+        GF256.productTable.withUnsafeBufferPointer { table in
+            for r in 0..<matrix.rows {
+                let out = outputs[r]
+                (out + range.lowerBound).update(repeating: 0, count: range.count)
+                for c in 0..<matrix.columns {
+                    let coefficient = Int(matrix[r, c])
+                    if coefficient == 0 { continue }
+                    let row = table.baseAddress! + coefficient << 8
+                    let input = inputs[c]
+                    for i in range { out[i] ^= row[Int(input[i])] }
                 }
             }
         }

@@ -1,0 +1,242 @@
+import DBSKit
+import Dispatch
+
+/// The `rs` mode's settings.
+struct RSBenchOptions {
+    var backends: [RSBackendKind] = KernelRegistry.available.filter { $0 != .scalar }
+    var mebibytes = 64
+    var threads = [1, 2]
+    var passes = 5
+    var shardBytes = 4096
+    var operations = RSBench.Operation.allCases
+    let dataShards = 239
+    let parityShards = 16
+
+    struct BadArgument: Error, CustomStringConvertible {
+        let argument: String
+        var description: String { "bad argument: \(argument)" }
+    }
+
+    init(parsing arguments: [String]) throws {
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            guard let value = rest.popFirst() else { throw BadArgument(argument: flag) }
+            func list<T>(_ make: (String) -> T?) throws -> [T] {
+                let items = value.split(separator: ",").map { make(String($0)) }
+                guard !items.isEmpty, !items.contains(where: { $0 == nil }) else {
+                    throw BadArgument(argument: "\(flag) \(value)")
+                }
+                return items.map { $0! }
+            }
+            func positive() throws -> Int {
+                guard let n = Int(value), n > 0 else { throw BadArgument(argument: "\(flag) \(value)") }
+                return n
+            }
+            switch flag {
+            case "--backends": backends = try list { RSBackendKind(rawValue: $0) }
+            case "--mib": mebibytes = try positive()
+            case "--threads": threads = try list { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+            case "--passes": passes = try positive()
+            case "--shard": shardBytes = try positive()
+            case "--ops": operations = try list { RSBench.Operation(rawValue: $0) }
+            default: throw BadArgument(argument: flag)
+            }
+        }
+    }
+}
+
+/// Reed-Solomon kernel throughput on RS(255,239) stripes: encode (16 x 239 parity
+/// matrix over the data shards), syndrome check (16 x 255 over the whole stripe) and
+/// erasure decode of 16 lost data shards (16 x 239 solution matrix over the
+/// survivors), each per backend and thread count. Figures are GB/s (10^9 bytes) of
+/// the matrix's input shards, median of the passes.
+struct RSBench {
+    enum Operation: String, CaseIterable { case encode, syndrome, decode }
+
+    let options: RSBenchOptions
+
+    func run() throws {
+        let k = options.dataShards, m = options.parityShards, n = k + m
+        let shard = options.shardBytes
+        let stripeBytes = n * shard
+        let stripes = max(1, options.mebibytes << 20 / (k * shard))
+        print("cpu: \(CPUFeatures.current)")
+        print("rs: RS(\(n),\(k)) shard=\(shard) stripes=\(stripes) data=\(stripes * k * shard) bytes passes=\(options.passes)")
+
+        let codes = ClassicalRSMatrices(dataShards: k, parityShards: m)
+        let lost = Array(0..<m)                      // the first m data shards
+        let survivors = Array(m..<n)
+        let decodeMatrix = codes.erasureSolution(lost: lost, survivors: survivors)
+
+        // Stripes back to back: shard s of stripe i at (i * n + s) * shard.
+        let stripeBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: stripes * stripeBytes)
+        defer { stripeBuffer.deallocate() }
+        var generator = SplitMix64(seed: 0xDB5)
+        for i in 0..<(stripes * stripeBytes) { stripeBuffer[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: stripes * m * shard)
+        defer { scratch.deallocate() }
+        let scratchBytes = m * shard
+
+        func shardPointer(_ stripe: Int, _ index: Int) -> UnsafeMutablePointer<UInt8> {
+            stripeBuffer + stripe * stripeBytes + index * shard
+        }
+
+        // Prepared matrices per backend, each checked once: encoded stripes have zero
+        // syndromes, and decoding restores the lost shards.
+        var prepared: [(backend: RSBackendKind, matrices: [Operation: any PreparedGFMatrix])] = []
+        for backend in options.backends {
+            let kernel = try KernelRegistry.kernel(for: backend)
+            let matrices: [Operation: any PreparedGFMatrix] = [
+                .encode: kernel.prepare(codes.parity),
+                .syndrome: kernel.prepare(codes.syndromes),
+                .decode: kernel.prepare(decodeMatrix),
+            ]
+            runPass(stripes: stripes, threads: 1, matrix: matrices[.encode]!) { stripe in
+                ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) }, (k..<n).map { shardPointer(stripe, $0) })
+            }
+            let out = (0..<m).map { scratch + $0 * shard }
+            matrices[.syndrome]!.apply(length: shard, inputs: (0..<n).map { UnsafePointer(shardPointer(0, $0)) },
+                                       outputs: out)
+            guard out.allSatisfy({ p in (0..<shard).allSatisfy { p[$0] == 0 } }) else {
+                throw CheckFailed(backend: backend, operation: .syndrome)
+            }
+            matrices[.decode]!.apply(length: shard, inputs: survivors.map { UnsafePointer(shardPointer(0, $0)) },
+                                     outputs: out)
+            guard lost.indices.allSatisfy({ i in (0..<shard).allSatisfy { out[i][$0] == shardPointer(0, lost[i])[$0] } }) else {
+                throw CheckFailed(backend: backend, operation: .decode)
+            }
+            prepared.append((backend, matrices))
+        }
+
+        // Backends take turns within each pass, so that they see the same machine load.
+        for operation in options.operations {
+            let inputBytes = (operation == .syndrome ? n : k) * shard
+            let buffers: (Int) -> ([UnsafePointer<UInt8>], [UnsafeMutablePointer<UInt8>]) = { stripe in
+                switch operation {
+                case .encode:
+                    ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) }, (k..<n).map { shardPointer(stripe, $0) })
+                case .syndrome:
+                    ((0..<n).map { UnsafePointer(shardPointer(stripe, $0)) },
+                     (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
+                case .decode:
+                    (survivors.map { UnsafePointer(shardPointer(stripe, $0)) },
+                     (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
+                }
+            }
+            for threads in options.threads {
+                var rates = [[Double]](repeating: [], count: prepared.count)
+                for _ in 0..<options.passes {
+                    for (index, entry) in prepared.enumerated() {
+                        let seconds = runPass(stripes: stripes, threads: threads,
+                                              matrix: entry.matrices[operation]!, buffers: buffers)
+                        rates[index].append(Double(stripes * inputBytes) / seconds / 1e9)
+                    }
+                }
+                for (index, entry) in prepared.enumerated() {
+                    let median = rates[index].sorted()[rates[index].count / 2]
+                    let all = rates[index].map(format3).joined(separator: " ")
+                    print("rs \(operation.rawValue) backend=\(entry.backend.rawValue) threads=\(threads) GB/s=\(format3(median)) passes=[\(all)]")
+                }
+            }
+        }
+    }
+
+    struct CheckFailed: Error, CustomStringConvertible {
+        let backend: RSBackendKind
+        let operation: Operation
+        var description: String { "\(backend.rawValue) \(operation.rawValue) gave a wrong result" }
+    }
+    /// Applies `matrix` to every stripe, the stripes split into `threads` contiguous
+    /// ranges run concurrently. Pointer lists are built before the clock starts.
+    @discardableResult
+    private func runPass(stripes: Int, threads: Int, matrix: any PreparedGFMatrix,
+                         buffers: (Int) -> ([UnsafePointer<UInt8>], [UnsafeMutablePointer<UInt8>])) -> Double {
+        let lists = (0..<stripes).map(buffers)
+        let length = options.shardBytes
+        nonisolated(unsafe) let work = lists
+        let clock = ContinuousClock()
+        let start = clock.now
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            let range = (stripes * worker / threads)..<(stripes * (worker + 1) / threads)
+            for stripe in range {
+                matrix.apply(length: length, inputs: work[stripe].0, outputs: work[stripe].1)
+            }
+        }
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+func format3(_ x: Double) -> String {
+    let scaled = Int((x * 1000).rounded())
+    let fraction = String(scaled % 1000)
+    return "\(scaled / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}
+
+/// The matrices of the classical systematic RS code with generator
+/// g(x) = prod_{i < m} (x - α^i), shard s holding the coefficient of x^(n-1-s)
+/// (data shards first, then parity). Built here from the polynomial, independently
+/// of the codec, so the benchmark measures the real shapes and values.
+struct ClassicalRSMatrices {
+    /// m x k: parity shard j = XOR_i parity[j, i] * data shard i.
+    let parity: GFMatrix
+    /// m x n: syndrome i = c(α^i) = XOR_s α^(i * (n-1-s)) * shard s.
+    let syndromes: GFMatrix
+
+    init(dataShards k: Int, parityShards m: Int) {
+        let n = k + m
+        // g(x), lowest degree first, monic of degree m.
+        var g: [UInt8] = [1]
+        for i in 0..<m {
+            let root = GF256.alphaPower(i)
+            var next = [UInt8](repeating: 0, count: g.count + 1)
+            for (d, c) in g.enumerated() {
+                next[d + 1] ^= c
+                next[d] ^= GF256.multiply(c, root)
+            }
+            g = next
+        }
+        // remainders[t - m] = x^t mod g(x) for t in m..<n, lowest degree first.
+        var remainder = Array(g[0..<m])           // x^m mod g = g - x^m (characteristic 2)
+        var remainders: [[UInt8]] = []
+        for _ in m..<n {
+            remainders.append(remainder)
+            let top = remainder[m - 1]
+            remainder = [0] + remainder[0..<(m - 1)]
+            for d in 0..<m { remainder[d] ^= GF256.multiply(top, g[d]) }
+        }
+        var parity = GFMatrix(rows: m, columns: k)
+        var elements = [UInt8](repeating: 0, count: m * k)
+        for j in 0..<m {
+            for i in 0..<k { elements[j * k + i] = remainders[(n - 1 - i) - m][m - 1 - j] }
+        }
+        parity = GFMatrix(rows: m, columns: k, elements: elements)
+        self.parity = parity
+        var syndromeElements = [UInt8](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for s in 0..<n { syndromeElements[i * n + s] = GF256.alphaPower(i * (n - 1 - s)) }
+        }
+        syndromes = GFMatrix(rows: m, columns: n, elements: syndromeElements)
+    }
+
+    /// The f x (n - f) matrix giving the lost shards from the survivors:
+    /// H_lost * c_lost = H_survivors * c_survivors, so c_lost = H_lost^-1 * H_survivors * c_survivors.
+    func erasureSolution(lost: [Int], survivors: [Int]) -> GFMatrix {
+        let h = syndromes.selectingRows(Array(0..<lost.count))
+        let inverse = h.selectingColumns(lost).inverted()!
+        return inverse.multiplied(by: h.selectingColumns(survivors))
+    }
+}
+
+/// A small seeded generator, so every run fills the stripes with the same bytes.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a fresh, clean file from a damaged one, without the passphrase.
+///
+/// Healing happens at the ciphertext level: every stripe is recovered as a restore
+/// would (both copies examined), its parity recomputed from the recovered data, and
+/// written to both copies with fresh headers, then the three heads. The new file is
+/// validated structurally and renamed into place only if it is healthy. A stripe
+/// beyond repair stops it with `.damagedBeyondRepair` and nothing is written.
+///
+/// A stripe recovered without any surviving header was decoded by Reed-Solomon alone;
+/// its bytes get fresh checksums here, and the payload's GCM tags still authenticate
+/// them at restore time.
+public enum BackupRepairer {
+    public static func repair(source: String, destination: String, threads: Int = BackupOptions.coreCount)
+        throws(BackupError) -> RepairReport {
+        let file: PositionedFile
+        do { file = try PositionedFile.openForReading(source) } catch { throw BackupError(error) }
+        let located = try ContainerLocator.locate(file)
+        let layout = located.layout, descriptor = located.descriptor
+        let recovery: StripeRecovery
+        do {
+            recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: descriptor,
+                                          layout: layout)
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+        let output: AtomicOutputFile
+        do {
+            output = try AtomicOutputFile(destination: destination, overwrite: destination == source)
+        } catch {
+            if error.errno == EEXIST { throw .destinationExists(destination) }
+            throw BackupError(error)
+        }
+        let threads = max(1, threads)
+        let emitter = RecordEmitter(file: output.file, descriptor: descriptor, threads: threads)
+        var report = RepairReport()
+        report.headsDamaged = located.damagedHeads
+        report.layoutFromScan = located.fromScan
+        var walker = FrameWalker()
+        do throws(BackupError) {
+            try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
+                let recovered = Parallel.map(count: count, threads: threads) { i in
+                    recovery.recover(first + UInt64(i), examineBothCopies: true)
+                }
+                var buffer = [UInt8]()
+                buffer.reserveCapacity(count * layout.stripeSize)
+                for stripe in recovered {
+                    report.add(stripe.record)
+                    guard stripe.usable else { throw .damagedBeyondRepair(report) }
+                    walker.consume(stripe.data)
+                    buffer.append(contentsOf: stripe.shards)
+                }
+                do {
+                    try recovery.code.encode(stripes: &buffer, shardLength: layout.shardSize, threads: threads)
+                } catch {
+                    throw .internalFailure("Reed-Solomon encoding: \(error)")
+                }
+                let stripes = recovered.enumerated().map { i, stripe in
+                    RecordEmitter.Stripe(index: stripe.index,
+                                         shards: Array(buffer[(i * layout.stripeSize)..<((i + 1) * layout.stripeSize)]),
+                                         dataLength: stripe.checksumVerified ? stripe.dataLength
+                                             : walker.dataLength(inStripe: stripe.index, capacity: layout.stripeDataCapacity),
+                                         isLast: stripe.index + 1 == layout.stripeCount)
+                }
+                try emitter.emit(stripes, copies: Array(0..<layout.copies), layout: layout)
+            }
+            guard let ciphertextLength = walker.finalEnd ?? located.ciphertextLength,
+                  let chunkCount = walker.finalEnd != nil ? walker.frames : located.chunkCount else {
+                throw .corruptedStream("no final chunk found in the ciphertext stream")
+            }
+            do {
+                try output.file.truncate(to: layout.fileLength)
+                for head in 0..<3 {
+                    let record = HeadRecord(headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
+                                            ciphertextLength: ciphertextLength, chunkCount: chunkCount)
+                    try output.file.write(record.encoded, at: layout.headBlockOffset(head))
+                }
+                try output.file.sync()
+            } catch {
+                throw BackupError(error)
+            }
+            let verdict = try BackupValidator.validate(path: output.temporaryPath, threads: threads)
+            guard verdict == .healthy else {
+                throw .verificationFailed("the repaired file does not validate: \(verdict.report)")
+            }
+            do {
+                try output.commit()
+            } catch {
+                if error.errno == EEXIST { throw BackupError.destinationExists(destination) }
+                throw BackupError(error)
+            }
+        } catch {
+            output.discard()
+            throw error
+        }
+        return report
+    }
+}
+
+/// Follows the clear frame prefixes of the ciphertext stream (no key needed) to find
+/// the chunk count and where the final chunk ends: what a head records.
+struct FrameWalker {
+    private(set) var frames: UInt64 = 0
+    /// Stream offset just after the final frame, once seen.
+    private(set) var finalEnd: UInt64?
+    private var position: UInt64 = 0
+    private var nextFrame: UInt64 = 0
+    private var prefix: [UInt8] = []
+
+    mutating func consume(_ data: ArraySlice<UInt8>) {
+        var i = data.startIndex
+        while i < data.endIndex, finalEnd == nil {
+            let here = position + UInt64(i - data.startIndex)
+            if here < nextFrame {
+                i += Int(min(nextFrame - here, UInt64(data.endIndex - i)))
+                continue
+            }
+            prefix.append(data[i])
+            i += 1
+            if prefix.count == ChunkFrame.prefixSize {
+                let (length, isFinal) = ChunkFrame.parsePrefix(prefix)
+                prefix.removeAll()
+                nextFrame = here + 1 + UInt64(length)
+                frames += 1
+                if isFinal { finalEnd = nextFrame }
+            }
+        }
+        position += UInt64(data.count)
+    }
+
+    /// The ciphertext bytes in stripe `index` (for a stripe whose header was lost).
+    func dataLength(inStripe index: UInt64, capacity: Int) -> Int {
+        guard let finalEnd else { return capacity }
+        let start = index * UInt64(capacity)
+        return Int(min(UInt64(capacity), finalEnd > start ? finalEnd - start : 0))
+    }
+}

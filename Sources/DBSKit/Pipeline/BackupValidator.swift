@@ -1,0 +1,69 @@
+/// The verdict of a passphrase-less validation.
+public enum ValidationReport: Sendable, Equatable {
+    /// Every head, header and shard of both copies checks out, and every stripe is a
+    /// consistent Reed-Solomon codeword.
+    case healthy
+    /// Damage was found and all of it can be repaired (`BackupRepairer`), or is
+    /// repaired on the fly by a restore.
+    case healable(RepairReport)
+    /// Some stripe cannot be recovered: a restore would refuse.
+    case unrecoverable(RepairReport)
+
+    public var report: RepairReport {
+        switch self {
+        case .healthy: RepairReport()
+        case .healable(let report), .unrecoverable(let report): report
+        }
+    }
+}
+
+/// Checks a backup without its passphrase: heads, both copies' stripe headers and
+/// shard checksums, and the Reed-Solomon consistency of every stripe. It cannot check
+/// the GCM tags (that needs the key); a restore or verify-after-write does.
+public enum BackupValidator {
+    public static func validate(path: String, threads: Int = BackupOptions.coreCount) throws(BackupError)
+        -> ValidationReport {
+        let file: PositionedFile
+        do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
+        let located = try ContainerLocator.locate(file)
+        let recovery: StripeRecovery
+        do {
+            recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
+                                          layout: located.layout)
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+        var report = RepairReport()
+        report.headsDamaged = located.damagedHeads
+        report.layoutFromScan = located.fromScan
+        let threads = max(1, threads)
+        StripeBatches.forEach(stripeCount: located.layout.stripeCount, threads: threads) { first, count in
+            let records = Parallel.map(count: count, threads: threads) { i in
+                var recovered = recovery.recover(first + UInt64(i), examineBothCopies: true)
+                if recovered.usable, recovered.checksumVerified,
+                   (try? recovery.code.isConsistent(stripe: recovered.shards,
+                                                    shardLength: recovery.layout.shardSize)) != true {
+                    recovered.record.parityInconsistent = true
+                }
+                return recovered.record
+            }
+            for record in records { report.add(record) }
+        }
+        if !report.lostShards.isEmpty { return .unrecoverable(report) }
+        return report.isClean ? .healthy : .healable(report)
+    }
+}
+
+/// Walks the stripes of a container in batches of a few per thread.
+enum StripeBatches {
+    static func forEach<E: Error>(stripeCount: UInt64, threads: Int,
+                                  _ body: (_ first: UInt64, _ count: Int) throws(E) -> Void) throws(E) {
+        let batch = UInt64(max(2, 2 * threads))
+        var first: UInt64 = 0
+        while first < stripeCount {
+            let count = Int(min(batch, stripeCount - first))
+            try body(first, count)
+            first += UInt64(count)
+        }
+    }
+}

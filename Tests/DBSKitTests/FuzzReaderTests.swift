@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import DBSKit
+
+/// The reader, inspector and validator on hostile input: random files and random
+/// mutations of valid small backups. Each run must end (no crash, no hang) with the
+/// exact plaintext or an error: never other bytes.
+@Suite("Fuzz: reader on random and mutated files")
+struct FuzzReaderTests {
+    /// Everything a user could run on the file; returns the plaintext if the read
+    /// succeeded.
+    private func exercise(_ path: String, validate: Bool = true) -> [UInt8]? {
+        _ = try? BackupInspector.inspect(path: path)
+        if validate { _ = try? BackupValidator.validate(path: path, threads: 2) }
+        return try? Fixture.read(path).0
+    }
+
+    @Test func randomFilesAreRefused() throws {
+        let dir = Fixture.temporaryDirectory()
+        defer { Fixture.removeDirectory(dir) }
+        var rng = ContainerRNG(seed: 0xF022)
+        let path = dir + "/random.dbs"
+        for iteration in 0..<60 {
+            let size = Int(rng.next() % 40_000)
+            var bytes = Fixture.randomBytes(size, seed: rng.next())
+            // Sprinkle magics so that the scanner has candidates to chew on.
+            if iteration % 3 == 0, size > 64 {
+                for _ in 0..<4 {
+                    let at = Int(rng.next() % UInt64(size - 8))
+                    let magic = iteration % 2 == 0 ? StripeHeader.magic : HeadRecord.magic
+                    bytes.replaceSubrange(at..<(at + 8), with: magic)
+                }
+            }
+            Fixture.store(bytes, at: path)
+            #expect(exercise(path) == nil)
+        }
+    }
+
+    @Test func mutatedBackupsGiveExactDataOrAnError() throws {
+        let dir = Fixture.temporaryDirectory()
+        defer { Fixture.removeDirectory(dir) }
+        let original = dir + "/original.dbs"
+        let data = Fixture.randomBytes(20_000, seed: 77)
+        try Fixture.write(data, to: original, options: Fixture.smallOptions())
+        let pristine = Fixture.bytes(of: original)
+        let path = dir + "/mutated.dbs"
+        var rng = ContainerRNG(seed: 0xF0221)
+        let deadline = Date().addingTimeInterval(25)
+        var iterations = 0, exact = 0, refused = 0
+        while iterations < 300, Date() < deadline {
+            iterations += 1
+            var bytes = pristine
+            switch rng.next() % 6 {
+            case 0: // a few random bytes anywhere
+                for _ in 0..<(1 + rng.next() % 40) {
+                    bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+                }
+            case 1: // a random run overwritten
+                let start = Int(rng.next() % UInt64(bytes.count))
+                let length = Int(rng.next() % 30_000)
+                for i in start..<min(bytes.count, start + length) { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            case 2: // truncated anywhere
+                bytes.removeLast(Int(rng.next() % UInt64(bytes.count)))
+            case 3: // bytes inserted: everything after shifts
+                let at = Int(rng.next() % UInt64(bytes.count))
+                bytes.insert(contentsOf: Fixture.randomBytes(Int(1 + rng.next() % 5000), seed: rng.next()), at: at)
+            case 4: // bytes deleted from the middle
+                let at = Int(rng.next() % UInt64(bytes.count))
+                bytes.removeSubrange(at..<min(bytes.count, at + Int(1 + rng.next() % 5000)))
+            default: // heavy bit rot everywhere
+                for _ in 0..<(bytes.count / 200) {
+                    let bit = Int(rng.next() % UInt64(bytes.count * 8))
+                    bytes[bit / 8] ^= UInt8(1 << (bit % 8))
+                }
+            }
+            Fixture.store(bytes, at: path)
+            // The validator decodes every header of both copies: the slowest call in a
+            // debug build, so it runs on every fourth file only.
+            if let back = exercise(path, validate: iterations % 4 == 0) {
+                #expect(back == data, "iteration \(iterations) returned wrong data")
+                exact += 1
+            } else {
+                refused += 1
+            }
+        }
+        print("fuzz: \(iterations) mutations, \(exact) exact, \(refused) refused")
+        #expect(iterations >= 50)
+        // Most mutations are within what repair handles.
+        #expect(exact > refused)
+    }
+}

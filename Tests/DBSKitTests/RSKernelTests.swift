@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Testing
+@testable import DBSKit
+
+/// Every backend built into this binary against the scalar reference, on random
+/// matrices and lengths that hit every tail case of the vector paths.
+@Suite("RS kernels")
+struct RSKernelTests {
+    /// Lengths around the SIMD kernel's 16-byte lanes, 64-byte blocks and 512-byte
+    /// spans, and ISA-L's 16/32/64-byte vectors.
+    static let lengths = [1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129, 511, 513, 1000, 4095, 4096, 4097]
+    static let fastBackends = KernelRegistry.available.filter { $0 != .scalar }
+
+    @Test("matches the scalar kernel on random matrices", arguments: fastBackends)
+    func matchesScalar(backend: RSBackendKind) throws {
+        var rng = KernelTestRNG(seed: 0x5EED)  // the same cases for every backend
+        let kernel = try KernelRegistry.kernel(for: backend)
+        let shapes = [(1, 1), (1, 2), (2, 1), (3, 5), (6, 10), (7, 13), (16, 239), (16, 255),
+                      (17, 30), (32, 8), (255, 1), (255, 3), (1, 255)]
+        for (rows, columns) in shapes {
+            let matrix = randomMatrix(rows: rows, columns: columns, using: &rng)
+            for length in Self.lengths where rows * columns * length <= 1 << 21 {
+                try expectSameAsScalar(kernel, matrix, length: length, using: &rng)
+            }
+        }
+        // More random shapes and lengths.
+        for _ in 0..<40 {
+            let rows = Int.random(in: 1...20, using: &rng)
+            let columns = Int.random(in: 1...40, using: &rng)
+            let length = Int.random(in: 1...3000, using: &rng)
+            try expectSameAsScalar(kernel, randomMatrix(rows: rows, columns: columns, using: &rng),
+                                   length: length, using: &rng)
+        }
+    }
+
+    @Test("identity copies, zero matrix zeroes, output is overwritten",
+          arguments: KernelRegistry.available)
+    func identityAndZero(backend: RSBackendKind) throws {
+        var rng = KernelTestRNG(seed: 7)
+        let kernel = try KernelRegistry.kernel(for: backend)
+        for (size, length) in [(1, 1), (5, 33), (16, 4097)] {
+            let inputs = (0..<size).map { _ in randomBytes(length, using: &rng) }
+            // Garbage in the outputs: apply must overwrite, not accumulate.
+            var outputs = (0..<size).map { _ in [UInt8](repeating: 0xA5, count: length) }
+            run(kernel.prepare(.identity(size)), length: length, inputs: inputs, outputs: &outputs)
+            #expect(outputs == inputs)
+            run(kernel.prepare(GFMatrix(rows: size, columns: size)), length: length, inputs: inputs, outputs: &outputs)
+            #expect(outputs.allSatisfy { $0.allSatisfy { $0 == 0 } })
+        }
+    }
+
+    @Test("a single coefficient multiplies every byte value", arguments: KernelRegistry.available)
+    func everyProduct(backend: RSBackendKind) throws {
+        let kernel = try KernelRegistry.kernel(for: backend)
+        let input = (0..<512).map { UInt8(truncatingIfNeeded: $0) }
+        for coefficient in 0...255 {
+            var outputs = [[UInt8](repeating: 0, count: input.count)]
+            run(kernel.prepare(GFMatrix(rows: 1, columns: 1, elements: [UInt8(coefficient)])),
+                length: input.count, inputs: [input], outputs: &outputs)
+            let expected = input.map { GF256.multiply(UInt8(coefficient), $0) }
+            let wrong = expected.indices.first { outputs[0][$0] != expected[$0] }
+            #expect(wrong == nil, "\(backend) coefficient \(coefficient): wrong at byte \(String(describing: wrong))")
+        }
+    }
+
+    @Test("DBS_RS_BACKEND selects the backend; a bad value throws")
+    func environmentSelection() throws {
+        let name = KernelRegistry.environmentVariable
+        let saved = getenv(name).map { String(cString: $0) }
+        defer {
+            if let saved { setenv(name, saved, 1) } else { unsetenv(name) }
+        }
+        unsetenv(name)
+        #expect(try KernelRegistry.kernel(for: nil).kind == KernelRegistry.available[0])
+        for kind in KernelRegistry.available {
+            setenv(name, kind.rawValue, 1)
+            #expect(try KernelRegistry.kernel(for: nil).kind == kind)
+            #expect(try KernelRegistry.kernel(for: kind).kind == kind)
+        }
+        setenv(name, "SIMD", 1)
+        #expect(try KernelRegistry.kernel(for: nil).kind == .simd)
+        // An explicit request wins over the variable.
+        #expect(try KernelRegistry.kernel(for: .scalar).kind == .scalar)
+        setenv(name, "avx9000", 1)
+        #expect(throws: ReedSolomonError.unknownBackend("avx9000")) { try KernelRegistry.kernel(for: nil) }
+        #if !ISAL
+        setenv(name, "isal", 1)
+        #expect(throws: ReedSolomonError.backendUnavailable(.isal)) { try KernelRegistry.kernel(for: nil) }
+        #expect(throws: ReedSolomonError.backendUnavailable(.isal)) { try KernelRegistry.kernel(for: .isal) }
+        #endif
+    }
+
+    @Test("the scalar reference agrees with GF256.multiply")
+    func scalarReference() {
+        var rng = KernelTestRNG(seed: 11)
+        let matrix = randomMatrix(rows: 3, columns: 4, using: &rng)
+        let inputs = (0..<4).map { _ in randomBytes(37, using: &rng) }
+        var outputs = (0..<3).map { _ in [UInt8](repeating: 0, count: 37) }
+        run(ScalarKernel().prepare(matrix), length: 37, inputs: inputs, outputs: &outputs)
+        for r in 0..<3 {
+            for i in 0..<37 {
+                let expected = (0..<4).reduce(UInt8(0)) { $0 ^ GF256.multiply(matrix[r, $1], inputs[$1][i]) }
+                #expect(outputs[r][i] == expected)
+            }
+        }
+    }
+
+    @Test("CPU features parse /proc/cpuinfo text")
+    func cpuFeatures() {
+        let x86 = CPUFeatures(cpuinfo: """
+            processor\t: 0
+            model name\t: AMD EPYC 9B14
+            flags\t\t: fpu sse4_1 sse4_2 avx2 gfni
+            """, architecture: "x86_64")
+        #expect(x86.modelName == "AMD EPYC 9B14")
+        #expect(x86.simdFeatures == ["sse4.2", "avx2", "gfni"])
+        #expect(x86.description == "x86_64, AMD EPYC 9B14, sse4.2 avx2 gfni")
+        let arm = CPUFeatures(cpuinfo: "Features\t: fp asimd sve\nCPU implementer\t: 0x41\n", architecture: "arm64")
+        #expect(arm.simdFeatures == ["neon", "sve"])
+        #expect(arm.modelName == nil)
+        #expect(CPUFeatures(cpuinfo: "", architecture: "riscv64").description == "riscv64, no SIMD features known")
+        #expect(CPUFeatures.current.architecture != "")
+    }
+
+    // MARK: - Helpers
+
+    private func expectSameAsScalar(_ kernel: any RSKernel, _ matrix: GFMatrix, length: Int,
+                                    using rng: inout KernelTestRNG,
+                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let inputs = (0..<matrix.columns).map { _ in randomBytes(length, using: &rng) }
+        var expected = (0..<matrix.rows).map { _ in [UInt8](repeating: 0, count: length) }
+        var actual = (0..<matrix.rows).map { _ in randomBytes(length, using: &rng) }
+        run(ScalarKernel().prepare(matrix), length: length, inputs: inputs, outputs: &expected)
+        run(kernel.prepare(matrix), length: length, inputs: inputs, outputs: &actual)
+        // Report the first wrong byte rather than dumping whole shards.
+        let mismatch = zip(actual, expected).enumerated().lazy.compactMap { row, pair in
+            pair.0.indices.first { pair.0[$0] != pair.1[$0] }.map { (row: row, index: $0) }
+        }.first
+        #expect(mismatch == nil,
+                "\(kernel.kind) \(matrix.rows)x\(matrix.columns) length \(length): first difference \(String(describing: mismatch))",
+                sourceLocation: sourceLocation)
+    }
+
+    private func run(_ prepared: any PreparedGFMatrix, length: Int,
+                     inputs: [[UInt8]], outputs: inout [[UInt8]]) {
+        // Separate allocations per shard, so an overrun hits the address sanitizer.
+        let inputBuffers = inputs.map { bytes in
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: length)
+            p.initialize(from: bytes, count: length)
+            return p
+        }
+        let outputBuffers = outputs.map { bytes in
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: length)
+            p.initialize(from: bytes, count: length)
+            return p
+        }
+        defer { (inputBuffers + outputBuffers).forEach { $0.deallocate() } }
+        prepared.apply(length: length, inputs: inputBuffers.map { UnsafePointer($0) }, outputs: outputBuffers)
+        outputs = outputBuffers.map { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    private func randomMatrix(rows: Int, columns: Int, using rng: inout KernelTestRNG) -> GFMatrix {
+        GFMatrix(rows: rows, columns: columns, elements: randomBytes(rows * columns, using: &rng))
+    }
+
+    private func randomBytes(_ count: Int, using rng: inout KernelTestRNG) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            var word = rng.next()
+            for _ in 0..<min(8, count - i) {
+                bytes[i] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                i += 1
+            }
+        }
+        return bytes
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same cases on every run.
+private struct KernelTestRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
