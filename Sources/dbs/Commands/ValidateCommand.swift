@@ -34,7 +34,7 @@ struct ValidateCommand: DBSSubcommand {
         let threads = try engine.threadCount()
         let structural = try BackupValidator.validate(path: backup, threads: threads)
         var report = Report(ok: structural.isRecoverable, healed: false, status: structural.status,
-                            decrypted: false, repair: RepairCounts(structural.repairReport))
+                            decrypted: false, repair: RepairCounts(structural.report))
         report.healed = report.repair.healed
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
@@ -84,5 +84,21 @@ struct LostShardList: CustomStringConvertible {
         }
         let more = shards.count > 20 ? " and \(shards.count - 20) more" : ""
         return shown.isEmpty ? "see the report" : shown.joined(separator: "; ") + more
+    }
+}
+
+extension ValidationReport {
+    /// "healthy", "healable" or "unrecoverable": the `status` field of `--json`.
+    var status: String {
+        switch self {
+        case .healthy: "healthy"
+        case .healable: "healable"
+        case .unrecoverable: "unrecoverable"
+        }
+    }
+
+    var isRecoverable: Bool {
+        if case .unrecoverable = self { return false }
+        return true
     }
 }

@@ -26,7 +26,7 @@ struct VersionCommand: DBSSubcommand {
             rsBackendsAvailable: KernelRegistry.available.map(\.rawValue),
             architecture: cpu.architecture,
             cpu: cpu.modelName ?? "unknown",
-            cpuFeatures: cpu.features)
+            cpuFeatures: cpu.simdFeatures)
         if json {
             try printJSON(report)
         } else {
