@@ -30,7 +30,9 @@ struct ListCommand: DBSSubcommand {
         var entries = [Entry]()
         while let metadata = try payload.nextEntry() {
             try payload.skipContent()
-            let digest = payload.lastEntryDigest
+            // Only content-bearing entries have a meaningful digest.
+            let hasContent = metadata.kind == .file || metadata.kind == .records
+            let digest = hasContent ? payload.lastEntryDigest : nil
             let entry = Entry(
                 path: metadata.path, kind: metadata.kind.description, size: payload.lastEntrySize ?? metadata.size,
                 mode: String(metadata.mode & 0o7777, radix: 8),

@@ -37,6 +37,8 @@ extension CLIFailure {
         switch error {
         case let failure as CLIFailure:
             self = failure
+        case BackupError.destinationExists(let path):
+            self.init(.io, "\(path) exists; use --force to replace it")
         case let error as BackupError:
             self.init(ExitStatus(rawValue: error.exitCode) ?? .failure, error.description)
         case let error as SecurityError:
