@@ -17,13 +17,12 @@ started=$SECONDS
 
 step "1. swift test (default traits: ISA-L on)"
 swift build --build-tests
-swift test --skip-build --parallel --num-workers 2
+swift test --skip-build
 [ "${DBS_TEST_ONLY:-}" = swift ] && exit 0
 
 step "2. swift test --disable-default-traits (no ISA-L: simd backend only)"
 swift build --build-tests --disable-default-traits --scratch-path .build-noisal
-DBS_BINARY="$(swift build --disable-default-traits --scratch-path .build-noisal --show-bin-path)/dbs" \
-    swift test --skip-build --disable-default-traits --scratch-path .build-noisal --parallel --num-workers 2
+swift test --skip-build --disable-default-traits --scratch-path .build-noisal
 
 step "3. address sanitizer: codec, kernels, container, payload, file trees"
 swift build --build-tests --sanitize=address --scratch-path .build-asan
