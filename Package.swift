@@ -20,11 +20,15 @@ let package = Package(
         // `swift build -c release --product DBSC -Xswiftc -static-stdlib` for a library
         // that needs no Swift runtime on the target machine (docs/C-API.md).
         .library(name: "DBSC", type: .dynamic, targets: ["DBSC"]),
+        .executable(name: "dbs", targets: ["dbs"]),
         .executable(name: "dbs-bench", targets: ["dbs-bench"]),
     ],
     traits: [
         .trait(name: "ISAL", description: "Reed-Solomon kernels from Intel ISA-L (libisal)."),
         .default(enabledTraits: ["ISAL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CISAL", path: "CShims/CISAL", pkgConfig: "libisal",
@@ -49,7 +53,15 @@ let package = Package(
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
         .systemLibrary(name: "CDBSHeader", path: "CShims/CDBSHeader"),
         .target(name: "DBSC", dependencies: ["DBSKit", "CDBSHeader"]),
+        .executableTarget(
+            name: "dbs",
+            dependencies: [
+                "DBSKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
+        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit"]),
     ]
 )

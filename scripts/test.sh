@@ -1,14 +1,46 @@
 #!/usr/bin/env bash
-# Every test DBS has: installs what it needs, builds, runs the Swift test suite with
-# ISA-L and again without it (the configuration of a platform without ISA-L).
+# Every test DBS has, as CI runs it: installs what it needs, builds, and runs
+#   1. the Swift suites (engine + the `dbs` binary end to end) with ISA-L;
+#   2. the same suites without ISA-L (--disable-default-traits: the portable SIMD
+#      backend alone, what a platform without ISA-L runs);
+#   3. the engine's codec, container and payload suites under the address sanitizer;
+#   4. the C ABI test program against libDBSC, plain and under valgrind;
+#   5. dbs-bench's quick bit-rot and throughput runs (exit non-zero on any WRONG restore);
+#   6. the README's main job (scripts/demo.sh).
+# Set DBS_TEST_ONLY=swift to stop after step 1 while iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-echo "== swift test (default traits: ISA-L on)"
+step() { printf '\n== %s\n' "$*"; }
+started=$SECONDS
+
+step "1. swift test (default traits: ISA-L on)"
 swift build --build-tests
 swift test --skip-build
+[ "${DBS_TEST_ONLY:-}" = swift ] && exit 0
 
-echo "== swift test --disable-default-traits (no ISA-L: simd backend only)"
+step "2. swift test --disable-default-traits (no ISA-L: simd backend only)"
 swift build --build-tests --disable-default-traits --scratch-path .build-noisal
 swift test --skip-build --disable-default-traits --scratch-path .build-noisal
+
+step "3. address sanitizer: codec, kernels, container, payload, file trees"
+swift build --build-tests --sanitize=address --scratch-path .build-asan
+# LeakSanitizer flags allocations inside XCTest and Foundation's Process; leaks are
+# checked by valgrind on the C ABI (step 4). Here: invalid accesses only.
+ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --scratch-path .build-asan \
+    --filter 'ReedSolomon|RSKernel|GF256|Container|Damage|Fuzz|Payload|FileTree|Checksum|Compression|Security'
+
+step "4. C ABI (libDBSC) test program, plain and under valgrind"
+bash scripts/test-cabi.sh
+
+step "5. dbs-bench --quick: bit rot (never WRONG) and throughput"
+swift build -c release --product dbs-bench
+bench="$(swift build -c release --show-bin-path)/dbs-bench"
+"$bench" bitrot --quick
+"$bench" throughput --quick
+
+step "6. the main job: scripts/demo.sh"
+bash scripts/demo.sh
+
+printf '\nall test steps passed in %ss\n' $((SECONDS - started))

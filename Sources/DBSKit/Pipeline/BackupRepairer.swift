@@ -16,7 +16,10 @@ import Darwin
 /// its bytes get fresh checksums here, and the payload's GCM tags still authenticate
 /// them at restore time.
 public enum BackupRepairer {
-    public static func repair(source: String, destination: String, threads: Int = BackupOptions.coreCount)
+    /// - Parameter overwrite: replace an existing destination (repairing in place,
+    ///   `destination == source`, always may: the source is read before the rename).
+    public static func repair(source: String, destination: String, threads: Int = BackupOptions.coreCount,
+                              overwrite: Bool = false)
         throws(BackupError) -> RepairReport {
         let file: PositionedFile
         do { file = try PositionedFile.openForReading(source) } catch { throw BackupError(error) }
@@ -31,7 +34,7 @@ public enum BackupRepairer {
         }
         let output: AtomicOutputFile
         do {
-            output = try AtomicOutputFile(destination: destination, overwrite: destination == source)
+            output = try AtomicOutputFile(destination: destination, overwrite: overwrite || destination == source)
         } catch {
             if error.errno == EEXIST { throw .destinationExists(destination) }
             throw BackupError(error)

@@ -1,0 +1,147 @@
+import ArgumentParser
+import DBSKit
+import Foundation
+
+struct BackupCommand: DBSSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Back up files and directories into one encrypted, self-healing file.",
+        discussion: """
+            Directories are recursed: regular files, directories (empty ones too) and symlinks \
+            (stored as links), with permissions and modification times. INPUT - reads standard \
+            input as one entry (named by --name); OUTPUT - writes the backup to standard output. \
+            The backup is written beside OUTPUT, read back and verified, and only then renamed \
+            into place: a failed backup leaves nothing behind.
+            """)
+
+    @Argument(help: ArgumentHelp("The backup file to write, or - for standard output.", valueName: "output"))
+    var output: String
+
+    @Argument(help: ArgumentHelp("Files and directories to back up, or - for standard input.", valueName: "input"))
+    var inputs: [String]
+
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var passphrase: PassphraseOptions
+
+    @Option(help: "Copies of the data in the file (2, or 1 to halve the size and rely on parity alone).")
+    var copies = 2
+    @Option(help: "Reed-Solomon parity shards per stripe of 255.") var parity = 16
+    @Option(help: "Bytes per shard (one disk sector or page).") var shardSize = 4096
+    @Option(help: "Per-shard checksum: xxh3 or blake2b.") var checksum = "xxh3"
+    @Option(help: "Compression: zstd or none.") var compression = "zstd"
+    @Option(help: "zstd level.") var level: Int32 = 1
+    @Option(help: "Argon2id passes.") var kdfTime: UInt32 = KDFParameters.default.timeCost
+    @Option(help: "Argon2id memory in KiB.") var kdfMemory: UInt32 = KDFParameters.default.memoryKiB
+    @Option(help: "Argon2id lanes.") var kdfParallelism: UInt32 = KDFParameters.default.parallelism
+    @Option(help: "The entry name for standard input (INPUT -).") var name = "stdin"
+    @Flag(help: "Skip reading the finished file back (verify-after-write is on by default).")
+    var noVerify = false
+    @Flag(help: "Replace an existing OUTPUT.") var force = false
+    @Flag(help: "Print one JSON document on stdout.") var json = false
+    @Flag(help: "No progress line.") var quiet = false
+
+    struct Report: Encodable {
+        var ok = true
+        var output: String
+        var entries: UInt64
+        var inputBytes: UInt64
+        var fileSize: UInt64
+        var stripes: UInt64
+        var seconds: Double
+        var verified: Bool
+    }
+
+    func validate() throws {
+        guard copies == 1 || copies == 2 else { throw ValidationError("--copies must be 1 or 2, not \(copies)") }
+        guard ChecksumAlgorithm(name: checksum) != nil else {
+            throw ValidationError("--checksum must be xxh3 or blake2b, not \(checksum)")
+        }
+        guard compression == "zstd" || compression == "none" else {
+            throw ValidationError("--compression must be zstd or none, not \(compression)")
+        }
+        if inputs.contains("-") {
+            guard inputs.count == 1 else { throw ValidationError("standard input (-) must be the only input") }
+            guard !passphrase.passphraseStdin else {
+                throw ValidationError("--passphrase-stdin cannot be used when the data comes from standard input")
+            }
+        }
+        if output == "-" && isatty(STDOUT_FILENO) == 1 {
+            throw ValidationError("refusing to write a backup to a terminal; redirect standard output")
+        }
+    }
+
+    func execute() throws {
+        let started = Date()
+        let toStandardOutput = output == "-"
+        if !toStandardOutput && !force && FileManager.default.fileExists(atPath: output) {
+            throw CLIFailure(wrapping: BackupError.destinationExists(output))
+        }
+        let stdinEntry = inputs == ["-"]
+        if !stdinEntry {
+            for input in inputs where !FileSystem.exists(input) {
+                throw CLIFailure(.io, "input \(input) does not exist")
+            }
+        }
+
+        var options = BackupOptions()
+        options.threads = try engine.threadCount()
+        options.copies = copies
+        options.parityShards = parity
+        options.dataShards = 255 - parity
+        options.shardSize = shardSize
+        options.checksum = ChecksumAlgorithm(name: checksum)!
+        options.compression = compression == "zstd" ? .zstd(level: level) : .none
+        options.kdf = KDFParameters(timeCost: kdfTime, memoryKiB: kdfMemory, parallelism: kdfParallelism)
+        options.verifyAfterWrite = !noVerify
+        options.overwrite = force
+        options = try options.validated()
+
+        let secret = try passphrase.resolve(confirm: true)
+        let spool = toStandardOutput ? try PrivateDirectory() : nil
+        let destination = spool.map { $0.path + "/backup.dbs" } ?? output
+
+        let total = stdinEntry ? nil : FileSystem.totalSize(of: inputs)
+        let progress = ProgressLine(label: "backup", total: total, quiet: quiet || json)
+        let writer = try BackupWriter(destination: destination, passphrase: secret, options: options)
+        let payload = try PayloadWriter(sink: ProgressSink(writer, progress: progress),
+                                        metadata: ["tool": "dbs \(DBSKitVersion.string)"])
+        if stdinEntry {
+            try StandardInputEntry(name: name).write(to: payload)
+        } else {
+            let options = FileTreeReader.Options(warning: { note("dbs: \($0)") })
+            try FileTreeReader(inputs: inputs, options: options).write(to: payload)
+        }
+        let contents = try payload.finish()
+        let summary = try writer.finish()
+        progress.finish()
+
+        if spool != nil {
+            try FileSystem.copy(file: destination, toDescriptor: STDOUT_FILENO)
+        }
+        let report = Report(
+            output: output, entries: contents.entryCount, inputBytes: contents.contentBytes,
+            fileSize: summary.fileBytes, stripes: summary.stripes,
+            seconds: Date().timeIntervalSince(started), verified: !noVerify)
+        if json {
+            try printJSON(report)
+        } else if !quiet {
+            note("dbs: backed up \(report.entries) entries, \(formatBytes(report.inputBytes)) into "
+                 + "\(toStandardOutput ? "standard output" : output) (\(formatBytes(report.fileSize)), "
+                 + "\(copies) copies + \(parity) parity per 255 shards\(noVerify ? "" : ", verified")) "
+                 + String(format: "in %.1fs", report.seconds))
+        }
+    }
+}
+
+/// Options every command that runs the engine takes.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: the number of cores).") var threads: Int?
+
+    func threadCount() throws -> Int {
+        guard let threads else { return ProcessInfo.processInfo.activeProcessorCount }
+        guard (1...1024).contains(threads) else {
+            throw CLIFailure.usage("--threads must be between 1 and 1024, not \(threads)")
+        }
+        return threads
+    }
+}

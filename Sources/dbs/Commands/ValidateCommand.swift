@@ -1,0 +1,104 @@
+import ArgumentParser
+import DBSKit
+import Foundation
+
+struct ValidateCommand: DBSSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a backup: its structure without a passphrase, everything with one.",
+        discussion: """
+            Without a passphrase source: every checksum of both copies and the Reed-Solomon \
+            consistency, reported as healthy, healable or unrecoverable. With one (--passphrase, \
+            $DBS_PASSPHRASE, --passphrase-file, --passphrase-stdin) it also decrypts every chunk \
+            and checks every file's SHA-256, writing nothing. Exit 0 healthy or healable, 4 \
+            unrecoverable, 3 wrong passphrase.
+            """)
+
+    @Argument(help: ArgumentHelp("The backup file.", valueName: "backup")) var backup: String
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print one JSON document on stdout.") var json = false
+
+    struct Report: Encodable {
+        var ok: Bool
+        var healed: Bool
+        var status: String
+        var decrypted: Bool
+        var entries: Int?
+        var bytes: UInt64?
+        var repair: RepairCounts
+    }
+
+    func execute() throws {
+        try FileSystem.requireReadable(backup)
+        let threads = try engine.threadCount()
+        let structural = try BackupValidator.validate(path: backup, threads: threads)
+        var report = Report(ok: structural.isRecoverable, healed: false, status: structural.status,
+                            decrypted: false, repair: RepairCounts(structural.report))
+        report.healed = report.repair.healed
+
+        if structural.isRecoverable && passphrase.hasExplicitSource {
+            let secret = try passphrase.resolve(confirm: false)
+            let reader = try BackupReader(path: backup, passphrase: secret, threads: threads)
+            let payload = try PayloadReader(source: reader)
+            var entries = 0
+            var bytes: UInt64 = 0
+            while try payload.nextEntry() != nil {
+                entries += 1
+                while true {
+                    let chunk = try payload.readContent(maxLength: 1 << 20)
+                    if chunk.isEmpty { break }
+                    bytes += UInt64(chunk.count)
+                }
+            }
+            report.decrypted = true
+            report.entries = entries
+            report.bytes = bytes
+        }
+
+        if json {
+            try printJSON(report)
+        } else {
+            var line = "dbs: \(backup): \(report.status)"
+            if report.healed { line += " (\(report.repair.summary))" }
+            if let entries = report.entries, let bytes = report.bytes {
+                line += "; decrypted \(entries) entries, \(formatBytes(bytes)), every hash checks out"
+            }
+            note(line)
+        }
+        if !report.ok {
+            throw CLIFailure(.damaged, "\(backup) is damaged beyond repair: "
+                             + LostShardList(report.repair.lostShards).description)
+        }
+    }
+}
+
+/// A readable list of lost shards, for messages.
+struct LostShardList: CustomStringConvertible {
+    let shards: [RepairCounts.LostShardRecord]
+    init(_ shards: [RepairCounts.LostShardRecord]) { self.shards = shards }
+
+    var description: String {
+        let shown = shards.prefix(20).map {
+            "copy \($0.copy == 0 ? "A" : "B") stripe \($0.stripe) shard \($0.shard) at offset \($0.fileOffset)"
+        }
+        let more = shards.count > 20 ? " and \(shards.count - 20) more" : ""
+        return shown.isEmpty ? "see the report" : shown.joined(separator: "; ") + more
+    }
+}
+
+extension ValidationReport {
+    /// "healthy", "healable" or "unrecoverable": the `status` field of `--json`.
+    var status: String {
+        switch self {
+        case .healthy: "healthy"
+        case .healable: "healable"
+        case .unrecoverable: "unrecoverable"
+        }
+    }
+
+    var isRecoverable: Bool {
+        if case .unrecoverable = self { return false }
+        return true
+    }
+}

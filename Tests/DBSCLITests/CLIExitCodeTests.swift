@@ -1,0 +1,163 @@
+import DBSKit
+import Foundation
+import Testing
+
+/// Every exit code and every kind of bad input, on the real binary.
+@Suite("dbs exit codes and bad input", .serialized)
+struct CLIExitCodeTests {
+    func smallBackup(_ scratch: Scratch) throws -> String {
+        var rng = SeededBytes(seed: 9)
+        try scratch.write("in/a.txt", rng.text(200_000))
+        try scratch.write("in/b.bin", rng.bytes(2_000_000))
+        let backup = scratch.file("in.dbs")
+        let made = try DBSTool.run(["backup", backup, scratch.file("in")] + DBSTool.fastKDF)
+        #expect(made.status == 0, "\(made.stderr)")
+        return backup
+    }
+
+    @Test func usageErrorsExit2() throws {
+        #expect(try DBSTool.run(["backup"]).status == 2)
+        #expect(try DBSTool.run(["no-such-command"]).status == 2)
+        #expect(try DBSTool.run(["backup", "/tmp/x.dbs", "/etc/hostname", "--copies", "3"]).status == 2)
+        #expect(try DBSTool.run(["backup", "/tmp/x.dbs", "/etc/hostname", "--threads", "0"]).status == 2)
+        #expect(try DBSTool.run(["backup", "/tmp/x.dbs", "/etc/hostname", "--checksum", "md5"]).status == 2)
+    }
+
+    @Test func noPassphraseAndNoTerminalExits2WithoutWaiting() throws {
+        let scratch = try Scratch()
+        try scratch.write("f", [1, 2, 3])
+        let started = Date()
+        let result = try DBSTool.run(["backup", scratch.file("f.dbs"), scratch.file("f")], passphrase: nil)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("passphrase"))
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("f.dbs")))
+    }
+
+    @Test func passphraseSourcesInOrder() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)
+        let file = try scratch.write("pass.txt", Array("correct horse\n".utf8), mode: 0o600)
+        #expect(try DBSTool.run(["list", backup, "--passphrase-file", file], passphrase: nil).status == 0)
+        #expect(try DBSTool.run(["list", backup, "--passphrase-stdin"], passphrase: nil,
+                                stdin: Data("correct horse\nignored\n".utf8)).status == 0)
+        #expect(try DBSTool.run(["list", backup, "--passphrase", "correct horse"], passphrase: nil).status == 0)
+        // $DBS_PASSPHRASE comes before the file.
+        #expect(try DBSTool.run(["list", backup, "--passphrase-file", file], passphrase: "wrong").status == 3)
+    }
+
+    @Test func wrongPassphraseExits3AndWritesNothing() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)
+        let result = try DBSTool.run(["restore", backup, "--to", scratch.file("out")], passphrase: "not it")
+        #expect(result.status == 3)
+        #expect(result.stderr.lowercased().contains("passphrase"))
+        #expect(!result.stderr.contains("not it"), "the passphrase never appears in messages")
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: scratch.file("out"))) ?? []
+        #expect(written.isEmpty)
+        #expect(try DBSTool.run(["validate", backup], passphrase: "not it").status == 3)
+    }
+
+    @Test func existingOutputIsKeptUnlessForced() throws {
+        let scratch = try Scratch()
+        let target = try scratch.write("exists.dbs", Array("precious".utf8))
+        try scratch.write("f", [1, 2, 3])
+        let refused = try DBSTool.run(["backup", target, scratch.file("f")] + DBSTool.fastKDF)
+        #expect(refused.status == 5, "an existing output is refused like any output error")
+        #expect(FileManager.default.contents(atPath: target) == Data("precious".utf8))
+        let forced = try DBSTool.run(["backup", target, scratch.file("f"), "--force"] + DBSTool.fastKDF)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try DBSTool.run(["validate", target]).status == 0)
+    }
+
+    @Test func restoreKeepsExistingFilesUnlessForced() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)
+        try scratch.write("out/in/a.txt", Array("mine".utf8))
+        let refused = try DBSTool.run(["restore", backup, "--to", scratch.file("out")])
+        #expect(refused.status != 0)
+        #expect(FileManager.default.contents(atPath: scratch.file("out/in/a.txt")) == Data("mine".utf8))
+        #expect(try DBSTool.run(["restore", backup, "--to", scratch.file("out"), "--force"]).status == 0)
+        #expect(FileManager.default.contents(atPath: scratch.file("out/in/a.txt"))
+                == FileManager.default.contents(atPath: scratch.file("in/a.txt")))
+    }
+
+    @Test func inputAndOutputErrorsExit5() throws {
+        let scratch = try Scratch()
+        let missing = try DBSTool.run(["backup", scratch.file("x.dbs"), scratch.file("nope")] + DBSTool.fastKDF)
+        #expect(missing.status == 5)
+        #expect(missing.stderr.contains("nope"))
+        #expect(try DBSTool.run(["restore", scratch.file("nope.dbs")]).status == 5)
+        #expect(try DBSTool.run(["inspect", scratch.file("nope.dbs")]).status == 5)
+    }
+
+    @Test func unreadableInputExits5() throws {
+        // Root reads everything, so run this one as `nobody` when we are root.
+        let scratch = try Scratch()
+        chmod(scratch.path, 0o777)
+        try scratch.write("in/secret", Array("x".utf8), mode: 0o000)
+        chmod(scratch.file("in"), 0o777)
+        let prefix = getuid() == 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : []
+        let result = try DBSTool.run(["backup", scratch.file("out.dbs"), scratch.file("in")] + DBSTool.fastKDF,
+                                     prefix: prefix)
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("secret"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out.dbs")))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0 != "in" }
+        #expect(leftovers.isEmpty, "no temp file left: \(leftovers)")
+    }
+
+    @Test func fullDiskExits5AndLeavesNothing() throws {
+        let scratch = try Scratch()
+        var rng = SeededBytes(seed: 2)
+        try scratch.write("in/big.bin", rng.bytes(8 << 20))
+        // A 2 MiB file-size limit: the backup cannot fit.
+        let result = try DBSTool.run(
+            ["backup", scratch.file("out.dbs"), scratch.file("in")] + DBSTool.fastKDF,
+            prefix: ["sh", "-c", "ulimit -f 4096; exec \"$0\" \"$@\""])
+        #expect(result.status == 5, "\(result.stderr)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0 != "in" }
+        #expect(leftovers.isEmpty, "no partial output: \(leftovers)")
+    }
+
+    @Test func notABackupAndTruncatedBackups() throws {
+        let scratch = try Scratch()
+        var rng = SeededBytes(seed: 4)
+        let junk = try scratch.write("junk.dbs", rng.bytes(300_000))
+        let notBackup = try DBSTool.run(["restore", junk, "--to", scratch.file("out")])
+        #expect([1, 4].contains(notBackup.status), "\(notBackup.status) \(notBackup.stderr)")
+        #expect(try DBSTool.run(["inspect", junk]).status != 0)
+
+        let backup = try smallBackup(scratch)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: backup)[.size] as? Int)
+        // 60% kept: copy A is whole, restore heals.
+        let sixty = scratch.file("sixty.dbs")
+        try FileManager.default.copyItem(atPath: backup, toPath: sixty)
+        truncate(sixty, off_t(size * 6 / 10))
+        let healed = try DBSTool.run(["restore", sixty, "--to", scratch.file("sixty-out"), "--json"])
+        #expect(healed.status == 0, "\(healed.stderr)")
+        #expect(try healed.json()["healed"] as? Bool == true)
+        // 30% kept: part of copy A and all of copy B are gone: refused, exit 4, nothing wrong written.
+        let thirty = scratch.file("thirty.dbs")
+        try FileManager.default.copyItem(atPath: backup, toPath: thirty)
+        truncate(thirty, off_t(size * 3 / 10))
+        let refused = try DBSTool.run(["restore", thirty, "--to", scratch.file("thirty-out")])
+        #expect(refused.status == 4, "\(refused.stderr)")
+        #expect(try DBSTool.run(["validate", thirty], passphrase: nil).status == 4)
+    }
+
+    @Test func damageBeyondRepairExits4WithOffsets() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)
+        // The same 200 KiB destroyed in both copies: 50 shards of one stripe, beyond 16 parity.
+        try damage(backup, ["--zero-in-copy", "A:100000:204800", "--zero-in-copy", "B:100000:204800"])
+        let result = try DBSTool.run(["restore", backup, "--to", scratch.file("out")])
+        #expect(result.status == 4)
+        #expect(result.stderr.contains("offset"), "the message names where: \(result.stderr)")
+        let validated = try DBSTool.run(["validate", backup, "--json"], passphrase: nil)
+        #expect(validated.status == 4)
+        #expect(try validated.json()["ok"] as? Bool == false)
+        #expect(try DBSTool.run(["repair", backup, scratch.file("r.dbs")]).status == 4)
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("r.dbs")))
+    }
+}
