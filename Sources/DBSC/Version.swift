@@ -10,7 +10,7 @@ import Darwin
 
 /// Built on first use and never freed: the header promises a static string.
 /// Immutable after its one-time initialization, so sharing it is safe.
-nonisolated(unsafe) private let versionString: UnsafeMutablePointer<CChar>? = strdup(PayloadFormat.toolVersion)
+nonisolated(unsafe) private let versionString: UnsafeMutablePointer<CChar>? = strdup(DBSKitVersion.string)
 
 /// The backend a new code picks (DBS_RS_BACKEND, else the fastest available), asked
 /// once: a static string per backend, so nothing is allocated.

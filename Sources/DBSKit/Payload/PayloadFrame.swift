@@ -75,7 +75,7 @@ public enum PayloadFormat {
     static let digestSize = 32
 
     /// The version of the tool that writes a payload, recorded in its metadata.
-    public static let toolVersion = "0.1.0"
+    public static let toolVersion = DBSKitVersion.string
 }
 
 /// The frame types of payload format version 1.
