@@ -61,7 +61,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
-        .testTarget(name: "DBSKitTests", dependencies: ["DBSKit"]),
-        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit"]),
+        // What the test suites share (a seeded generator), so each is written once.
+        .target(name: "DBSTestSupport", path: "Tests/DBSTestSupport"),
+        .testTarget(name: "DBSKitTests", dependencies: ["DBSKit", "DBSTestSupport"]),
+        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSTestSupport"]),
     ]
 )

@@ -1,12 +1,13 @@
 import DBSKit
 import Foundation
 import Testing
+import DBSTestSupport
 
 /// Every exit code and every kind of bad input, on the real binary.
 @Suite("dbs exit codes and bad input", .serialized)
 struct CLIExitCodeTests {
     func smallBackup(_ scratch: Scratch) throws -> String {
-        var rng = SeededBytes(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         try scratch.write("in/a.txt", rng.text(200_000))
         try scratch.write("in/b.bin", rng.bytes(2_000_000))
         let backup = scratch.file("in.dbs")
@@ -109,7 +110,7 @@ struct CLIExitCodeTests {
 
     @Test func fullDiskExits5AndLeavesNothing() throws {
         let scratch = try Scratch()
-        var rng = SeededBytes(seed: 2)
+        var rng = SeededGenerator(seed: 2)
         try scratch.write("in/big.bin", rng.bytes(8 << 20))
         // A 2 MiB file-size limit: the backup cannot fit.
         let result = try DBSTool.run(
@@ -122,7 +123,7 @@ struct CLIExitCodeTests {
 
     @Test func notABackupAndTruncatedBackups() throws {
         let scratch = try Scratch()
-        var rng = SeededBytes(seed: 4)
+        var rng = SeededGenerator(seed: 4)
         let junk = try scratch.write("junk.dbs", rng.bytes(300_000))
         let notBackup = try DBSTool.run(["restore", junk, "--to", scratch.file("out")])
         #expect([1, 4].contains(notBackup.status), "\(notBackup.status) \(notBackup.stderr)")

@@ -110,31 +110,6 @@ final class Scratch {
     }
 }
 
-/// Deterministic pseudo-random bytes (SplitMix64): reproducible test data.
-struct SeededBytes {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(count + 8)
-        while out.count < count { withUnsafeBytes(of: next()) { out.append(contentsOf: $0) } }
-        return Array(out.prefix(count))
-    }
-    mutating func text(_ count: Int) -> [UInt8] {
-        let words = ["stripe ", "parity ", "shard ", "copy ", "heal ", "sector ", "verify "]
-        var out = [UInt8]()
-        while out.count < count { out.append(contentsOf: words[Int(next() % 7)].utf8) }
-        return Array(out.prefix(count))
-    }
-}
-
 /// Compares two trees: same names, kinds, bytes, permission bits, mtimes (ns), link targets.
 func expectSameTree(_ a: String, _ b: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let fm = FileManager.default

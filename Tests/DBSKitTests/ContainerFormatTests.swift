@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// The metadata encodings of docs/FORMAT.md: exact sizes, round trips, the protected
 /// block's own error correction, and bounds on hostile fields.
@@ -70,7 +71,7 @@ struct ContainerFormatTests {
             #expect(try StripeHeader(body: decoded.body) == header)
         }
         // Scattered flips at 1e-3 per bit, ten times the bit-rot benchmark's worst.
-        var rng = ContainerRNG(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         var flipped = block
         for _ in 0..<66 { flipped[Int(rng.next() % 8192)] ^= UInt8(1 << (rng.next() % 8)) }
         #expect(try StripeHeader(body: #require(ProtectedBlock.decode(flipped)).body) == header)

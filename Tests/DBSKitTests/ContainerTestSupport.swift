@@ -1,20 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-
-/// A reproducible generator (SplitMix64) so that every damage test injects the same
-/// damage on every run.
-struct ContainerRNG: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import DBSTestSupport
 
 /// Temp directories, backups written and read back, and file surgery for the
 /// container tests.
@@ -45,7 +32,7 @@ enum Fixture {
     static func removeDirectory(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 
     static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = ContainerRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var out = [UInt8](repeating: 0, count: count)
         var i = 0
         while i < count {
@@ -61,7 +48,7 @@ enum Fixture {
 
     /// Text-like bytes that compress.
     static func compressibleBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = ContainerRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let words = ["alpha ", "beta ", "gamma ", "delta ", "record ", "{\"id\": ", "42, ", "\n"].map { Array($0.utf8) }
         var out = [UInt8]()
         out.reserveCapacity(count + 16)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// Damage that mixes a wrecked run in one copy with sparse bit rot in both: the
 /// shards under the run are bad in both copies, and there the copies disagree at
@@ -58,7 +59,7 @@ struct DamageMixedTests {
         for copy in 0..<2 {
             let offset = layout.shardOffset(copy: copy, stripe: 2, shard: 50)
             Fixture.mutate(sample.path) { bytes in
-                var rng = ContainerRNG(seed: 900 + UInt64(copy))
+                var rng = SeededGenerator(seed: 900 + UInt64(copy))
                 for i in Int(offset)..<(Int(offset) + 17 * 4096) { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
             }
         }

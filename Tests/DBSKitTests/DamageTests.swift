@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// Every damage class of issue 3 injected into real files: the reader returns the exact
 /// plaintext and reports the healing, or refuses; it never returns wrong data.
@@ -72,7 +73,7 @@ struct DamageTests {
 
     /// Flips each bit of the file with probability `rate`.
     static func flipBits(_ path: String, rate: Double, seed: UInt64) -> Int {
-        var rng = ContainerRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var flips = 0
         Fixture.mutate(path) { bytes in
             let bits = Double(bytes.count * 8)
@@ -211,7 +212,7 @@ struct DamageTests {
         let sample = try Self.defaultSample(seed: 22)
         defer { sample.cleanup() }
         let layout = sample.layout
-        var rng = ContainerRNG(seed: 22)
+        var rng = SeededGenerator(seed: 22)
         Fixture.mutate(sample.path) { bytes in
             for head in 0..<3 {
                 let start = Int(layout.headRegionOffset(head))
@@ -231,7 +232,7 @@ struct DamageTests {
         let sample = try Self.defaultSample(seed: 27)
         defer { sample.cleanup() }
         let layout = sample.layout
-        var rng = ContainerRNG(seed: 27)
+        var rng = SeededGenerator(seed: 27)
         Fixture.mutate(sample.path) { bytes in
             for head in 0..<3 {
                 let start = Int(layout.headRegionOffset(head))

@@ -3,6 +3,7 @@ import Testing
 @testable import DBSKit
 #if canImport(Glibc)
 import Glibc
+import DBSTestSupport
 #endif
 
 /// Hostile or conflicting payloads: nothing is ever written outside the

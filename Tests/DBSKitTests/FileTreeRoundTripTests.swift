@@ -3,6 +3,7 @@ import Testing
 @testable import DBSKit
 #if canImport(Glibc)
 import Glibc
+import DBSTestSupport
 #endif
 
 @Suite("File tree backup and restore")

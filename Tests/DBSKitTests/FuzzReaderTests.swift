@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// The reader, inspector and validator on hostile input: random files and random
 /// mutations of valid small backups. Each run must end (no crash, no hang) with the
@@ -18,7 +19,7 @@ struct FuzzReaderTests {
     @Test func randomFilesAreRefused() throws {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
-        var rng = ContainerRNG(seed: 0xF022)
+        var rng = SeededGenerator(seed: 0xF022)
         let path = dir + "/random.dbs"
         for iteration in 0..<60 {
             let size = Int(rng.next() % 40_000)
@@ -44,7 +45,7 @@ struct FuzzReaderTests {
         try Fixture.write(data, to: original, options: Fixture.smallOptions())
         let pristine = Fixture.bytes(of: original)
         let path = dir + "/mutated.dbs"
-        var rng = ContainerRNG(seed: 0xF0221)
+        var rng = SeededGenerator(seed: 0xF0221)
         let deadline = Date().addingTimeInterval(25)
         var iterations = 0, exact = 0, refused = 0
         while iterations < 300, Date() < deadline {

@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// Damaged, truncated and arbitrary streams: the reader always ends in a clear
 /// error, never a crash, a hang, or a huge allocation.

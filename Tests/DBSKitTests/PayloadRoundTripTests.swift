@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 @Suite("Payload round trips")
 struct PayloadRoundTripTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
 

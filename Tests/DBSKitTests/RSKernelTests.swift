@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// Every backend built into this binary against the scalar reference, on random
 /// matrices and lengths that hit every tail case of the vector paths.
@@ -17,7 +18,7 @@ struct RSKernelTests {
 
     @Test("matches the scalar kernel on random matrices", arguments: fastBackends)
     func matchesScalar(backend: RSBackendKind) throws {
-        var rng = KernelTestRNG(seed: 0x5EED)  // the same cases for every backend
+        var rng = SeededGenerator(seed: 0x5EED)  // the same cases for every backend
         let kernel = try KernelRegistry.kernel(for: backend)
         let shapes = [(1, 1), (1, 2), (2, 1), (3, 5), (6, 10), (7, 13), (16, 239), (16, 255),
                       (17, 30), (32, 8), (255, 1), (255, 3), (1, 255)]
@@ -40,10 +41,10 @@ struct RSKernelTests {
     @Test("identity copies, zero matrix zeroes, output is overwritten",
           arguments: KernelRegistry.available)
     func identityAndZero(backend: RSBackendKind) throws {
-        var rng = KernelTestRNG(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let kernel = try KernelRegistry.kernel(for: backend)
         for (size, length) in [(1, 1), (5, 33), (16, 4097)] {
-            let inputs = (0..<size).map { _ in randomBytes(length, using: &rng) }
+            let inputs = (0..<size).map { _ in rng.bytes(length) }
             // Garbage in the outputs: apply must overwrite, not accumulate.
             var outputs = (0..<size).map { _ in [UInt8](repeating: 0xA5, count: length) }
             run(kernel.prepare(.identity(size)), length: length, inputs: inputs, outputs: &outputs)
@@ -109,9 +110,9 @@ struct RSKernelTests {
 
     @Test("the scalar reference agrees with GF256.multiply")
     func scalarReference() {
-        var rng = KernelTestRNG(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         let matrix = randomMatrix(rows: 3, columns: 4, using: &rng)
-        let inputs = (0..<4).map { _ in randomBytes(37, using: &rng) }
+        let inputs = (0..<4).map { _ in rng.bytes(37) }
         var outputs = (0..<3).map { _ in [UInt8](repeating: 0, count: 37) }
         run(ScalarKernel().prepare(matrix), length: 37, inputs: inputs, outputs: &outputs)
         for r in 0..<3 {
@@ -142,11 +143,11 @@ struct RSKernelTests {
     // MARK: - Helpers
 
     private func expectSameAsScalar(_ kernel: any RSKernel, _ matrix: GFMatrix, length: Int,
-                                    using rng: inout KernelTestRNG,
+                                    using rng: inout SeededGenerator,
                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let inputs = (0..<matrix.columns).map { _ in randomBytes(length, using: &rng) }
+        let inputs = (0..<matrix.columns).map { _ in rng.bytes(length) }
         var expected = (0..<matrix.rows).map { _ in [UInt8](repeating: 0, count: length) }
-        var actual = (0..<matrix.rows).map { _ in randomBytes(length, using: &rng) }
+        var actual = (0..<matrix.rows).map { _ in rng.bytes(length) }
         run(ScalarKernel().prepare(matrix), length: length, inputs: inputs, outputs: &expected)
         run(kernel.prepare(matrix), length: length, inputs: inputs, outputs: &actual)
         // Report the first wrong byte rather than dumping whole shards.
@@ -176,34 +177,9 @@ struct RSKernelTests {
         outputs = outputBuffers.map { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
-    private func randomMatrix(rows: Int, columns: Int, using rng: inout KernelTestRNG) -> GFMatrix {
-        GFMatrix(rows: rows, columns: columns, elements: randomBytes(rows * columns, using: &rng))
+    private func randomMatrix(rows: Int, columns: Int, using rng: inout SeededGenerator) -> GFMatrix {
+        GFMatrix(rows: rows, columns: columns, elements: rng.bytes(rows * columns))
     }
 
-    private func randomBytes(_ count: Int, using rng: inout KernelTestRNG) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var i = 0
-        while i < count {
-            var word = rng.next()
-            for _ in 0..<min(8, count - i) {
-                bytes[i] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
-                i += 1
-            }
-        }
-        return bytes
-    }
 }
 
-/// A small seeded generator (SplitMix64): the same cases on every run.
-private struct KernelTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// Per-column errors-and-erasures decoding: exact within 2e + f ≤ m, never a reported
 /// success into a non-codeword beyond it, trusted shards never changed.

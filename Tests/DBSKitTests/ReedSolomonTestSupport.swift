@@ -1,31 +1,5 @@
 @testable import DBSKit
-
-/// SplitMix64: a small seeded generator, so every property test replays exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension SeededGenerator {
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
-    }
-
-    /// `count` distinct values from `range`, in random order.
-    mutating func distinct(_ count: Int, from range: Range<Int>) -> [Int] {
-        Array(range.shuffled(using: &self).prefix(count))
-    }
-
-    /// A non-zero byte (a real error changes the byte).
-    mutating func nonZero() -> UInt8 { UInt8.random(in: 1...255, using: &self) }
-}
+import DBSTestSupport
 
 /// The code for a backend, or nil when `KernelRegistry` reports that backend
 /// unavailable in this build (the only reason a backend-parameterised test skips).
