@@ -1,5 +1,10 @@
 import DBSKit
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `rs` mode's settings.
 struct RSBenchOptions {
@@ -51,7 +56,13 @@ struct RSBenchOptions {
 /// survivors), each per backend and thread count. Figures are GB/s (10^9 bytes) of
 /// the matrix's input shards, median of the passes.
 struct RSBench {
-    enum Operation: String, CaseIterable { case encode, syndrome, decode }
+    /// Kernel-level operations (one prepared matrix applied to each stripe), and the
+    /// same three through the public codec's batch API (`ReedSolomon`).
+    enum Operation: String, CaseIterable {
+        case encode, syndrome, decode
+        case codecEncode = "codec-encode", codecSyndrome = "codec-syndrome", codecDecode = "codec-decode"
+        var isCodec: Bool { rawValue.hasPrefix("codec-") }
+    }
 
     let options: RSBenchOptions
 
@@ -109,7 +120,7 @@ struct RSBench {
         }
 
         // Backends take turns within each pass, so that they see the same machine load.
-        for operation in options.operations {
+        for operation in options.operations where !operation.isCodec {
             let inputBytes = (operation == .syndrome ? n : k) * shard
             let buffers: (Int) -> ([UnsafePointer<UInt8>], [UnsafeMutablePointer<UInt8>]) = { stripe in
                 switch operation {
@@ -118,27 +129,90 @@ struct RSBench {
                 case .syndrome:
                     ((0..<n).map { UnsafePointer(shardPointer(stripe, $0)) },
                      (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
-                case .decode:
+                case .decode, .codecEncode, .codecSyndrome, .codecDecode:
                     (survivors.map { UnsafePointer(shardPointer(stripe, $0)) },
                      (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
                 }
             }
             for threads in options.threads {
                 var rates = [[Double]](repeating: [], count: prepared.count)
+                var cpuRates = [[Double]](repeating: [], count: prepared.count)
                 for _ in 0..<options.passes {
                     for (index, entry) in prepared.enumerated() {
+                        let cpuBefore = processCPUSeconds()
                         let seconds = runPass(stripes: stripes, threads: threads,
                                               matrix: entry.matrices[operation]!, buffers: buffers)
+                        let cpuSeconds = processCPUSeconds() - cpuBefore
                         rates[index].append(Double(stripes * inputBytes) / seconds / 1e9)
+                        cpuRates[index].append(Double(stripes * inputBytes) / cpuSeconds / 1e9)
                     }
                 }
                 for (index, entry) in prepared.enumerated() {
-                    let median = rates[index].sorted()[rates[index].count / 2]
-                    let all = rates[index].map(format3).joined(separator: " ")
-                    print("rs \(operation.rawValue) backend=\(entry.backend.rawValue) threads=\(threads) GB/s=\(format3(median)) passes=[\(all)]")
+                    report(operation, entry.backend, threads, rates[index], cpuRates[index])
                 }
             }
         }
+        try runCodec(stripes: stripes, lost: lost)
+    }
+
+    /// The codec's batch API on the same shape: `ReedSolomon.encode(stripes:)`,
+    /// `consistency(stripes:)` and `reconstruct(stripes:erased:)` of 16 lost data shards.
+    private func runCodec(stripes: Int, lost: [Int]) throws {
+        let operations = options.operations.filter(\.isCodec)
+        guard !operations.isEmpty else { return }
+        let k = options.dataShards, m = options.parityShards, shard = options.shardBytes
+        var generator = SplitMix64(seed: 0xC0DEC)
+        var buffer = (0..<(stripes * (k + m) * shard)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let codes = try options.backends.map { backend throws(ReedSolomonError) in
+            try ReedSolomon(dataShards: k, parityShards: m, backend: backend)
+        }
+        for code in codes {
+            try code.encode(stripes: &buffer, shardLength: shard, threads: 1)
+            guard try code.consistency(stripes: buffer, shardLength: shard, threads: 1).allSatisfy({ $0 }) else {
+                throw CheckFailed(backend: code.backend, operation: .codecSyndrome)
+            }
+        }
+        let reference = buffer
+        for operation in operations {
+            let inputBytes = (operation == .codecSyndrome ? k + m : k) * shard
+            for threads in options.threads {
+                var rates = [[Double]](repeating: [], count: codes.count)
+                var cpuRates = [[Double]](repeating: [], count: codes.count)
+                for _ in 0..<options.passes {
+                    for (index, code) in codes.enumerated() {
+                        let clock = ContinuousClock()
+                        let cpuBefore = processCPUSeconds()
+                        let start = clock.now
+                        switch operation {
+                        case .codecEncode:
+                            try code.encode(stripes: &buffer, shardLength: shard, threads: threads)
+                        case .codecSyndrome:
+                            _ = try code.consistency(stripes: buffer, shardLength: shard, threads: threads)
+                        default:
+                            try code.reconstruct(stripes: &buffer, shardLength: shard, erased: lost, threads: threads)
+                        }
+                        let elapsed = clock.now - start
+                        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                        let cpuSeconds = processCPUSeconds() - cpuBefore
+                        rates[index].append(Double(stripes * inputBytes) / seconds / 1e9)
+                        cpuRates[index].append(Double(stripes * inputBytes) / cpuSeconds / 1e9)
+                    }
+                }
+                // Encoding and rebuilding consistent stripes rewrites the same bytes.
+                guard buffer == reference else { throw CheckFailed(backend: codes[0].backend, operation: operation) }
+                for (index, code) in codes.enumerated() {
+                    report(operation, code.backend, threads, rates[index], cpuRates[index])
+                }
+            }
+        }
+    }
+
+    private func report(_ operation: Operation, _ backend: RSBackendKind, _ threads: Int,
+                        _ rates: [Double], _ cpuRates: [Double]) {
+        let median = rates.sorted()[rates.count / 2]
+        let cpuMedian = cpuRates.sorted()[cpuRates.count / 2]
+        let all = rates.map(format3).joined(separator: " ")
+        print("rs \(operation.rawValue) backend=\(backend.rawValue) threads=\(threads) GB/s=\(format3(median)) per-cpu-second=\(format3(cpuMedian)) passes=[\(all)]")
     }
 
     struct CheckFailed: Error, CustomStringConvertible {
@@ -165,6 +239,20 @@ struct RSBench {
         let elapsed = clock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
+}
+
+/// User + system CPU time of the whole process so far: with `threads` workers, wall
+/// time shows the speed-up the machine gave us, CPU time shows whether the workers
+/// slowed each other down (on a shared machine the two differ).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 func format3(_ x: Double) -> String {

@@ -5,7 +5,11 @@
  * classical systematic code with generator g(x) = prod_{i<16} (x - a^i)).
  *
  *   cc -O2 -o isal_encode isal_encode.c -lisal
- *   ./isal_encode [mib] [passes] [threads=1]
+ *   ./isal_encode [mib=64] [passes=5] [offset=16]
+ *
+ * The stripes start `offset` bytes past a 4096-byte boundary: 16 is where glibc's
+ * malloc puts a large block (and so where dbs-bench's kernel buffers are); ISA-L's
+ * AVX-512 code is sensitive to it (docs/PERFORMANCE.md).
  *
  * Prints one line per pass, then the median: "C isal encode threads=1 GB/s=..."
  * (GB = 10^9 bytes of data shards).
@@ -62,11 +66,16 @@ static int compare(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     int mib = argc > 1 ? atoi(argv[1]) : 64, passes = argc > 2 ? atoi(argv[2]) : 5;
-    if (mib <= 0 || passes <= 0 || passes > 100) { fprintf(stderr, "usage: isal_encode [mib] [passes]\n"); return 2; }
+    int offset = argc > 3 ? atoi(argv[3]) : 16;
+    if (mib <= 0 || passes <= 0 || passes > 100 || offset < 0 || offset >= 4096) {
+        fprintf(stderr, "usage: isal_encode [mib] [passes] [offset]\n");
+        return 2;
+    }
     long stripes = ((long)mib << 20) / ((long)K * SHARD);
     if (stripes < 1) stripes = 1;
-    unsigned char *buffer = malloc((size_t)stripes * N * SHARD);
-    if (!buffer) return 1;
+    unsigned char *raw = aligned_alloc(4096, (size_t)stripes * N * SHARD + 4096);
+    if (!raw) return 1;
+    unsigned char *buffer = raw + offset;
     uint64_t s = 0xDB5;
     for (size_t i = 0; i < (size_t)stripes * N * SHARD; i++) { s = s * 6364136223846793005ULL + 1; buffer[i] = (unsigned char)(s >> 56); }
 
@@ -84,10 +93,10 @@ int main(int argc, char **argv) {
             ec_encode_data(SHARD, K, M, tables, pointers + st * N, pointers + st * N + K);
         rates[p] = (double)stripes * K * SHARD / (now() - start) / 1e9;
     }
-    printf("C isal encode threads=1 passes=[");
+    printf("C isal encode threads=1 offset=%d passes=[", offset);
     for (int p = 0; p < passes; p++) printf(p ? " %.3f" : "%.3f", rates[p]);
     qsort(rates, passes, sizeof(double), compare);
     printf("] GB/s=%.3f\n", rates[passes / 2]);
-    free(pointers); free(tables); free(buffer);
+    free(pointers); free(tables); free(raw);
     return 0;
 }

@@ -28,10 +28,19 @@ package enum KernelRegistry {
     /// `.backendUnavailable` for a backend this binary lacks: a wrong setting is an
     /// error, not a silent fallback.
     package static func kernel(for backend: RSBackendKind?) throws(ReedSolomonError) -> any RSKernel {
+        let setting = getenv(environmentVariable).map { String(cString: $0) }
+        return try kernel(for: backend, environmentValue: setting)
+    }
+
+    /// ``kernel(for:)`` with the variable's value passed in (nil: unset), so that tests
+    /// can check every setting without changing the process environment under other
+    /// tests running in parallel.
+    static func kernel(for backend: RSBackendKind?,
+                       environmentValue: String?) throws(ReedSolomonError) -> any RSKernel {
         let kind: RSBackendKind
         if let backend {
             kind = backend
-        } else if let value = getenv(environmentVariable).map({ String(cString: $0) }), !value.isEmpty {
+        } else if let value = environmentValue, !value.isEmpty {
             guard let named = RSBackendKind(rawValue: value.lowercased()) else {
                 throw .unknownBackend(value)
             }

@@ -13,10 +13,12 @@
 /// block of an input shard the kernel computes, once, the 7 + 7 + 3 non-zero digit
 /// products (seven doublings, nine XORs, 17 stores); every output row then costs
 /// three loads and three XORs per 16 bytes, whatever its coefficient. (Nibble digits
-/// would save a load per row but cost 30 stores per input block instead of 17; the
-/// stores dominate at 16 rows, measured.) The products of a chunk of `chunkColumns`
-/// inputs stay in L1 while every row's accumulators run over them in registers; the
-/// byte offsets of each coefficient's three products are computed at prepare time.
+/// save a load per row but cost 30 stores per input block instead of 17: measured
+/// equal at 16 rows, as are 128-byte blocks; the kernel is bound by instruction count,
+/// about 2.5 times ISA-L's per byte, half of it the doublings and stores of the
+/// products.) The products of a chunk of `chunkColumns` inputs stay in L1 while every
+/// row's accumulators run over them in registers; the byte offsets of each
+/// coefficient's three products are computed at prepare time.
 /// Partial sums live in a small contiguous scratch rather than in the outputs, whose
 /// rows, 4 KiB apart, would all fall into the same L1 sets.
 ///
@@ -38,12 +40,14 @@ struct SIMDKernel: RSKernel {
     static let spanBytes = 512
     /// Each digit: where its products start among a column's entries, its shift, its mask.
     static let digits: [(firstEntry: Int, shift: Int, mask: Int)] = [(0, 0, 7), (7, 3, 7), (14, 6, 3)]
+    /// 16-bit offsets stored per coefficient: one per digit, padded to a power of two.
+    static let offsetSlots = 4
 
     struct Prepared: PreparedGFMatrix {
         let matrix: GFMatrix
-        /// For row r, column c at `4 * (r * columns + c)`: the byte offsets, in the
-        /// chunk's scratch, of the three digit products of `matrix[r, c]` (a zero digit
-        /// points at the zero block at offset 0), and one unused slot for alignment.
+        /// For row r, column c at `offsetSlots * (r * columns + c)`: the byte offsets,
+        /// in the chunk's scratch, of the three digit products of `matrix[r, c]` (a zero
+        /// digit points at the zero block at offset 0), then padding.
         let tableOffsets: [UInt16]
 
         var rows: Int { matrix.rows }
@@ -52,7 +56,7 @@ struct SIMDKernel: RSKernel {
         init(matrix: GFMatrix) {
             self.matrix = matrix
             var offsets = [UInt16]()
-            offsets.reserveCapacity(4 * matrix.rows * matrix.columns)
+            offsets.reserveCapacity(SIMDKernel.offsetSlots * matrix.rows * matrix.columns)
             for r in 0..<matrix.rows {
                 for c in 0..<matrix.columns {
                     let coefficient = Int(matrix[r, c])
@@ -62,7 +66,7 @@ struct SIMDKernel: RSKernel {
                         let entry = value == 0 ? 0 : column + digit.firstEntry + value - 1
                         offsets.append(UInt16(entry * SIMDKernel.blockBytes))
                     }
-                    offsets.append(0)
+                    offsets.append(contentsOf: repeatElement(0, count: SIMDKernel.offsetSlots - SIMDKernel.digits.count))
                 }
             }
             tableOffsets = offsets
@@ -132,11 +136,12 @@ struct SIMDKernel: RSKernel {
                             }
                             a0 = load(0); a1 = load(16); a2 = load(32); a3 = load(48)
                         }
-                        let rowOffsets = offsets + 4 * r * columns
+                        let rowOffsets = offsets + SIMDKernel.offsetSlots * r * columns
                         for c in chunkStart..<chunkEnd {
-                            let p0 = table + Int(rowOffsets[4 * c])
-                            let p1 = table + Int(rowOffsets[4 * c + 1])
-                            let p2 = table + Int(rowOffsets[4 * c + 2])
+                            let coefficient = rowOffsets + SIMDKernel.offsetSlots * c
+                            let p0 = table + Int(coefficient[0])
+                            let p1 = table + Int(coefficient[1])
+                            let p2 = table + Int(coefficient[2])
                             @inline(__always) func product(_ offset: Int) -> SIMD16<UInt8> {
                                 p0.load(fromByteOffset: offset, as: SIMD16<UInt8>.self)
                                     ^ p1.load(fromByteOffset: offset, as: SIMD16<UInt8>.self)
