@@ -64,6 +64,8 @@ struct DamageTests {
         } catch let error as BackupError {
             #expect(error.exitCode == 4, "\(error)", sourceLocation: sourceLocation)
         }
+        // Reading on after the refusal yields nothing more.
+        #expect(throws: BackupError.self, sourceLocation: sourceLocation) { try reader.read(into: &out, maxLength: 1 << 16) }
         #expect(out.count < sample.data.count, sourceLocation: sourceLocation)
         #expect(Array(sample.data.prefix(out.count)) == out, sourceLocation: sourceLocation)
     }
@@ -207,6 +209,25 @@ struct DamageTests {
         #expect(info.stripeCount == sample.info.stripeCount)
         let report = try Self.expectExact(sample)
         #expect(report.layoutFromScan)
+    }
+
+    /// What the bit-rot benchmark does: every head overwritten, then bit flips
+    /// everywhere, stripe headers included.
+    @Test func everyHeadOverwrittenAndBitRotEverywhere() throws {
+        let sample = try Self.defaultSample(seed: 27)
+        defer { sample.cleanup() }
+        let layout = sample.layout
+        var rng = ContainerRNG(seed: 27)
+        Fixture.mutate(sample.path) { bytes in
+            for head in 0..<3 {
+                let start = Int(layout.headRegionOffset(head))
+                for i in start..<(start + layout.headerSize) { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+            }
+        }
+        _ = Self.flipBits(sample.path, rate: 1e-4, seed: 27)
+        let report = try Self.expectExact(sample)
+        #expect(report.layoutFromScan)
+        #expect(report.totalHeadersRepaired > 0)
     }
 
     @Test func everyHeadAndTheFirstStripeHeadersOverwritten() throws {

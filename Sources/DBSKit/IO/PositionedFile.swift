@@ -98,6 +98,10 @@ public final class PositionedFile: @unchecked Sendable {
         }
     }
 
+    public func write(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(IOError) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(IOError) in try write(raw, at: offset) } }.get()
+    }
+
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(IOError) {
         try bytes.withUnsafeBytes { raw in Result { () throws(IOError) in try write(raw, at: offset) } }.get()
     }

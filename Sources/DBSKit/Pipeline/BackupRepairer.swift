@@ -40,7 +40,8 @@ public enum BackupRepairer {
             throw BackupError(error)
         }
         let threads = max(1, threads)
-        let emitter = RecordEmitter(file: output.file, descriptor: descriptor, threads: threads)
+        let background = BackgroundWriter(file: output.file)
+        let emitter = RecordEmitter(output: background, descriptor: descriptor, threads: threads)
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
@@ -65,7 +66,7 @@ public enum BackupRepairer {
                 }
                 let stripes = recovered.enumerated().map { i, stripe in
                     RecordEmitter.Stripe(index: stripe.index,
-                                         shards: Array(buffer[(i * layout.stripeSize)..<((i + 1) * layout.stripeSize)]),
+                                         shards: buffer[(i * layout.stripeSize)..<((i + 1) * layout.stripeSize)],
                                          dataLength: stripe.checksumVerified ? stripe.dataLength
                                              : walker.dataLength(inStripe: stripe.index, capacity: layout.stripeDataCapacity),
                                          isLast: stripe.index + 1 == layout.stripeCount)
@@ -77,6 +78,7 @@ public enum BackupRepairer {
                 throw .corruptedStream("no final chunk found in the ciphertext stream")
             }
             do {
+                try background.drain()
                 try output.file.truncate(to: layout.fileLength)
                 for head in 0..<3 {
                     let record = HeadRecord(headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,

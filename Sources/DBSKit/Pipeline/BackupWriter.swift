@@ -14,8 +14,13 @@ public struct BackupSummary: Sendable, Equatable {
     public var fileBytes: UInt64
     public var chunks: UInt64
     public var stripes: UInt64
-    /// SHA-256 of the plaintext stream, 64 hex digits.
-    public var plaintextSHA256: String
+    /// SHA-256 over the XXH3-128 digests of the plaintext chunks in order, 64 hex
+    /// digits: what verify-after-write recomputes from the decrypted file. XXH3 per
+    /// chunk (0.04 ns per byte, in the chunk workers) rather than one SHA-256 of the
+    /// stream (0.74 ns per byte measured here, serial): it only has to catch a
+    /// write that does not read back, while GCM authenticates the ciphertext and the
+    /// payload carries its own SHA-256 of the whole plaintext.
+    public var plaintextDigest: String
     /// The finished file was read back and checked before it was renamed into place.
     public var verified: Bool
 }
@@ -41,6 +46,7 @@ public final class BackupWriter: ByteSink {
     private let compressor: ChunkCompressor?
     private let code: ReedSolomon
     private let emitter: RecordEmitter
+    private let background: BackgroundWriter
     /// Where copy A's records go while the stripe count is unknown.
     private let streamingLayout: ContainerLayout
 
@@ -51,7 +57,8 @@ public final class BackupWriter: ByteSink {
     private var ciphertextLength: UInt64 = 0
     private var nextStripe: UInt64 = 0
     private var plaintextLength: UInt64 = 0
-    private var hasher = SHA256Hasher()
+    /// SHA-256 over the per-chunk XXH3-128 digests (`BackupSummary.plaintextDigest`).
+    private var chunkDigests = SHA256Hasher()
     private var closed = false
 
     private var batchChunks: Int { max(2, 2 * options.threads) }
@@ -103,7 +110,8 @@ public final class BackupWriter: ByteSink {
             throw .invalidOptions("\(error)")
         }
         streamingLayout = descriptor.layout(stripeCount: 0)
-        emitter = RecordEmitter(file: output!.file, descriptor: descriptor, threads: options.threads)
+        background = BackgroundWriter(file: output!.file)
+        emitter = RecordEmitter(output: background, descriptor: descriptor, threads: options.threads)
         currentChunk.reserveCapacity(options.chunkSize)
     }
 
@@ -124,7 +132,6 @@ public final class BackupWriter: ByteSink {
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
-        hasher.update(bytes)
         plaintextLength += UInt64(bytes.count)
         var offset = 0
         while offset < bytes.count {
@@ -150,16 +157,19 @@ public final class BackupWriter: ByteSink {
     private func seal(_ chunks: [[UInt8]], lastIsFinal: Bool) throws(BackupError) {
         let first = nextChunkIndex
         let cipher = self.cipher, compressor = self.compressor
-        let frames: [Result<[UInt8], BackupError>] = Parallel.map(count: chunks.count, threads: options.threads) { i in
-            let isFinal = lastIsFinal && i == chunks.count - 1
-            return Result { () throws(BackupError) in
-                try ChunkFrame.seal(chunks[i], index: first + UInt64(i), isFinal: isFinal, compressor: compressor,
-                                    cipher: cipher)
+        let frames: [Result<(frame: [UInt8], digest: [UInt8]), BackupError>] =
+            Parallel.map(count: chunks.count, threads: options.threads) { i in
+                let isFinal = lastIsFinal && i == chunks.count - 1
+                return Result { () throws(BackupError) in
+                    (try ChunkFrame.seal(chunks[i], index: first + UInt64(i), isFinal: isFinal, compressor: compressor,
+                                         cipher: cipher),
+                     ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes)
+                }
             }
-        }
         nextChunkIndex += UInt64(chunks.count)
-        for frame in frames {
-            let bytes = try frame.get()
+        for result in frames {
+            let (bytes, digest) = try result.get()
+            chunkDigests.update(digest)
             stream.append(contentsOf: bytes)
             ciphertextLength += UInt64(bytes.count)
         }
@@ -194,7 +204,7 @@ public final class BackupWriter: ByteSink {
         stripes.reserveCapacity(count)
         for i in 0..<count {
             stripes.append(RecordEmitter.Stripe(
-                index: nextStripe + UInt64(i), shards: Array(buffer[(i * size)..<((i + 1) * size)]),
+                index: nextStripe + UInt64(i), shards: buffer[(i * size)..<((i + 1) * size)],
                 dataLength: lengths[i], isLast: isFinalBatch && i == count - 1))
         }
         buffer = []
@@ -212,10 +222,12 @@ public final class BackupWriter: ByteSink {
             try seal(fullChunks, lastIsFinal: true)
             fullChunks = []
             let layout = descriptor.layout(stripeCount: nextStripe)
+            do { try background.drain() } catch { throw BackupError(error) }
             if layout.copies == 2 { try writeCopyB(layout) }
+            do { try background.drain() } catch { throw BackupError(error) }
             try writeHeads(layout)
             do { try output.file.sync() } catch { throw BackupError(error) }
-            let digest = hasher.finalize()
+            let digest = chunkDigests.finalize()
             if options.verifyAfterWrite { try verify(layout: layout, expectedDigest: digest) }
             do {
                 try output.commit()
@@ -228,7 +240,7 @@ public final class BackupWriter: ByteSink {
             return BackupSummary(
                 path: output.destination, backupID: backupID, plaintextBytes: plaintextLength,
                 ciphertextBytes: ciphertextLength, fileBytes: layout.fileLength, chunks: nextChunkIndex,
-                stripes: nextStripe, plaintextSHA256: Self.hex(digest), verified: options.verifyAfterWrite)
+                stripes: nextStripe, plaintextDigest: Self.hex(digest), verified: options.verifyAfterWrite)
         } catch {
             abort()
             throw error
@@ -246,42 +258,39 @@ public final class BackupWriter: ByteSink {
     }
 
     /// Copies copy A's records to copy B's place, reading them back from the temp file
-    /// (the page cache), re-encoding each header with copy = B.
+    /// (the page cache) in parallel, checking each against its own shard checksums,
+    /// and re-encoding each header with copy = B; the writes overlap the next reads.
     private func writeCopyB(_ layout: ContainerLayout) throws(BackupError) {
-        let batch = max(1, 2 * options.threads)
-        var index: UInt64 = 0
-        let file = output!.file
-        while index < layout.stripeCount {
-            let count = Int(min(UInt64(batch), layout.stripeCount - index))
+        let file = output!.file, descriptor = self.descriptor
+        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: options.threads) {
+            (first, count) throws(BackupError) in
+            let read: [Result<RecordEmitter.Stripe, BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
+                Result { () throws(BackupError) in
+                    let stripe = first + UInt64(i)
+                    let offset = layout.recordOffset(copy: 0, stripe: stripe)
+                    let block: [UInt8], shards: [UInt8]
+                    do throws(IOError) {
+                        block = try file.read(count: ProtectedBlock.size, at: offset)
+                        shards = try file.read(count: layout.stripeSize, at: offset + UInt64(layout.headerSize))
+                    } catch {
+                        throw BackupError(error)
+                    }
+                    guard shards.count == layout.stripeSize, let body = ProtectedBlock.decode(block)?.body,
+                          let header = try? StripeHeader(body: body) else {
+                        throw .verificationFailed("copy A's stripe \(stripe) did not read back")
+                    }
+                    let bad = ShardChecksums.failing(shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
+                                                     table: header.checksums, algorithm: descriptor.checksum)
+                    guard bad.isEmpty else {
+                        throw .verificationFailed("copy A's stripe \(stripe) read back with bad shards \(bad)")
+                    }
+                    return RecordEmitter.Stripe(index: stripe, shards: shards[...], dataLength: header.dataLength,
+                                                isLast: header.isLast, checksums: header.checksums)
+                }
+            }
             var stripes: [RecordEmitter.Stripe] = []
-            for i in 0..<count {
-                let stripe = index + UInt64(i)
-                let offset = layout.recordOffset(copy: 0, stripe: stripe)
-                let block: [UInt8], shards: [UInt8]
-                do {
-                    block = try file.read(count: ProtectedBlock.size, at: offset)
-                    shards = try file.read(count: layout.stripeSize, at: offset + UInt64(layout.headerSize))
-                } catch {
-                    throw BackupError(error)
-                }
-                guard shards.count == layout.stripeSize, let body = ProtectedBlock.decode(block)?.body,
-                      let header = try? StripeHeader(body: body) else {
-                    throw .verificationFailed("copy A's stripe \(stripe) did not read back")
-                }
-                stripes.append(RecordEmitter.Stripe(index: stripe, shards: shards, dataLength: header.dataLength,
-                                                    isLast: header.isLast, checksums: header.checksums))
-            }
-            // Copy A as read back must match its own checksums before it is duplicated.
-            let descriptor = self.descriptor, batch = stripes
-            let bad = Parallel.map(count: batch.count, threads: options.threads) { i in
-                ShardChecksums.failing(batch[i].shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
-                                       table: batch[i].checksums ?? [], algorithm: descriptor.checksum)
-            }
-            if let i = bad.firstIndex(where: { !$0.isEmpty }) {
-                throw .verificationFailed("copy A's stripe \(stripes[i].index) read back with bad shards \(bad[i])")
-            }
+            for result in read { stripes.append(try result.get()) }
             try emitter.emit(stripes, copies: [1], layout: layout)
-            index += UInt64(count)
         }
     }
 
@@ -300,8 +309,8 @@ public final class BackupWriter: ByteSink {
     }
 
     /// Reads the temp file back as a restore would, but through both copies: every
-    /// shard checksum of both copies, full decryption of the payload, and the SHA-256
-    /// of the plaintext against the one computed while writing.
+    /// shard checksum of both copies, full decryption of the payload, and the plaintext
+    /// digest (`BackupSummary.plaintextDigest`) against the one computed while writing.
     private func verify(layout: ContainerLayout, expectedDigest: [UInt8]) throws(BackupError) {
         let file: PositionedFile
         do { file = try PositionedFile.openForReading(output!.temporaryPath) } catch { throw BackupError(error) }
@@ -311,16 +320,15 @@ public final class BackupWriter: ByteSink {
             throw .verificationFailed("the heads did not read back intact")
         }
         let engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: options.threads,
-                                       examineBothCopies: true)
-        var hasher = SHA256Hasher()
+                                       examineBothCopies: true, digestChunks: true)
         do {
-            while let piece = try engine.next() { hasher.update(piece) }
+            while try engine.next() != nil {}
         } catch {
             throw .verificationFailed("\(error)")
         }
         guard engine.report.isClean else { throw .verificationFailed("read-back found damage: \(engine.report)") }
-        guard hasher.finalize() == expectedDigest else {
-            throw .verificationFailed("the plaintext read back does not match its SHA-256")
+        guard engine.plaintextDigest() == expectedDigest else {
+            throw .verificationFailed("the plaintext read back does not match its digest")
         }
     }
 

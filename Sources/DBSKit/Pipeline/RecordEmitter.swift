@@ -1,15 +1,15 @@
 /// Turns complete stripes into on-disk records: shard checksums and header blocks
-/// computed in parallel, then written in order by the one calling thread. Serves the
+/// computed in parallel, then handed in order to the background writer. Serves the
 /// writer (copy A while streaming, copy B afterwards) and the repairer (both copies).
 struct RecordEmitter {
-    let file: PositionedFile
+    let output: BackgroundWriter
     let descriptor: BackupDescriptor
     let threads: Int
 
     /// One stripe to write: its n shards (parity already computed) and header fields.
     struct Stripe: Sendable {
         var index: UInt64
-        var shards: [UInt8]
+        var shards: ArraySlice<UInt8>
         var dataLength: Int
         var isLast: Bool
         /// The shard checksum table, when already known (copy B reuses copy A's).
@@ -30,14 +30,17 @@ struct RecordEmitter {
                              dataLength: stripe.dataLength, descriptor: descriptor, checksums: table).encoded
             }
         }
-        do {
-            for (i, stripe) in stripes.enumerated() {
-                for (j, copy) in copies.enumerated() {
-                    let offset = layout.recordOffset(copy: copy, stripe: stripe.index)
-                    try file.write(headers[i][j], at: offset)
-                    try file.write(stripe.shards, at: offset + UInt64(layout.headerSize))
-                }
+        var writes: [BackgroundWriter.Write] = []
+        writes.reserveCapacity(2 * stripes.count * copies.count)
+        for (i, stripe) in stripes.enumerated() {
+            for (j, copy) in copies.enumerated() {
+                let offset = layout.recordOffset(copy: copy, stripe: stripe.index)
+                writes.append(.init(bytes: headers[i][j][...], offset: offset))
+                writes.append(.init(bytes: stripe.shards, offset: offset + UInt64(layout.headerSize)))
             }
+        }
+        do {
+            try output.submit(writes)
         } catch {
             throw BackupError(error)
         }

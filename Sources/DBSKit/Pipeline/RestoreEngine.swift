@@ -11,6 +11,9 @@ final class RestoreEngine {
     private let decompressor: ChunkCompressor
     private let threads: Int
     private let examineBothCopies: Bool
+    private let digestChunks: Bool
+    /// `BackupSummary.plaintextDigest` so far, when `digestChunks`.
+    private var chunkDigests = SHA256Hasher()
 
     private var nextStripe: UInt64 = 0
     /// Verified ciphertext not yet cut into chunks.
@@ -20,12 +23,15 @@ final class RestoreEngine {
     private var finished = false
     private var pending: [[UInt8]] = []
     private var pendingIndex = 0
+    /// The first failure; every later call throws it again, so a caller that keeps
+    /// reading after an error never gets bytes from beyond a gap.
+    private var failure: BackupError?
 
     /// Everything repaired so far.
     private(set) var report: RepairReport
 
     init(file: PositionedFile, located: LocatedContainer, cipher: ChunkCipher, threads: Int,
-         examineBothCopies: Bool = false) throws(BackupError) {
+         examineBothCopies: Bool = false, digestChunks: Bool = false) throws(BackupError) {
         do {
             recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
                                           layout: located.layout)
@@ -37,18 +43,29 @@ final class RestoreEngine {
         self.cipher = cipher
         self.threads = max(1, threads)
         self.examineBothCopies = examineBothCopies
+        self.digestChunks = digestChunks
         report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
     }
 
+    /// `BackupSummary.plaintextDigest` of everything read so far (with `digestChunks`).
+    func plaintextDigest() -> [UInt8] { chunkDigests.finalize() }
+
     /// The next piece of verified plaintext (possibly empty), or nil at the end.
     func next() throws(BackupError) -> [UInt8]? {
+        if let failure { throw failure }
         while pendingIndex == pending.count {
             if finished { return nil }
             pending = []
             pendingIndex = 0
-            try advance()
+            do {
+                try advance()
+            } catch {
+                failure = error
+                pending = []
+                throw error
+            }
         }
         defer { pendingIndex += 1 }
         let piece = pending[pendingIndex]
@@ -109,12 +126,18 @@ final class RestoreEngine {
 
         let batch = frames
         let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
+        let digest = digestChunks
         let opened = Parallel.map(count: batch.count, threads: threads) { i in
             Result { () throws(BackupError) in
-                try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
-                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+                let plaintext = try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
+                                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+                return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
             }
         }
-        for result in opened { pending.append(try result.get()) }
+        for result in opened {
+            let (plaintext, chunkDigest) = try result.get()
+            if digestChunks { chunkDigests.update(chunkDigest) }
+            pending.append(plaintext)
+        }
     }
 }
