@@ -28,10 +28,10 @@ enum ShardChecksums {
         } == expected
     }
 
-    /// The shards of `stripe` that fail their checksum.
+    /// The shards of `stripe` (all, or those in `among`) that fail their checksum.
     static func failing(_ stripe: some Collection<UInt8> & ContiguousStorage, shardCount: Int, shardSize: Int,
-                        table: [UInt8], algorithm: ChecksumAlgorithm) -> [Int] {
-        (0..<shardCount).filter {
+                        table: [UInt8], algorithm: ChecksumAlgorithm, among: Set<Int>? = nil) -> [Int] {
+        (0..<shardCount).filter { among?.contains($0) ?? true }.filter {
             !matches(stripe, shard: $0, shardSize: shardSize, table: table, algorithm: algorithm)
         }
     }

@@ -52,12 +52,20 @@ final class StripeRecovery: Sendable {
 
     /// One copy's record as read from disk.
     private struct CopyRead {
-        var headerBlock: [UInt8]
         var shards: [UInt8]
-        /// Bytes of `shards` actually read (the rest is past the end of the file or unreadable).
+        /// Bytes of `shards` read from the start (the rest is past the end of the file
+        /// or unreadable), when every shard was read.
         var available: Int
+        /// The shards read, when only some were (nil: all, up to `available`).
+        var loaded: Set<Int>?
         var header: StripeHeader?
         var headerCorrected: Bool
+
+        /// Whether byte `position` of the stripe was read from disk.
+        func has(_ position: Int, shardSize: Int) -> Bool {
+            guard let loaded else { return position < available }
+            return loaded.contains(position / shardSize)
+        }
     }
 
     /// Recovers stripe `index`. With `examineBothCopies` (validation, repair) copy B is
@@ -65,7 +73,7 @@ final class StripeRecovery: Sendable {
     func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
         let n = layout.totalShards, s = layout.shardSize
         var record = StripeRepairRecord(stripe: index)
-        let a = read(copy: 0, stripe: index)
+        var a = read(copy: 0, stripe: index)
         if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
 
         // The clean path: copy A's header and every shard check out.
@@ -78,7 +86,10 @@ final class StripeRecovery: Sendable {
                              record: record, checksumVerified: true)
         }
 
-        let b: CopyRead? = layout.copies == 2 ? read(copy: 1, stripe: index) : nil
+        // Copy B: only the shards copy A lacks, unless all are to be examined or A's
+        // header is gone (then B's checksums are needed for every shard).
+        let wanted: Set<Int>? = examineBothCopies || a.header == nil ? nil : Set(failingA!)
+        let b: CopyRead? = layout.copies == 2 ? read(copy: 1, stripe: index, shards: wanted) : nil
         if let b, b.header == nil || b.headerCorrected { record.headersRepaired.append(1) }
 
         guard let header = a.header ?? b?.header else {
@@ -90,36 +101,44 @@ final class StripeRecovery: Sendable {
                                               algorithm: descriptor.checksum)
         }
         let badA = Set(failingA!)
+        // Shards of copy B not read (not wanted, or unreadable) count as bad.
         let badB: Set<Int> = b.map {
-            Set(ShardChecksums.failing($0.shards, shardCount: n, shardSize: s, table: table,
-                                       algorithm: descriptor.checksum))
+            let failing = ShardChecksums.failing($0.shards, shardCount: n, shardSize: s, table: table,
+                                                 algorithm: descriptor.checksum, among: $0.loaded)
+            return Set(failing).union(Set(0..<n).subtracting($0.loaded ?? Set(0..<n)))
         } ?? Set(0..<n)
 
+        // The working buffer takes copy A's bytes over (no copy): where a shard is still
+        // bad in it, its bytes are copy A's, which is what the column merge compares.
         var shards = a.shards
+        a.shards = []
         for shard in badA.sorted() where !badB.contains(shard) {
             shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: b!.shards[(shard * s)..<((shard + 1) * s)])
             record.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
         }
-        if b != nil {
+        if let b, b.loaded == nil {
             for shard in badB.sorted() where !badA.contains(shard) {
                 record.shardsFromOtherCopy.append(ShardPosition(copy: 1, shard: shard))
             }
         }
         let erased = badA.intersection(badB).sorted()
-        var result = Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
-                               record: record, checksumVerified: true)
-        if erased.isEmpty { return result }
+        func result() -> Recovered {
+            Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
+                      record: record, checksumVerified: record.lost.isEmpty)
+        }
+        if erased.isEmpty { return result() }
 
-        // Step 2: whole-shard erasures.
+        // Step 2: whole-shard erasures, rebuilt in place (copy A's bytes of the erased
+        // shards are kept for step 3 in case the rebuild does not check out).
         if erased.count <= layout.parityShards {
-            var attempt = shards
-            if (try? code.reconstruct(stripe: &attempt, shardLength: s, erased: erased)) != nil,
-               erased.allSatisfy({ ShardChecksums.matches(attempt, shard: $0, shardSize: s, table: table,
+            let saved = erased.map { Array(shards[($0 * s)..<(($0 + 1) * s)]) }
+            if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
+               erased.allSatisfy({ ShardChecksums.matches(shards, shard: $0, shardSize: s, table: table,
                                                           algorithm: descriptor.checksum) }) {
-                result.shards = attempt
-                result.record.shardsRebuilt = erased
-                return result
+                record.shardsRebuilt = erased
+                return result()
             }
+            for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
         }
 
         // Step 3: column-wise errors-and-erasures over both copies.
@@ -130,18 +149,16 @@ final class StripeRecovery: Sendable {
         let trusted = Set(0..<n).subtracting(erased)
         if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures,
                                                  trusted: trusted) {
-            result.record.bytesCorrected = report.corrections.count
+            record.bytesCorrected = report.corrections.count
         }
-        result.shards = shards
         for shard in erased where !ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table,
                                                            algorithm: descriptor.checksum) {
             for copy in 0..<layout.copies {
-                result.record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
-                                                    fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
+                record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
+                                             fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
             }
         }
-        result.checksumVerified = result.record.lost.isEmpty
-        return result
+        return result()
     }
 
     /// Both headers are gone: decode the stripe from both copies with Reed-Solomon
@@ -174,20 +191,20 @@ final class StripeRecovery: Sendable {
                          isLast: index + 1 == layout.stripeCount, record: record, checksumVerified: false)
     }
 
-    /// Fills shard `shard` of `shards` with the best candidate bytes from both copies
-    /// and records, per column, where the copies disagree (or neither was readable):
-    /// those bytes are erasures for that column only.
+    /// Fills shard `shard` of `shards` (which holds copy A's bytes of it) with the best
+    /// candidate bytes from both copies and records, per column, where the copies
+    /// disagree (or neither was readable): those bytes are erasures for that column only.
     private func mergeColumns(of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
                               erasures: inout [Int: [Int]]) {
         let s = layout.shardSize
         let base = shard * s
         for column in 0..<s {
             let position = base + column
-            let inA = position < a.available
-            let inB = b.map { position < $0.available } ?? false
+            let inA = a.has(position, shardSize: s)
+            let inB = b?.has(position, shardSize: s) ?? false
             switch (inA, inB) {
             case (true, true):
-                if a.shards[position] != b!.shards[position] { erasures[column, default: []].append(shard) }
+                if shards[position] != b!.shards[position] { erasures[column, default: []].append(shard) }
             case (false, true):
                 shards[position] = b!.shards[position]
             case (true, false):
@@ -198,19 +215,29 @@ final class StripeRecovery: Sendable {
         }
     }
 
-    /// Reads copy `copy`'s record of stripe `index` and decodes its header; a record
-    /// cut short by the end of the file or an I/O error reads as missing bytes.
-    private func read(copy: Int, stripe index: UInt64) -> CopyRead {
+    /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and
+    /// decodes its header; a record cut short by the end of the file or an I/O error
+    /// reads as missing bytes.
+    private func read(copy: Int, stripe index: UInt64, shards wanted: Set<Int>? = nil) -> CopyRead {
         let offset = layout.recordOffset(copy: copy, stripe: index)
+        let shardsOffset = offset + UInt64(layout.headerSize)
         var headerBlock = [UInt8](repeating: 0, count: ProtectedBlock.size)
         var shards = [UInt8](repeating: 0, count: layout.stripeSize)
         var available = 0
+        var loaded: Set<Int>?
         var header: StripeHeader?
         var corrected = false
         if offset < fileLength {
             let headerRead = (try? file.read(into: &headerBlock, range: 0..<headerBlock.count, at: offset)) ?? 0
-            available = (try? file.read(into: &shards, range: 0..<shards.count,
-                                        at: offset + UInt64(layout.headerSize))) ?? 0
+            if let wanted {
+                let s = layout.shardSize
+                loaded = Set(wanted.filter { shard in
+                    let range = (shard * s)..<((shard + 1) * s)
+                    return (try? file.read(into: &shards, range: range, at: shardsOffset + UInt64(range.lowerBound))) == s
+                })
+            } else {
+                available = (try? file.read(into: &shards, range: 0..<shards.count, at: shardsOffset)) ?? 0
+            }
             if headerRead == headerBlock.count, let decoded = ProtectedBlock.decode(headerBlock),
                let parsed = try? StripeHeader(body: decoded.body),
                parsed.copy == copy, parsed.stripeIndex == index, parsed.descriptor == descriptor,
@@ -218,8 +245,10 @@ final class StripeRecovery: Sendable {
                 header = parsed
                 corrected = decoded.correctedBytes > 0
             }
+        } else if wanted != nil {
+            loaded = []
         }
-        return CopyRead(headerBlock: headerBlock, shards: shards, available: available, header: header,
+        return CopyRead(shards: shards, available: available, loaded: loaded, header: header,
                         headerCorrected: corrected)
     }
 }

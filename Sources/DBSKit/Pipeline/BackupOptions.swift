@@ -38,12 +38,20 @@ public struct BackupOptions: Sendable, Equatable {
         self.overwrite = overwrite
     }
 
+    /// The thread counts the pipeline accepts. Memory grows with the width (a couple of
+    /// stripes and chunks per thread), so the readers clamp to it rather than trust it.
+    public static let threadLimits = 1...256
+
+    static func clampThreads(_ threads: Int) -> Int { min(max(threads, threadLimits.lowerBound), threadLimits.upperBound) }
+
     /// The number of active processors.
     public static var coreCount: Int { max(1, sysconfCores()) }
 
     /// `self` if every value is usable; otherwise an error naming the bad value.
     public func validated() throws(BackupError) -> BackupOptions {
-        guard (1...256).contains(threads) else { throw .invalidOptions("threads \(threads) is outside 1...256") }
+        guard Self.threadLimits.contains(threads) else {
+            throw .invalidOptions("threads \(threads) is outside \(Self.threadLimits)")
+        }
         guard copies == 1 || copies == 2 else { throw .invalidOptions("copies \(copies) must be 1 or 2") }
         guard dataShards >= 1, parityShards >= 1, dataShards + parityShards <= 255 else {
             throw .invalidOptions(

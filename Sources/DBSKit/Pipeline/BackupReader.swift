@@ -18,7 +18,7 @@ public final class BackupReader: ByteSource {
         do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
         let located = try ContainerLocator.locate(file)
         let cipher = try Self.openKey(located.descriptor, passphrase: passphrase)
-        engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: max(1, threads))
+        engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: BackupOptions.clampThreads(threads))
         backupID = BackupWriter.hex(located.descriptor.backupID)
     }
 

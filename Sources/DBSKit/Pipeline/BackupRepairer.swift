@@ -39,7 +39,7 @@ public enum BackupRepairer {
             if error.errno == EEXIST { throw .destinationExists(destination) }
             throw BackupError(error)
         }
-        let threads = max(1, threads)
+        let threads = BackupOptions.clampThreads(threads)
         let background = BackgroundWriter(file: output.file)
         let emitter = RecordEmitter(output: background, descriptor: descriptor, threads: threads)
         var report = RepairReport()

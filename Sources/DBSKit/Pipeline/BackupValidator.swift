@@ -36,7 +36,7 @@ public enum BackupValidator {
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
-        let threads = max(1, threads)
+        let threads = BackupOptions.clampThreads(threads)
         StripeBatches.forEach(stripeCount: located.layout.stripeCount, threads: threads) { first, count in
             let records = Parallel.map(count: count, threads: threads) { i in
                 var recovered = recovery.recover(first + UInt64(i), examineBothCopies: true)

@@ -41,7 +41,7 @@ final class RestoreEngine {
         }
         self.located = located
         self.cipher = cipher
-        self.threads = max(1, threads)
+        self.threads = BackupOptions.clampThreads(threads)
         self.examineBothCopies = examineBothCopies
         self.digestChunks = digestChunks
         report = RepairReport()

@@ -19,8 +19,6 @@ public enum ReedSolomonError: Error, Equatable, CustomStringConvertible {
     case backendUnavailable(RSBackendKind)
     /// A parallel operation needs at least one thread.
     case invalidThreadCount(Int)
-    /// `DBS_RS_BACKEND` names no backend.
-    case unknownBackend(String)
 
     public var description: String {
         switch self {
@@ -42,8 +40,6 @@ public enum ReedSolomonError: Error, Equatable, CustomStringConvertible {
             "Reed-Solomon backend '\(kind.rawValue)' is not available in this build or on this machine"
         case let .invalidThreadCount(count):
             "invalid thread count \(count) (need at least 1)"
-        case let .unknownBackend(name):
-            "DBS_RS_BACKEND=\(name) names no Reed-Solomon backend (isal, simd, scalar)"
         }
     }
 }
