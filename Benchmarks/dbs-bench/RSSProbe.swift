@@ -74,7 +74,17 @@ enum RSSProbe {
 
     /// VmHWM from /proc/self/status, KiB.
     static func peakKiB() -> Int? {
-        guard let status = try? readFile("/proc/self/status") else { return nil }
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        // A /proc file states no size: read to the end.
+        var status: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { break }
+            status += buffer[0..<n]
+        }
         for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
             return Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
         }

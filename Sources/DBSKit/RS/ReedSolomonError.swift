@@ -17,6 +17,8 @@ public enum ReedSolomonError: Error, Equatable, CustomStringConvertible {
     case duplicateShardIndex(Int)
     /// The backend was asked for but is not built into this binary or not usable here.
     case backendUnavailable(RSBackendKind)
+    /// `DBS_RS_BACKEND` names no backend (it takes `isal`, `simd` or `scalar`).
+    case unknownBackend(String)
     /// A parallel operation needs at least one thread.
     case invalidThreadCount(Int)
 
@@ -38,6 +40,8 @@ public enum ReedSolomonError: Error, Equatable, CustomStringConvertible {
             "shard index \(index) listed twice"
         case let .backendUnavailable(kind):
             "Reed-Solomon backend '\(kind.rawValue)' is not available in this build or on this machine"
+        case let .unknownBackend(name):
+            "DBS_RS_BACKEND='\(name)' names no Reed-Solomon backend (isal, simd or scalar)"
         case let .invalidThreadCount(count):
             "invalid thread count \(count) (need at least 1)"
         }
