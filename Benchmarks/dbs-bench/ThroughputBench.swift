@@ -54,8 +54,27 @@ struct ThroughputBench {
         var stage: Stage
         var backend: RSBackendKind?
         var threads: Int
-        var rates: [Double]
-        var rate: Double { median(rates) }
+        var samples: [Sample]
+        /// GB per wall-clock second: what the machine gave.
+        var rate: Double { median(samples.map(\.wall)) }
+        /// GB per CPU-second of the process (user + system): what the work costs,
+        /// whether or not the other core was free.
+        var cpuRate: Double { median(samples.map(\.cpu)) }
+    }
+
+    /// One timed pass: GB/s of wall-clock time and of process CPU time.
+    struct Sample {
+        var wall: Double
+        var cpu: Double
+
+        /// Times `body`, which processes `bytes`.
+        static func measure(_ bytes: Int, _ body: () throws -> Void) rethrows -> Sample {
+            let cpu = processCPUSeconds()
+            let clock = Stopwatch()
+            try body()
+            let wall = clock.seconds
+            return Sample(wall: Double(bytes) / wall / 1e9, cpu: Double(bytes) / (processCPUSeconds() - cpu) / 1e9)
+        }
     }
 
     enum Stage: String, CaseIterable {
@@ -68,6 +87,8 @@ struct ThroughputBench {
         case open = "AES-256-GCM open"
         case compress = "zstd-1 compress"
         case decompress = "zstd decompress (text)"
+        case pageCacheWrite = "page-cache write (new file)"
+        case pageCacheRead = "page-cache read"
         case write = "write (backup, verified)"
         case writeNoVerify = "write (no verify)"
         case readClean = "read (clean)"
@@ -144,13 +165,11 @@ struct ThroughputBench {
         let stored = try textChunks.map { try compressor.encode($0) }
 
         for threads in options.threads {
-            var rates: [Stage: [[Double]]] = [:]
+            var rates: [Stage: [[Sample]]] = [:]
             for _ in 0..<options.passes {
                 for (index, code) in codes.enumerated() {
                     func record(_ stage: Stage, _ bytes: Int, _ body: () throws -> Void) rethrows {
-                        let clock = Stopwatch()
-                        try body()
-                        rates[stage, default: Array(repeating: [], count: codes.count)][index].append(Double(bytes) / clock.seconds / 1e9)
+                        rates[stage, default: Array(repeating: [], count: codes.count)][index].append(try Sample.measure(bytes, body))
                     }
                     try record(.rsEncode, dataBytes) { try code.encode(stripes: &stripes, shardLength: shard, threads: threads) }
                     try record(.rsDecode, dataBytes) {
@@ -163,9 +182,7 @@ struct ThroughputBench {
                 }
                 guard stripes == encoded else { throw CheckFailed(what: "RS encode/decode changed the stripes") }
                 func record(_ stage: Stage, _ bytes: Int, _ body: () throws -> Void) rethrows {
-                    let clock = Stopwatch()
-                    try body()
-                    rates[stage, default: [[]]][0].append(Double(bytes) / clock.seconds / 1e9)
+                    rates[stage, default: [[]]][0].append(try Sample.measure(bytes, body))
                 }
                 for algorithm in [ChecksumAlgorithm.xxh3_128, .blake2b_128] {
                     let shards = stripes.count / shard
@@ -191,19 +208,55 @@ struct ThroughputBench {
                         _ = try compressor.decode(stored[i].bytes, encoding: stored[i].encoding, plaintextLength: textChunks[i].count)
                     }
                 }
+                try pageCache(plaintext, threads: threads) { stage, sample in rates[stage, default: [[]]][0].append(sample) }
             }
             for stage in Stage.allCases {
                 guard let perBackend = rates[stage] else { continue }
                 if stage.usesBackend {
                     for (index, code) in codes.enumerated() {
-                        figures.append(Figure(stage: stage, backend: code.backend, threads: threads, rates: perBackend[index]))
+                        figures.append(Figure(stage: stage, backend: code.backend, threads: threads, samples: perBackend[index]))
                     }
                 } else {
-                    figures.append(Figure(stage: stage, backend: nil, threads: threads, rates: perBackend[0]))
+                    figures.append(Figure(stage: stage, backend: nil, threads: threads, samples: perBackend[0]))
                 }
             }
         }
         return figures
+    }
+
+    /// pwrite of `bytes` in 1 MiB blocks into a new file in the scratch directory (the
+    /// kernel allocates, zeroes and fills fresh pages, as for a backup being written),
+    /// then pread of it back; `threads` workers each take a range of blocks.
+    private func pageCache(_ bytes: [UInt8], threads: Int, _ report: (Stage, Sample) -> Void) throws {
+        let directory = scratchDirectory()
+        defer { removeScratch(directory) }
+        let path = "\(directory)/pagecache"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", code: errno) }
+        defer { close(fd) }
+        let block = 1 << 20, blocks = bytes.count / block
+        let failure = FirstError()
+        report(.pageCacheWrite, Sample.measure(blocks * block) {
+            bytes.withUnsafeBytes { raw in
+                parallel(blocks, threads) { i in
+                    if pwrite(fd, raw.baseAddress! + i * block, block, off_t(i * block)) != block {
+                        failure.set(FileError(path: path, operation: "pwrite", code: errno))
+                    }
+                }
+            }
+        })
+        var back = [UInt8](repeating: 0, count: blocks * block)
+        report(.pageCacheRead, Sample.measure(blocks * block) {
+            back.withUnsafeMutableBytes { raw in
+                nonisolated(unsafe) let base = raw.baseAddress!
+                parallel(blocks, threads) { i in
+                    if pread(fd, base + i * block, block, off_t(i * block)) != block {
+                        failure.set(FileError(path: path, operation: "pread", code: errno))
+                    }
+                }
+            }
+        })
+        if let error = failure.error { throw error }
     }
 
     private func textChunksForDecompression(count: Int, chunkSize: Int, data: TestData) throws -> [[UInt8]] {
@@ -222,40 +275,52 @@ struct ThroughputBench {
         let path = "\(directory)/bench.dbs", damaged = "\(directory)/damaged.dbs"
         var figures: [Figure] = []
         for threads in options.threads {
-            var rates: [Stage: [[Double]]] = [:]
-            func add(_ stage: Stage, _ index: Int, _ seconds: Double) {
-                rates[stage, default: Array(repeating: [], count: options.backends.count)][index]
-                    .append(Double(options.size) / seconds / 1e9)
+            var rates: [Stage: [[Sample]]] = [:]
+            /// Runs `body`, which returns the seconds it timed itself (the writer from
+            /// its creation to `finish`, the reader from opening to the end).
+            func add(_ stage: Stage, _ index: Int, _ body: () throws -> Double) rethrows {
+                let cpu = processCPUSeconds()
+                let seconds = try body()
+                let sample = Sample(wall: Double(options.size) / seconds / 1e9,
+                                    cpu: Double(options.size) / (processCPUSeconds() - cpu) / 1e9)
+                rates[stage, default: Array(repeating: [], count: options.backends.count)][index].append(sample)
             }
             for pass in 0..<options.passes {
                 for (index, backend) in options.backends.enumerated() {
                     setenv(KernelRegistry.environmentVariable, backend.rawValue, 1)
                     defer { unsetenv(KernelRegistry.environmentVariable) }
-                    add(.writeNoVerify, index, try BackupRun.write(data, size: options.size, to: path,
-                                                                   options: BackupRun.options(threads: threads, verify: false)))
-                    add(.write, index, try BackupRun.write(data, size: options.size, to: path,
-                                                           options: BackupRun.options(threads: threads)))
-                    let clean = BackupRun.read(path, threads: threads, expected: nil, size: options.size)
-                    guard clean.error == nil, clean.bytes == options.size else {
-                        throw CheckFailed(what: "clean read: \(clean.error ?? "\(clean.bytes) bytes")")
+                    try add(.writeNoVerify, index) {
+                        try BackupRun.write(data, size: options.size, to: path,
+                                            options: BackupRun.options(threads: threads, verify: false))
                     }
-                    add(.readClean, index, clean.seconds)
+                    try add(.write, index) {
+                        try BackupRun.write(data, size: options.size, to: path, options: BackupRun.options(threads: threads))
+                    }
+                    try add(.readClean, index) {
+                        let clean = BackupRun.read(path, threads: threads, expected: nil, size: options.size)
+                        guard clean.error == nil, clean.bytes == options.size else {
+                            throw CheckFailed(what: "clean read: \(clean.error ?? "\(clean.bytes) bytes")")
+                        }
+                        return clean.seconds
+                    }
                     var bytes = try readFile(path)
                     let geometry = Geometry(try BackupInspector.inspect(path: path))
                     var rng = SplitMix64(seed: UInt64(pass + 1))
                     for copy in geometry.copies { _ = Damage.flipBits(&bytes, copy.offset, copy.length, rate: 1e-6, &rng) }
                     try writeFile(bytes, to: damaged)
                     bytes = []
-                    let read = BackupRun.read(damaged, threads: threads, expected: nil, size: options.size)
-                    guard read.error == nil, read.bytes == options.size else {
-                        throw CheckFailed(what: "read with 1e-6 flips: \(read.error ?? "\(read.bytes) bytes")")
+                    try add(.readDamaged, index) {
+                        let read = BackupRun.read(damaged, threads: threads, expected: nil, size: options.size)
+                        guard read.error == nil, read.bytes == options.size else {
+                            throw CheckFailed(what: "read with 1e-6 flips: \(read.error ?? "\(read.bytes) bytes")")
+                        }
+                        return read.seconds
                     }
-                    add(.readDamaged, index, read.seconds)
                 }
             }
             for stage in Stage.allCases where stage.isPipeline {
                 for (index, backend) in options.backends.enumerated() {
-                    figures.append(Figure(stage: stage, backend: backend, threads: threads, rates: rates[stage]![index]))
+                    figures.append(Figure(stage: stage, backend: backend, threads: threads, samples: rates[stage]![index]))
                 }
             }
         }
@@ -282,10 +347,13 @@ struct ThroughputBench {
             } else if threads.count > 1 {
                 cells.append("-")
             }
+            let top = figures.first { $0.stage == stage && $0.backend == backend && $0.threads == threads.last }
+            cells.append(top.map { format3($0.cpuRate) } ?? "-")
             rows.append(cells)
         }
         var header = ["stage", "backend"] + threads.map { "GB/s, \($0) thread\($0 == 1 ? "" : "s")" }
         if threads.count > 1 { header.append("scaling \(threads.last!) vs \(threads.first!)") }
+        header.append("GB per CPU-second, \(threads.last!) thread\(threads.last! == 1 ? "" : "s")")
         return markdownTable(header, rows)
     }
 
@@ -297,7 +365,9 @@ struct ThroughputBench {
                 .object([
                     ("stage", .string(f.stage.rawValue)), ("backend", f.backend.map { .string($0.rawValue) } ?? .null),
                     ("threads", .integer(f.threads)), ("gbps", .number(f.rate)),
-                    ("passes", .array(f.rates.map(JSON.number))),
+                    ("gbPerCPUSecond", .number(f.cpuRate)),
+                    ("passes", .array(f.samples.map { JSON.number($0.wall) })),
+                    ("passesPerCPUSecond", .array(f.samples.map { JSON.number($0.cpu) })),
                 ])
             })),
             ("ratios", ratios.json),
