@@ -2,31 +2,45 @@
 /// browser and on GitHub.
 enum SVGChart {
     static let font = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
-    static let palette = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#9467bd", "#c5b0d5",
-                          "#8c564b", "#c49c94"]
+    /// A hue per group (RS backend), from dark to light per thread count.
+    static let palette = [["#1f4e99", "#4f86d9", "#9dc3f5"], ["#1e7b34", "#47b05f", "#9fdcaa"],
+                          ["#b35900", "#f08a24", "#ffc78a"], ["#6a3d9a", "#9a6fcf", "#cab2d6"]]
 
     /// One bar of the throughput chart.
     struct Bar {
         var stage: String
-        /// "isal, 2 threads", or "2 threads" for a stage without an RS backend.
-        var series: String
+        /// The RS backend, or "" for a stage without one: the bar's hue.
+        var group: String
+        var threads: Int
         var value: Double
+        /// "isal, 2 threads", or "2 threads" for a stage without an RS backend.
+        var series: String { (group.isEmpty ? "" : "\(group), ") + "\(threads) thread\(threads == 1 ? "" : "s")" }
     }
 
     /// Horizontal bars grouped by stage, one colour per series, value at each bar's end.
     static func bars(_ bars: [Bar], title: String, unit: String, subtitle: String) -> String {
-        var stages: [String] = [], series: [String] = []
+        var stages: [String] = [], groups: [String] = [], threads: [Int] = []
         for bar in bars {
             if !stages.contains(bar.stage) { stages.append(bar.stage) }
-            if !series.contains(bar.series) { series.append(bar.series) }
+            if !groups.contains(bar.group) { groups.append(bar.group) }
+            if !threads.contains(bar.threads) { threads.append(bar.threads) }
         }
+        threads.sort()
+        func color(_ bar: Bar) -> String {
+            let hues = palette[(groups.firstIndex(of: bar.group) ?? 0) % palette.count]
+            return hues[min(threads.firstIndex(of: bar.threads) ?? 0, hues.count - 1)]
+        }
+        func order(_ bar: Bar) -> Int { (groups.firstIndex(of: bar.group) ?? 0) * 1000 + bar.threads }
+        let sortedBars = bars.sorted { order($0) < order($1) }
+        var legendBars: [Bar] = []
+        for bar in sortedBars where !legendBars.contains(where: { $0.series == bar.series }) { legendBars.append(bar) }
         let labelWidth = 230.0, plotWidth = 560.0, barHeight = 13.0, gap = 10.0, top = 78.0
         let maximum = max(bars.map(\.value).max() ?? 1, 1e-9)
         let scale = niceCeiling(maximum)
         var y = top
         var body = ""
         for (index, stage) in stages.enumerated() {
-            let group = bars.filter { $0.stage == stage }
+            let group = sortedBars.filter { $0.stage == stage }
             let height = Double(group.count) * barHeight
             if index % 2 == 0 {
                 body += rect(0, y - gap / 2, labelWidth + plotWidth + 90, height + gap, fill: "#f4f4f4")
@@ -34,9 +48,8 @@ enum SVGChart {
             body += text(labelWidth - 8, y + height / 2 + 4, stage, size: 12, anchor: "end")
             for (row, bar) in group.enumerated() {
                 let width = plotWidth * bar.value / scale
-                let color = palette[(series.firstIndex(of: bar.series) ?? 0) % palette.count]
                 let barY = y + Double(row) * barHeight
-                body += rect(labelWidth, barY + 1, max(width, 0.5), barHeight - 2, fill: color)
+                body += rect(labelWidth, barY + 1, max(width, 0.5), barHeight - 2, fill: color(bar))
                 body += text(labelWidth + width + 4, barY + barHeight - 3, format3(bar.value), size: 10, anchor: "start")
             }
             y += height + gap
@@ -51,10 +64,10 @@ enum SVGChart {
         axis += text(labelWidth + plotWidth / 2, y + 26, unit, size: 11, anchor: "middle")
         // Legend.
         var legend = "", x = 10.0
-        for (index, name) in series.enumerated() {
-            legend += rect(x, 46, 12, 12, fill: palette[index % palette.count])
-            legend += text(x + 16, 56, name, size: 11, anchor: "start")
-            x += 24 + Double(name.count) * 6.6
+        for bar in legendBars {
+            legend += rect(x, 46, 12, 12, fill: color(bar))
+            legend += text(x + 16, 56, bar.series, size: 11, anchor: "start")
+            x += 24 + Double(bar.series.count) * 6.6
         }
         let width = labelWidth + plotWidth + 90, height = y + 36
         return document(width: width, height: height, title: title, subtitle: subtitle, body: axis + body + legend)
@@ -65,7 +78,7 @@ enum SVGChart {
     static func outcomeGrid(_ results: [BitrotBench.Result], title: String, machine: Machine) -> String {
         var kinds: [String] = []
         for r in results where !kinds.contains(r.scenario.kind) { kinds.append(r.scenario.kind) }
-        let labelWidth = 250.0, cellWidth = 175.0, cellHeight = 42.0, top = 70.0
+        let labelWidth = 250.0, cellWidth = 175.0, cellHeight = 54.0, top = 70.0
         let columns = kinds.map { kind in results.filter { $0.scenario.kind == kind }.count }.max() ?? 1
         let colors: [BitrotBench.Outcome: String] = [.exact: "#4caf50", .refused: "#f0b429", .wrong: "#d62728"]
         var body = ""
@@ -76,7 +89,9 @@ enum SVGChart {
                 let x = labelWidth + Double(column) * (cellWidth + 6)
                 body += rect(x, y, cellWidth, cellHeight, fill: colors[r.worst]!, radius: 4)
                 body += text(x + cellWidth / 2, y + 17, r.scenario.level, size: 11, anchor: "middle", bold: true)
-                body += text(x + cellWidth / 2, y + 33, r.summary, size: 11, anchor: "middle")
+                body += text(x + cellWidth / 2, y + 32, r.summary, size: 11, anchor: "middle")
+                body += text(x + cellWidth / 2, y + 47, "django-dbs 0.1: \(r.scenario.seed ?? "not known")", size: 9,
+                             anchor: "middle", color: "#333")
             }
         }
         let bottom = top + Double(kinds.count) * (cellHeight + 6) + 8
@@ -122,7 +137,7 @@ enum SVGChart {
         var power = 1.0
         while power * 10 < x { power *= 10 }
         while power > x { power /= 10 }
-        for step in [1.0, 2, 2.5, 5, 10] where power * step >= x { return power * step }
+        for step in [1.0, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10] where power * step >= x { return power * step }
         return power * 10
     }
 

@@ -122,9 +122,7 @@ struct ThroughputBench {
         }
         if let plot = options.plot {
             let bars = figures.map { f in
-                SVGChart.Bar(stage: f.stage.rawValue,
-                             series: (f.backend.map { "\($0.rawValue), " } ?? "") + "\(f.threads) thread\(f.threads == 1 ? "" : "s")",
-                             value: f.rate)
+                SVGChart.Bar(stage: f.stage.rawValue, group: f.backend?.rawValue ?? "", threads: f.threads, value: f.rate)
             }
             let subtitle = "\(machine.architecture), \(machine.model), \(machine.cores) cores, \(options.data.rawValue) data, "
                 + "\(formatBytes(options.size)), median of \(options.passes), \(machine.date)"
