@@ -53,7 +53,7 @@ struct Scenario {
 
     static var all: [Scenario] {
         var list: [Scenario] = []
-        let seedFlips = ["1e-7": "healed", "1e-6": "healed", "1e-5": "2 of 3 refused (manifest)", "1e-4": nil]
+        let seedFlips = ["1e-7": "healed", "1e-6": "healed", "1e-5": "2/3 refused (manifest)", "1e-4": nil]
         for (label, rate) in [("1e-7", 1e-7), ("1e-6", 1e-6), ("1e-5", 1e-5), ("1e-4", 1e-4)] {
             list.append(Scenario(kind: "bit flips, both copies", level: label, seed: seedFlips[label] ?? nil) { bytes, g, rng in
                 let flips = g.copies.reduce(0) { $0 + Damage.flipBits(&bytes, $1.offset, $1.length, rate: rate, &rng) }
