@@ -71,6 +71,11 @@ struct Ratios {
                                 reference: "\(format3(clean)) GB/s", ratio: damaged / clean, floor: ">= 0.70",
                                 met: damaged / clean >= 0.7))
             }
+            if let clean = cpuRate(.readClean, 2, backend: backend), let damaged = cpuRate(.readDamaged, 2, backend: backend) {
+                rows.append(Row(name: "read with 1e-6 flips / clean read, 2 threads, per CPU-second",
+                                figure: "\(format3(damaged)) GB/CPU-s", reference: "\(format3(clean)) GB/CPU-s",
+                                ratio: damaged / clean, floor: "(0.70, information)", met: nil))
+            }
         }
         for probe in rss {
             let bound = 200.0 + Double(probe.argon2KiB) / 1024
