@@ -19,6 +19,14 @@ struct ContainerLargeStreamTests {
         return nil
     }
 
+    /// User + system CPU seconds of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// Resets VmHWM to the current resident set ("5" to clear_refs, Linux >= 4.0).
     static func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
 
@@ -86,6 +94,7 @@ extension ContainerLargeStreamTests {
             options.verifyAfterWrite = verify
             let path = dir + "/\(copies)-\(verify).dbs"
             let started = Date()
+            let cpuBefore = Self.cpuSeconds()
             let writer = try BackupWriter(destination: path, passphrase: Fixture.secure("p"), options: options)
             for i in 0..<(total / pieceSize) {
                 let start = (i * 4_099_999) % (pool.count - pieceSize)
@@ -93,7 +102,8 @@ extension ContainerLargeStreamTests {
             }
             _ = try writer.finish()
             let seconds = Date().timeIntervalSince(started)
-            print("timing: write \(name): \(Double(total) / seconds / 1e6) MB/s")
+            let cpu = Self.cpuSeconds() - cpuBefore
+            print("timing: write \(name): \(Double(total) / seconds / 1e6) MB/s, \(cpu / Double(total) * 1e9) CPU ns/byte")
         }
         func readSpeed(_ path: String) throws -> (Double, RepairReport) {
             let started = Date()

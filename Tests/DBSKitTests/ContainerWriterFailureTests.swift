@@ -67,13 +67,16 @@ struct ContainerWriterFailureTests {
         }
     }
 
-    /// The temp file is damaged behind the writer's back before `finish`: copy B's
-    /// read-back or verify-after-write must catch it, and nothing may appear.
-    @Test func damageBeforeFinishFailsVerificationAndLeavesNothing() throws {
+    /// The temp file is damaged behind the writer's back before `finish`: verify-after-
+    /// write, or without it copy B's read-back, must catch it, and nothing may appear.
+    @Test(arguments: [true, false])
+    func damageBeforeFinishFailsAndLeavesNothing(verifyAfterWrite: Bool) throws {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
-        let writer = try BackupWriter(destination: dir + "/b.dbs", passphrase: Fixture.secure("p"),
-                                      options: Fixture.smallOptions())
+        var options = Fixture.smallOptions()
+        // Without the verify pass, copy B's read-back check must catch it.
+        options.verifyAfterWrite = verifyAfterWrite
+        let writer = try BackupWriter(destination: dir + "/b.dbs", passphrase: Fixture.secure("p"), options: options)
         try writer.write(Fixture.randomBytes(200_000, seed: 4))
         let temp = dir + "/" + (try entries(dir)).first!
         Fixture.mutate(temp) { bytes in

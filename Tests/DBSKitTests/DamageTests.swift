@@ -193,6 +193,20 @@ struct DamageTests {
         #expect(try Fixture.info(sample.path).heads == ["unreadable", "intact", "intact"])
     }
 
+    @Test func onlyTheMiddleHeadSurvives() throws {
+        let sample = try Self.smallSample(seed: 28)
+        defer { sample.cleanup() }
+        let layout = sample.layout
+        Self.zero(sample.path, offset: 0, length: 8192)
+        Self.zero(sample.path, offset: layout.headBlockOffset(2), length: 8192)
+        // Copy A's first header too, so the scan meets head #1 before any usable stripe header.
+        Self.zero(sample.path, offset: layout.recordOffset(copy: 0, stripe: 0), length: 8192)
+        let info = try Fixture.info(sample.path)
+        #expect(info.heads == ["unreadable", "intact", "unreadable"])
+        #expect(info.chunkCount != nil)
+        try Self.expectExact(sample)
+    }
+
     @Test func everyHeadOverwritten() throws {
         let sample = try Self.defaultSample(seed: 22)
         defer { sample.cleanup() }

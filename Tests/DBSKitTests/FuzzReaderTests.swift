@@ -84,8 +84,63 @@ struct FuzzReaderTests {
             }
         }
         print("fuzz: \(iterations) mutations, \(exact) exact, \(refused) refused")
-        #expect(iterations >= 50)
+        #expect(iterations >= 30)
         // Most mutations are within what repair handles.
         #expect(exact > refused)
+    }
+
+    /// Well-formed heads with hostile values: the readers refuse or stop early, they
+    /// neither loop over a claimed 2^40 stripes nor run a huge Argon2.
+    @Test func hostileHeadsAreRefusedQuickly() throws {
+        let dir = Fixture.temporaryDirectory()
+        defer { Fixture.removeDirectory(dir) }
+        let path = dir + "/b.dbs"
+        try Fixture.write(Fixture.randomBytes(5000, seed: 1), to: path, options: Fixture.smallOptions())
+        let pristine = Fixture.bytes(of: path)
+        let file = try PositionedFile.openForReading(path)
+        let located = try ContainerLocator.locate(file)
+
+        func rewriteHeads(_ change: (inout HeadRecord) -> Void) {
+            var bytes = pristine
+            for head in 0..<3 {
+                var record = HeadRecord(headIndex: head, descriptor: located.descriptor,
+                                        stripeCount: located.layout.stripeCount,
+                                        ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
+                change(&record)
+                let offset = head == 2 ? bytes.count - ProtectedBlock.size : Int(located.layout.headBlockOffset(head))
+                bytes.replaceSubrange(offset..<(offset + ProtectedBlock.size), with: record.encoded)
+            }
+            Fixture.store(bytes, at: path)
+        }
+
+        // A trillion stripes: the validator must not walk them, the reader must refuse.
+        rewriteHeads { $0.stripeCount = 1 << 40; $0.ciphertextLength = 1000 }
+        let started = Date()
+        guard case .unrecoverable = try BackupValidator.validate(path: path, threads: 2) else {
+            Issue.record("a head claiming 2^40 stripes validated")
+            return
+        }
+        #expect(throws: (any Error).self) { try Fixture.read(path) }
+        #expect(Date().timeIntervalSince(started) < 20)
+
+        // Argon2id asking for 64 GiB: refused before any allocation (the wrap's AAD also
+        // binds the parameters, but the bound comes first).
+        rewriteHeads { $0.descriptor.kdf = KDFParameters(timeCost: 1, memoryKiB: .max, parallelism: 1) }
+        do {
+            _ = try BackupReader(path: path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2)
+            Issue.record("an out-of-bounds KDF was accepted")
+        } catch {
+            guard case .kdfParametersOutOfBounds = error else { Issue.record("got \(error)"); return }
+        }
+
+        // Parameters changed within bounds: the key no longer unwraps (the descriptor is
+        // authenticated), which reads as a wrong passphrase, before any output.
+        rewriteHeads { $0.descriptor.kdf = KDFParameters(timeCost: 2, memoryKiB: 8192, parallelism: 1) }
+        do {
+            _ = try BackupReader(path: path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2)
+            Issue.record("a changed descriptor was accepted")
+        } catch {
+            guard case .wrongPassphrase = error else { Issue.record("got \(error)"); return }
+        }
     }
 }

@@ -94,8 +94,10 @@ enum ContainerLocator {
                    bytes[i + 3] == UInt8(ascii: "-") {
                     let offset = position + UInt64(i)
                     if bytes[i..<(i + 8)].elementsEqual(HeadRecord.magic),
-                       case .success(let (head, _)) = decodeHead(file, at: offset) {
-                        let states: [LocatedContainer.HeadState] = (0..<3).map { $0 == head.headIndex ? .corrected : .unreadable }
+                       case .success(let (head, corrected)) = decodeHead(file, at: offset) {
+                        let states: [LocatedContainer.HeadState] = (0..<3).map {
+                            $0 == head.headIndex ? (corrected ? .corrected : .intact) : .unreadable
+                        }
                         return LocatedContainer(descriptor: head.descriptor, layout: head.layout, fileLength: fileLength,
                                                 ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
                                                 heads: states, fromScan: true)
@@ -126,8 +128,18 @@ enum ContainerLocator {
             throw .notABackup("\(file.path): no readable head and no stripe header found")
         }
         let count = stripeCount ?? highestIndex + 1
-        return LocatedContainer(descriptor: descriptor, layout: descriptor.layout(stripeCount: count),
-                                fileLength: fileLength, ciphertextLength: nil, chunkCount: nil,
+        let layout = descriptor.layout(stripeCount: count)
+        // Head #1 sits where the layout says; if it survived it confirms the layout and
+        // gives what only a head records.
+        if layout.headBlockOffset(1) + UInt64(ProtectedBlock.size) <= fileLength,
+           case .success(let (head, corrected)) = decodeHead(file, at: layout.headBlockOffset(1)),
+           head.descriptor == descriptor, head.stripeCount == count {
+            return LocatedContainer(descriptor: descriptor, layout: layout, fileLength: fileLength,
+                                    ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
+                                    heads: [.unreadable, corrected ? .corrected : .intact, .unreadable], fromScan: true)
+        }
+        return LocatedContainer(descriptor: descriptor, layout: layout, fileLength: fileLength,
+                                ciphertextLength: nil, chunkCount: nil,
                                 heads: [.unreadable, .unreadable, .unreadable], fromScan: true)
     }
 

@@ -32,7 +32,7 @@ struct LittleEndianReader {
         let size = MemoryLayout<T>.size
         guard offset >= 0, offset + size <= bytes.count else { throw OutOfBounds() }
         var value = T.zero
-        for i in (0..<size).reversed() { value = value << 8 | T(bytes[offset + i]) }
+        for i in (0..<size).reversed() { value = value << 8 | T(truncatingIfNeeded: bytes[offset + i]) }
         offset += size
         return value
     }

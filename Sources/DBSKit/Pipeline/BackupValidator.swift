@@ -37,7 +37,17 @@ public enum BackupValidator {
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
         let threads = BackupOptions.clampThreads(threads)
-        StripeBatches.forEach(stripeCount: located.layout.stripeCount, threads: threads) { first, count in
+        // Stripes wholly past the end of the file in every copy (a truncation, or a head
+        // claiming more stripes than the file holds) are not walked one by one: the
+        // first of them is reported and the rest follow from it.
+        let layout = located.layout
+        let present = (0..<layout.copies).map { copy -> UInt64 in
+            let start = layout.copyOffset(copy)
+            guard located.fileLength > start else { return 0 }
+            return (located.fileLength - start + UInt64(layout.recordSize) - 1) / UInt64(layout.recordSize)
+        }.max() ?? 0
+        let walked = min(layout.stripeCount, present + 1)
+        StripeBatches.forEach(stripeCount: walked, threads: threads) { first, count in
             let records = Parallel.map(count: count, threads: threads) { i in
                 var recovered = recovery.recover(first + UInt64(i), examineBothCopies: true)
                 if recovered.usable, recovered.checksumVerified,

@@ -38,17 +38,24 @@ enum ChunkFrame {
         inner.append(encoding.rawValue)
         withUnsafeBytes(of: UInt32(plaintext.count).littleEndian) { inner.append(contentsOf: $0) }
         inner.append(contentsOf: stored)
-        let sealed: [UInt8]
+        // Sealed straight into the frame, after its prefix: no copy of the ciphertext.
+        let sealedCount = inner.count + ChunkCipher.tagLength
+        var frame = [UInt8](repeating: 0, count: prefixSize + sealedCount)
+        let prefix = UInt32(sealedCount) | (isFinal ? finalFlag : 0)
+        let result = frame.withUnsafeMutableBytes { out in
+            out.storeBytes(of: prefix.littleEndian, as: UInt32.self)
+            return inner.withUnsafeBytes { plaintext in
+                Result { () throws(SecurityError) in
+                    try cipher.seal(plaintext, chunkIndex: index, isFinal: isFinal,
+                                    into: UnsafeMutableRawBufferPointer(rebasing: out[prefixSize...]))
+                }
+            }
+        }
         do {
-            sealed = try cipher.seal(inner, chunkIndex: index, isFinal: isFinal)
+            try result.get()
         } catch {
             throw .internalFailure("sealing chunk \(index): \(error)")
         }
-        var frame = [UInt8]()
-        frame.reserveCapacity(prefixSize + sealed.count)
-        let prefix = UInt32(sealed.count) | (isFinal ? finalFlag : 0)
-        withUnsafeBytes(of: prefix.littleEndian) { frame.append(contentsOf: $0) }
-        frame.append(contentsOf: sealed)
         return frame
     }
 
@@ -59,14 +66,24 @@ enum ChunkFrame {
         return (Int(value & ~finalFlag), value & finalFlag != 0)
     }
 
-    /// The plaintext of a sealed chunk; nothing is returned unless the GCM tag verifies.
-    static func open(_ sealed: [UInt8], index: UInt64, isFinal: Bool, cipher: ChunkCipher,
+    /// The plaintext of a sealed chunk (a slice of the verified ciphertext stream,
+    /// opened where it lies); nothing is returned unless the GCM tag verifies.
+    static func open(_ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool, cipher: ChunkCipher,
                      decompressor: ChunkCompressor, chunkSize: Int) throws(BackupError) -> [UInt8] {
-        let inner: [UInt8]
+        guard sealed.count >= ChunkCipher.tagLength else { throw .corruptedChunk(index: index) }
+        var inner = [UInt8](repeating: 0, count: sealed.count - ChunkCipher.tagLength)
+        let opened = inner.withUnsafeMutableBytes { out in
+            sealed.withUnsafeBytes { input in
+                Result { () throws(SecurityError) in
+                    try cipher.open(input, chunkIndex: index, isFinal: isFinal, into: out)
+                }
+            }
+        }
         do {
-            inner = try cipher.open(sealed, chunkIndex: index, isFinal: isFinal)
+            try opened.get()
         } catch {
-            throw .corruptedChunk(index: index)
+            if case .authenticationFailed = error { throw .corruptedChunk(index: index) }
+            throw .internalFailure("opening chunk \(index): \(error)")
         }
         guard inner.count >= innerHeaderSize, let encoding = ChunkEncoding(rawValue: inner[0]) else {
             throw .corruptedStream("chunk \(index) has an invalid inner header")

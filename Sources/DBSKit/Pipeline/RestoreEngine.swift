@@ -94,7 +94,7 @@ final class RestoreEngine {
 
         // Cut complete frames; the last stripe's trailing bytes after the final frame
         // are padding.
-        var frames: [(sealed: [UInt8], index: UInt64, isFinal: Bool)] = []
+        var frames: [(sealed: Range<Int>, index: UInt64, isFinal: Bool)] = []
         var position = 0
         let maximum = ChunkFrame.maximumSealedLength(chunkSize: located.descriptor.chunkSize)
         while !finished, stream.count - position >= ChunkFrame.prefixSize {
@@ -104,12 +104,15 @@ final class RestoreEngine {
             }
             let end = position + ChunkFrame.prefixSize + length
             guard end <= stream.count else { break }
-            frames.append((Array(stream[(position + ChunkFrame.prefixSize)..<end]), nextChunk, isFinal))
+            frames.append(((position + ChunkFrame.prefixSize)..<end, nextChunk, isFinal))
             nextChunk += 1
             position = end
             if isFinal { finished = true }
         }
         consumed += UInt64(position)
+        // The workers open the frames where they lie in this snapshot of the stream
+        // (shared storage, no copy); the stream itself moves on.
+        let source = stream
         stream.removeFirst(position)
         if finished {
             if let expected = located.ciphertextLength, expected != consumed {
@@ -129,7 +132,7 @@ final class RestoreEngine {
         let digest = digestChunks
         let opened = Parallel.map(count: batch.count, threads: threads) { i in
             Result { () throws(BackupError) in
-                let plaintext = try ChunkFrame.open(batch[i].sealed, index: batch[i].index, isFinal: batch[i].isFinal,
+                let plaintext = try ChunkFrame.open(source[batch[i].sealed], index: batch[i].index, isFinal: batch[i].isFinal,
                                                     cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
                 return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
             }
