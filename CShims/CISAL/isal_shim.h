@@ -2,3 +2,4 @@
 #pragma once
 #include <isa-l/erasure_code.h>
 #include <isa-l/gf_vect_mul.h>
+#include <isa-l.h> /* ISAL_*_VERSION, for LibraryVersions */

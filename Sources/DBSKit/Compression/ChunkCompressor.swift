@@ -120,3 +120,8 @@ public struct ChunkCompressor: Sendable {
         }
     }
 }
+
+extension ChunkCompressor {
+    /// The linked libzstd's version, e.g. "1.5.4".
+    static var libraryVersion: String { String(cString: ZSTD_versionString()) }
+}

@@ -114,3 +114,14 @@ extension Checksum128: CustomStringConvertible {
         return String(decoding: text, as: UTF8.self)
     }
 }
+
+extension ChecksumAlgorithm {
+    /// The linked libxxhash's version, e.g. "0.8.1" (`XXH_versionNumber()`).
+    static var xxhashVersion: String {
+        let n = XXH_versionNumber()
+        return "\(n / 10_000).\(n / 100 % 100).\(n % 100)"
+    }
+
+    /// libb2 states no version, in its headers or at run time.
+    static var blake2Version: String { "libb2 (no version call)" }
+}

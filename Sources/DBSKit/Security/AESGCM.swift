@@ -105,3 +105,8 @@ final class AESGCM {
         }
     }
 }
+
+extension AESGCM {
+    /// The linked OpenSSL's version text, e.g. "OpenSSL 3.0.17 1 Jul 2025".
+    static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+}

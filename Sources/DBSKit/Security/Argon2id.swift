@@ -65,3 +65,10 @@ public enum Argon2id {
         }
     }
 }
+
+extension Argon2id {
+    /// libargon2 has no release number call: the algorithm version it computes.
+    static var libraryVersion: String {
+        "Argon2 v\(ARGON2_VERSION_NUMBER.rawValue >> 4).\(ARGON2_VERSION_NUMBER.rawValue & 15) (build)"
+    }
+}
