@@ -214,3 +214,21 @@ END {
         else printf " | |\n"
     }
 }' results.tsv
+echo
+echo "each round (wall s of the tool alone / CPU s):"
+echo
+awk -F'\t' -v runs="$runs" -v order="${tools[*]}" '
+{ k = $1 SUBSEP $2; seen[k] = 1; cell[k, $3] = sprintf("%.2f / %.2f", $4, $6) }
+END {
+    printf "| tool | phase |"; for (r = 1; r <= runs; r++) printf " round %d |", r; printf "\n|---|---|"
+    for (r = 1; r <= runs; r++) printf "---:|"; printf "\n"
+    split("backup restore", phases, " ")
+    n = split(order, tools, " ")
+    for (p = 1; p <= 2; p++) for (t = 1; t <= n; t++) {
+        k = tools[t] SUBSEP phases[p]
+        if (!seen[k]) continue
+        printf "| %s | %s |", tools[t], phases[p]
+        for (r = 1; r <= runs; r++) printf " %s |", cell[k, r]
+        printf "\n"
+    }
+}' results.tsv
