@@ -130,7 +130,7 @@ restore_command() {
 }
 
 # Runs COMMAND (a shell line) under /usr/bin/time, then times a closing `sync` on its own
-# (dbs fsyncs its output itself, the others mostly leave it to the kernel); appends one row.
+# (dbs fsyncs its output itself; whatever a tool left dirty is paid here); appends one row.
 timed() {
     local tool=$1 phase=$2 run=$3 command=$4
     sync
