@@ -74,10 +74,9 @@ struct RSBench {
         print("cpu: \(CPUFeatures.current)")
         print("rs: RS(\(n),\(k)) shard=\(shard) stripes=\(stripes) data=\(stripes * k * shard) bytes passes=\(options.passes)")
 
-        let codes = ClassicalRSMatrices(dataShards: k, parityShards: m)
+        let codes = ReedSolomonMatrices(dataShards: k, parityShards: m)
         let lost = Array(0..<m)                      // the first m data shards
-        let survivors = Array(m..<n)
-        let decodeMatrix = codes.erasureSolution(lost: lost, survivors: survivors)
+        let (decodeMatrix, survivors) = codes.erasureSolution(erased: lost)
 
         // Stripes back to back: shard s of stripe i at (i * n + s) * shard.
         let stripeBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: stripes * stripeBytes)
@@ -99,7 +98,7 @@ struct RSBench {
             let kernel = try KernelRegistry.kernel(for: backend)
             let matrices: [Operation: any PreparedGFMatrix] = [
                 .encode: kernel.prepare(codes.parity),
-                .syndrome: kernel.prepare(codes.syndromes),
+                .syndrome: kernel.prepare(codes.syndrome),
                 .decode: kernel.prepare(decodeMatrix),
             ]
             runPass(stripes: stripes, threads: 1, matrix: matrices[.encode]!) { stripe in
@@ -259,61 +258,6 @@ func format3(_ x: Double) -> String {
     let scaled = Int((x * 1000).rounded())
     let fraction = String(scaled % 1000)
     return "\(scaled / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-}
-
-/// The matrices of the classical systematic RS code with generator
-/// g(x) = prod_{i < m} (x - α^i), shard s holding the coefficient of x^(n-1-s)
-/// (data shards first, then parity). Built here from the polynomial, independently
-/// of the codec, so the benchmark measures the real shapes and values.
-struct ClassicalRSMatrices {
-    /// m x k: parity shard j = XOR_i parity[j, i] * data shard i.
-    let parity: GFMatrix
-    /// m x n: syndrome i = c(α^i) = XOR_s α^(i * (n-1-s)) * shard s.
-    let syndromes: GFMatrix
-
-    init(dataShards k: Int, parityShards m: Int) {
-        let n = k + m
-        // g(x), lowest degree first, monic of degree m.
-        var g: [UInt8] = [1]
-        for i in 0..<m {
-            let root = GF256.alphaPower(i)
-            var next = [UInt8](repeating: 0, count: g.count + 1)
-            for (d, c) in g.enumerated() {
-                next[d + 1] ^= c
-                next[d] ^= GF256.multiply(c, root)
-            }
-            g = next
-        }
-        // remainders[t - m] = x^t mod g(x) for t in m..<n, lowest degree first.
-        var remainder = Array(g[0..<m])           // x^m mod g = g - x^m (characteristic 2)
-        var remainders: [[UInt8]] = []
-        for _ in m..<n {
-            remainders.append(remainder)
-            let top = remainder[m - 1]
-            remainder = [0] + remainder[0..<(m - 1)]
-            for d in 0..<m { remainder[d] ^= GF256.multiply(top, g[d]) }
-        }
-        var parity = GFMatrix(rows: m, columns: k)
-        var elements = [UInt8](repeating: 0, count: m * k)
-        for j in 0..<m {
-            for i in 0..<k { elements[j * k + i] = remainders[(n - 1 - i) - m][m - 1 - j] }
-        }
-        parity = GFMatrix(rows: m, columns: k, elements: elements)
-        self.parity = parity
-        var syndromeElements = [UInt8](repeating: 0, count: m * n)
-        for i in 0..<m {
-            for s in 0..<n { syndromeElements[i * n + s] = GF256.alphaPower(i * (n - 1 - s)) }
-        }
-        syndromes = GFMatrix(rows: m, columns: n, elements: syndromeElements)
-    }
-
-    /// The f x (n - f) matrix giving the lost shards from the survivors:
-    /// H_lost * c_lost = H_survivors * c_survivors, so c_lost = H_lost^-1 * H_survivors * c_survivors.
-    func erasureSolution(lost: [Int], survivors: [Int]) -> GFMatrix {
-        let h = syndromes.selectingRows(Array(0..<lost.count))
-        let inverse = h.selectingColumns(lost).inverted()!
-        return inverse.multiplied(by: h.selectingColumns(survivors))
-    }
 }
 
 /// A small seeded generator, so every run fills the stripes with the same bytes.

@@ -54,15 +54,7 @@ final class ErasureSolutions: Sendable {
     var count: Int { cache.withLock { $0.count } }
 
     private func build(erased: [Int]) -> Solution {
-        let n = matrices.totalShards
-        let f = erased.count
-        let erasedSet = Set(erased)
-        let survivors = (0..<n).filter { !erasedSet.contains($0) }
-
-        let points = erased.map { ColumnDecoder.locator(ofShard: $0, totalShards: n) }
-        let inverse = Self.inverseVandermonde(points: points)
-        let rhs = matrices.syndrome.selectingRows(Array(0..<f)).selectingColumns(survivors)
-        let solution = inverse.multiplied(by: rhs)
+        let (solution, survivors) = matrices.erasureSolution(erased: erased)
         return Solution(erased: erased, survivors: survivors, matrix: kernel.prepare(solution))
     }
 

@@ -5,18 +5,18 @@
 ///   P[r, i] is the coefficient of x^(m-1-r) in x^(n-1-i) mod g(x);
 /// - the syndrome matrix H (m x n): syndrome j = c(α^j) = Σ_s α^(j (n-1-s)) * shard s.
 ///   A stripe is a codeword in every column exactly when all m syndromes are zero.
-struct ReedSolomonMatrices: Sendable {
-    let dataShards: Int
-    let parityShards: Int
-    var totalShards: Int { dataShards + parityShards }
+package struct ReedSolomonMatrices: Sendable {
+    package let dataShards: Int
+    package let parityShards: Int
+    package var totalShards: Int { dataShards + parityShards }
 
     /// P, m x k.
-    let parity: GFMatrix
+    package let parity: GFMatrix
     /// H, m x n.
-    let syndrome: GFMatrix
+    package let syndrome: GFMatrix
 
     /// The shape must already be valid (k >= 1, m >= 1, k + m <= 255).
-    init(dataShards k: Int, parityShards m: Int) {
+    package init(dataShards k: Int, parityShards m: Int) {
         dataShards = k
         parityShards = m
         let n = k + m
@@ -49,6 +49,20 @@ struct ReedSolomonMatrices: Sendable {
     }
 
     /// The polynomial degree (codeword position) of shard `s`: n - 1 - s.
+    /// The f x (n - f) matrix that rebuilds the `erased` shards (sorted, distinct,
+    /// 1...m of them) from the survivors, and the survivors in column order: the
+    /// inverse f x f Vandermonde system of the first f syndromes (see
+    /// ``ErasureSolutions``), no k x k inverse.
+    package func erasureSolution(erased: [Int]) -> (matrix: GFMatrix, survivors: [Int]) {
+        let n = totalShards
+        let erasedSet = Set(erased)
+        let survivors = (0..<n).filter { !erasedSet.contains($0) }
+        let points = erased.map { ColumnDecoder.locator(ofShard: $0, totalShards: n) }
+        let inverse = ErasureSolutions.inverseVandermonde(points: points)
+        let rhs = syndrome.selectingRows(Array(0..<erased.count)).selectingColumns(survivors)
+        return (inverse.multiplied(by: rhs), survivors)
+    }
+
     static func degree(ofShard s: Int, totalShards n: Int) -> Int { n - 1 - s }
 
     /// The shard holding degree `p`: n - 1 - p.

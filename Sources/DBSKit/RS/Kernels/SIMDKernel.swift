@@ -21,8 +21,8 @@
 ///
 /// Measured against the kernel it replaced (RS(255,239), 4 KiB shards, one core of an
 /// AMD EPYC): 1.70 against 1.01 GB/s of CPU time in a standalone loop, and 0.69 against
-/// 0.38 of ISA-L's speed in `Benchmarks/rs-reference.sh` (docs/PERFORMANCE.md, "The portable SIMD backend", has the
-/// figures). That kernel split each coefficient
+/// 0.38 of ISA-L's speed in `Benchmarks/rs-reference.sh` (figures in docs/PERFORMANCE.md,
+/// "The portable SIMD backend"). That kernel split each coefficient
 /// into 3-3-2 bit digits and stored the 17 digit products of every 64-byte input
 /// block (seven doublings, nine XORs, 17 stores, shared by all rows), then paid three
 /// loads and three XORs per 16 bytes per row; its products cost as much as its rows.
