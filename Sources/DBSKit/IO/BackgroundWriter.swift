@@ -16,8 +16,6 @@ final class BackgroundWriter: Sendable {
             case array(ArraySlice<UInt8>)
             /// A range of a pipeline buffer, written straight from it (no copy).
             case buffer(AlignedBuffer, Range<Int>)
-            /// `count` bytes of the file itself from offset `from`, copied by the kernel.
-            case sameFile(from: UInt64, count: Int)
         }
         var bytes: Bytes
         var offset: UInt64
@@ -32,11 +30,6 @@ final class BackgroundWriter: Sendable {
             self.offset = offset
         }
 
-        init(copying count: Int, from source: UInt64, to offset: UInt64) {
-            bytes = .sameFile(from: source, count: count)
-            self.offset = offset
-        }
-
         func perform(on file: PositionedFile) throws(IOError) {
             switch bytes {
             case .array(let bytes):
@@ -46,8 +39,6 @@ final class BackgroundWriter: Sendable {
                     let range = range.clamped(to: 0..<whole.count)
                     try file.write(UnsafeRawBufferPointer(rebasing: whole[range]), at: offset)
                 }
-            case .sameFile(let source, let count):
-                try file.copy(count: count, from: source, to: offset)
             }
         }
     }

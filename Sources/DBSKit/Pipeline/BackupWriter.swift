@@ -340,7 +340,6 @@ public final class BackupWriter: ByteSink {
         // With verify-after-write on, the verify pass checks every shard of copy A (and
         // B) anyway; without it, this is the only read-back check before duplication.
         let checkCopyA = !options.verifyAfterWrite
-        guard checkCopyA else { return try copyRecordsToCopyB(layout) }
         let batch = max(2, 2 * options.threads)
         try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: options.threads) {
             (first, count) throws(BackupError) in
@@ -392,45 +391,6 @@ public final class BackupWriter: ByteSink {
             do throws(IOError) {
                 try background.submit([.init(buffer: buffer, range: 0..<(count * recordSize),
                                              offset: layout.recordOffset(copy: 1, stripe: first))]) { pool.give(buffer) }
-            } catch {
-                throw BackupError(error)
-            }
-        }
-    }
-
-    /// Copy B when the verify pass follows (it checks every shard of both copies): the
-    /// kernel copies each batch of copy A's records (contiguous in both copies) inside
-    /// the page cache, and only the header blocks, re-encoded with copy = B, go through
-    /// memory.
-    private func copyRecordsToCopyB(_ layout: ContainerLayout) throws(BackupError) {
-        let file = output!.file, descriptor = self.descriptor
-        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: options.threads) {
-            (first, count) throws(BackupError) in
-            let headers: [Result<[UInt8], BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
-                Result { () throws(BackupError) in
-                    let stripe = first + UInt64(i)
-                    let block: [UInt8]
-                    do throws(IOError) {
-                        block = try file.read(count: ProtectedBlock.size, at: layout.recordOffset(copy: 0, stripe: stripe))
-                    } catch {
-                        throw BackupError(error)
-                    }
-                    guard let body = ProtectedBlock.decode(block)?.body, let header = try? StripeHeader(body: body) else {
-                        throw .verificationFailed("copy A's stripe \(stripe) did not read back")
-                    }
-                    return StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe, dataLength: header.dataLength,
-                                        descriptor: descriptor, checksums: header.checksums).encoded
-                }
-            }
-            var writes: [BackgroundWriter.Write] = [
-                .init(copying: count * layout.recordSize, from: layout.recordOffset(copy: 0, stripe: first),
-                      to: layout.recordOffset(copy: 1, stripe: first)),
-            ]
-            for (i, header) in headers.enumerated() {
-                writes.append(.init(bytes: try header.get()[...], offset: layout.recordOffset(copy: 1, stripe: first + UInt64(i))))
-            }
-            do throws(IOError) {
-                try background.submit(writes)
             } catch {
                 throw BackupError(error)
             }
