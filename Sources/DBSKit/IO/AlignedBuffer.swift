@@ -11,13 +11,13 @@ import Darwin
 /// fault in and zero again every time.
 ///
 /// Why the offset: with 4096-byte shards every shard of a stripe starts at the same
-/// distance from a page boundary, and ISA-L's `ec_encode_data` is sensitive to it
-/// (measured here, 239 + 16 shards of 4 KiB, one core: 2.09 GB/s at 16 bytes past the
-/// boundary, 1.83 at 0, 1.41 at 32 or 48). A Swift `[UInt8]` puts its elements 32
-/// bytes into its heap object (48 past the page for large arrays): the slow case. At
-/// offset 0 every shard maps to the same L1 cache sets and the 16 k-way input streams
-/// collide; 16 staggers them by one cache line quarter without splitting the kernel's
-/// 32-byte loads more than at 0 (`docs/PIPELINE.md`).
+/// distance from a page boundary, and ISA-L's `ec_encode_data` is sensitive to it.
+/// Measured here (239 + 16 shards of 4 KiB, one thread, 8 stripes, GB/s of data,
+/// four runs, `AlignedBufferTests.encodeSpeedByPageOffset`): 16 bytes past the
+/// boundary 3.29 / 3.33 / 2.55 / 3.00, at 0 3.04 / 3.10 / 2.28 / 2.24, at 48 (where a
+/// large Swift `[UInt8]` puts its first element) 2.95 / 3.12 / 1.68 / 1.87. 16 was the
+/// fastest in every run (why 16 beats 0 was not investigated further: the k input
+/// streams all sit at one page offset, so cache-set or prefetcher effects are likely).
 ///
 /// Concurrency: `@unchecked Sendable` because the pipeline lends one buffer to several
 /// workers at once, each writing only its own disjoint byte range, and hands it to
