@@ -12,8 +12,35 @@ internal import Synchronization
 final class BackgroundWriter: Sendable {
     /// A buffer and where it goes.
     struct Write: Sendable {
-        var bytes: ArraySlice<UInt8>
+        enum Bytes: Sendable {
+            case array(ArraySlice<UInt8>)
+            /// A range of a pipeline buffer, written straight from it (no copy).
+            case buffer(AlignedBuffer, Range<Int>)
+        }
+        var bytes: Bytes
         var offset: UInt64
+
+        init(bytes: ArraySlice<UInt8>, offset: UInt64) {
+            self.bytes = .array(bytes)
+            self.offset = offset
+        }
+
+        init(buffer: AlignedBuffer, range: Range<Int>, offset: UInt64) {
+            bytes = .buffer(buffer, range)
+            self.offset = offset
+        }
+
+        func perform(on file: PositionedFile) throws(IOError) {
+            switch bytes {
+            case .array(let bytes):
+                try file.write(bytes, at: offset)
+            case .buffer(let buffer, let range):
+                try buffer.withUnsafeBytes { (whole) throws(IOError) in
+                    let range = range.clamped(to: 0..<whole.count)
+                    try file.write(UnsafeRawBufferPointer(rebasing: whole[range]), at: offset)
+                }
+            }
+        }
     }
 
     private let file: PositionedFile
@@ -28,15 +55,20 @@ final class BackgroundWriter: Sendable {
         slots = DispatchSemaphore(value: self.depth)
     }
 
-    /// Queues `writes` (waiting while `depth` submissions are pending).
-    func submit(_ writes: [Write]) throws(IOError) {
+    /// Queues `writes` (waiting while `depth` submissions are pending). `completion`
+    /// runs on the writer's thread once they are done, written or skipped (a pool
+    /// takes its buffers back there).
+    func submit(_ writes: [Write], completion: (@Sendable () -> Void)? = nil) throws(IOError) {
         try rethrowFailure()
         slots.wait()
         queue.async { [self] in
-            defer { slots.signal() }
+            defer {
+                completion?()
+                slots.signal()
+            }
             guard failure.withLock({ $0 == nil }) else { return }
             do throws(IOError) {
-                for write in writes { try file.write(write.bytes, at: write.offset) }
+                for write in writes { try write.perform(on: file) }
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }

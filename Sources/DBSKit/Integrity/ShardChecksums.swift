@@ -50,3 +50,7 @@ extension Array: ContiguousStorage where Element == UInt8 {
 extension ArraySlice: ContiguousStorage where Element == UInt8 {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withUnsafeBytes(body) }
 }
+
+extension UnsafeRawBufferPointer: ContiguousStorage {
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
+}

@@ -28,11 +28,14 @@ public struct BackupSummary: Sendable, Equatable {
 
 /// Writes one backup file from a plaintext byte stream.
 ///
-/// Plaintext is cut into chunks; batches of `2 * threads` chunks are compressed and
-/// sealed in parallel; the sealed frames form the ciphertext stream, cut into stripes
-/// whose parity (the Reed-Solomon batch API) and checksums are computed in parallel;
-/// one thread writes the records in order. Memory stays at a few chunks and stripes
-/// per thread, whatever the size of the backup.
+/// Plaintext is cut into chunks; batches of `2 * threads` chunks are compressed in
+/// parallel, which fixes every frame's place in the ciphertext stream; the frames are
+/// then sealed in parallel straight into that place in a reusable batch buffer, which
+/// holds the stream contiguously (its stripes' data shards back to back); each
+/// stripe's parity (into a second buffer), shard checksums and header are computed
+/// in one parallel pass; a background thread writes the records in order straight
+/// from those buffers while the next batch is computed. Memory stays at a few
+/// batch buffers, whatever the size of the backup (docs/PIPELINE.md).
 ///
 /// Copy B is written after copy A, by reading copy A back from the file: its offset
 /// depends on the stripe count, known only at the end, and reading back from the page
@@ -46,7 +49,6 @@ public final class BackupWriter: ByteSink {
     private let cipher: ChunkCipher
     private let compressor: ChunkCompressor?
     private let code: ReedSolomon
-    private let emitter: RecordEmitter
     private let background: BackgroundWriter
     /// Where copy A's records go while the stripe count is unknown.
     private let streamingLayout: ContainerLayout
@@ -57,7 +59,12 @@ public final class BackupWriter: ByteSink {
     /// faults and the kernel's zeroing of every page, measurable at this pipeline's speed.
     private var spareChunks: [[UInt8]] = []
     private var nextChunkIndex: UInt64 = 0
-    private var stream: [UInt8] = []
+    /// Batch buffers (ciphertext stream, parity, copy B records), reused.
+    private let pool = BufferPool()
+    /// The ciphertext of the stripe being filled (less than one stripe), at the end of
+    /// the last batch's stream buffer; `owned` when that buffer was not handed to the
+    /// background writer (no stripe completed) and so goes back to the pool here.
+    private var partial: (buffer: AlignedBuffer, range: Range<Int>, owned: Bool)?
     private var ciphertextLength: UInt64 = 0
     private var nextStripe: UInt64 = 0
     private var plaintextLength: UInt64 = 0
@@ -115,7 +122,6 @@ public final class BackupWriter: ByteSink {
         }
         streamingLayout = descriptor.layout(stripeCount: 0)
         background = BackgroundWriter(file: output!.file)
-        emitter = RecordEmitter(output: background, descriptor: descriptor, threads: options.threads)
         currentChunk.reserveCapacity(options.chunkSize)
     }
 
@@ -159,64 +165,120 @@ public final class BackupWriter: ByteSink {
         }
     }
 
-    /// Compresses and seals `chunks` in parallel, appends the frames to the stream,
-    /// and writes every stripe the stream fills (never the last one: a final chunk is
-    /// still to come unless `lastIsFinal`).
+    /// Compresses and seals `chunks` in parallel into the stream buffer and writes every
+    /// stripe the stream fills (never the last one: a final chunk is still to come
+    /// unless `lastIsFinal`).
     private func seal(_ chunks: [[UInt8]], lastIsFinal: Bool) throws(BackupError) {
         let first = nextChunkIndex
         let cipher = self.cipher, compressor = self.compressor, digest = options.verifyAfterWrite
-        let frames: [Result<(frame: [UInt8], digest: [UInt8]), BackupError>] =
+        let compressed: [Result<(encoding: ChunkEncoding, bytes: [UInt8]), BackupError>] =
             Parallel.map(count: chunks.count, threads: options.threads) { i in
-                let isFinal = lastIsFinal && i == chunks.count - 1
-                return Result { () throws(BackupError) in
-                    (try ChunkFrame.seal(chunks[i], index: first + UInt64(i), isFinal: isFinal, compressor: compressor,
-                                         cipher: cipher),
-                     digest ? ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes : [])
-                }
+                Result { () throws(BackupError) in try ChunkFrame.stored(chunks[i], index: first + UInt64(i), compressor: compressor) }
             }
-        nextChunkIndex += UInt64(chunks.count)
-        for result in frames {
-            let (bytes, digest) = try result.get()
-            chunkDigests.update(digest)
-            stream.append(contentsOf: bytes)
-            ciphertextLength += UInt64(bytes.count)
-        }
+        var stored: [(encoding: ChunkEncoding, bytes: [UInt8])] = []
+        stored.reserveCapacity(chunks.count)
+        for result in compressed { stored.append(try result.get()) }
+
+        // Every frame's place in the stream buffer, after the carried partial stripe.
         let capacity = streamingLayout.stripeDataCapacity
-        let fullStripes = stream.count / capacity
-        let stripes = lastIsFinal ? (stream.count + capacity - 1) / capacity : fullStripes
+        var offsets: [Int] = []
+        var end = partial?.range.count ?? 0
+        for form in stored {
+            offsets.append(end)
+            end += ChunkFrame.frameLength(storedCount: form.bytes.count)
+        }
+        let stripes = lastIsFinal ? (end + capacity - 1) / capacity : end / capacity
+        let buffer = pool.take(count: max(streamBufferSize, stripes * capacity, end))
+        if let partial {
+            partial.buffer.withUnsafeBytes { bytes in
+                _ = buffer.copy(UnsafeRawBufferPointer(rebasing: bytes[partial.range]), to: 0)
+            }
+            if partial.owned && partial.buffer !== buffer { pool.give(partial.buffer) }
+            self.partial = nil
+        }
+
+        let forms = stored, places = offsets
+        let sealed: [Result<[UInt8], BackupError>] = Parallel.map(count: chunks.count, threads: options.threads) { i in
+            Result { () throws(BackupError) in
+                try ChunkFrame.seal(forms[i], plaintextLength: chunks[i].count, index: first + UInt64(i),
+                                    isFinal: lastIsFinal && i == chunks.count - 1, cipher: cipher,
+                                    into: buffer, at: places[i])
+                return digest ? ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes : []
+            }
+        }
+        nextChunkIndex += UInt64(chunks.count)
+        for result in sealed { chunkDigests.update(try result.get()) }
+        ciphertextLength += UInt64(end - (offsets.first ?? end))
+        if lastIsFinal { buffer.zero(end..<(stripes * capacity)) }
         if stripes > 0 {
-            try writeStripes(count: stripes, isFinalBatch: lastIsFinal)
+            try writeStripes(count: stripes, from: buffer, streamLength: end, isFinalBatch: lastIsFinal)
+        }
+        if stripes * capacity < end {
+            partial = (buffer, (stripes * capacity)..<end, owned: stripes == 0)
+        } else if stripes == 0 {
+            pool.give(buffer)
         }
     }
 
-    /// Cuts `count` stripes from the front of the stream (the last one zero-padded
-    /// when this is the final batch), encodes their parity, writes copy A's records.
-    private func writeStripes(count: Int, isFinalBatch: Bool) throws(BackupError) {
-        let layout = streamingLayout
-        let capacity = layout.stripeDataCapacity, size = layout.stripeSize
-        var buffer = [UInt8](repeating: 0, count: count * size)
-        var lengths: [Int] = []
-        for i in 0..<count {
-            let start = i * capacity
-            let length = min(capacity, stream.count - start)
-            buffer.replaceSubrange((i * size)..<(i * size + length), with: stream[start..<(start + length)])
-            lengths.append(length)
+    /// Bytes of a stream buffer: room for a partial stripe and a batch of frames, in
+    /// whole stripes, so that every batch fits the same reusable buffers.
+    private var streamBufferSize: Int {
+        let capacity = streamingLayout.stripeDataCapacity
+        let frames = batchChunks * ChunkFrame.frameLength(storedCount: options.chunkSize)
+        return (capacity + frames + capacity - 1) / capacity * capacity
+    }
+
+    /// Encodes the parity, checksums and header of the first `count` stripes of the
+    /// stream in `buffer` (one parallel pass, a stripe per step) and hands copy A's
+    /// records to the background writer, which writes them straight from the buffers.
+    private func writeStripes(count: Int, from buffer: AlignedBuffer, streamLength: Int,
+                              isFinalBatch: Bool) throws(BackupError) {
+        let layout = streamingLayout, descriptor = self.descriptor, code = self.code
+        let capacity = layout.stripeDataCapacity, shardSize = layout.shardSize
+        let parityLength = layout.parityShards * shardSize
+        let parity = pool.take(count: streamBufferSize / capacity * parityLength)
+        let firstStripe = nextStripe
+        let headers: [Result<[UInt8], BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
+            Result { () throws(BackupError) in
+                do {
+                    try code.encode(data: buffer, at: i * capacity, parity: parity, at: i * parityLength,
+                                    shardLength: shardSize)
+                } catch {
+                    throw .internalFailure("Reed-Solomon encoding: \(error)")
+                }
+                let table = buffer.withUnsafeBytes { data in
+                    parity.withUnsafeBytes { parity in
+                        ShardChecksums.table(of: UnsafeRawBufferPointer(rebasing: data[(i * capacity)..<((i + 1) * capacity)]),
+                                             shardCount: layout.dataShards, shardSize: shardSize, algorithm: descriptor.checksum)
+                            + ShardChecksums.table(
+                                of: UnsafeRawBufferPointer(rebasing: parity[(i * parityLength)..<((i + 1) * parityLength)]),
+                                shardCount: layout.parityShards, shardSize: shardSize, algorithm: descriptor.checksum)
+                    }
+                }
+                return StripeHeader(copy: 0, isLast: isFinalBatch && i == count - 1, stripeIndex: firstStripe + UInt64(i),
+                                    dataLength: min(capacity, streamLength - i * capacity), descriptor: descriptor,
+                                    checksums: table).encoded
+            }
         }
-        stream.removeFirst(min(stream.count, count * capacity))
-        do {
-            try code.encode(stripes: &buffer, shardLength: layout.shardSize, threads: options.threads)
+        var writes: [BackgroundWriter.Write] = []
+        writes.reserveCapacity(3 * count)
+        for i in 0..<count {
+            let offset = layout.recordOffset(copy: 0, stripe: firstStripe + UInt64(i))
+            let shards = offset + UInt64(layout.headerSize)
+            writes.append(.init(bytes: try headers[i].get()[...], offset: offset))
+            writes.append(.init(buffer: buffer, range: (i * capacity)..<((i + 1) * capacity), offset: shards))
+            writes.append(.init(buffer: parity, range: (i * parityLength)..<((i + 1) * parityLength),
+                                offset: shards + UInt64(capacity)))
+        }
+        let pool = self.pool
+        do throws(IOError) {
+            try background.submit(writes) {
+                pool.give(parity)
+                pool.give(buffer)
+            }
         } catch {
-            throw .internalFailure("Reed-Solomon encoding: \(error)")
+            throw BackupError(error)
         }
-        var stripes: [RecordEmitter.Stripe] = []
-        stripes.reserveCapacity(count)
-        for i in 0..<count {
-            stripes.append(RecordEmitter.Stripe(
-                index: nextStripe + UInt64(i), shards: buffer[(i * size)..<((i + 1) * size)],
-                dataLength: lengths[i], isLast: isFinalBatch && i == count - 1))
-        }
-        buffer = []
-        try emitter.emit(stripes, copies: [0], layout: layout)
         nextStripe += UInt64(count)
     }
 
@@ -263,47 +325,75 @@ public final class BackupWriter: ByteSink {
         fullChunks = []
         currentChunk = []
         spareChunks = []
-        stream = []
+        partial = nil
+        pool.removeAll()
     }
 
     /// Copies copy A's records to copy B's place, reading them back from the temp file
-    /// (the page cache) in parallel, re-encoding each header with copy = B (and, when
-    /// no verify pass follows, checking each shard against its checksum first); the
-    /// writes overlap the next reads.
+    /// (the page cache) in parallel into a reused buffer, re-encoding each header in
+    /// place with copy = B (and, when no verify pass follows, checking each shard
+    /// against its checksum first), then writing the batch's records (contiguous in
+    /// both copies) with one write that overlaps the next reads.
     private func writeCopyB(_ layout: ContainerLayout) throws(BackupError) {
-        let file = output!.file, descriptor = self.descriptor
+        let file = output!.file, descriptor = self.descriptor, pool = self.pool
+        let recordSize = layout.recordSize, headerSize = layout.headerSize
         // With verify-after-write on, the verify pass checks every shard of copy A (and
         // B) anyway; without it, this is the only read-back check before duplication.
         let checkCopyA = !options.verifyAfterWrite
+        let batch = max(2, 2 * options.threads)
         try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: options.threads) {
             (first, count) throws(BackupError) in
-            let read: [Result<RecordEmitter.Stripe, BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
+            let buffer = pool.take(count: batch * recordSize)
+            let read: [Result<Void, BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
                 Result { () throws(BackupError) in
                     let stripe = first + UInt64(i)
-                    let offset = layout.recordOffset(copy: 0, stripe: stripe)
-                    let block: [UInt8], shards: [UInt8]
-                    do throws(IOError) {
-                        block = try file.read(count: ProtectedBlock.size, at: offset)
-                        shards = try file.read(count: layout.stripeSize, at: offset + UInt64(layout.headerSize))
-                    } catch {
-                        throw BackupError(error)
+                    let record = (i * recordSize)..<((i + 1) * recordSize)
+                    let got = buffer.withUnsafeMutableBytes { bytes in
+                        Result { () throws(IOError) in
+                            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[record]),
+                                          at: layout.recordOffset(copy: 0, stripe: stripe))
+                        }
                     }
-                    guard shards.count == layout.stripeSize, let body = ProtectedBlock.decode(block)?.body,
-                          let header = try? StripeHeader(body: body) else {
+                    let header: StripeHeader
+                    do {
+                        guard try got.get() == recordSize,
+                              let body = ProtectedBlock.decode(buffer[record.lowerBound..<(record.lowerBound + ProtectedBlock.size)])?.body
+                        else {
+                            throw BackupError.verificationFailed("copy A's stripe \(stripe) did not read back")
+                        }
+                        header = try StripeHeader(body: body)
+                    } catch let error as BackupError {
+                        throw error
+                    } catch let error as IOError {
+                        throw BackupError(error)
+                    } catch {
                         throw .verificationFailed("copy A's stripe \(stripe) did not read back")
                     }
-                    let bad = !checkCopyA ? [] : ShardChecksums.failing(shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
-                                                     table: header.checksums, algorithm: descriptor.checksum)
+                    let bad = !checkCopyA ? [] : buffer.withUnsafeBytes { bytes in
+                        ShardChecksums.failing(UnsafeRawBufferPointer(rebasing: bytes[(record.lowerBound + headerSize)..<record.upperBound]),
+                                               shardCount: layout.totalShards, shardSize: layout.shardSize,
+                                               table: header.checksums, algorithm: descriptor.checksum)
+                    }
                     guard bad.isEmpty else {
                         throw .verificationFailed("copy A's stripe \(stripe) read back with bad shards \(bad)")
                     }
-                    return RecordEmitter.Stripe(index: stripe, shards: shards[...], dataLength: header.dataLength,
-                                                isLast: header.isLast, checksums: header.checksums)
+                    let copyB = StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe, dataLength: header.dataLength,
+                                             descriptor: descriptor, checksums: header.checksums).encoded
+                    copyB.withUnsafeBytes { _ = buffer.copy($0, to: record.lowerBound) }
                 }
             }
-            var stripes: [RecordEmitter.Stripe] = []
-            for result in read { stripes.append(try result.get()) }
-            try emitter.emit(stripes, copies: [1], layout: layout)
+            do throws(BackupError) {
+                for result in read { try result.get() }
+            } catch {
+                pool.give(buffer)
+                throw error
+            }
+            do throws(IOError) {
+                try background.submit([.init(buffer: buffer, range: 0..<(count * recordSize),
+                                             offset: layout.recordOffset(copy: 1, stripe: first))]) { pool.give(buffer) }
+            } catch {
+                throw BackupError(error)
+            }
         }
     }
 

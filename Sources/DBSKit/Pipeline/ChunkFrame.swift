@@ -20,43 +20,55 @@ enum ChunkFrame {
         chunkSize + innerHeaderSize + ChunkCipher.tagLength
     }
 
-    /// The frame for `plaintext`: compressed (when `compressor` is given and it pays),
-    /// sealed as chunk `index`, with its prefix.
-    static func seal(_ plaintext: [UInt8], index: UInt64, isFinal: Bool, compressor: ChunkCompressor?,
-                     cipher: ChunkCipher) throws(BackupError) -> [UInt8] {
-        var encoding = ChunkEncoding.raw
-        var stored = plaintext
-        if let compressor {
-            do {
-                (encoding, stored) = try compressor.encode(plaintext)
-            } catch {
-                throw .internalFailure("compressing chunk \(index): \(error)")
-            }
+    /// Bytes of the frame of a chunk whose stored (compressed or raw) form is
+    /// `storedCount` bytes.
+    static func frameLength(storedCount: Int) -> Int {
+        prefixSize + innerHeaderSize + storedCount + ChunkCipher.tagLength
+    }
+
+    /// The stored form of `plaintext`: compressed when `compressor` is given and it
+    /// pays, else the plaintext itself (no copy).
+    static func stored(_ plaintext: [UInt8], index: UInt64,
+                       compressor: ChunkCompressor?) throws(BackupError) -> (encoding: ChunkEncoding, bytes: [UInt8]) {
+        guard let compressor else { return (.raw, plaintext) }
+        do {
+            return try compressor.encode(plaintext)
+        } catch {
+            throw .internalFailure("compressing chunk \(index): \(error)")
         }
-        var inner = [UInt8]()
-        inner.reserveCapacity(innerHeaderSize + stored.count)
-        inner.append(encoding.rawValue)
-        withUnsafeBytes(of: UInt32(plaintext.count).littleEndian) { inner.append(contentsOf: $0) }
-        inner.append(contentsOf: stored)
-        // Sealed straight into the frame, after its prefix: no copy of the ciphertext.
-        let sealedCount = inner.count + ChunkCipher.tagLength
-        var frame = [UInt8](repeating: 0, count: prefixSize + sealedCount)
-        let prefix = UInt32(sealedCount) | (isFinal ? finalFlag : 0)
-        let result = frame.withUnsafeMutableBytes { out in
-            out.storeBytes(of: prefix.littleEndian, as: UInt32.self)
-            return inner.withUnsafeBytes { plaintext in
-                Result { () throws(SecurityError) in
-                    try cipher.seal(plaintext, chunkIndex: index, isFinal: isFinal,
-                                    into: UnsafeMutableRawBufferPointer(rebasing: out[prefixSize...]))
+    }
+
+    /// Seals chunk `index` as a frame straight into `buffer` at `offset` (exactly
+    /// `frameLength(storedCount: stored.bytes.count)` bytes): the inner header and the
+    /// stored bytes are laid where the ciphertext goes and encrypted in place, so the
+    /// frame costs one copy of the stored bytes and no intermediate array.
+    static func seal(_ stored: (encoding: ChunkEncoding, bytes: [UInt8]), plaintextLength: Int, index: UInt64,
+                     isFinal: Bool, cipher: ChunkCipher, into buffer: AlignedBuffer, at offset: Int) throws(BackupError) {
+        let innerCount = innerHeaderSize + stored.bytes.count
+        let sealedCount = innerCount + ChunkCipher.tagLength
+        let result = buffer.withUnsafeMutableBytes { whole in
+            Result { () throws(BackupError) in
+                guard offset >= 0, offset <= whole.count - (prefixSize + sealedCount) else {
+                    throw .internalFailure("chunk \(index)'s frame does not fit its batch buffer")
+                }
+                let frame = UnsafeMutableRawBufferPointer(rebasing: whole[offset..<(offset + prefixSize + sealedCount)])
+                frame.storeBytes(of: (UInt32(sealedCount) | (isFinal ? finalFlag : 0)).littleEndian, as: UInt32.self)
+                frame.storeBytes(of: stored.encoding.rawValue, toByteOffset: prefixSize, as: UInt8.self)
+                frame.storeBytes(of: UInt32(plaintextLength).littleEndian, toByteOffset: prefixSize + 1, as: UInt32.self)
+                stored.bytes.withUnsafeBytes { bytes in
+                    UnsafeMutableRawBufferPointer(rebasing: frame[(prefixSize + innerHeaderSize)...]).copyMemory(from: bytes)
+                }
+                // In place: OpenSSL's GCM accepts an output that is exactly its input.
+                let inner = UnsafeRawBufferPointer(rebasing: frame[prefixSize..<(prefixSize + innerCount)])
+                do {
+                    try cipher.seal(inner, chunkIndex: index, isFinal: isFinal,
+                                    into: UnsafeMutableRawBufferPointer(rebasing: frame[prefixSize...]))
+                } catch {
+                    throw .internalFailure("sealing chunk \(index): \(error)")
                 }
             }
         }
-        do {
-            try result.get()
-        } catch {
-            throw .internalFailure("sealing chunk \(index): \(error)")
-        }
-        return frame
+        try result.get()
     }
 
     /// Parses a prefix: (sealed length, final flag).
@@ -94,7 +106,10 @@ enum ChunkFrame {
             throw .corruptedStream("chunk \(index) declares \(length) plaintext bytes, more than the chunk size \(chunkSize)")
         }
         do {
-            return try decompressor.decode(Array(inner[innerHeaderSize...]), encoding: encoding, plaintextLength: length)
+            // A raw chunk's plaintext is the rest of `inner`: moved down in place (no
+            // second 1 MiB array to allocate and fault in).
+            inner.removeFirst(innerHeaderSize)
+            return try decompressor.decode(inner, encoding: encoding, plaintextLength: length)
         } catch {
             throw .corruptedStream("chunk \(index) does not decompress: \(error)")
         }

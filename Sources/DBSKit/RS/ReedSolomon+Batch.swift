@@ -28,3 +28,51 @@ extension ReedSolomon {
             .consistency(stripes)
     }
 }
+
+/// The same operations over ``AlignedBuffer``s: the pipeline's reusable batch buffers,
+/// placed where ISA-L runs fastest (16 bytes past a page boundary, see
+/// ``AlignedBuffer``). Same results as the `[UInt8]` APIs.
+extension ReedSolomon {
+    /// Fills the parity shards of every stripe (stripes back to back from byte 0; the
+    /// buffer holds a whole number of stripes).
+    public func encode(stripes: AlignedBuffer, shardLength: Int, threads: Int) throws(ReedSolomonError) {
+        let count = try checkBatch(count: stripes.count, shardLength: shardLength, threads: threads)
+        let work = StripeWork(code: self, shardLength: shardLength, stripes: count, threads: threads)
+        stripes.withUnsafeMutableBytes { bytes in work.encode(base: bytes.baseAddress) }
+    }
+
+    /// Parity of one stripe whose k data shards lie back to back in `data` from
+    /// `dataOffset` and whose m parity shards are written back to back into `parity`
+    /// from `parityOffset`: for a pipeline that keeps the ciphertext stream contiguous
+    /// (frames sealed straight into it) and the parity beside it. The two ranges must
+    /// not overlap when both buffers are the same object.
+    public func encode(data: AlignedBuffer, at dataOffset: Int, parity: AlignedBuffer, at parityOffset: Int,
+                       shardLength: Int) throws(ReedSolomonError) {
+        try checkShardLength(shardLength)
+        let (dataLength, overflow) = dataShards.multipliedReportingOverflow(by: shardLength)
+        guard !overflow else { throw .invalidShardLength(shardLength) }
+        let parityLength = parityShards * shardLength
+        guard dataOffset >= 0, dataOffset <= data.count - dataLength else {
+            throw .bufferSizeMismatch(expected: max(0, dataOffset) + dataLength, actual: data.count)
+        }
+        guard parityOffset >= 0, parityOffset <= parity.count - parityLength else {
+            throw .bufferSizeMismatch(expected: max(0, parityOffset) + parityLength, actual: parity.count)
+        }
+        if data === parity {
+            let a = dataOffset..<(dataOffset + dataLength), b = parityOffset..<(parityOffset + parityLength)
+            guard !a.overlaps(b) else {
+                throw .bufferSizeMismatch(expected: dataOffset + dataLength + parityLength, actual: data.count)
+            }
+        }
+        let encoder = self.encoder, k = dataShards, m = parityShards
+        data.withUnsafeBytes { input in
+            parity.withUnsafeMutableBytes { output in
+                let source = input.baseAddress!.assumingMemoryBound(to: UInt8.self) + dataOffset
+                let target = output.baseAddress!.assumingMemoryBound(to: UInt8.self) + parityOffset
+                let inputs = (0..<k).map { UnsafePointer(source + $0 * shardLength) }
+                let outputs = (0..<m).map { target + $0 * shardLength }
+                StripeWork.apply(encoder, length: shardLength, inputs: inputs, outputs: outputs)
+            }
+        }
+    }
+}

@@ -79,16 +79,20 @@ struct StripeWork: Sendable {
 
     /// Fills the parity shards of every stripe.
     func encode(_ buffer: inout [UInt8]) {
+        buffer.withUnsafeMutableBytes { bytes in encode(base: bytes.baseAddress) }
+    }
+
+    /// Fills the parity shards of every stripe of the buffer starting at `base`
+    /// (`stripes * n * shardLength` bytes, validated by the caller).
+    func encode(base: UnsafeMutableRawPointer?) {
         let k = code.dataShards, n = code.totalShards
-        buffer.withUnsafeMutableBufferPointer { bytes in
-            guard let address = bytes.baseAddress else { return }
-            nonisolated(unsafe) let base = address
-            forEachPiece { index, _ in
-                let (stripe, columns) = piece(index)
-                let inputs = (0..<k).map { UnsafePointer(base + offset(stripe: stripe, shard: $0, columns: columns)) }
-                let outputs = (k..<n).map { base + offset(stripe: stripe, shard: $0, columns: columns) }
-                Self.apply(code.encoder, length: columns.count, inputs: inputs, outputs: outputs)
-            }
+        guard let address = base?.assumingMemoryBound(to: UInt8.self) else { return }
+        nonisolated(unsafe) let base = address
+        forEachPiece { index, _ in
+            let (stripe, columns) = piece(index)
+            let inputs = (0..<k).map { UnsafePointer(base + offset(stripe: stripe, shard: $0, columns: columns)) }
+            let outputs = (k..<n).map { base + offset(stripe: stripe, shard: $0, columns: columns) }
+            Self.apply(code.encoder, length: columns.count, inputs: inputs, outputs: outputs)
         }
     }
 
