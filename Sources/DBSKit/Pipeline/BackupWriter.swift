@@ -35,7 +35,8 @@ public struct BackupSummary: Sendable, Equatable {
 /// stripe's parity (into a second buffer), shard checksums and header are computed
 /// in one parallel pass; a background thread writes the records in order straight
 /// from those buffers while the next batch is computed. Memory stays at a few
-/// batch buffers, whatever the size of the backup (docs/PIPELINE.md).
+/// batch buffers, whatever the size of the backup (docs/PERFORMANCE.md, "Write and
+/// read pipelines").
 ///
 /// Copy B is written after copy A, by reading copy A back from the file: its offset
 /// depends on the stripe count, known only at the end, and reading back from the page
