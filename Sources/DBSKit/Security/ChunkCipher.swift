@@ -29,25 +29,13 @@ public struct ChunkCipher: Sendable {
 
     /// `ciphertext || tag`, 16 bytes longer than `plaintext`.
     public func seal(_ plaintext: [UInt8], chunkIndex: UInt64, isFinal: Bool) throws(SecurityError) -> [UInt8] {
-        let sealedCount = plaintext.count + Self.tagLength
-        var failure: SecurityError?
-        let sealed = [UInt8](unsafeUninitializedCapacity: sealedCount) { buffer, initialized in
-            // Every byte is written (ciphertext, then tag), or the array is left empty.
-            initialized = 0
-            do throws(SecurityError) {
-                try SecurityError.typed {
-                    try plaintext.withUnsafeBytes { plaintext in
-                        try seal(plaintext, chunkIndex: chunkIndex, isFinal: isFinal,
-                                 into: UnsafeMutableRawBufferPointer(buffer))
-                    }
+        try Self.array(count: plaintext.count + Self.tagLength) { sealed throws(SecurityError) in
+            try SecurityError.typed {
+                try plaintext.withUnsafeBytes { plaintext in
+                    try seal(plaintext, chunkIndex: chunkIndex, isFinal: isFinal, into: sealed)
                 }
-                initialized = sealedCount
-            } catch {
-                failure = error
             }
         }
-        if let failure { throw failure }
-        return sealed
     }
 
     /// Seals `plaintext` into `sealed`, which must be exactly `tagLength` bytes longer:
@@ -78,25 +66,33 @@ public struct ChunkCipher: Sendable {
     /// unverified is returned.
     public func open(_ sealed: [UInt8], chunkIndex: UInt64, isFinal: Bool) throws(SecurityError) -> [UInt8] {
         guard sealed.count >= Self.tagLength else { throw .authenticationFailed(chunkIndex: chunkIndex) }
-        let plaintextCount = sealed.count - Self.tagLength
+        // The array keeps the decrypted bytes only if the tag verified.
+        return try Self.array(count: sealed.count - Self.tagLength) { plaintext throws(SecurityError) in
+            try SecurityError.typed {
+                try sealed.withUnsafeBytes { sealed in
+                    try open(sealed, chunkIndex: chunkIndex, isFinal: isFinal, into: plaintext)
+                }
+            }
+        }
+    }
+
+    /// An array of `count` bytes that `fill` writes in full, built without zero-filling
+    /// first; when `fill` throws, no array (and none of its bytes) comes out.
+    private static func array(
+        count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws(SecurityError) -> Void
+    ) throws(SecurityError) -> [UInt8] {
         var failure: SecurityError?
-        let plaintext = [UInt8](unsafeUninitializedCapacity: plaintextCount) { buffer, initialized in
-            // The array keeps the decrypted bytes only if the tag verified.
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = 0
             do throws(SecurityError) {
-                try SecurityError.typed {
-                    try sealed.withUnsafeBytes { sealed in
-                        try open(sealed, chunkIndex: chunkIndex, isFinal: isFinal,
-                                 into: UnsafeMutableRawBufferPointer(buffer))
-                    }
-                }
-                initialized = plaintextCount
+                try fill(UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
             } catch {
                 failure = error
             }
         }
         if let failure { throw failure }
-        return plaintext
+        return bytes
     }
 
     /// Opens `sealed` into `plaintext`, which must be exactly `tagLength` bytes
