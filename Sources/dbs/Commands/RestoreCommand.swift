@@ -64,14 +64,7 @@ struct RepairCounts: Encodable {
     var bytesCorrected: Int
     var headersRepaired: Int
     var stripesLost: Int
-    var lostShards: [LostShardRecord]
-
-    struct LostShardRecord: Encodable {
-        var copy: Int
-        var stripe: UInt64
-        var shard: Int
-        var fileOffset: UInt64
-    }
+    var lostShards: [LostShard]
 
     init(_ report: RepairReport) {
         healed = report.healed
@@ -80,9 +73,7 @@ struct RepairCounts: Encodable {
         bytesCorrected = report.totalBytesCorrected
         headersRepaired = report.totalHeadersRepaired
         stripesLost = report.stripes.filter { !$0.lost.isEmpty }.count
-        lostShards = report.lostShards.map {
-            LostShardRecord(copy: $0.copy, stripe: $0.stripe, shard: $0.shard, fileOffset: $0.fileOffset)
-        }
+        lostShards = report.lostShards
     }
 
     var summary: String {
