@@ -131,23 +131,15 @@ final class StripeRecovery: Sendable {
         }
         if erased.isEmpty { return result() }
 
-        // Step 2: whole-shard erasures, rebuilt in place (copy A's bytes of the erased
-        // shards are kept for step 3 in case the rebuild does not check out).
-        if erased.count <= layout.parityShards {
-            let saved = erased.map { Array(shards[($0 * s)..<(($0 + 1) * s)]) }
-            if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
-               erased.allSatisfy({ ShardChecksums.matches(shards, shard: $0, shardSize: s, table: table,
-                                                          algorithm: descriptor.checksum) }) {
-                record.shardsRebuilt = erased
-                return result()
-            }
-            for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
+        let algorithm = descriptor.checksum
+        let verifies = { (shards: [UInt8], shard: Int) in
+            ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table, algorithm: algorithm)
         }
+        // Step 2: whole-shard erasures.
+        if rebuildWhole(erased, in: &shards, record: &record, verifies: verifies) { return result() }
 
         // Step 3: column-wise decoding over both copies, in rounds (see `resolveColumnwise`).
-        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, record: &record) { shards, shard in
-            ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table, algorithm: descriptor.checksum)
-        }
+        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, record: &record, verifies: verifies)
         for shard in unresolved {
             for copy in 0..<layout.copies {
                 record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
@@ -191,7 +183,7 @@ final class StripeRecovery: Sendable {
     private func resolveColumnwise(_ erased: [Int], in shards: inout [UInt8], a: CopyRead, b: CopyRead?,
                                    record: inout StripeRepairRecord,
                                    verifies: (_ shards: [UInt8], _ shard: Int) -> Bool) -> [Int] {
-        let n = layout.totalShards, s = layout.shardSize, m = layout.parityShards
+        let n = layout.totalShards, s = layout.shardSize
         var unresolved = erased
         var progress = true
         while progress && !unresolved.isEmpty {
@@ -216,18 +208,29 @@ final class StripeRecovery: Sendable {
                 progress = true
 
                 // Few enough left to rebuild whole, from shards that all verify.
-                if !unresolved.isEmpty && unresolved.count <= m {
-                    var rebuilt = shards
-                    if (try? code.reconstruct(stripe: &rebuilt, shardLength: s, erased: unresolved)) != nil,
-                       unresolved.allSatisfy({ verifies(rebuilt, $0) }) {
-                        shards = rebuilt
-                        record.shardsRebuilt.append(contentsOf: unresolved)
-                        unresolved = []
-                    }
+                if !unresolved.isEmpty && rebuildWhole(unresolved, in: &shards, record: &record, verifies: verifies) {
+                    unresolved = []
                 }
             }
         }
         return unresolved
+    }
+
+    /// Rebuilds the shards `erased` as whole-shard erasures when there are at most m of
+    /// them, and keeps the result only if every one then verifies; otherwise `shards`
+    /// is left exactly as it was (its bad bytes are what the column decode compares).
+    private func rebuildWhole(_ erased: [Int], in shards: inout [UInt8], record: inout StripeRepairRecord,
+                              verifies: (_ shards: [UInt8], _ shard: Int) -> Bool) -> Bool {
+        guard erased.count <= layout.parityShards else { return false }
+        let s = layout.shardSize
+        let saved = erased.map { Array(shards[($0 * s)..<(($0 + 1) * s)]) }
+        if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
+           erased.allSatisfy({ verifies(shards, $0) }) {
+            record.shardsRebuilt.append(contentsOf: erased)
+            return true
+        }
+        for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
+        return false
     }
 
     /// Fills shard `shard` of `shards`, which holds copy A's bytes of it on entry, with
