@@ -44,21 +44,30 @@ enum FileSystem {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CLIFailure(.io, "cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw CLIFailure(.io, "cannot read \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { return }
+        try forEachBlock(of: fd, named: path) { block in
             var offset = 0
-            while offset < n {
-                let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + offset, n - offset) }
+            while offset < block.count {
+                let w = write(out, block.baseAddress! + offset, block.count - offset)
                 if w < 0 && errno == EINTR { continue }
                 guard w > 0 else {
                     throw CLIFailure(.io, "cannot write to standard output: \(String(cString: strerror(errno)))")
                 }
                 offset += w
             }
+        }
+    }
+
+    /// Reads `fd` to its end in blocks of up to 1 MiB (memory stays bounded), retrying
+    /// interrupted reads; a read error names `name`.
+    static func forEachBlock(of fd: Int32, named name: String,
+                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw CLIFailure(.io, "cannot read \(name): \(String(cString: strerror(errno)))") }
+            if n == 0 { return }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
         }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 struct StandardInputEntry {
     let name: String
 
-    func write(to payload: PayloadWriter, progress: ProgressLine? = nil) throws {
+    func write(to payload: PayloadWriter) throws {
         let now = Date().timeIntervalSince1970
         let metadata = EntryMetadata(
             path: name, kind: .file, mode: 0o600,
@@ -16,16 +16,7 @@ struct StandardInputEntry {
                                             nanoseconds: UInt32((now - now.rounded(.down)) * 1e9)),
             size: 0, isStreamed: true)
         try payload.beginEntry(metadata)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else {
-                throw CLIFailure(.io, "cannot read standard input: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            try buffer.withUnsafeBytes { try payload.writeContent(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-        }
+        try FileSystem.forEachBlock(of: STDIN_FILENO, named: "standard input") { try payload.writeContent($0) }
         try payload.endEntry()
     }
 }
