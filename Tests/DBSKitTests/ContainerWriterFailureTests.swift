@@ -78,12 +78,51 @@ struct ContainerWriterFailureTests {
         options.verifyAfterWrite = verifyAfterWrite
         let writer = try BackupWriter(destination: dir + "/b.dbs", passphrase: Fixture.secure("p"), options: options)
         try writer.write(Fixture.randomBytes(200_000, seed: 4))
+        try writer.drainPipeline()
         let temp = dir + "/" + (try entries(dir)).first!
         Fixture.mutate(temp) { bytes in
             for i in 9000..<min(bytes.count, 40_000) { bytes[i] ^= 0xFF }
         }
         #expect(throws: BackupError.self) { try writer.finish() }
         #expect(try entries(dir).isEmpty)
+    }
+
+    /// Verify-after-write's check of copy B (`StripeRecovery.isIntact`): true for every
+    /// stripe of both copies of a fresh backup; false for exactly the stripe whose copy
+    /// B has a flipped shard byte, or a flipped header byte (a header the block code
+    /// corrects is not "as written"), and for a stripe cut off by truncation.
+    @Test func copyReadBackCheckFindsEachDamage() throws {
+        let dir = Fixture.temporaryDirectory()
+        defer { Fixture.removeDirectory(dir) }
+        let path = dir + "/b.dbs"
+        try Fixture.write(Fixture.randomBytes(60_000, seed: 12), to: path, options: Fixture.smallOptions())
+        let info = try Fixture.info(path)
+        let layout = ContainerLayout(dataShards: info.dataShards, parityShards: info.parityShards,
+                                     shardSize: info.shardSize, copies: info.copies, stripeCount: info.stripeCount)
+        #expect(layout.stripeCount >= 4)
+        func intact() throws -> [[Bool]] {
+            let file = try PositionedFile.openForReading(path)
+            let located = try ContainerLocator.locate(file)
+            let recovery = try StripeRecovery(file: file, fileLength: try file.size(), descriptor: located.descriptor,
+                                              layout: layout)
+            return (0..<2).map { copy in (0..<layout.stripeCount).map { recovery.isIntact(copy: copy, stripe: $0) } }
+        }
+        #expect(try intact().allSatisfy { $0.allSatisfy { $0 } })
+        let all = [Bool](repeating: true, count: Int(layout.stripeCount))
+        func expecting(badStripe: Int) -> [[Bool]] {
+            var b = all
+            b[badStripe] = false
+            return [all, b]
+        }
+        Fixture.mutate(path) { $0[Int(layout.shardOffset(copy: 1, stripe: 1, shard: 5)) + 77] ^= 0x10 }
+        #expect(try intact() == expecting(badStripe: 1))
+        Fixture.mutate(path) { $0[Int(layout.shardOffset(copy: 1, stripe: 1, shard: 5)) + 77] ^= 0x10 }
+        Fixture.mutate(path) { $0[Int(layout.recordOffset(copy: 1, stripe: 2)) + 40] ^= 0x01 }
+        #expect(try intact() == expecting(badStripe: 2))
+        Fixture.mutate(path) { $0[Int(layout.recordOffset(copy: 1, stripe: 2)) + 40] ^= 0x01 }
+        let last = Int(layout.stripeCount) - 1
+        Fixture.mutate(path) { $0.removeLast($0.count - Int(layout.shardOffset(copy: 1, stripe: UInt64(last), shard: 3))) }
+        #expect(try intact()[1] == expecting(badStripe: last)[1])
     }
 
     @Test func invalidOptionsNameTheValue() throws {

@@ -30,6 +30,14 @@ final class BackgroundWriter: Sendable {
             self.offset = offset
         }
 
+        /// The offset just past the bytes.
+        var end: UInt64 {
+            switch bytes {
+            case .array(let bytes): offset + UInt64(bytes.count)
+            case .buffer(_, let range): offset + UInt64(range.count)
+            }
+        }
+
         func perform(on file: PositionedFile) throws(IOError) {
             switch bytes {
             case .array(let bytes):
@@ -69,6 +77,11 @@ final class BackgroundWriter: Sendable {
             guard failure.withLock({ $0 == nil }) else { return }
             do throws(IOError) {
                 for write in writes { try write.perform(on: file) }
+                // The next submission is being computed: let the device take these
+                // bytes meanwhile rather than all at the final fsync.
+                if let start = writes.map(\.offset).min(), let end = writes.map(\.end).max() {
+                    file.startWriteback(offset: start, length: end - start)
+                }
             } catch {
                 failure.withLock { $0 = $0 ?? error }
             }

@@ -43,6 +43,8 @@ final class StripeRecovery: Sendable {
         /// header survived).
         var dataLength: Int
         var isLast: Bool
+        /// The stripe header the shards were checked against (nil when none survived).
+        var header: StripeHeader?
         var record: StripeRepairRecord
         /// Every shard passes its checksum.
         var checksumVerified: Bool
@@ -86,7 +88,7 @@ final class StripeRecovery: Sendable {
         }
         if let header = a.header, failingA!.isEmpty, !examineBothCopies || layout.copies == 1 {
             return Recovered(index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
-                             record: record, checksumVerified: true)
+                             header: header, record: record, checksumVerified: true)
         }
 
         // Copy B: only the shards copy A lacks, unless all are to be examined or A's
@@ -127,7 +129,7 @@ final class StripeRecovery: Sendable {
         let erased = badA.intersection(badB).sorted()
         func result() -> Recovered {
             Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
-                      record: record, checksumVerified: record.lost.isEmpty)
+                      header: header, record: record, checksumVerified: record.lost.isEmpty)
         }
         if erased.isEmpty { return result() }
 
@@ -147,6 +149,16 @@ final class StripeRecovery: Sendable {
             }
         }
         return result()
+    }
+
+    /// Whether copy `copy`'s record of stripe `index` reads back exactly as written: its
+    /// header decodes without correction and every shard passes its checksum.
+    /// Verify-after-write asks this of the copy it did not decrypt.
+    func isIntact(copy: Int, stripe index: UInt64) -> Bool {
+        let read = read(copy: copy, stripe: index)
+        guard let header = read.header, !read.headerCorrected, read.available == layout.stripeSize else { return false }
+        return ShardChecksums.failing(read.shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
+                                      table: header.checksums, algorithm: descriptor.checksum).isEmpty
     }
 
     /// Where the column values of the shards bad in both copies come from in one round.
@@ -326,7 +338,7 @@ final class StripeRecovery: Sendable {
             }
         }
         return Recovered(index: index, shards: decoded ?? a.shards, dataLength: layout.stripeDataCapacity,
-                         isLast: index + 1 == layout.stripeCount, record: record, checksumVerified: false)
+                         isLast: index + 1 == layout.stripeCount, header: nil, record: record, checksumVerified: false)
     }
 
     /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and

@@ -28,52 +28,37 @@ public struct BackupSummary: Sendable, Equatable {
 
 /// Writes one backup file from a plaintext byte stream.
 ///
-/// Plaintext is cut into chunks; batches of `2 * threads` chunks are compressed in
-/// parallel, which fixes every frame's place in the ciphertext stream; the frames are
-/// then sealed in parallel straight into that place in a reusable batch buffer, which
-/// holds the stream contiguously (its stripes' data shards back to back); each
-/// stripe's parity (into a second buffer), shard checksums and header are computed
-/// in one parallel pass; a background thread writes the records in order straight
-/// from those buffers while the next batch is computed. Memory stays at a few
-/// batch buffers, whatever the size of the backup (docs/PERFORMANCE.md, "Write and
-/// read pipelines").
+/// The caller's bytes are cut into chunks here; batches of full chunks go to the
+/// `SealingStage`, which compresses, seals, encodes and checksums them on a thread of
+/// its own while the caller produces the next batch, and hands copy A's records to a
+/// background writer. Memory stays at a few batch buffers, whatever the size of the
+/// backup (docs/PERFORMANCE.md, "Write and read pipelines").
 ///
-/// Copy B is written after copy A, by reading copy A back from the file: its offset
-/// depends on the stripe count, known only at the end, and reading back from the page
-/// cache costs less than spooling (docs/FORMAT.md, "Why copy B is written last").
-/// `finish` then writes the three heads, fsyncs, verifies, and renames into place;
-/// `abort`, a failure, or dropping the writer unfinished removes the temp file.
+/// `finish` seals the last chunk and writes the three heads; then copy B is written
+/// by reading copy A back from the file: its offset depends on the stripe count, known
+/// only at the end, and reading back from the page cache costs less than spooling
+/// (docs/FORMAT.md, "Why copy B is written last"). With verify-after-write (the
+/// default) that read-back is the verify pass over copy A (every shard checked, every
+/// chunk opened, the plaintext digest compared) and copy B is written from the
+/// verified records; copy B is then read back and every shard checked. Then the file
+/// is fsync'd and renamed into place. `abort`, a failure, or dropping the writer
+/// unfinished removes the temp file.
 public final class BackupWriter: ByteSink {
     private let options: BackupOptions
     private var output: AtomicOutputFile?
     private let descriptor: BackupDescriptor
     private let cipher: ChunkCipher
-    private let compressor: ChunkCompressor?
-    private let code: ReedSolomon
     private let background: BackgroundWriter
-    /// Where copy A's records go while the stripe count is unknown.
-    private let streamingLayout: ContainerLayout
+    private let stage: SealingStage
+    /// Batch buffers (ciphertext stream, parity, copy B records), reused.
+    private let pool = BufferPool()
 
     private var fullChunks: [[UInt8]] = []
     private var currentChunk: [UInt8] = []
-    /// Chunk buffers already sealed, kept for reuse: a fresh 1 MiB array costs page
-    /// faults and the kernel's zeroing of every page, measurable at this pipeline's speed.
-    private var spareChunks: [[UInt8]] = []
-    private var nextChunkIndex: UInt64 = 0
-    /// Batch buffers (ciphertext stream, parity, copy B records), reused.
-    private let pool = BufferPool()
-    /// The ciphertext of the stripe being filled (less than one stripe), at the end of
-    /// the last batch's stream buffer; `owned` when that buffer was not handed to the
-    /// background writer (no stripe completed) and so goes back to the pool here.
-    private var partial: (buffer: AlignedBuffer, range: Range<Int>, owned: Bool)?
-    private var ciphertextLength: UInt64 = 0
-    private var nextStripe: UInt64 = 0
     private var plaintextLength: UInt64 = 0
-    /// SHA-256 over the per-chunk XXH3-128 digests (`BackupSummary.plaintextDigest`).
-    private var chunkDigests = SHA256Hasher()
     private var closed = false
 
-    private var batchChunks: Int { max(2, 2 * options.threads) }
+    private var batchChunks: Int { SealingStage.batchChunks(threads: options.threads) }
 
     /// Creates the temp file beside `destination` and derives the keys. Refuses an
     /// existing destination unless `options.overwrite`.
@@ -105,28 +90,25 @@ public final class BackupWriter: ByteSink {
             if case .kdfParametersOutOfBounds(let why) = error { throw .kdfParametersOutOfBounds(why) }
             throw .internalFailure("setting up the keys: \(error)")
         }
-        if case .zstd(let level) = options.compression {
-            do {
-                compressor = try ChunkCompressor(level: level)
-            } catch {
-                output?.discard()
-                throw .invalidOptions("\(error)")
-            }
-        } else {
-            compressor = nil
-        }
+        var compressor: ChunkCompressor?
+        let code: ReedSolomon
         do {
+            if case .zstd(let level) = options.compression { compressor = try ChunkCompressor(level: level) }
             code = try ReedSolomon(dataShards: options.dataShards, parityShards: options.parityShards)
         } catch {
             output?.discard()
             throw .invalidOptions("\(error)")
         }
-        streamingLayout = descriptor.layout(stripeCount: 0)
         background = BackgroundWriter(file: output!.file)
+        stage = SealingStage(options: options, descriptor: descriptor, cipher: cipher, compressor: compressor,
+                             code: code, background: background, pool: pool)
         currentChunk.reserveCapacity(options.chunkSize)
     }
 
-    deinit { output?.discard() }
+    deinit {
+        stage.cancel()
+        output?.discard()
+    }
 
     /// The backup id, 32 hex digits.
     public var backupID: String { Self.hex(descriptor.backupID) }
@@ -147,159 +129,39 @@ public final class BackupWriter: ByteSink {
         var offset = 0
         while offset < bytes.count {
             // More input follows, so every chunk already full is not the final one.
-            if fullChunks.count == batchChunks {
-                try seal(fullChunks, lastIsFinal: false)
-                for var chunk in fullChunks {
-                    chunk.removeAll(keepingCapacity: true)
-                    spareChunks.append(chunk)
-                }
-                fullChunks.removeAll(keepingCapacity: true)
-            }
+            if fullChunks.count == batchChunks { try stage.submit(&fullChunks) }
             let take = min(bytes.count - offset, options.chunkSize - currentChunk.count)
             currentChunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + take)]))
             offset += take
             if currentChunk.count == options.chunkSize {
                 fullChunks.append(currentChunk)
-                currentChunk = spareChunks.popLast() ?? []
+                currentChunk = stage.takeSpareChunk() ?? []
                 currentChunk.reserveCapacity(options.chunkSize)
             }
         }
     }
 
-    /// Compresses and seals `chunks` in parallel into the stream buffer and writes every
-    /// stripe the stream fills (never the last one: a final chunk is still to come
-    /// unless `lastIsFinal`).
-    private func seal(_ chunks: [[UInt8]], lastIsFinal: Bool) throws(BackupError) {
-        let first = nextChunkIndex
-        let cipher = self.cipher, compressor = self.compressor, digest = options.verifyAfterWrite
-        let compressed: [Result<(encoding: ChunkEncoding, bytes: [UInt8]), BackupError>] =
-            Parallel.map(count: chunks.count, threads: options.threads) { i in
-                Result { () throws(BackupError) in try ChunkFrame.stored(chunks[i], index: first + UInt64(i), compressor: compressor) }
-            }
-        var stored: [(encoding: ChunkEncoding, bytes: [UInt8])] = []
-        stored.reserveCapacity(chunks.count)
-        for result in compressed { stored.append(try result.get()) }
-
-        // Every frame's place in the stream buffer, after the carried partial stripe.
-        let capacity = streamingLayout.stripeDataCapacity
-        var offsets: [Int] = []
-        var end = partial?.range.count ?? 0
-        for form in stored {
-            offsets.append(end)
-            end += ChunkFrame.frameLength(storedCount: form.bytes.count)
-        }
-        let stripes = lastIsFinal ? (end + capacity - 1) / capacity : end / capacity
-        let buffer = pool.take(count: max(streamBufferSize, stripes * capacity, end))
-        if let partial {
-            partial.buffer.withUnsafeBytes { bytes in
-                _ = buffer.copy(UnsafeRawBufferPointer(rebasing: bytes[partial.range]), to: 0)
-            }
-            if partial.owned && partial.buffer !== buffer { pool.give(partial.buffer) }
-            self.partial = nil
-        }
-
-        let forms = stored, places = offsets
-        let sealed: [Result<[UInt8], BackupError>] = Parallel.map(count: chunks.count, threads: options.threads) { i in
-            Result { () throws(BackupError) in
-                try ChunkFrame.seal(forms[i], plaintextLength: chunks[i].count, index: first + UInt64(i),
-                                    isFinal: lastIsFinal && i == chunks.count - 1, cipher: cipher,
-                                    into: buffer, at: places[i])
-                return digest ? ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes : []
-            }
-        }
-        nextChunkIndex += UInt64(chunks.count)
-        for result in sealed { chunkDigests.update(try result.get()) }
-        ciphertextLength += UInt64(end - (offsets.first ?? end))
-        if lastIsFinal { buffer.zero(end..<(stripes * capacity)) }
-        if stripes > 0 {
-            try writeStripes(count: stripes, from: buffer, streamLength: end, isFinalBatch: lastIsFinal)
-        }
-        if stripes * capacity < end {
-            partial = (buffer, (stripes * capacity)..<end, owned: stripes == 0)
-        } else if stripes == 0 {
-            pool.give(buffer)
-        }
-    }
-
-    /// Bytes of a stream buffer: room for a partial stripe and a batch of frames, in
-    /// whole stripes, so that every batch fits the same reusable buffers.
-    private var streamBufferSize: Int {
-        let capacity = streamingLayout.stripeDataCapacity
-        let frames = batchChunks * ChunkFrame.frameLength(storedCount: options.chunkSize)
-        return (capacity + frames + capacity - 1) / capacity * capacity
-    }
-
-    /// Encodes the parity, checksums and header of the first `count` stripes of the
-    /// stream in `buffer` (one parallel pass, a stripe per step) and hands copy A's
-    /// records to the background writer, which writes them straight from the buffers.
-    private func writeStripes(count: Int, from buffer: AlignedBuffer, streamLength: Int,
-                              isFinalBatch: Bool) throws(BackupError) {
-        let layout = streamingLayout, descriptor = self.descriptor, code = self.code
-        let capacity = layout.stripeDataCapacity, shardSize = layout.shardSize
-        let parityLength = layout.parityShards * shardSize
-        let parity = pool.take(count: streamBufferSize / capacity * parityLength)
-        let firstStripe = nextStripe
-        let headers: [Result<[UInt8], BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
-            Result { () throws(BackupError) in
-                do {
-                    try code.encode(data: buffer, at: i * capacity, parity: parity, at: i * parityLength,
-                                    shardLength: shardSize)
-                } catch {
-                    throw .internalFailure("Reed-Solomon encoding: \(error)")
-                }
-                let table = buffer.withUnsafeBytes { data in
-                    parity.withUnsafeBytes { parity in
-                        ShardChecksums.table(of: UnsafeRawBufferPointer(rebasing: data[(i * capacity)..<((i + 1) * capacity)]),
-                                             shardCount: layout.dataShards, shardSize: shardSize, algorithm: descriptor.checksum)
-                            + ShardChecksums.table(
-                                of: UnsafeRawBufferPointer(rebasing: parity[(i * parityLength)..<((i + 1) * parityLength)]),
-                                shardCount: layout.parityShards, shardSize: shardSize, algorithm: descriptor.checksum)
-                    }
-                }
-                return StripeHeader(copy: 0, isLast: isFinalBatch && i == count - 1, stripeIndex: firstStripe + UInt64(i),
-                                    dataLength: min(capacity, streamLength - i * capacity), descriptor: descriptor,
-                                    checksums: table).encoded
-            }
-        }
-        var writes: [BackgroundWriter.Write] = []
-        writes.reserveCapacity(3 * count)
-        for i in 0..<count {
-            let offset = layout.recordOffset(copy: 0, stripe: firstStripe + UInt64(i))
-            let shards = offset + UInt64(layout.headerSize)
-            writes.append(.init(bytes: try headers[i].get()[...], offset: offset))
-            writes.append(.init(buffer: buffer, range: (i * capacity)..<((i + 1) * capacity), offset: shards))
-            writes.append(.init(buffer: parity, range: (i * parityLength)..<((i + 1) * parityLength),
-                                offset: shards + UInt64(capacity)))
-        }
-        let pool = self.pool
-        do throws(IOError) {
-            try background.submit(writes) {
-                pool.give(parity)
-                pool.give(buffer)
-            }
-        } catch {
-            throw BackupError(error)
-        }
-        nextStripe += UInt64(count)
-    }
-
-    /// Seals the last chunk, writes copy B and the heads, fsyncs, verifies the file
-    /// (unless `verifyAfterWrite` is off) and renames it into place.
+    /// Seals the last chunk, writes the heads and copy B, verifies the file (unless
+    /// `verifyAfterWrite` is off), fsyncs it and renames it into place.
     public func finish() throws(BackupError) -> BackupSummary {
         guard !closed, let output else { throw .writerClosed }
         do throws(BackupError) {
             if !currentChunk.isEmpty || fullChunks.isEmpty { fullChunks.append(currentChunk) }
             currentChunk = []
-            try seal(fullChunks, lastIsFinal: true)
+            let totals = try stage.finish(fullChunks)
             fullChunks = []
-            let layout = descriptor.layout(stripeCount: nextStripe)
-            do { try background.drain() } catch { throw BackupError(error) }
-            if layout.copies == 2 { try writeCopyB(layout) }
-            do { try background.drain() } catch { throw BackupError(error) }
-            try writeHeads(layout)
+            let layout = descriptor.layout(stripeCount: totals.stripes)
+            try drainBackground()
+            try writeHeads(layout, totals: totals)
+            if options.verifyAfterWrite {
+                try verifyCopyA(layout, expectedDigest: totals.plaintextDigest)
+                try drainBackground()
+                if layout.copies == 2 { try verifyCopyB(layout) }
+            } else if layout.copies == 2 {
+                try writeCopyB(layout)
+                try drainBackground()
+            }
             do { try output.file.sync() } catch { throw BackupError(error) }
-            let digest = chunkDigests.finalize()
-            if options.verifyAfterWrite { try verify(layout: layout, expectedDigest: digest) }
             do {
                 try output.commit()
             } catch {
@@ -310,8 +172,9 @@ public final class BackupWriter: ByteSink {
             self.output = nil
             return BackupSummary(
                 path: output.destination, backupID: backupID, plaintextBytes: plaintextLength,
-                ciphertextBytes: ciphertextLength, fileBytes: layout.fileLength, chunks: nextChunkIndex,
-                stripes: nextStripe, plaintextDigest: options.verifyAfterWrite ? Self.hex(digest) : "", verified: options.verifyAfterWrite)
+                ciphertextBytes: totals.ciphertextLength, fileBytes: layout.fileLength, chunks: totals.chunks,
+                stripes: totals.stripes, plaintextDigest: Self.hex(totals.plaintextDigest),
+                verified: options.verifyAfterWrite)
         } catch {
             abort()
             throw error
@@ -321,26 +184,34 @@ public final class BackupWriter: ByteSink {
     /// Stops: the temp file is removed and nothing appears at the destination.
     public func abort() {
         closed = true
+        stage.cancel()
         output?.discard()
         output = nil
         fullChunks = []
         currentChunk = []
-        spareChunks = []
-        partial = nil
         pool.removeAll()
     }
 
-    /// Copies copy A's records to copy B's place, reading them back from the temp file
-    /// (the page cache) in parallel into a reused buffer, re-encoding each header in
-    /// place with copy = B (and, when no verify pass follows, checking each shard
-    /// against its checksum first), then writing the batch's records (contiguous in
-    /// both copies) with one write that overlaps the next reads.
+    /// Waits until everything written so far is in the temp file: the stage and the
+    /// background writer run behind `write`. Tests that damage the temp file in the
+    /// middle of a backup call it first, so the damage is not written over.
+    func drainPipeline() throws(BackupError) {
+        stage.drain()
+        try drainBackground()
+    }
+
+    private func drainBackground() throws(BackupError) {
+        do { try background.drain() } catch { throw BackupError(error) }
+    }
+
+    /// Without verify-after-write: copies copy A's records to copy B's place, reading
+    /// them back from the temp file (the page cache) in parallel into a reused buffer,
+    /// checking each shard against its checksum (the only read-back check then) and
+    /// re-encoding each header in place with copy = B, then writing the batch's records
+    /// (contiguous in both copies) with one write that overlaps the next reads.
     private func writeCopyB(_ layout: ContainerLayout) throws(BackupError) {
         let file = output!.file, descriptor = self.descriptor, pool = self.pool
         let recordSize = layout.recordSize, headerSize = layout.headerSize
-        // With verify-after-write on, the verify pass checks every shard of copy A (and
-        // B) anyway; without it, this is the only read-back check before duplication.
-        let checkCopyA = !options.verifyAfterWrite
         let batch = max(2, 2 * options.threads)
         try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: options.threads) {
             (first, count) throws(BackupError) in
@@ -370,7 +241,7 @@ public final class BackupWriter: ByteSink {
                     } catch {
                         throw .verificationFailed("copy A's stripe \(stripe) did not read back")
                     }
-                    let bad = !checkCopyA ? [] : buffer.withUnsafeBytes { bytes in
+                    let bad = buffer.withUnsafeBytes { bytes in
                         ShardChecksums.failing(UnsafeRawBufferPointer(rebasing: bytes[(record.lowerBound + headerSize)..<record.upperBound]),
                                                shardCount: layout.totalShards, shardSize: layout.shardSize,
                                                table: header.checksums, algorithm: descriptor.checksum)
@@ -398,13 +269,15 @@ public final class BackupWriter: ByteSink {
         }
     }
 
-    private func writeHeads(_ layout: ContainerLayout) throws(BackupError) {
+    /// Sets the file's final length (copy B's place is a hole until it is written) and
+    /// writes the three heads.
+    private func writeHeads(_ layout: ContainerLayout, totals: SealingStage.Totals) throws(BackupError) {
         let file = output!.file
         do {
             try file.truncate(to: layout.fileLength)
             for head in 0..<3 {
                 let record = HeadRecord(headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
-                                        ciphertextLength: ciphertextLength, chunkCount: nextChunkIndex)
+                                        ciphertextLength: totals.ciphertextLength, chunkCount: totals.chunks)
                 try file.write(record.encoded, at: layout.headBlockOffset(head))
             }
         } catch {
@@ -412,10 +285,12 @@ public final class BackupWriter: ByteSink {
         }
     }
 
-    /// Reads the temp file back as a restore would, but through both copies: every
-    /// shard checksum of both copies, full decryption of the payload, and the plaintext
-    /// digest (`BackupSummary.plaintextDigest`) against the one computed while writing.
-    private func verify(layout: ContainerLayout, expectedDigest: [UInt8]) throws(BackupError) {
+    /// Verify-after-write, first pass: the heads read back intact, then copy A read back
+    /// as a restore reads it (every shard against its checksum, every chunk opened, the
+    /// plaintext digest compared with the one computed while writing). With two copies,
+    /// copy B is written from those verified records as they come (the read-back of
+    /// copy A that writing copy B needs anyway, done once for both).
+    private func verifyCopyA(_ layout: ContainerLayout, expectedDigest: [UInt8]) throws(BackupError) {
         let file: PositionedFile
         do { file = try PositionedFile.openForReading(output!.temporaryPath) } catch { throw BackupError(error) }
         let located = try ContainerLocator.locate(file)
@@ -423,8 +298,24 @@ public final class BackupWriter: ByteSink {
               located.heads.allSatisfy({ $0 == .intact }) else {
             throw .verificationFailed("the heads did not read back intact")
         }
+        let background = self.background, descriptor = self.descriptor
+        let duplicate: RestoreEngine.StripeTap? = layout.copies < 2 ? nil : { (stripes) throws(BackupError) in
+            var writes: [BackgroundWriter.Write] = []
+            for stripe in stripes {
+                guard stripe.record.isClean, let header = stripe.header else {
+                    throw .verificationFailed("copy A's stripe \(stripe.index) read back damaged: \(stripe.record)")
+                }
+                let offset = layout.recordOffset(copy: 1, stripe: stripe.index)
+                let copyB = StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe.index,
+                                         dataLength: header.dataLength, descriptor: descriptor,
+                                         checksums: header.checksums).encoded
+                writes.append(.init(bytes: copyB[...], offset: offset))
+                writes.append(.init(bytes: stripe.shards[...], offset: offset + UInt64(layout.headerSize)))
+            }
+            do throws(IOError) { try background.submit(writes) } catch { throw BackupError(error) }
+        }
         let engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: options.threads,
-                                       examineBothCopies: true, digestChunks: true)
+                                       digestChunks: true, onStripes: duplicate)
         do {
             while try engine.next() != nil {}
         } catch {
@@ -436,8 +327,32 @@ public final class BackupWriter: ByteSink {
         }
     }
 
+    /// Verify-after-write, second pass: copy B read back, every stripe header intact
+    /// and every shard passing its checksum (its bytes are copy A's, already opened).
+    private func verifyCopyB(_ layout: ContainerLayout) throws(BackupError) {
+        let recovery: StripeRecovery
+        do {
+            let file = try PositionedFile.openForReading(output!.temporaryPath)
+            recovery = try StripeRecovery(file: file, fileLength: layout.fileLength, descriptor: descriptor, layout: layout)
+        } catch let error as IOError {
+            throw BackupError(error)
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+        let threads = options.threads
+        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
+            let intact = Parallel.map(count: count, threads: threads) { i in
+                recovery.isIntact(copy: 1, stripe: first + UInt64(i))
+            }
+            if let bad = intact.firstIndex(of: false) {
+                throw .verificationFailed("copy B's stripe \(first + UInt64(bad)) did not read back intact")
+            }
+        }
+    }
+
     static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 }
+

@@ -1,9 +1,12 @@
 import Dispatch
+internal import Synchronization
 
 /// The pipeline's one way to spread work over threads: `DispatchQueue.concurrentPerform`
-/// with one iteration per worker, each worker taking items `w, w + width, ...`, so a
-/// worker can keep per-thread state (a zstd context) across its items and the number
-/// of threads is exactly the `threads` the user asked for.
+/// with one iteration per worker, each worker taking the next item not yet taken, so a
+/// worker can keep per-thread state (a zstd context) across its items, the number of
+/// threads is exactly the `threads` the user asked for, and items of unequal cost (a
+/// chunk of text takes ten times as long to compress as a random one) do not leave a
+/// worker idle while another still has a queue of them.
 enum Parallel {
     /// `body(i)` for every i in `0..<count`, over at most `threads` threads; results in
     /// index order. `makeState` runs once per worker.
@@ -19,12 +22,13 @@ enum Parallel {
             var state = makeState()
             for i in 0..<count { results.store(body(&state, i), at: i) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: width) { worker in
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: width) { _ in
                 var state = makeState()
-                var i = worker
-                while i < count {
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard i < count else { break }
                     results.store(body(&state, i), at: i)
-                    i += width
                 }
             }
         }

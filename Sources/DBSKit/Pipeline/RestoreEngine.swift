@@ -12,6 +12,7 @@ final class RestoreEngine {
     private let threads: Int
     private let examineBothCopies: Bool
     private let digestChunks: Bool
+    private let onStripes: StripeTap?
     /// `BackupSummary.plaintextDigest` so far, when `digestChunks`.
     private var chunkDigests = SHA256Hasher()
 
@@ -30,8 +31,12 @@ final class RestoreEngine {
     /// Everything repaired so far.
     private(set) var report: RepairReport
 
+    /// Sees each batch of recovered stripes, in order, before their chunks are opened
+    /// (verify-after-write writes copy B from them); a throw stops the engine.
+    typealias StripeTap = ([StripeRecovery.Recovered]) throws(BackupError) -> Void
+
     init(file: PositionedFile, located: LocatedContainer, cipher: ChunkCipher, threads: Int,
-         examineBothCopies: Bool = false, digestChunks: Bool = false) throws(BackupError) {
+         examineBothCopies: Bool = false, digestChunks: Bool = false, onStripes: StripeTap? = nil) throws(BackupError) {
         do {
             recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
                                           layout: located.layout)
@@ -44,6 +49,7 @@ final class RestoreEngine {
         self.threads = BackupOptions.clampThreads(threads)
         self.examineBothCopies = examineBothCopies
         self.digestChunks = digestChunks
+        self.onStripes = onStripes
         report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
@@ -73,24 +79,39 @@ final class RestoreEngine {
         return piece
     }
 
-    /// One batch: recover stripes, cut and open chunks.
+    /// Stripes recovered in the last parallel pass, for the next round.
+    private var prefetched: [StripeRecovery.Recovered] = []
+
+    /// Stripes per round: a few per thread, so a pass has enough items to balance
+    /// (a text chunk takes several times as long to open as a random one).
+    private var stripesPerRound: Int { 4 * threads }
+
+    /// One round: take the stripes recovered in the last pass (recovering them now in
+    /// the first round), cut their ciphertext into frames, then one parallel pass opens
+    /// those chunks and recovers the next round's stripes, so neither waits for the
+    /// other at a barrier of its own.
     private func advance() throws(BackupError) {
         let layout = located.layout
-        guard nextStripe < layout.stripeCount else {
+        let recovery = self.recovery, both = examineBothCopies
+        func recover(from first: UInt64) -> [StripeRecovery.Recovered] {
+            let count = Int(min(UInt64(stripesPerRound), layout.stripeCount - first))
+            nextStripe += UInt64(count)
+            return Parallel.map(count: count, threads: threads) { i in
+                recovery.recover(first + UInt64(i), examineBothCopies: both)
+            }
+        }
+        if prefetched.isEmpty && nextStripe < layout.stripeCount { prefetched = recover(from: nextStripe) }
+        guard !prefetched.isEmpty else {
             throw .corruptedStream("the ciphertext ends after chunk \(nextChunk) without a final chunk")
         }
-        let count = Int(min(UInt64(2 * threads), layout.stripeCount - nextStripe))
-        let first = nextStripe
-        let recovery = self.recovery, both = examineBothCopies
-        let stripes = Parallel.map(count: count, threads: threads) { i in
-            recovery.recover(first + UInt64(i), examineBothCopies: both)
-        }
-        nextStripe += UInt64(count)
+        let stripes = prefetched
+        prefetched = []
         for stripe in stripes {
             report.add(stripe.record)
             guard stripe.usable else { throw .damagedBeyondRepair(report) }
-            stream.append(contentsOf: stripe.data)
         }
+        try onStripes?(stripes)
+        for stripe in stripes { stream.append(contentsOf: stripe.data) }
 
         // Cut complete frames; the last stripe's trailing bytes after the final frame
         // are padding.
@@ -127,20 +148,39 @@ final class RestoreEngine {
             }
         }
 
+        // The pass: this round's chunks first (the caller waits for them), then the
+        // next round's stripes (none once the final chunk is found).
         let batch = frames
+        let nextFirst = nextStripe
+        let nextCount = finished ? 0 : Int(min(UInt64(stripesPerRound), layout.stripeCount - nextFirst))
+        nextStripe += UInt64(nextCount)
         let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
         let digest = digestChunks
-        let opened = Parallel.map(count: batch.count, threads: threads) { i in
-            Result { () throws(BackupError) in
+        let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in
+            guard i < batch.count else {
+                return .stripe(recovery.recover(nextFirst + UInt64(i - batch.count), examineBothCopies: both))
+            }
+            return .chunk(Result { () throws(BackupError) in
                 let plaintext = try ChunkFrame.open(source[batch[i].sealed], index: batch[i].index, isFinal: batch[i].isFinal,
                                                     cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
                 return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
+            })
+        }
+        for item in results {
+            switch item {
+            case .chunk(let result):
+                let (plaintext, chunkDigest) = try result.get()
+                if digestChunks { chunkDigests.update(chunkDigest) }
+                pending.append(plaintext)
+            case .stripe(let stripe):
+                prefetched.append(stripe)
             }
         }
-        for result in opened {
-            let (plaintext, chunkDigest) = try result.get()
-            if digestChunks { chunkDigests.update(chunkDigest) }
-            pending.append(plaintext)
-        }
+    }
+
+    /// What one item of a round's parallel pass yields.
+    private enum RoundItem: Sendable {
+        case chunk(Result<(plaintext: [UInt8], digest: [UInt8]), BackupError>)
+        case stripe(StripeRecovery.Recovered)
     }
 }
