@@ -43,13 +43,13 @@ let package = Package(
                        providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CBlake2", path: "CShims/CBlake2", pkgConfig: "libb2",
                        providers: [.apt(["libb2-dev"])]),
-        // Inline wrappers of libc calls Swift's Glibc module hides (sync_file_range).
-        .systemLibrary(name: "CFileIO", path: "CShims/CFileIO"),
+        // Inline wrappers of libc calls Swift's Glibc module hides (sync_file_range, mallopt).
+        .systemLibrary(name: "CLibc", path: "CShims/CLibc"),
         .target(
             name: "DBSKit",
             dependencies: [
                 .target(name: "CISAL", condition: .when(traits: ["ISAL"])),
-                "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2", "CFileIO",
+                "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2", "CLibc",
             ]
         ),
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.

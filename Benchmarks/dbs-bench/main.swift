@@ -20,6 +20,8 @@ import Glibc
 import Darwin
 #endif
 
+// As the `dbs` tool runs: freed pipeline buffers are reused, not unmapped.
+AllocatorTuning.keepFreedMemory()
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func usage() -> Never {

@@ -45,6 +45,8 @@ enum Main {
         // With a file-size limit (ulimit -f), a write past it must fail with EFBIG and be
         // reported (exit 5, temp file removed) rather than kill the process mid-file.
         signal(SIGXFSZ, SIG_IGN)
+        // The pipeline's 1 MiB buffers reuse freed heap pages instead of fresh mappings.
+        AllocatorTuning.keepFreedMemory()
         do {
             var command = try DBSCommand.parseAsRoot()
             try command.run()

@@ -1,0 +1,36 @@
+/// C library calls that Swift's Glibc module does not show (glibc declares them only
+/// under _GNU_SOURCE, or in <malloc.h>), as inline functions prefixed with the
+/// module's name. Elsewhere than Linux with glibc they do nothing.
+#pragma once
+
+#ifdef __linux__
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/// Starts writeback of [offset, offset + length) without waiting for it
+/// (sync_file_range with SYNC_FILE_RANGE_WRITE). Returns 0, or -1 with errno set.
+static inline int clibc_start_writeback(int fd, long long offset, long long length) {
+#ifdef __linux__
+    return sync_file_range(fd, (off_t)offset, (off_t)length, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)length;
+    return 0;
+#endif
+}
+
+/// Sets glibc malloc's mmap threshold and trim threshold (mallopt M_MMAP_THRESHOLD and
+/// M_TRIM_THRESHOLD), in bytes. Returns 1 if both were set.
+static inline int clibc_set_allocator_thresholds(int mmap_threshold, int trim_threshold) {
+#ifdef __GLIBC__
+    return mallopt(M_MMAP_THRESHOLD, mmap_threshold) && mallopt(M_TRIM_THRESHOLD, trim_threshold);
+#else
+    (void)mmap_threshold; (void)trim_threshold;
+    return 0;
+#endif
+}
