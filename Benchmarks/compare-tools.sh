@@ -6,8 +6,10 @@
 #                               [--no-restore] [--wait-load L] [--keep]
 #
 # --size     tree size, bytes or with K/M/G suffix (binary units); default 2G
-# --runs     rounds; each round runs every tool once, in the same order (A B C D, A B C D,
-#            ...), so all see the same machine load; the table shows medians over rounds
+# --runs     rounds; each round runs every tool once, the order rotated by one each round
+#            (A B C D, B C D A, ...), so all see the same machine load and none always runs
+#            first (the first timed run after generating the tree is slower, up to 1.8x
+#            here, whatever the tool); the table shows medians over rounds
 # --seed     generator seed (default 20261128): the same seed and size give the same tree
 # --work     where the tree, repositories, outputs and restores go (one filesystem);
 #            default a fresh directory under ${TMPDIR:-/var/tmp}
@@ -166,7 +168,9 @@ for run in $(seq 1 "$runs"); do
         done
     fi
     echo "run $run: $(uptime)" | tee -a load.txt >&2
-    for tool in "${tools[@]}"; do
+    shift_by=$(( (run - 1) % ${#tools[@]} ))
+    order=("${tools[@]:shift_by}" "${tools[@]:0:shift_by}")
+    for tool in "${order[@]}"; do
         prepare "$tool"
         timed "$tool" backup "$run" "$(backup_command "$tool")"
         if [ "$restore" = 1 ] && [ "$tool" != dbs-noverify ]; then

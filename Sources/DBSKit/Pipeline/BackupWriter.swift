@@ -152,6 +152,8 @@ public final class BackupWriter: ByteSink {
             fullChunks = []
             let layout = descriptor.layout(stripeCount: totals.stripes)
             try drainBackground()
+            // The sealing buffers are done with: free them before the read-back's own.
+            pool.removeAll()
             try writeHeads(layout, totals: totals)
             if options.verifyAfterWrite {
                 try verifyCopyA(layout, expectedDigest: totals.plaintextDigest)
@@ -355,5 +357,3 @@ public final class BackupWriter: ByteSink {
         return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 }
-
-

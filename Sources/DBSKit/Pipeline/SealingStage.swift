@@ -135,6 +135,7 @@ final class SealingStage: @unchecked Sendable {
         drain()
         try rethrowFailure()
         try seal(chunks, lastIsFinal: true)
+        spareChunks.withLock { $0.removeAll() }
         return Totals(chunks: nextChunkIndex, stripes: nextStripe, ciphertextLength: ciphertextLength,
                       plaintextDigest: digestChunks ? chunkDigests.finalize() : [])
     }
