@@ -35,6 +35,12 @@ enum Parallel {
         return results.take()
     }
 
+    /// Items of one parallel round for `threads` workers (the chunks of a sealing
+    /// batch, the stripes of a restore round): 4 per thread up to 32 items, so that
+    /// items of unequal cost balance and barriers are few; 2 per thread beyond, where
+    /// the round has items enough and memory grows with it.
+    static func roundItems(threads: Int) -> Int { max(4, 2 * threads, min(4 * threads, 32)) }
+
     /// `body(i)` for every i in `0..<count`, without per-worker state.
     static func map<Result>(count: Int, threads: Int, _ body: @Sendable (Int) -> Result) -> [Result] {
         map(count: count, threads: threads, makeState: { () }, { _, i in body(i) })

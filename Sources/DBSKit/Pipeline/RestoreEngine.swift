@@ -84,7 +84,7 @@ final class RestoreEngine {
 
     /// Stripes per round: a few per thread, so a pass has enough items to balance
     /// (a text chunk takes several times as long to open as a random one).
-    private var stripesPerRound: Int { 4 * threads }
+    private var stripesPerRound: Int { Parallel.roundItems(threads: threads) }
 
     /// One round: take the stripes recovered in the last pass (recovering them now in
     /// the first round), cut their ciphertext into frames, then one parallel pass opens

@@ -80,8 +80,9 @@ final class SealingStage: @unchecked Sendable {
 
     /// Chunks per batch: four per thread, so that a batch's parallel passes have items
     /// enough to balance (a chunk of text takes ten times as long to compress as a
-    /// random one) and their barriers are few.
-    static func batchChunks(threads: Int) -> Int { max(4, 4 * threads) }
+    /// random one) and their barriers are few; two per thread beyond eight threads,
+    /// where a batch has items enough anyway and memory grows with it.
+    static func batchChunks(threads: Int) -> Int { Parallel.roundItems(threads: threads) }
 
     /// Takes a batch of full chunks, none of them the final one (`chunks` is left
     /// empty), and returns as soon as the stage has it queued (waiting while the
