@@ -8,6 +8,11 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+/* syncfs(2), as <unistd.h> declares it under _GNU_SOURCE; declared here rather than
+   including <unistd.h>, whose types would then shadow Glibc's in Swift. */
+extern int syncfs(int fd);
+#else
+#include <errno.h>
 #endif
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -21,6 +26,18 @@ static inline int clibc_start_writeback(int fd, long long offset, long long leng
 #else
     (void)fd; (void)offset; (void)length;
     return 0;
+#endif
+}
+
+/// Flushes the whole file system that holds fd (syncfs). Returns 0, or -1 with errno
+/// set (ENOSYS where there is no syncfs).
+static inline int clibc_sync_file_system(int fd) {
+#ifdef __linux__
+    return syncfs(fd);
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
 #endif
 }
 

@@ -135,6 +135,37 @@ struct FileTreeRestoreSafetyTests {
         #expect(try relativePaths(work.sub("dest")) == ["d", "d/mine", "d/theirs"])
     }
 
+    /// Files wait in batches for one sync before their renames; an entry at or under
+    /// a waiting file meets it as if it had been renamed already.
+    @Test func batchedSyncKeepsFileByFileSemantics() throws {
+        let work = TemporaryDirectory()
+        // The same path twice: the second is refused, the first stays.
+        #expect(throws: DataError.alreadyExists(path: work.sub("one/x"))) {
+            _ = try Self.restore([Self.file("x", "first"), Self.file("x", "second")], to: work.sub("one"))
+        }
+        #expect(try String(contentsOfFile: work.sub("one/x"), encoding: .utf8) == "first")
+        // ... and replaces it with overwrite.
+        _ = try Self.restore([Self.file("x", "first"), Self.file("x", "second")], to: work.sub("two"), overwrite: true)
+        #expect(try String(contentsOfFile: work.sub("two/x"), encoding: .utf8) == "second")
+        // A path through a file restored just before is not a directory.
+        #expect(throws: DataError.cannotReplace(path: "a/b", reason: "'a' is not a directory")) {
+            _ = try Self.restore([Self.file("a"), Self.file("a/b")], to: work.sub("three"))
+        }
+        #expect(try relativePaths(work.sub("three")) == ["a"])
+        // More files than one batch, in two directories: all in place, byte for byte.
+        let count = FileTreeWriter.syncBatch * 2 + 5
+        let entries = [Self.directory("p"), Self.directory("q")]
+            + (0..<count).map { Self.file(($0 % 2 == 0 ? "p/" : "q/") + "f\($0)", "content \($0)") }
+        let summary = try Self.restore(entries, to: work.sub("four"))
+        #expect(summary.files == count)
+        for i in [0, 1, FileTreeWriter.syncBatch, count - 1] {
+            let path = work.sub("four/" + (i % 2 == 0 ? "p/" : "q/") + "f\(i)")
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == "content \(i)")
+        }
+        #expect(try relativePaths(work.sub("four")).count == count + 2)
+        #expect(try leftoverTemporaries(work.path).isEmpty)
+    }
+
     @Test func failedEntryLeavesNoTemporaryFile() throws {
         let work = TemporaryDirectory()
         var random = SeededGenerator(seed: 5)

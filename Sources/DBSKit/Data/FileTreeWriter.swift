@@ -27,11 +27,16 @@ public struct FileTreeWriter {
     public let overwrite: Bool
     /// Reads and verifies everything and checks every path, writes nothing.
     public let dryRun: Bool
-    /// fsync each file before renaming it into place, so that a crash never leaves
-    /// a restored name with missing content. Off trades that for speed on trees of
-    /// many small files: measured here, 5000 files of 100 bytes restore in 7.7 s
-    /// with it and 0.66 s without (about 1.4 ms per fsync).
+    /// Make each file durable before renaming it into place, so that a crash never
+    /// leaves a restored name with missing content. Verified files wait in batches of
+    /// `syncBatch` for one `syncfs` of their file system, then take their names (one
+    /// `fsync` per file, as before, where there is no `syncfs`): one journal commit a
+    /// batch instead of one a file (measured: 5,156 files, 2 GiB, fsyncs waited 4.3 s
+    /// in all). Off trades the guarantee for speed.
     public let syncFiles: Bool
+
+    /// Verified files that wait for one sync before their renames.
+    static let syncBatch = 128
 
     public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true) {
         self.destination = destination
@@ -45,8 +50,16 @@ public struct FileTreeWriter {
     /// `PayloadError` for damaged content.
     public func restore(from reader: PayloadReader, progress: ((FileTreeProgress) -> Void)? = nil) throws -> RestoreSummary {
         var restore = try Restore(writer: self, progress: progress)
-        while let entry = try reader.nextEntry() {
-            try restore.place(entry, from: reader)
+        do {
+            while let entry = try reader.nextEntry() {
+                try restore.place(entry, from: reader)
+            }
+            try restore.placePending()
+        } catch {
+            // The files verified before the failure take their names, as if each had
+            // been renamed as soon as it was verified; no temporary file stays.
+            try? restore.placePending()
+            throw error
         }
         try restore.applyDirectoryAttributes()
         return restore.summary
@@ -69,6 +82,20 @@ private struct Restore {
     /// dry run, where the link is not created.
     var symlinks: Set<String> = []
     var zeros = [UInt8](repeating: 0, count: 1 << 20)
+    /// Files written and verified, waiting for the batch's sync before their renames.
+    var pending: [PendingFile] = []
+    /// Their paths (components joined by "/"): an entry at or under one of them is
+    /// placed only after the batch, so it meets the file as a restore file by file
+    /// would (an existing name, not a missing one).
+    var pendingPaths: Set<String> = []
+
+    struct PendingFile {
+        let parent: DescriptorHandle
+        let temporaryName: String
+        let name: String
+        let path: String
+        let file: DescriptorHandle
+    }
 
     init(writer: FileTreeWriter, progress: ((FileTreeProgress) -> Void)?) throws {
         destination = writer.destination
@@ -104,6 +131,10 @@ private struct Restore {
 
     mutating func place(_ entry: EntryMetadata, from reader: PayloadReader) throws {
         let components = try EntryPath.components(of: entry.path)
+        if !pendingPaths.isEmpty,
+           (1...components.count).contains(where: { pendingPaths.contains(components[0..<$0].joined(separator: "/")) }) {
+            try placePending()
+        }
         for length in 1..<components.count {
             let prefix = components[0..<length].joined(separator: "/")
             if symlinks.contains(prefix) {
@@ -142,6 +173,7 @@ private struct Restore {
                 summary.bytes += reader.lastEntrySize ?? 0
             }
             if entry.kind == .file { summary.files += 1 } else { summary.records += 1 }
+            if pending.count >= FileTreeWriter.syncBatch { try placePending() }
         case .symlink:
             try checkReplaceable(existing, components)
             try reader.skipContent()
@@ -217,8 +249,9 @@ private struct Restore {
         }
     }
 
-    /// Writes the entry's content under a temporary name, sets mode and time,
-    /// fsyncs (when `syncFiles`), and renames it into place once the reader has verified the content.
+    /// Writes the entry's content under a temporary name and sets mode and time; once
+    /// the reader has verified the content, renames it into place, or with
+    /// `syncFiles` leaves it pending for its batch's sync (`placePending`).
     /// Returns the content size. On failure the temporary file is gone.
     private mutating func writeFile(in parent: DescriptorHandle, name: String, components: [String],
                                     mode: UInt32, time: FileTimestamp, from reader: PayloadReader) throws -> UInt64 {
@@ -237,13 +270,57 @@ private struct Restore {
             try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(mode)) }
             let times = POSIX.timespecs(time)
             try POSIX.check("set the time of", path) { futimens(file.raw, times) }
-            if syncFiles { try POSIX.check("sync", path) { fsync(file.raw) } }
+            if syncFiles {
+                pending.append(PendingFile(parent: parent, temporaryName: temporaryName, name: name, path: path, file: file))
+                pendingPaths.insert(components.joined(separator: "/"))
+                return size
+            }
             try file.close(path: path)
             try POSIX.check("rename into place", path) { renameat(parent.raw, temporaryName, parent.raw, name) }
             return size
         } catch {
             unlinkat(parent.raw, temporaryName, 0)
             throw error
+        }
+    }
+
+    /// Makes the pending files durable with one `syncfs` per file system they are on
+    /// (or an fsync each where there is no `syncfs`), then renames each into place. On
+    /// a failure the files not yet renamed are removed. `syncfs` also flushes other
+    /// programs' dirty data on that file system: a restore beside a heavy writer waits
+    /// for it too, where an fsync per file would not.
+    mutating func placePending() throws(DataError) {
+        let batch = pending
+        pending = []
+        pendingPaths = []
+        guard !batch.isEmpty else { return }
+        var renamed = 0
+        defer {
+            for file in batch[renamed...] { unlinkat(file.parent.raw, file.temporaryName, 0) }
+        }
+        // One sync per file system among the batch (a directory of the tree may be a
+        // mount point); `syncfs` only covers the file system of the descriptor given.
+        var devices: [UInt64: PendingFile] = [:]
+        for file in batch {
+            var status = stat()
+            try POSIX.check("stat", file.path) { fstat(file.file.raw, &status) }
+            devices[UInt64(status.st_dev)] = devices[UInt64(status.st_dev)] ?? file
+        }
+        for file in devices.values {
+            let synced = FileSystemSync.syncFileSystem(containing: file.file.raw)
+            if synced == ENOSYS {
+                for file in batch { try POSIX.check("sync", file.path) { fsync(file.file.raw) } }
+                break
+            } else if synced != 0 {
+                throw .io(path: file.path, operation: "sync the file system of", errno: synced)
+            }
+        }
+        for file in batch {
+            try file.file.close(path: file.path)
+            try POSIX.check("rename into place", file.path) {
+                renameat(file.parent.raw, file.temporaryName, file.parent.raw, file.name)
+            }
+            renamed += 1
         }
     }
 

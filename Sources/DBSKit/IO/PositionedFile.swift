@@ -5,7 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-internal import CLibc
 
 /// An open file descriptor, read and written at explicit offsets (`pread`/`pwrite`).
 ///
@@ -120,7 +119,7 @@ public final class PositionedFile: @unchecked Sendable {
     /// waiting in the final `sync()`. Advisory: it changes no data and no error is
     /// reported from it (`sync()` reports them).
     public func startWriteback(offset: UInt64, length: UInt64) {
-        _ = clibc_start_writeback(descriptor, Int64(offset), Int64(length))
+        FileSystemSync.startWriteback(descriptor: descriptor, offset: offset, length: length)
     }
 
     /// Flushes the file's data and metadata to stable storage.
