@@ -7,9 +7,10 @@
 #
 # --size     tree size, bytes or with K/M/G suffix (binary units); default 2G
 # --runs     rounds; each round runs every tool once, the order rotated by one each round
-#            (A B C D, B C D A, ...), so all see the same machine load and none always runs
-#            first (the first timed run after generating the tree is slower, up to 1.8x
-#            here, whatever the tool); the table shows medians over rounds
+#            (A B C D, B C D A, ...), so all see the same machine load and no tool always
+#            takes the first slot (the very first timed run, right after the tree is
+#            generated, was 1.3-1.8x slower for dbs in every run here, cause unknown);
+#            the table shows medians over rounds
 # --seed     generator seed (default 20261128): the same seed and size give the same tree
 # --work     where the tree, repositories, outputs and restores go (one filesystem);
 #            default a fresh directory under ${TMPDIR:-/var/tmp}
