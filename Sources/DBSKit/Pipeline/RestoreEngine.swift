@@ -93,14 +93,12 @@ final class RestoreEngine {
     private func advance() throws(BackupError) {
         let layout = located.layout
         let recovery = self.recovery, both = examineBothCopies
-        func recover(from first: UInt64) -> [StripeRecovery.Recovered] {
-            let count = Int(min(UInt64(stripesPerRound), layout.stripeCount - first))
-            nextStripe += UInt64(count)
-            return Parallel.map(count: count, threads: threads) { i in
+        if prefetched.isEmpty {
+            let (first, count) = claimNextRound()
+            prefetched = Parallel.map(count: count, threads: threads) { i in
                 recovery.recover(first + UInt64(i), examineBothCopies: both)
             }
         }
-        if prefetched.isEmpty && nextStripe < layout.stripeCount { prefetched = recover(from: nextStripe) }
         guard !prefetched.isEmpty else {
             throw .corruptedStream("the ciphertext ends after chunk \(nextChunk) without a final chunk")
         }
@@ -151,9 +149,7 @@ final class RestoreEngine {
         // The pass: this round's chunks first (the caller waits for them), then the
         // next round's stripes (none once the final chunk is found).
         let batch = frames
-        let nextFirst = nextStripe
-        let nextCount = finished ? 0 : Int(min(UInt64(stripesPerRound), layout.stripeCount - nextFirst))
-        nextStripe += UInt64(nextCount)
+        let (nextFirst, nextCount) = finished ? (nextStripe, 0) : claimNextRound()
         let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
         let digest = digestChunks
         let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in
@@ -176,6 +172,14 @@ final class RestoreEngine {
                 prefetched.append(stripe)
             }
         }
+    }
+
+    /// The stripes of the next round (none past the last stripe), counted as read.
+    private func claimNextRound() -> (first: UInt64, count: Int) {
+        let first = nextStripe
+        let count = Int(min(UInt64(stripesPerRound), located.layout.stripeCount - first))
+        nextStripe += UInt64(count)
+        return (first, count)
     }
 
     /// What one item of a round's parallel pass yields.
