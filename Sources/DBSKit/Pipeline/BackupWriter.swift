@@ -50,8 +50,6 @@ public final class BackupWriter: ByteSink {
     private let cipher: ChunkCipher
     private let background: BackgroundWriter
     private let stage: SealingStage
-    /// Batch buffers (ciphertext stream, parity, copy B records), reused.
-    private let pool = BufferPool()
 
     private var fullChunks: [[UInt8]] = []
     private var currentChunk: [UInt8] = []
@@ -101,7 +99,7 @@ public final class BackupWriter: ByteSink {
         }
         background = BackgroundWriter(file: output!.file)
         stage = SealingStage(options: options, descriptor: descriptor, cipher: cipher, compressor: compressor,
-                             code: code, background: background, pool: pool)
+                             code: code, background: background)
         currentChunk.reserveCapacity(options.chunkSize)
     }
 
@@ -151,9 +149,6 @@ public final class BackupWriter: ByteSink {
             let totals = try stage.finish(fullChunks)
             fullChunks = []
             let layout = descriptor.layout(stripeCount: totals.stripes)
-            try drainBackground()
-            // The sealing buffers are done with: free them before the read-back's own.
-            pool.removeAll()
             try writeHeads(layout, totals: totals)
             if options.verifyAfterWrite {
                 try verifyCopyA(layout, expectedDigest: totals.plaintextDigest)
@@ -191,7 +186,6 @@ public final class BackupWriter: ByteSink {
         output = nil
         fullChunks = []
         currentChunk = []
-        pool.removeAll()
     }
 
     /// Waits until everything written so far is in the temp file: the stage and the
@@ -206,68 +200,45 @@ public final class BackupWriter: ByteSink {
         do { try background.drain() } catch { throw BackupError(error) }
     }
 
-    /// Without verify-after-write: copies copy A's records to copy B's place, reading
-    /// them back from the temp file (the page cache) in parallel into a reused buffer,
-    /// checking each shard against its checksum (the only read-back check then) and
-    /// re-encoding each header in place with copy = B, then writing the batch's records
-    /// (contiguous in both copies) with one write that overlaps the next reads.
+    /// Without verify-after-write: copy A read back (from the page cache) stripe by
+    /// stripe, every shard against its checksum (the only read-back check then), and
+    /// copy B written from the records that pass.
     private func writeCopyB(_ layout: ContainerLayout) throws(BackupError) {
-        let file = output!.file, descriptor = self.descriptor, pool = self.pool
-        let recordSize = layout.recordSize, headerSize = layout.headerSize
-        let batch = max(2, 2 * options.threads)
-        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: options.threads) {
-            (first, count) throws(BackupError) in
-            let buffer = pool.take(count: batch * recordSize)
-            let read: [Result<Void, BackupError>] = Parallel.map(count: count, threads: options.threads) { i in
-                Result { () throws(BackupError) in
-                    let stripe = first + UInt64(i)
-                    let record = (i * recordSize)..<((i + 1) * recordSize)
-                    let got = buffer.withUnsafeMutableBytes { bytes in
-                        Result { () throws(IOError) in
-                            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[record]),
-                                          at: layout.recordOffset(copy: 0, stripe: stripe))
-                        }
-                    }
-                    let header: StripeHeader
-                    do {
-                        guard try got.get() == recordSize,
-                              let body = ProtectedBlock.decode(buffer[record.lowerBound..<(record.lowerBound + ProtectedBlock.size)])?.body
-                        else {
-                            throw BackupError.verificationFailed("copy A's stripe \(stripe) did not read back")
-                        }
-                        header = try StripeHeader(body: body)
-                    } catch let error as BackupError {
-                        throw error
-                    } catch let error as IOError {
-                        throw BackupError(error)
-                    } catch {
-                        throw .verificationFailed("copy A's stripe \(stripe) did not read back")
-                    }
-                    let bad = buffer.withUnsafeBytes { bytes in
-                        ShardChecksums.failing(UnsafeRawBufferPointer(rebasing: bytes[(record.lowerBound + headerSize)..<record.upperBound]),
-                                               shardCount: layout.totalShards, shardSize: layout.shardSize,
-                                               table: header.checksums, algorithm: descriptor.checksum)
-                    }
-                    guard bad.isEmpty else {
-                        throw .verificationFailed("copy A's stripe \(stripe) read back with bad shards \(bad)")
-                    }
-                    let copyB = StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe, dataLength: header.dataLength,
-                                             descriptor: descriptor, checksums: header.checksums).encoded
-                    copyB.withUnsafeBytes { _ = buffer.copy($0, to: record.lowerBound) }
-                }
+        let recovery = try readBack(layout), threads = options.threads
+        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
+            let stripes = Parallel.map(count: count, threads: threads) { i in recovery.recover(first + UInt64(i)) }
+            try duplicate(stripes, layout: layout)
+        }
+    }
+
+    /// Hands copy B's records of `stripes` (copy A's, as read back) to the background
+    /// writer: the shards as read, each header re-encoded with copy = B. A stripe that
+    /// did not read back clean is refused, so a bad copy A is never duplicated.
+    private func duplicate(_ stripes: [StripeRecovery.Recovered], layout: ContainerLayout) throws(BackupError) {
+        var writes: [BackgroundWriter.Write] = []
+        for stripe in stripes {
+            guard stripe.record.isClean, let header = stripe.header else {
+                throw .verificationFailed("copy A's stripe \(stripe.index) read back damaged: \(stripe.record)")
             }
-            do throws(BackupError) {
-                for result in read { try result.get() }
-            } catch {
-                pool.give(buffer)
-                throw error
-            }
-            do throws(IOError) {
-                try background.submit([.init(buffer: buffer, range: 0..<(count * recordSize),
-                                             offset: layout.recordOffset(copy: 1, stripe: first))]) { pool.give(buffer) }
-            } catch {
-                throw BackupError(error)
-            }
+            let offset = layout.recordOffset(copy: 1, stripe: stripe.index)
+            let copyB = StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe.index,
+                                     dataLength: header.dataLength, descriptor: descriptor,
+                                     checksums: header.checksums).encoded
+            writes.append(.init(bytes: copyB[...], offset: offset))
+            writes.append(.init(bytes: stripe.shards[...], offset: offset + UInt64(layout.headerSize)))
+        }
+        do throws(IOError) { try background.submit(writes) } catch { throw BackupError(error) }
+    }
+
+    /// Stripe reads of the temp file as written so far.
+    private func readBack(_ layout: ContainerLayout) throws(BackupError) -> StripeRecovery {
+        do {
+            let file = try PositionedFile.openForReading(output!.temporaryPath)
+            return try StripeRecovery(file: file, fileLength: layout.fileLength, descriptor: descriptor, layout: layout)
+        } catch let error as IOError {
+            throw BackupError(error)
+        } catch {
+            throw .internalFailure("\(error)")
         }
     }
 
@@ -300,24 +271,12 @@ public final class BackupWriter: ByteSink {
               located.heads.allSatisfy({ $0 == .intact }) else {
             throw .verificationFailed("the heads did not read back intact")
         }
-        let background = self.background, descriptor = self.descriptor
-        let duplicate: RestoreEngine.StripeTap? = layout.copies < 2 ? nil : { (stripes) throws(BackupError) in
-            var writes: [BackgroundWriter.Write] = []
-            for stripe in stripes {
-                guard stripe.record.isClean, let header = stripe.header else {
-                    throw .verificationFailed("copy A's stripe \(stripe.index) read back damaged: \(stripe.record)")
-                }
-                let offset = layout.recordOffset(copy: 1, stripe: stripe.index)
-                let copyB = StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe.index,
-                                         dataLength: header.dataLength, descriptor: descriptor,
-                                         checksums: header.checksums).encoded
-                writes.append(.init(bytes: copyB[...], offset: offset))
-                writes.append(.init(bytes: stripe.shards[...], offset: offset + UInt64(layout.headerSize)))
-            }
-            do throws(IOError) { try background.submit(writes) } catch { throw BackupError(error) }
+        // The engine is local to this call, so the tap's hold on `self` ends with it.
+        let tap: RestoreEngine.StripeTap? = layout.copies < 2 ? nil : { (stripes) throws(BackupError) in
+            try self.duplicate(stripes, layout: layout)
         }
         let engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: options.threads,
-                                       digestChunks: true, onStripes: duplicate)
+                                       digestChunks: true, onStripes: tap)
         do {
             while try engine.next() != nil {}
         } catch {
@@ -332,15 +291,7 @@ public final class BackupWriter: ByteSink {
     /// Verify-after-write, second pass: copy B read back, every stripe header intact
     /// and every shard passing its checksum (its bytes are copy A's, already opened).
     private func verifyCopyB(_ layout: ContainerLayout) throws(BackupError) {
-        let recovery: StripeRecovery
-        do {
-            let file = try PositionedFile.openForReading(output!.temporaryPath)
-            recovery = try StripeRecovery(file: file, fileLength: layout.fileLength, descriptor: descriptor, layout: layout)
-        } catch let error as IOError {
-            throw BackupError(error)
-        } catch {
-            throw .internalFailure("\(error)")
-        }
+        let recovery = try readBack(layout)
         let threads = options.threads
         try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
             let intact = Parallel.map(count: count, threads: threads) { i in

@@ -40,7 +40,7 @@ final class SealingStage: @unchecked Sendable {
     /// Where copy A's records go while the stripe count is unknown.
     private let layout: ContainerLayout
     /// Batch buffers (ciphertext stream, parity), reused.
-    private let pool: BufferPool
+    private let pool = BufferPool()
 
     private let queue = DispatchQueue(label: "dbs.sealing-stage")
     /// At most two batches in the stage (one sealing, one queued): the caller fills a
@@ -65,7 +65,7 @@ final class SealingStage: @unchecked Sendable {
     private var chunkDigests = SHA256Hasher()
 
     init(options: BackupOptions, descriptor: BackupDescriptor, cipher: ChunkCipher, compressor: ChunkCompressor?,
-         code: ReedSolomon, background: BackgroundWriter, pool: BufferPool) {
+         code: ReedSolomon, background: BackgroundWriter) {
         threads = options.threads
         chunkSize = options.chunkSize
         digestChunks = options.verifyAfterWrite
@@ -74,7 +74,6 @@ final class SealingStage: @unchecked Sendable {
         self.compressor = compressor
         self.code = code
         self.background = background
-        self.pool = pool
         layout = descriptor.layout(stripeCount: 0)
     }
 
@@ -131,11 +130,14 @@ final class SealingStage: @unchecked Sendable {
     }
 
     /// Seals the last batch (its last chunk is the final one; at least one chunk) after
-    /// everything queued, and returns what was written in all.
+    /// everything queued, waits until all of it is in the file, frees the stage's
+    /// buffers (the read-back that follows has its own), and returns what was written.
     func finish(_ chunks: [[UInt8]]) throws(BackupError) -> Totals {
         drain()
         try rethrowFailure()
         try seal(chunks, lastIsFinal: true)
+        do { try background.drain() } catch { throw BackupError(error) }
+        pool.removeAll()
         spareChunks.withLock { $0.removeAll() }
         return Totals(chunks: nextChunkIndex, stripes: nextStripe, ciphertextLength: ciphertextLength,
                       plaintextDigest: digestChunks ? chunkDigests.finalize() : [])
@@ -146,6 +148,7 @@ final class SealingStage: @unchecked Sendable {
         failure.withLock { $0 = $0 ?? .writerClosed }
         drain()
         partial = nil
+        pool.removeAll()
         spareChunks.withLock { $0.removeAll() }
     }
 
