@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Optional, Union
 
-from ..exceptions import DBSError
+from ..exceptions import StorageError
 
 #: What ``push_backup`` and ``Destination.upload`` accept: the backup's bytes, a path to
 #: it, or an open binary file positioned at its start.
@@ -33,7 +33,7 @@ BACKUP_SUFFIX = ".dbs"
 PART_SUFFIX = ".part"
 
 
-class TransportError(DBSError):
+class TransportError(StorageError):
     """A destination could not be reached, refused an operation, or returned bytes that
     do not match what was sent. The message names the destination, never a secret."""
 
