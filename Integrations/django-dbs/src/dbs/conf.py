@@ -1,0 +1,48 @@
+"""Every DBS_* setting with its default, read in one place.
+
+Settings are read when used (not cached at import), so tests and projects may
+override them with `override_settings`."""
+import os
+
+from django.conf import settings as django_settings
+
+#: Models no backup holds unless the project asks for them (DBS_EXCLUDE_MODELS
+#: "-app.Model" takes one back). Their rows are created by `migrate` and differ
+#: between databases; references to ContentType and Permission are stored by
+#: natural key instead.
+DEFAULT_EXCLUDED_MODELS = (
+    "contenttypes.contenttype",
+    "auth.permission",
+    "admin.logentry",
+    "sessions.session",
+)
+
+DEFAULTS = {
+    # ["app.Model", ...] excluded on top of DEFAULT_EXCLUDED_MODELS; "-app.Model" includes one.
+    "DBS_EXCLUDE_MODELS": [],
+    # Extra directory trees embedded in every backup.
+    "DBS_FILE_ROOTS": [],
+    # Directories under which a restore may write FILE_PATH files and file roots.
+    "DBS_RESTORE_ROOTS": [],
+    # Path of libDBSC.so; default: the copy shipped inside the package ($DBS_LIBRARY also works).
+    "DBS_LIBRARY": None,
+    # Rows per records entry (and per INSERT batch on restore).
+    "DBS_BATCH_SIZE": 2000,
+    # Engine worker threads; 0 = one per core.
+    "DBS_THREADS": 0,
+    # zstd level of the payload (-7..22).
+    "DBS_COMPRESSION_LEVEL": 1,
+    # Argon2id cost: {"time_cost": 3, "memory_kib": 65536, "parallelism": 4}; None = engine defaults.
+    "DBS_KDF": None,
+}
+
+
+def get(name):
+    """The value of setting `name`, or its default."""
+    return getattr(django_settings, name, DEFAULTS[name])
+
+
+def library_path():
+    """DBS_LIBRARY from the settings, then the environment; None for the packaged one."""
+    configured = get("DBS_LIBRARY") if django_settings.configured else None
+    return configured or os.environ.get("DBS_LIBRARY") or None
