@@ -8,7 +8,8 @@ import pytest
 from django.core.files.storage import FileSystemStorage
 
 from dbs.exceptions import UsageError
-from dbs.retention import RetentionPolicy, apply_retention, backup_name, parse_name
+from dbs.naming import backup_name, parse_name
+from dbs.retention import RetentionPolicy, apply_retention
 from dbs.transports import BackupInfo, SSHTarget, StorageDestination, push_backup
 from sshd_fixture import sshd  # noqa: F401  (fixture)
 

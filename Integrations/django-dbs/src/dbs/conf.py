@@ -34,6 +34,20 @@ DEFAULTS = {
     "DBS_COMPRESSION_LEVEL": 1,
     # Argon2id cost: {"time_cost": 3, "memory_kib": 65536, "parallelism": 4}; None = engine defaults.
     "DBS_KDF": None,
+    # Destinations (dbs.transports). SFTP profiles: {"name": {"host", "username", "key_filename",
+    # "remote_dir", "port", "known_hosts", "key_passphrase_env", "allow_unknown_host_key", "timeout"}}.
+    "DBS_SSH_TARGETS": {},
+    # The STORAGES alias of --to-storage/--from-storage/dbs_list, and a folder inside it.
+    "DBS_STORAGE_ALIAS": "dbs",
+    "DBS_STORAGE_PREFIX": "",
+    # Backup names are <DBS_BACKUP_NAME>-<UTC time>.dbs; None = the settings module's package.
+    "DBS_BACKUP_NAME": None,
+    # Directory of temporary files (downloads in the admin, backups fetched from a destination).
+    "DBS_TEMP_DIR": None,
+    # Admin restore page: largest upload accepted, where uploads wait for confirmation, for how long.
+    "DBS_UPLOAD_MAX_BYTES": 2 * 1024 ** 3,
+    "DBS_UPLOAD_DIR": None,
+    "DBS_UPLOAD_TTL": 3600,
 }
 
 

@@ -1,6 +1,6 @@
 """Retention: which older backups at a destination may go once a new one is safely there.
 
-Backups are named ``<series>-<UTC time>.dbs`` (``backup_name()``); retention only ever
+Backups are named ``<series>-<UTC time>.dbs`` (``dbs.naming``); retention only ever
 considers backups of the new backup's own series, ordered by the time in their names
 (not by the storage's modification time, which a copy or a sync changes), so another
 project's backups or files a person put there are never touched.
@@ -15,30 +15,12 @@ runs, and nothing is deleted if the destination does not list it.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass
 from typing import Optional
 
 from .exceptions import UsageError
+from .naming import parse_name
 from .transports.base import BackupInfo, Destination, TransportError
-
-STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-_NAME = re.compile(r"^(?P<series>[A-Za-z0-9][A-Za-z0-9._+@=-]*?)-(?P<stamp>\d{8}T\d{6}Z)\.dbs$")
-
-
-def backup_name(series: str, when: Optional[_dt.datetime] = None) -> str:
-    """``<series>-<YYYYmmddTHHMMSSZ>.dbs``, the name of a backup made at ``when`` (now)."""
-    when = (when or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
-    return f"{series}-{when.strftime(STAMP_FORMAT)}.dbs"
-
-
-def parse_name(name: str) -> Optional[tuple[str, _dt.datetime]]:
-    """(series, time) of a backup name made by ``backup_name``, or None for any other name."""
-    match = _NAME.match(name)
-    if not match:
-        return None
-    stamp = _dt.datetime.strptime(match["stamp"], STAMP_FORMAT).replace(tzinfo=_dt.timezone.utc)
-    return match["series"], stamp
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,9 @@ class SSHTarget:
 
     @classmethod
     def from_settings(cls, name: str) -> "SSHTarget":
-        from django.conf import settings
+        from .. import conf
 
-        targets = getattr(settings, "DBS_SSH_TARGETS", {}) or {}
+        targets = conf.get("DBS_SSH_TARGETS") or {}
         if name not in targets:
             known = ", ".join(sorted(targets)) or "none configured"
             raise ImproperlyConfigured(f"no SSH profile {name!r} in DBS_SSH_TARGETS ({known})")

@@ -11,12 +11,15 @@ before the upload counts; a copy that does not match is deleted.
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import posixpath
 from typing import BinaryIO, Optional
 
 from django.core.files.base import File
+from django.utils import timezone
 
+from .. import conf
 from .base import (
     CHUNK,
     BackupInfo,
@@ -66,11 +69,10 @@ class StorageDestination(Destination):
     @classmethod
     def for_storage(cls, storage=True) -> "StorageDestination":
         """``True`` or an alias name: that entry of ``STORAGES``; a storage object: itself."""
-        from django.conf import settings
         from django.core.files.storage import storages
         from django.core.files.storage.handler import InvalidStorageError
 
-        prefix = getattr(settings, "DBS_STORAGE_PREFIX", "") or ""
+        prefix = conf.get("DBS_STORAGE_PREFIX") or ""
         if storage is True:
             storage = DEFAULT_ALIAS
         if isinstance(storage, str):
@@ -99,11 +101,7 @@ class StorageDestination(Destination):
             if not is_listed(name):
                 continue
             key = self._key(name)
-            try:
-                modified = self.storage.get_modified_time(key)
-            except (NotImplementedError, AttributeError):
-                modified = None
-            infos.append(BackupInfo(name, self.storage.size(key), modified))
+            infos.append(BackupInfo(name, self.storage.size(key), self._modified(key)))
         return self.newest_first(infos)
 
     def upload(self, source: BackupSource, name: str, progress: Optional[Progress] = None) -> BackupInfo:
@@ -133,11 +131,18 @@ class StorageDestination(Destination):
             if self.storage.size(final) != local.size:
                 self._discard(final)
                 raise VerificationError(f"{self.label}: {name} changed size after the rename")
+        return BackupInfo(name, local.size, self._modified(final))
+
+    def _modified(self, key: str) -> Optional[_dt.datetime]:
+        """The storage's modification time in UTC (storages answer naive local time when
+        USE_TZ is off), or None where it cannot tell."""
         try:
-            modified = self.storage.get_modified_time(final)
+            when = self.storage.get_modified_time(key)
         except (NotImplementedError, AttributeError):
-            modified = None
-        return BackupInfo(name, local.size, modified)
+            return None
+        if timezone.is_naive(when):
+            when = timezone.make_aware(when)
+        return when.astimezone(_dt.timezone.utc)
 
     def _renamer(self):
         """A function renaming one key to another atomically, where the storage has one."""
