@@ -8,6 +8,7 @@ and retention can tell one project's backups from another's in a shared destinat
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from typing import Optional
 
@@ -22,7 +23,9 @@ def default_series() -> str:
     from . import conf
 
     configured = conf.get("DBS_BACKUP_NAME")
-    raw = configured or (getattr(settings, "SETTINGS_MODULE", None) or "django").split(".")[0]
+    # SETTINGS_MODULE is None under override_settings: the environment still names it.
+    module = getattr(settings, "SETTINGS_MODULE", None) or os.environ.get("DJANGO_SETTINGS_MODULE") or "django"
+    raw = configured or module.split(".")[0]
     return _UNSAFE.sub("-", raw).strip("-.") or "django"
 
 
