@@ -54,8 +54,13 @@ class DBSCommand(BaseCommand):
     #: Whether a passphrase is required (validate works without one).
     needs_passphrase = True
 
+    #: Whether PATH is required (dbs_backup --to-storage/--to-ssh names the backup itself).
+    path_required = True
+    #: Help of the PATH argument.
+    path_help = "The backup file."
+
     def add_arguments(self, parser):
-        parser.add_argument("path", help="The backup file.")
+        parser.add_argument("path", nargs=None if self.path_required else "?", help=self.path_help)
         parser.add_argument("-p", "--passphrase",
                             help="The passphrase. Weakest source: other users can see it in the process list; "
                                  "prefer $DBS_PASSPHRASE or --passphrase-file.")

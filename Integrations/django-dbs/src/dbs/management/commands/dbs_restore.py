@@ -1,5 +1,6 @@
 from ...restore import restore_backup
 from ..base import DBSCommand
+from ..destinations import add_destination_arguments, local_backup
 
 
 class Command(DBSCommand):
@@ -15,14 +16,16 @@ class Command(DBSCommand):
         parser.add_argument("--models", nargs="+", metavar="app.Model", help="Restore only these models.")
         parser.add_argument("--strict", action="store_true",
                             help="Refuse (instead of warning about) migration drift, unknown models, column changes.")
+        add_destination_arguments(parser, "from")
 
     def execute_dbs(self, options):
         passphrase = self.passphrase(options)
         progress = self.progress(options, "restoring")
         try:
-            result = restore_backup(options["path"], passphrase, dry_run=options["dry_run"], flush=options["flush"],
-                                    models=options["models"], using=options["database"], strict=options["strict"],
-                                    threads=options["threads"] or 0, progress=progress)
+            with local_backup(options) as path:
+                result = restore_backup(path, passphrase, dry_run=options["dry_run"], flush=options["flush"],
+                                        models=options["models"], using=options["database"], strict=options["strict"],
+                                        threads=options["threads"] or 0, progress=progress)
         finally:
             if progress:
                 progress.done()

@@ -1,6 +1,7 @@
 from ...exceptions import CorruptionError
 from ...validation import validate_backup
 from ..base import DBSCommand
+from ..destinations import add_destination_arguments, local_backup
 
 
 class Command(DBSCommand):
@@ -8,9 +9,15 @@ class Command(DBSCommand):
             "(--passphrase, $DBS_PASSPHRASE or --passphrase-file) also decrypt and verify every entry.")
     needs_passphrase = False
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        add_destination_arguments(parser, "from")
+
     def execute_dbs(self, options):
         path = options["path"]
-        report = validate_backup(path, self.passphrase(options), threads=options["threads"] or 0)
+        passphrase = self.passphrase(options)
+        with local_backup(options) as local:
+            report = validate_backup(local, passphrase, threads=options["threads"] or 0)
         if options["json"]:
             self.emit_json(report.as_dict())
         else:
