@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",  # the admin's CSS in the browser test (live_server serves it)
     "dbs",
     "zoo",
 ]
@@ -53,6 +54,7 @@ else:
     DATABASES = {"default": SQLITE, "other": POSTGRESQL_OTHER if PG_PORT else SQLITE_OTHER}
 
 MEDIA_ROOT = os.path.join(SCRATCH, "media")
+STATIC_URL = "static/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
