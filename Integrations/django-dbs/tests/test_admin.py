@@ -15,7 +15,8 @@ from django.views.debug import ExceptionReporter
 
 from conftest import PASSPHRASE, damage, table_rows
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Plain (rolled back) test transactions: the restore's own transaction nests as a savepoint.
+pytestmark = pytest.mark.django_db
 
 BACKUP, RESTORE = "/dbs/backup/", "/dbs/restore/"
 
@@ -145,9 +146,9 @@ def test_download_streams_a_verified_backup_and_leaves_no_file(admin_client, pop
     assert disposition.startswith('attachment; filename="project-') and disposition.endswith('Z.dbs"')
     # Unlinked before the first byte is sent: nothing stays behind, however the download ends.
     assert os.listdir(settings.DBS_TEMP_DIR) == []
-    body = b"".join(response.streaming_content)
+    body = b"".join(response.streaming_content)  # the test client closes the response at the end
     assert int(response["Content-Length"]) == len(body)
-    response.close()
+    assert open_downloads() == 0
     path = settings.DBS_TEMP_DIR + "/downloaded.dbs"
     with open(path, "wb") as f:
         f.write(body)
@@ -157,6 +158,7 @@ def test_download_streams_a_verified_backup_and_leaves_no_file(admin_client, pop
     no_passphrase_anywhere(form, records=records)
 
 
+@pytest.mark.django_db(transaction=True)  # response.close() ends the request: Django closes the connection
 def test_a_client_that_goes_away_closes_the_file(admin_client, populated, settings):
     response = admin_client.post(BACKUP, {"passphrase": PASSPHRASE, "passphrase2": PASSPHRASE})
     next(iter(response.streaming_content))  # the client read a little, then disconnected
