@@ -7,7 +7,7 @@ import os
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from dbs.transports import HostKeyError, SSHTarget, TransportError, push_backup
+from dbs.transports import HostKeyError, SSHTarget, TransportError, VerificationError, push_backup
 from sshd_fixture import ENCRYPTED_KEY_PASSPHRASE, sshd  # noqa: F401  (fixture)
 
 
@@ -80,6 +80,23 @@ def test_connection_dropped_mid_upload_leaves_nothing_under_the_final_name(sshd,
     # The retry succeeds; a stale .part may stay, never listed and never under the final name.
     push_backup(data, "big.dbs", target(sshd, remote_dir))
     assert (remote_dir / "big.dbs").read_bytes() == data
+
+
+def test_a_remote_copy_that_differs_from_what_was_sent_is_refused_and_removed(sshd, remote_dir):
+    """The remote file changed under the upload (another writer, a failing disk): the
+    read-back catches it, nothing appears under the final name, the .part is removed."""
+    data = os.urandom(2 * 1024 * 1024)
+
+    def corrupt_remote_copy(sent):
+        if sent == len(data):
+            (part,) = remote_dir.glob("x.dbs.*.part")
+            with open(part, "r+b") as f:
+                f.seek(12345)
+                f.write(b"\xff")
+
+    with pytest.raises(VerificationError, match="SHA-256 of the copy read back differs"):
+        push_backup(data, "x.dbs", target(sshd, remote_dir), progress=corrupt_remote_copy)
+    assert list(remote_dir.iterdir()) == []
 
 
 def test_unknown_host_key_refused(sshd, remote_dir, tmp_path):
