@@ -47,3 +47,6 @@ echo "== dbs restore"
 echo "== compare"
 diff -r --no-dereference "$work/sample" "$work/restored/sample"
 echo "demo: the damaged backup restored byte for byte"
+
+echo "== the Django app: scripts/demo-django.sh"
+bash scripts/demo-django.sh "$dbs"

@@ -6,7 +6,8 @@
 #   3. the engine's codec, container and payload suites under the address sanitizer;
 #   4. the C ABI test program against libDBSC, plain and under valgrind;
 #   5. dbs-bench's quick bit-rot and throughput runs (exit non-zero on any WRONG restore);
-#   6. the README's main job (scripts/demo.sh).
+#   6. the README's main job (scripts/demo.sh), with its Django part;
+#   7. the Django app's suite (scripts/test-django.sh: SQLite and PostgreSQL, Django 6).
 # Set DBS_TEST_ONLY=swift to stop after step 1 while iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,5 +48,8 @@ bench="$(swift build -c release --show-bin-path)/dbs-bench"
 
 step "6. the main job: scripts/demo.sh"
 bash scripts/demo.sh
+
+step "7. the Django app (Integrations/django-dbs): pytest on SQLite and PostgreSQL, Django 6"
+bash scripts/test-django.sh
 
 printf '\nall test steps passed in %ss\n' $((SECONDS - started))

@@ -1,11 +1,11 @@
 """Damage, wrong passphrases and bad input, through the real engine on real files."""
-import ctypes
 import json
 import os
 
 import pytest
 
 from conftest import PASSPHRASE, damage, media_files, table_rows, wipe
+from zoo.sample_data import file_tree_backup
 from dbs import create_backup, restore_backup, validate_backup
 from dbs.exceptions import CorruptionError, DBSError, InvalidPassphrase
 
@@ -115,20 +115,12 @@ def test_not_a_dbs_file(tmp_path, media):
 
 
 def test_refuses_a_file_tree_backup_made_by_the_cli_engine(tmp_path, media):
-    from dbs import engine
-
     tree = tmp_path / "plain"
     tree.mkdir()
     (tree / "a.txt").write_text("a file tree, not Django")
-    lib = engine.library()
-    output = str(tmp_path / "tree.dbs").encode()
-    paths = (ctypes.c_char_p * 1)(str(tree).encode())
-    key = PASSPHRASE.encode()
-    lib.dbs_backup_paths.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
-                                     ctypes.c_size_t, ctypes.c_void_p]
-    assert lib.dbs_backup_paths(output, paths, 1, key, len(key), None) == 0
+    output = file_tree_backup(str(tmp_path / "tree.dbs"), tree)
     with pytest.raises(DBSError, match=r"file tree \(made by `dbs backup`\), not a Django backup"):
-        restore_backup(output.decode(), PASSPHRASE)
+        restore_backup(output, PASSPHRASE)
 
 
 def write_payload(path, manifest, extra=()):

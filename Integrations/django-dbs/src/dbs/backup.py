@@ -19,6 +19,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from . import conf, engine, payload, signals
 from .exceptions import DBSError, StorageError
+from .files import storage_name
 from .registry import FieldType, backup_registry
 from .results import BackupResult
 from .serialization import NaturalKeys, RowEncoder
@@ -145,7 +146,7 @@ class BackupRun:
         field = field_plan.field
         if field_plan.kind is FieldType.FILE:
             storage = field.storage
-            where = f"{plan.label}.{field.name}: file {name!r} of storage {type(storage).__name__}"
+            where = f"{plan.label}.{field.name}: file {name!r} of storage {storage_name(storage)}"
             try:
                 local = storage.path(name)
             except NotImplementedError:

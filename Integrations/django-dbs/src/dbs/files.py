@@ -10,6 +10,7 @@ import os
 import tempfile
 
 from django.core.files import File
+from django.utils.functional import empty
 
 from . import conf
 from .exceptions import DBSError, StorageError
@@ -60,6 +61,15 @@ class EntryStream:
         return data
 
 
+def storage_name(storage):
+    """The class name of a storage, seen through Django's lazy default_storage."""
+    wrapped = getattr(storage, "_wrapped", None)
+    if wrapped is empty:
+        storage._setup()
+        wrapped = storage._wrapped
+    return type(wrapped if wrapped is not None else storage).__name__
+
+
 def _same_content(opened, digest):
     other = hashlib.sha256()
     with opened as handle:
@@ -100,10 +110,8 @@ class FileJournal:
                     raise
         except DBSError:
             raise
-        except OSError as error:
-            raise StorageError(f"storage {type(storage).__name__} refused to write {name!r}: {error}") from error
         except Exception as error:
-            raise StorageError(f"storage {type(storage).__name__} refused to write {name!r}: {error}") from error
+            raise StorageError(f"storage {storage_name(storage)} refused to write {name!r}: {error}") from error
         self.created_storage.append((storage, chosen))
         self.written += 1
         return chosen

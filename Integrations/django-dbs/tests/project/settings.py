@@ -62,5 +62,6 @@ STORAGES = {
 
 # Cheap Argon2id for tests (the engine's defaults cost 64 MiB and ~0.2 s per open).
 DBS_KDF = {"time_cost": 1, "memory_kib": 8192, "parallelism": 1}
-DBS_THREADS = 2
+DBS_THREADS = int(os.environ.get("DBS_TEST_THREADS", "2"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast fixtures
+DBS_RESTORE_ROOTS = [SCRATCH]  # FILE_PATH files (the scans of the zoo) are restored under the scratch directory
