@@ -10,7 +10,7 @@ from django.core.management import ManagementUtility
 from conftest import PASSPHRASE, damage, table_rows, wipe
 from zoo.sample_data import file_tree_backup
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])  # Django 6 checks every alias
 
 
 def run(*argv, env=None, monkeypatch=None):

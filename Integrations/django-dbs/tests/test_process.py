@@ -138,3 +138,47 @@ def test_backup_memory_is_bounded_whatever_the_row_count(tmp_path):
     print(f"peak RSS growth without verify: 100k rows {small} KiB, 400k rows {large} KiB")
     assert large < 1.3 * small, (small, large)
     assert large - small < 16_384, (small, large)
+
+
+def test_terminal_prompts_twice_and_shows_progress(tmp_path):
+    """On a terminal: dbs_backup asks for the passphrase twice without echo, shows a
+    progress line, and the backup opens with that passphrase."""
+    import pty
+    import select
+
+    environment = dict(os.environ, PYTHONPATH=HERE, DJANGO_SETTINGS_MODULE="project.settings",
+                       DBS_TEST_DATABASE="sqlite", DBS_TEST_SCRATCH=str(tmp_path))
+    for name in ("DBS_TEST_PG_PORT", "DBS_PASSPHRASE"):
+        environment.pop(name, None)
+    admin = [sys.executable, "-m", "django"]
+    subprocess.run(admin + ["migrate", "-v", "0"], env=environment, check=True, timeout=300)
+    subprocess.run([sys.executable, "-c", "import django; django.setup(); from zoo.models import Tag; "
+                    "Tag.objects.bulk_create(Tag(name=str(i)) for i in range(5000))"], env=environment, check=True)
+    master, slave = pty.openpty()
+    process = subprocess.Popen(admin + ["dbs_backup", str(tmp_path / "tty.dbs")], env=environment,
+                               stdin=slave, stdout=slave, stderr=slave, close_fds=True, start_new_session=True)
+    os.close(slave)
+    seen, answered = b"", 0
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            process.kill()
+            pytest.fail(f"no output from dbs_backup on a terminal; so far: {seen!r}")
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        seen += data
+        if seen.count(b"Passphrase") > answered:
+            os.write(master, b"typed at a terminal\n")
+            answered += 1
+    assert process.wait(timeout=120) == 0, seen
+    os.close(master)
+    assert answered == 2 and b"Passphrase again" in seen
+    assert b"typed at a terminal" not in seen  # no echo
+    assert b"written and verified" in seen and b"backing up: " in seen and b" rows, " in seen
+    from dbs import validate_backup
+
+    assert validate_backup(tmp_path / "tty.dbs", "typed at a terminal").ok

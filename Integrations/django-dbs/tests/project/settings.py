@@ -37,10 +37,9 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP
                                                  "django.contrib.auth.context_processors.auth",
                                                  "django.contrib.messages.context_processors.messages"]}}]
 
-SQLITE = {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(SCRATCH, "db.sqlite3"),
-          "TEST": {"NAME": os.path.join(SCRATCH, "test-db.sqlite3")}}
-SQLITE_OTHER = {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(SCRATCH, "other.sqlite3"),
-                "TEST": {"NAME": os.path.join(SCRATCH, "test-other.sqlite3")}}
+# The test runner uses in-memory SQLite databases; the demo and subprocess tests use the files.
+SQLITE = {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(SCRATCH, "db.sqlite3")}
+SQLITE_OTHER = {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(SCRATCH, "other.sqlite3")}
 PG_PORT = os.environ.get("DBS_TEST_PG_PORT")
 POSTGRESQL = {
     "ENGINE": "django.db.backends.postgresql", "NAME": "dbs", "USER": os.environ.get("DBS_TEST_PG_USER", "postgres"),
