@@ -66,6 +66,15 @@ def test_backup_to_storage_names_uploads_and_leaves_no_local_copy(populated, sto
     assert [b["name"] for b in listed] == [name]
 
 
+def test_backup_into_a_directory_keeps_the_local_copy_and_uploads_the_same_bytes(populated, storage_dir, tmp_path):
+    local = tmp_path / "local"
+    local.mkdir()
+    document = json.loads(run("dbs_backup", str(local), "--to-storage", "--json")[0])
+    (name,) = os.listdir(local)
+    assert document["path"] == str(local / name) and document["uploaded"]["name"] == name
+    assert (storage_dir / name).read_bytes() == (local / name).read_bytes()
+
+
 def test_restore_and_validate_by_name_from_sftp(populated, offsite, settings):
     from zoo.models import Article
 
