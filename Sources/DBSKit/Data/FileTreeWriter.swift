@@ -14,6 +14,9 @@ import Darwin
 ///   is refused and nothing is ever created outside the destination;
 /// - an existing file, symlink or other non-directory is not replaced unless
 ///   `overwrite`; a directory is never replaced by a file or symlink;
+/// - set-user-ID and set-group-ID are kept only together with the owner they were
+///   set for (`RestoredMode`), overwriting or not;
+/// - an existing directory keeps its mode and times unless `overwrite`;
 /// - a file is written under a temporary name in its final directory (O_EXCL, mode
 ///   0600), and renamed over its final name only once the payload reader has
 ///   verified its SHA-256; on any failure the temporary file is removed.
@@ -155,11 +158,14 @@ private struct Restore {
                     try POSIX.check("remove", shown(components)) { unlinkat(parent.raw, name, 0) }
                 }
             }
-            if let parent, !dryRun, existing?.type != .directory {
+            let created = existing?.type != .directory
+            if let parent, !dryRun, created {
                 try POSIX.check("create directory", shown(components)) { mkdirat(parent.raw, name, 0o700) }
             }
             try reader.skipContent()
-            if !dryRun { directories.append((components, entry.mode, entry.modificationTime)) }
+            // An existing directory keeps its mode and times unless overwriting: a
+            // restore into /home must not turn a 0700 directory into 0755.
+            if !dryRun, created || overwrite { directories.append((components, entry.mode, entry.modificationTime)) }
             summary.directories += 1
         case .file, .records:
             try checkReplaceable(existing, components)
@@ -267,7 +273,9 @@ private struct Restore {
                 progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: path))
             }
             try POSIX.check("write", path) { ftruncate(file.raw, off_t(size)) }
-            try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(mode)) }
+            let actual = try POSIX.status(of: file, path: path)
+            let permitted = RestoredMode.permitted(mode, recorded: nil, actual: (actual.uid, actual.gid))
+            try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(permitted)) }
             let times = POSIX.timespecs(time)
             try POSIX.check("set the time of", path) { futimens(file.raw, times) }
             if syncFiles {
@@ -372,7 +380,9 @@ private struct Restore {
             guard let handle = try openDirectory(directory.components, create: false, entryPath: path) else {
                 throw DataError.io(path: path, operation: "open directory", errno: ENOENT)
             }
-            try POSIX.check("set the mode of", path) { fchmod(handle.raw, mode_t(directory.mode)) }
+            let actual = try POSIX.status(of: handle, path: path)
+            let permitted = RestoredMode.permitted(directory.mode, recorded: nil, actual: (actual.uid, actual.gid))
+            try POSIX.check("set the mode of", path) { fchmod(handle.raw, mode_t(permitted)) }
             let times = POSIX.timespecs(directory.time)
             try POSIX.check("set the time of", path) { futimens(handle.raw, times) }
         }

@@ -55,6 +55,8 @@ struct FileStatus {
     var permissions: UInt32
     var size: UInt64
     var modificationTime: FileTimestamp
+    var uid: UInt32
+    var gid: UInt32
 
     init(_ status: stat) {
         type = FileType(mode: status.st_mode)
@@ -62,6 +64,8 @@ struct FileStatus {
         size = UInt64(max(0, status.st_size))
         modificationTime = FileTimestamp(seconds: Int64(status.st_mtim.tv_sec),
                                          nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
+        uid = UInt32(status.st_uid)
+        gid = UInt32(status.st_gid)
     }
 }
 

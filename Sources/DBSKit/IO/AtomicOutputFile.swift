@@ -25,13 +25,15 @@ public final class AtomicOutputFile {
 
     private enum State { case open, committed, discarded }
 
-    /// Creates the temp file. Refuses an existing destination unless `overwrite`.
+    /// Creates the temp file. Refuses an existing destination unless `overwrite`,
+    /// and even then anything but a regular file (`refusesToReplace`).
     public init(destination: String, overwrite: Bool) throws(IOError) {
         self.destination = destination
         self.overwrite = overwrite
         if !overwrite, Self.exists(destination) {
             throw IOError(path: destination, operation: "create", errno: EEXIST)
         }
+        try Self.checkReplaceable(destination)
         let (directory, name) = Self.split(destination)
         var attempt = 0
         while true {
@@ -56,6 +58,7 @@ public final class AtomicOutputFile {
         precondition(state == .open, "AtomicOutputFile.commit called twice or after discard")
         try file.sync()
         if overwrite {
+            try Self.checkReplaceable(destination)
             guard rename(temporaryPath, destination) == 0 else {
                 throw IOError.last(path: destination, operation: "rename from \(temporaryPath)")
             }
@@ -84,6 +87,21 @@ public final class AtomicOutputFile {
         guard state == .open else { return }
         state = .discarded
         _ = unlink(temporaryPath)
+    }
+
+    /// The operation an `IOError` names when the destination is something other
+    /// than a regular file: replacing it would rename over a device node, a FIFO, a
+    /// symlink or a socket (`dbs backup --force /dev/null` as root would delete
+    /// /dev/null), so overwriting only ever replaces a regular file.
+    public static let refusesToReplace = "refuse to replace what is not a regular file:"
+
+    /// Throws `refusesToReplace` (EINVAL) when `path` exists and is not a regular file.
+    static func checkReplaceable(_ path: String) throws(IOError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if info.st_mode & S_IFMT != S_IFREG {
+            throw IOError(path: path, operation: refusesToReplace, errno: EINVAL)
+        }
     }
 
     static func exists(_ path: String) -> Bool {

@@ -36,7 +36,7 @@ struct BackupCommand: DBSSubcommand {
     @Option(help: "The entry name for standard input (INPUT -).") var name = "stdin"
     @Flag(help: "Skip reading the finished file back (verify-after-write is on by default).")
     var noVerify = false
-    @Flag(help: "Replace an existing OUTPUT.") var force = false
+    @Flag(help: "Replace an existing OUTPUT (only ever a regular file).") var force = false
     @Flag(help: "Print one JSON document on stdout.") var json = false
     @Flag(help: "No progress line.") var quiet = false
 
@@ -75,6 +75,9 @@ struct BackupCommand: DBSSubcommand {
         let toStandardOutput = output == "-"
         if !toStandardOutput && !force && FileManager.default.fileExists(atPath: output) {
             throw CLIFailure(wrapping: BackupError.destinationExists(output))
+        }
+        if !toStandardOutput, force, let kind = FileSystem.nonRegularKind(output) {
+            throw CLIFailure(.io, "\(output) is \(kind), not a regular file; --force only replaces a regular file")
         }
         let stdinEntry = inputs == ["-"]
         if !stdinEntry {
