@@ -41,6 +41,9 @@ extension DBSSubcommand {
 @main
 enum Main {
     static func main() {
+        // First, before any thread exists: SIGINT/SIGTERM/SIGHUP remove the named
+        // temporary files of the run before the signal ends it.
+        InterruptCleanup.install()
         signal(SIGPIPE, SIG_IGN)
         // With a file-size limit (ulimit -f), a write past it must fail with EFBIG and be
         // reported (exit 5, temp file removed) rather than kill the process mid-file.

@@ -57,6 +57,7 @@ struct FileStatus {
     var modificationTime: FileTimestamp
     var uid: UInt32
     var gid: UInt32
+    var device: UInt64
 
     init(_ status: stat) {
         type = FileType(mode: status.st_mode)
@@ -66,6 +67,7 @@ struct FileStatus {
                                          nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
         uid = UInt32(status.st_uid)
         gid = UInt32(status.st_gid)
+        device = UInt64(status.st_dev)
     }
 }
 
