@@ -13,6 +13,14 @@
    including <unistd.h>, whose types would then shadow Glibc's in Swift. */
 extern int syncfs(int fd);
 extern int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags);
+/* <sys/xattr.h>'s calls, declared with its exact types on LP64 Linux (ssize_t is
+   long, size_t unsigned long) for the same reason. */
+extern long llistxattr(const char *path, char *list, unsigned long size);
+extern long lgetxattr(const char *path, const char *name, void *value, unsigned long size);
+extern int lsetxattr(const char *path, const char *name, const void *value, unsigned long size, int flags);
+extern long flistxattr(int fd, char *list, unsigned long size);
+extern long fgetxattr(int fd, const char *name, void *value, unsigned long size);
+extern int fsetxattr(int fd, const char *name, const void *value, unsigned long size, int flags);
 #else
 #include <errno.h>
 #endif
@@ -86,6 +94,39 @@ static inline int clibc_link_unnamed(int fd, int dirfd, const char *name) {
 #else
     (void)fd; (void)dirfd; (void)name;
     errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/// Extended attributes (Linux): the names of `path`'s (not following a symlink) or
+/// fd's when path is NULL, a value, or setting one. -1 with errno as the calls set it;
+/// ENOTSUP elsewhere.
+static inline long clibc_list_xattr(int fd, const char *path, char *list, unsigned long size) {
+#ifdef __linux__
+    return path ? llistxattr(path, list, size) : flistxattr(fd, list, size);
+#else
+    (void)fd; (void)path; (void)list; (void)size;
+    errno = ENOTSUP;
+    return -1;
+#endif
+}
+
+static inline long clibc_get_xattr(int fd, const char *path, const char *name, void *value, unsigned long size) {
+#ifdef __linux__
+    return path ? lgetxattr(path, name, value, size) : fgetxattr(fd, name, value, size);
+#else
+    (void)fd; (void)path; (void)name; (void)value; (void)size;
+    errno = ENOTSUP;
+    return -1;
+#endif
+}
+
+static inline int clibc_set_xattr(int fd, const char *path, const char *name, const void *value, unsigned long size) {
+#ifdef __linux__
+    return path ? lsetxattr(path, name, value, size, 0) : fsetxattr(fd, name, value, size, 0);
+#else
+    (void)fd; (void)path; (void)name; (void)value; (void)size;
+    errno = ENOTSUP;
     return -1;
 #endif
 }

@@ -14,7 +14,7 @@ public struct FileTreeWarning: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var message: String
 
-    public var description: String { "skipped '\(path)': \(message)" }
+    public var description: String { "'\(path)': \(message)" }
 }
 
 /// What a restore did.
@@ -23,8 +23,14 @@ public struct RestoreSummary: Sendable, Equatable {
     public var directories: UInt64 = 0
     public var symlinks: UInt64 = 0
     public var records: UInt64 = 0
+    public var hardLinks: UInt64 = 0
+    /// FIFOs and device nodes.
+    public var specialFiles: UInt64 = 0
     /// Content bytes verified (and written, unless a dry run).
     public var bytes: UInt64 = 0
+    /// What was restored less than exactly: an attribute the file system refused, a
+    /// device node not made by a user who is not root.
+    public var warnings: [FileTreeWarning] = []
 
-    public var entries: UInt64 { files + directories + symlinks + records }
+    public var entries: UInt64 { files + directories + symlinks + records + hardLinks + specialFiles }
 }

@@ -10,10 +10,12 @@ import Darwin
 /// input its base name. Directories come before their contents, names in byte
 /// order, so a payload is the same whatever order the file system lists them in
 /// and a restore always meets a directory before what is in it. Regular files,
-/// directories (empty ones too) and symlinks (stored as links, never followed) are
-/// kept with their permission bits and nanosecond modification times; sockets,
-/// fifos and devices are skipped with a warning. Hard links are stored as separate
-/// files.
+/// directories (empty ones too), symlinks (stored as links, never followed), FIFOs
+/// and device nodes are kept with their permission bits, nanosecond modification
+/// times, owner (uid, gid and their names) and extended attributes (POSIX ACLs
+/// included); sockets are skipped with a warning. A file with several hard links is
+/// stored once, at its first path in walk order; its other paths are hard-link
+/// entries naming that one.
 ///
 /// Content is streamed in chunks through one buffer, so memory does not grow with
 /// file size; a sparse file is read as its zeros (the compression layer shrinks them).
@@ -85,6 +87,9 @@ private struct Walk {
     var buffer: [UInt8]
     var entries: UInt64 = 0
     var bytes: UInt64 = 0
+    let names = OwnerNames()
+    /// (device, inode) of the files with several links stored so far, to their path.
+    var linkedFiles: [[UInt64]: String] = [:]
 
     init(writer: PayloadWriter, options: FileTreeReader.Options, progress: ((FileTreeProgress) -> Void)?) {
         self.writer = writer
@@ -100,19 +105,36 @@ private struct Walk {
         }
         switch status.type {
         case .regular:
+            if status.linkCount > 1 {
+                let key = [status.device, status.inode]
+                if let first = linkedFiles[key] {
+                    try writeEntry(described(EntryMetadata(path: path, kind: .hardLink, mode: status.permissions,
+                                                           modificationTime: status.modificationTime, linkTarget: first),
+                                             status, source: source, attributes: false))
+                    return
+                }
+                linkedFiles[key] = path
+            }
             try writeFile(source: source, path: path)
         case .directory:
-            try writeEntry(EntryMetadata(path: path, kind: .directory, mode: status.permissions,
-                                         modificationTime: status.modificationTime))
+            try writeEntry(described(EntryMetadata(path: path, kind: .directory, mode: status.permissions,
+                                                   modificationTime: status.modificationTime), status, source: source))
             try visitChildren(of: source, path: path)
+        case .fifo, .characterDevice, .blockDevice:
+            let kind: EntryKind = status.type == .fifo ? .fifo : status.type == .characterDevice ? .characterDevice : .blockDevice
+            try writeEntry(described(EntryMetadata(path: path, kind: kind, mode: status.permissions,
+                                                   modificationTime: status.modificationTime,
+                                                   device: kind.isDevice ? status.deviceNumber : nil),
+                                     status, source: source))
         case .symlink:
             let target = try POSIX.linkTarget(source)
             guard let text = String(validating: target, as: UTF8.self), !text.isEmpty else {
                 options.warning(FileTreeWarning(path: source, message: "its link target is not UTF-8"))
                 return
             }
-            try writeEntry(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
-                                         modificationTime: status.modificationTime, linkTarget: text))
+            try writeEntry(described(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
+                                                   modificationTime: status.modificationTime, linkTarget: text),
+                                     status, source: source))
         case .unsupported(let what):
             options.warning(FileTreeWarning(path: source, message: "it is \(what)"))
         }
@@ -140,6 +162,20 @@ private struct Walk {
         }
     }
 
+    /// `entry` with the owner of `status` and, unless `attributes` is false, the
+    /// extended attributes at `source` (`descriptor` when the file is open).
+    private func described(_ entry: EntryMetadata, _ status: FileStatus, source: String,
+                           descriptor: Int32 = -1, attributes: Bool = true) -> EntryMetadata {
+        var entry = entry
+        entry.owner = names.owner(of: status)
+        if attributes {
+            entry.extendedAttributes = ExtendedAttributes.read(
+                descriptor: descriptor, path: descriptor >= 0 ? nil : source, shownAs: source,
+                warn: { options.warning(FileTreeWarning(path: source, message: $0)) })
+        }
+        return entry
+    }
+
     private mutating func writeEntry(_ entry: EntryMetadata) throws {
         try writer.beginEntry(entry)
         try writer.endEntry()
@@ -157,8 +193,9 @@ private struct Walk {
         guard status.type == .regular else {
             throw DataError.fileChanged(path: source, reason: "it is no longer a regular file")
         }
-        try writer.beginEntry(EntryMetadata(path: path, kind: .file, mode: status.permissions,
-                                            modificationTime: status.modificationTime, size: status.size))
+        try writer.beginEntry(described(EntryMetadata(path: path, kind: .file, mode: status.permissions,
+                                                      modificationTime: status.modificationTime, size: status.size),
+                                        status, source: source, descriptor: file.raw))
         var remaining = status.size
         while remaining > 0 {
             let want = Int(min(UInt64(buffer.count), remaining))

@@ -35,6 +35,12 @@ import Darwin
 /// what was lost. Memory grows with the number of entries (their paths), never with
 /// their content.
 ///
+/// Owners are restored when running as root (`OwnerMapping`: by name, else number),
+/// never otherwise; extended attributes and ACLs where the file system takes them (a
+/// warning in `RestoreSummary.warnings` where not; `security.*` only as root); hard
+/// links as links to the file restored at their target path; FIFOs; device nodes as
+/// root (a warning otherwise).
+///
 /// Modes and nanosecond modification times are restored: files' on the open file,
 /// symlinks' with AT_SYMLINK_NOFOLLOW, directories' at the very end (their contents
 /// change their times, and a read-only directory must still be filled). Runs of zero
@@ -51,14 +57,24 @@ public struct FileTreeWriter {
     /// On a failure, place every entry verified so far and throw `RestoreIncomplete`
     /// (instead of placing nothing and throwing the failure).
     public let salvage: Bool
+    /// As root, give entries their recorded uid and gid even where the recorded user
+    /// or group name exists with another number here (tar's --numeric-owner).
+    public let numericOwner: Bool
 
     public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true,
-                salvage: Bool = false) {
+                salvage: Bool = false, numericOwner: Bool = false) {
+        self.numericOwner = numericOwner
         self.destination = destination
         self.overwrite = overwrite
         self.dryRun = dryRun
         self.syncFiles = syncFiles
         self.salvage = salvage
+    }
+
+    /// Refuses a path no restore would extract (empty, absolute, with NUL, or an
+    /// empty, "." or ".." component): what `backup --name` must be checked against.
+    public static func checkEntryPath(_ path: String) throws(DataError) {
+        _ = try EntryPath.components(of: path)
     }
 
     /// Restores every entry `reader` yields; creates the destination if needed.

@@ -31,6 +31,7 @@ extension RestoreStaging {
                     count(entry, into: &placed)
                 }
                 try applyDirectoryAttributes()
+                placed.warnings = summary.warnings
                 return placed
             } catch {
                 rollBack()
@@ -46,8 +47,11 @@ extension RestoreStaging {
         case .records: summary.records += 1
         case .directory: summary.directories += 1
         case .symlink: summary.symlinks += 1
+        case .hardLink: summary.hardLinks += 1
+        case .fifo, .characterDevice, .blockDevice: summary.specialFiles += 1
         }
         if case .file = entry.content { summary.bytes = self.summary.bytes }
+        summary.warnings = self.summary.warnings
     }
 
     /// One `syncfs` per file system holding staged files (an fsync per file where
@@ -120,6 +124,49 @@ extension RestoreStaging {
                 plan[index].placedByRun = true
                 try POSIX.check("set the time of", path) { utimensat(parent.raw, name, times, AT_SYMLINK_NOFOLLOW) }
             }
+            if let target = owners.target(for: entry.owner) {
+                try POSIX.check("set the owner of", path) {
+                    fchownat(parent.raw, name, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW)
+                }
+            }
+        case .hardLink(let target):
+            let targetEntry = plan[target]
+            let targetParent = try openExisting(Array(targetEntry.components.dropLast()))
+            let targetName = targetEntry.components[targetEntry.components.count - 1]
+            if entry.replaces {
+                try replace(name, in: parent, path: path) { temporary in
+                    linkat(targetParent.raw, targetName, parent.raw, temporary, 0) == 0 ? 0 : errno
+                }
+            } else if linkat(targetParent.raw, targetName, parent.raw, name, 0) != 0 {
+                throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create hard link", errno: errno)
+            }
+        case let .special(kind, device):
+            let type: mode_t = kind == .fifo ? S_IFIFO : kind == .characterDevice ? S_IFCHR : S_IFBLK
+            let number = device.map(POSIX.deviceID) ?? 0
+            var made = name
+            if entry.replaces {
+                try replace(name, in: parent, path: path) { temporary in
+                    guard mknodat(parent.raw, temporary, type | 0o600, number) == 0 else { return errno }
+                    made = temporary
+                    return 0
+                }
+                made = name
+            } else if mknodat(parent.raw, name, type | 0o600, number) != 0 {
+                throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create \(kind)", errno: errno)
+            }
+            plan[index].placedByRun = true
+            if let target = owners.target(for: entry.owner) {
+                try POSIX.check("set the owner of", path) {
+                    fchownat(parent.raw, made, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW)
+                }
+            }
+            var status = stat()
+            try POSIX.check("stat", path) { fstatat(parent.raw, made, &status, AT_SYMLINK_NOFOLLOW) }
+            let permitted = RestoredMode.permitted(entry.mode, recorded: owners.intended(for: entry.owner),
+                                                   actual: (UInt32(status.st_uid), UInt32(status.st_gid)))
+            try POSIX.check("set the mode of", path) { fchmodat(parent.raw, made, mode_t(permitted), 0) }
+            let times = POSIX.timespecs(entry.time)
+            try POSIX.check("set the time of", path) { utimensat(parent.raw, made, times, AT_SYMLINK_NOFOLLOW) }
         }
         plan[index].onDisk = true
         plan[index].placedByRun = true
@@ -145,13 +192,16 @@ extension RestoreStaging {
 
     /// Sets the modes and times of the directories the run made or overwrites,
     /// deepest last-restored first, so that nothing done afterwards touches them.
-    private func applyDirectoryAttributes() throws(DataError) {
+    private mutating func applyDirectoryAttributes() throws(DataError) {
+        var warnings: [FileTreeWarning] = []
+        defer { summary.warnings += warnings }
         for entry in plan.reversed() where !entry.dropped && entry.isDirectory && entry.setsAttributes {
             let path = shown(entry.components)
             let handle = try openExisting(entry.components)
-            let actual = try POSIX.status(of: handle, path: path)
-            let permitted = RestoredMode.permitted(entry.mode, recorded: nil, actual: (actual.uid, actual.gid))
-            try POSIX.check("set the mode of", path) { fchmod(handle.raw, mode_t(permitted)) }
+            _ = try setOwnerAndMode(of: handle, path: path, owner: entry.owner, mode: entry.mode)
+            ExtendedAttributes.apply(entry.attributes, descriptor: handle.raw, path: nil, shownAs: path) {
+                warnings.append(FileTreeWarning(path: path, message: $0))
+            }
             let times = POSIX.timespecs(entry.time)
             try POSIX.check("set the time of", path) { futimens(handle.raw, times) }
         }

@@ -11,6 +11,10 @@ struct PlannedEntry {
         case directory(existed: Bool)
         case file(StagedFile)
         case symlink(target: String)
+        /// Another name of the file at `plan[target]`.
+        case hardLink(target: Int)
+        /// A FIFO or a device node.
+        case special(kind: EntryKind, device: DeviceNumber?)
     }
 
     /// From the root (the nearest existing ancestor of the destination).
@@ -21,6 +25,8 @@ struct PlannedEntry {
     var content: Content
     var mode: UInt32
     var time: FileTimestamp
+    var owner: EntryOwner? = nil
+    var attributes: [ExtendedAttribute] = []
     /// Directories: set mode and time at the end (created by the run, or `overwrite`).
     var setsAttributes: Bool
     /// A non-directory was at the name and `overwrite` replaces it.
@@ -61,6 +67,7 @@ struct RestoreStaging {
     let dryRun: Bool
     let syncFiles: Bool
     let progress: ((FileTreeProgress) -> Void)?
+    let owners: OwnerMapping
     /// The nearest existing ancestor of the destination (the destination itself when
     /// it exists), and how it is shown in messages.
     let root: DescriptorHandle
@@ -92,6 +99,7 @@ struct RestoreStaging {
         dryRun = writer.dryRun
         syncFiles = writer.syncFiles
         self.progress = progress
+        owners = OwnerMapping(numericOwner: writer.numericOwner)
         // The destination's missing components are planned like any new directory, so
         // that a failed or killed restore leaves no empty destination behind either.
         var ancestor = destination
@@ -206,8 +214,7 @@ struct RestoreStaging {
                 summary.bytes += reader.lastEntrySize ?? 0
             } else {
                 current = (entry.path, 0, entry.isStreamed ? nil : entry.size)
-                let (staged, size) = try stageFile(components, parent: parent, mode: mode,
-                                                   time: entry.modificationTime, from: reader)
+                let (staged, size) = try stageFile(components, parent: parent, entry: entry, mode: mode, from: reader)
                 current = nil
                 planEntry.content = .file(staged)
                 summary.bytes += size
@@ -215,7 +222,24 @@ struct RestoreStaging {
         case .symlink:
             try reader.skipContent()
             planEntry.content = .symlink(target: entry.linkTarget ?? "")
+        case .hardLink:
+            try reader.skipContent()
+            let target = entry.linkTarget ?? ""
+            let targetKey = (base + (try EntryPath.components(of: target))).joined(separator: "/")
+            guard let index = planned[targetKey], case .file = plan[index].content else {
+                throw DataError.cannotReplace(path: shown(components), reason: "its hard link target '\(target)' is not a file restored before it")
+            }
+            planEntry.content = .hardLink(target: index)
+        case .fifo, .characterDevice, .blockDevice:
+            try reader.skipContent()
+            if entry.kind.isDevice, geteuid() != 0 {
+                summary.warnings.append(FileTreeWarning(path: shown(components), message: "a \(entry.kind) is only restored by root; skipped"))
+                return
+            }
+            planEntry.content = .special(kind: entry.kind, device: entry.device)
         }
+        planEntry.owner = entry.owner
+        planEntry.attributes = entry.extendedAttributes
         planned[key] = plan.count
         plan.append(planEntry)
         count(entry)
@@ -227,6 +251,8 @@ struct RestoreStaging {
         case .records: summary.records += 1
         case .directory: summary.directories += 1
         case .symlink: summary.symlinks += 1
+        case .hardLink: summary.hardLinks += 1
+        case .fifo, .characterDevice, .blockDevice: summary.specialFiles += 1
         }
         progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes, path: entry.path))
     }
@@ -248,7 +274,7 @@ struct RestoreStaging {
                 switch entry.content {
                 case .symlink:
                     throw DataError.unsafePath(path: entryPath, reason: "it passes through the symlink '\(shownPrefix)' restored before it")
-                case .file:
+                case .file, .hardLink, .special:
                     throw DataError.cannotReplace(path: entryPath, reason: "'\(shownPrefix)' is not a directory")
                 case .directory:
                     if !entry.onDisk { onDisk = false }
@@ -315,8 +341,9 @@ struct RestoreStaging {
     /// Writes the content into an unnamed file in the nearest existing directory, or a
     /// named temporary in the final one, and sets mode and time; returns once the
     /// reader has verified it. On failure nothing of it remains.
-    private mutating func stageFile(_ components: [String], parent: ResolvedParent, mode: UInt32,
-                                    time: FileTimestamp, from reader: PayloadReader) throws -> (StagedFile, UInt64) {
+    private mutating func stageFile(_ components: [String], parent: ResolvedParent, entry: EntryMetadata,
+                                    mode: UInt32, from reader: PayloadReader) throws -> (StagedFile, UInt64) {
+        let time = entry.modificationTime
         let path = shown(components)
         var staged: StagedFile
         var file: DescriptorHandle
@@ -346,9 +373,10 @@ struct RestoreStaging {
                 progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: path))
             }
             try POSIX.check("write", path) { ftruncate(file.raw, off_t(size)) }
-            let actual = try POSIX.status(of: file, path: path)
-            let permitted = RestoredMode.permitted(mode, recorded: nil, actual: (actual.uid, actual.gid))
-            try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(permitted)) }
+            let actual = try setOwnerAndMode(of: file, path: path, owner: entry.owner, mode: mode)
+            ExtendedAttributes.apply(entry.extendedAttributes, descriptor: file.raw, path: nil, shownAs: path) {
+                summary.warnings.append(FileTreeWarning(path: path, message: $0))
+            }
             let times = POSIX.timespecs(time)
             try POSIX.check("set the time of", path) { futimens(file.raw, times) }
             if syncHandles[actual.device] == nil {
@@ -365,6 +393,20 @@ struct RestoreStaging {
             discard(staged, in: components)
             throw error
         }
+    }
+
+    /// chown as root (to the recorded owner, `OwnerMapping`), then chmod with the
+    /// set-ID bits the resulting owner permits (chown clears them, so it goes first).
+    /// Returns the file's status after.
+    func setOwnerAndMode(of file: DescriptorHandle, path: String, owner: EntryOwner?,
+                         mode: UInt32) throws(DataError) -> FileStatus {
+        if let target = owners.target(for: owner) {
+            try POSIX.check("set the owner of", path) { fchown(file.raw, uid_t(target.uid), gid_t(target.gid)) }
+        }
+        let actual = try POSIX.status(of: file, path: path)
+        let permitted = RestoredMode.permitted(mode, recorded: owners.intended(for: owner), actual: (actual.uid, actual.gid))
+        try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(permitted)) }
+        return actual
     }
 
     /// errno values of an O_TMPFILE open that mean "not here" rather than a failure.

@@ -61,6 +61,14 @@ struct BackupCommand: DBSSubcommand {
         }
         if inputs.contains("-") {
             guard inputs.count == 1 else { throw ValidationError("standard input (-) must be the only input") }
+            do {
+                try FileTreeWriter.checkEntryPath(name)
+                guard name.utf8.count <= PayloadFormat.maxPathBytes else {
+                    throw ValidationError("--name is \(name.utf8.count) bytes, more than \(PayloadFormat.maxPathBytes)")
+                }
+            } catch let DataError.unsafePath(_, reason) {
+                throw ValidationError("--name '\(ListCommand.escaped(name))' could never be restored: \(reason)")
+            }
             guard !passphrase.passphraseStdin else {
                 throw ValidationError("--passphrase-stdin cannot be used when the data comes from standard input")
             }
@@ -111,7 +119,7 @@ struct BackupCommand: DBSSubcommand {
         if stdinEntry {
             try StandardInputEntry(name: name).write(to: payload)
         } else {
-            let options = FileTreeReader.Options(warning: { note("dbs: \($0)") })
+            let options = FileTreeReader.Options(warning: { note("dbs: warning: \(ListCommand.escaped($0.description))") })
             try FileTreeReader(inputs: inputs, options: options).write(to: payload)
         }
         let contents = try payload.finish()

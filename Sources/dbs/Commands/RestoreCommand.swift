@@ -26,6 +26,8 @@ struct RestoreCommand: DBSSubcommand {
     var force = false
     @Flag(help: "On damage beyond repair, keep every entry that verifies and list the lost ones (exit 4).")
     var salvage = false
+    @Flag(help: "As root, restore owners by their recorded uid and gid, not by user and group name.")
+    var numericOwner = false
     @Flag(help: "Print one JSON document on stdout.") var json = false
     @Flag(help: "No progress line.") var quiet = false
 
@@ -37,6 +39,13 @@ struct RestoreCommand: DBSSubcommand {
         var entries: UInt64
         var bytes: UInt64
         var repair: RepairCounts
+        /// What was restored less than exactly (path and reason).
+        var warnings: [Warning]
+    }
+
+    struct Warning: Encodable {
+        var path: String
+        var reason: String
     }
 
     /// `--salvage`'s report when not everything could be restored.
@@ -70,7 +79,8 @@ struct RestoreCommand: DBSSubcommand {
         let reader = try BackupReader(path: backup, passphrase: secret, threads: threads)
         let progress = ProgressLine(label: "restore", total: nil, quiet: quiet || json)
         let payload = try PayloadReader(source: ProgressSource(reader, progress: progress))
-        let writer = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage)
+        let writer = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
+                                    numericOwner: numericOwner)
         let summary: RestoreSummary
         do {
             summary = try writer.restore(from: payload)
@@ -89,7 +99,8 @@ struct RestoreCommand: DBSSubcommand {
 
         let counts = RepairCounts(reader.repairReport)
         let report = Report(healed: counts.healed, dryRun: dryRun, destination: to,
-                            entries: summary.entries, bytes: summary.bytes, repair: counts)
+                            entries: summary.entries, bytes: summary.bytes, repair: counts,
+                            warnings: summary.warnings.map { Warning(path: $0.path, reason: $0.message) })
         if json {
             try printJSON(report)
         } else if !quiet {
@@ -97,6 +108,7 @@ struct RestoreCommand: DBSSubcommand {
             note("dbs: \(verb) \(report.entries) entries, \(formatBytes(report.bytes))"
                  + (dryRun ? "" : " into \(to)"))
             if counts.healed { note("dbs: healed damage: \(counts.summary)") }
+            for warning in summary.warnings { note("dbs: warning: \(ListCommand.escaped(warning.description))") }
         }
     }
 }
