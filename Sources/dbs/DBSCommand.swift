@@ -12,7 +12,8 @@ struct DBSCommand: ParsableCommand {
             --passphrase-stdin, else a prompt when standard input is a terminal.
 
             Exit codes: 0 ok (clean or healed), 1 other failure, 2 usage, 3 wrong passphrase, \
-            4 damaged beyond repair, 5 input or output error.
+            4 damaged beyond repair, 5 input or output error, 6 backup complete but some inputs were \
+            skipped or changed while read.
             """,
         version: DBSKitVersion.string,
         subcommands: [

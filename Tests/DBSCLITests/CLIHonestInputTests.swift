@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import DBSTestSupport
 
 /// Inputs a backup must refuse rather than store in a form no restore can use, and
 /// the passphrase file read as the whole file.
@@ -50,5 +51,46 @@ struct CLIHonestInputTests {
         #expect(refused.status == 2 && refused.stderr.contains("larger than 64 KiB"), "\(refused.stderr)")
         let directory = try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", scratch.path], passphrase: nil)
         #expect(directory.status == 5 && directory.stderr.contains("is a directory"), "\(directory.stderr)")
+    }
+}
+
+/// A file that changes while read and an input that cannot be stored are named, and
+/// the backup says it is not exact: exit 6, `"ok": false`, `skipped` and `changed`.
+@Suite("dbs backup reports what it could not store exactly", .serialized)
+struct CLIChangedInputTests {
+    @Test func skippedAndChangedInputsExit6() throws {
+        let scratch = try Scratch()
+        var rng = [UInt8](repeating: 0, count: 16 << 20)
+        for i in stride(from: 0, to: rng.count, by: 4096) { rng[i] = UInt8(truncatingIfNeeded: i / 4096) }
+        let growing = try scratch.write("tree/growing.log", rng)
+        try scratch.write("tree/steady", [1, 2, 3])
+        let socketPath = scratch.file("tree/control.sock")
+        let listener = try #require(UnixSocket(at: socketPath))
+        defer { withExtendedLifetime(listener) {} }
+
+        // Appends to the log for as long as the backup runs.
+        nonisolated(unsafe) var running = true
+        let appender = Thread {
+            let fd = open(growing, O_WRONLY | O_APPEND)
+            defer { close(fd) }
+            let line = Array("another line\n".utf8)
+            while running { _ = write(fd, line, line.count); usleep(200) }
+        }
+        appender.start()
+        let result = try DBSTool.run(["backup", scratch.file("t.dbs"), scratch.file("tree"), "--json", "--threads", "1"]
+                                     + DBSTool.fastKDF)
+        running = false
+        #expect(result.status == 6, "\(result.stderr)")
+        let report = try result.json()
+        #expect(report["ok"] as? Bool == false)
+        let skipped = try #require(report["skipped"] as? [[String: String]])
+        #expect(skipped.map { $0["path"] } == [socketPath])
+        #expect(skipped.first?["reason"] == "it is a socket")
+        let changed = try #require(report["changed"] as? [[String: String]])
+        #expect(changed.map { $0["path"] } == [growing])
+        #expect(changed.first?["reason"]?.contains("grew while read") == true, "\(changed)")
+        #expect(result.stderr.contains("exit 6"))
+        // The backup itself is complete and verified.
+        #expect(try DBSTool.run(["validate", scratch.file("t.dbs")]).status == 0)
     }
 }

@@ -95,18 +95,8 @@ struct FileTreeRoundTripTests {
         let work = TemporaryDirectory()
         try TreeBuilder.mkdir(work.sub("d"))
         let socketPath = work.sub("d/socket")
-        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(listener >= 0)
-        defer { close(listener) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in socketPath.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
+        let listener = try #require(UnixSocket(at: socketPath))
+        defer { withExtendedLifetime(listener) {} }
         try TreeBuilder.write(work.sub("d/file"), [7])
         var warnings: [FileTreeWarning] = []
         let entries = try readPayload(try payloadOf([work.sub("d")], warnings: { warnings.append($0) }))

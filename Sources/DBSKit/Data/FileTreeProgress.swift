@@ -9,10 +9,28 @@ public struct FileTreeProgress: Sendable, Equatable {
     public var path: String
 }
 
-/// A problem that does not stop a backup: an entry skipped and why.
+/// A problem that does not stop a backup or restore: an entry skipped, a file that
+/// changed while it was read, an attribute not kept; and why.
 public struct FileTreeWarning: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// The entry is not in the backup (a socket, a name too long...).
+        case skipped
+        /// The entry is in the backup, but not as it was at any one moment: it changed
+        /// while it was read.
+        case changed
+        /// The entry is there, less something (an extended attribute, an owner).
+        case incomplete
+    }
+
     public var path: String
     public var message: String
+    public var kind: Kind
+
+    public init(path: String, message: String, kind: Kind = .skipped) {
+        self.path = path
+        self.message = message
+        self.kind = kind
+    }
 
     public var description: String { "'\(path)': \(message)" }
 }

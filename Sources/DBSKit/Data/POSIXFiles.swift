@@ -55,6 +55,9 @@ struct FileStatus {
     var permissions: UInt32
     var size: UInt64
     var modificationTime: FileTimestamp
+    /// The inode change time, as (seconds, nanoseconds): what a rewrite that restores
+    /// the mtime still moves.
+    var changeTime: FileTimestamp
     var uid: UInt32
     var gid: UInt32
     var device: UInt64
@@ -69,6 +72,8 @@ struct FileStatus {
         size = UInt64(max(0, status.st_size))
         modificationTime = FileTimestamp(seconds: Int64(status.st_mtim.tv_sec),
                                          nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
+        changeTime = FileTimestamp(seconds: Int64(status.st_ctim.tv_sec),
+                                   nanoseconds: UInt32(clamping: status.st_ctim.tv_nsec))
         uid = UInt32(status.st_uid)
         gid = UInt32(status.st_gid)
         device = UInt64(status.st_dev)

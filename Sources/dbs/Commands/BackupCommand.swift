@@ -49,6 +49,17 @@ struct BackupCommand: DBSSubcommand {
         var stripes: UInt64
         var seconds: Double
         var verified: Bool
+        /// Inputs not in the backup, and inputs stored as they were not at any one
+        /// moment (changed while read); `ok` is true only when both are empty.
+        var skipped: [Problem] = []
+        var changed: [Problem] = []
+        /// Entries stored less something (an extended attribute that could not be read).
+        var warnings: [Problem] = []
+    }
+
+    struct Problem: Encodable {
+        var path: String
+        var reason: String
     }
 
     func validate() throws {
@@ -116,10 +127,11 @@ struct BackupCommand: DBSSubcommand {
         let writer = try BackupWriter(destination: destination, passphrase: secret, options: options)
         let payload = try PayloadWriter(sink: ProgressSink(writer, progress: progress),
                                         metadata: ["tool": "dbs \(DBSKitVersion.string)"])
+        var problems: [FileTreeWarning] = []
         if stdinEntry {
             try StandardInputEntry(name: name).write(to: payload)
         } else {
-            let options = FileTreeReader.Options(warning: { note("dbs: warning: \(ListCommand.escaped($0.description))") })
+            let options = FileTreeReader.Options(warning: { problems.append($0) })
             try FileTreeReader(inputs: inputs, options: options).write(to: payload)
         }
         let contents = try payload.finish()
@@ -129,10 +141,23 @@ struct BackupCommand: DBSSubcommand {
         if spool != nil {
             try FileSystem.copy(file: destination, toDescriptor: STDOUT_FILENO)
         }
-        let report = Report(
+        func listed(_ kind: FileTreeWarning.Kind) -> [Problem] {
+            problems.filter { $0.kind == kind }.map { Problem(path: $0.path, reason: $0.message) }
+        }
+        var report = Report(
             output: output, entries: contents.entryCount, inputBytes: contents.contentBytes,
             fileSize: summary.fileBytes, stripes: summary.stripes,
             seconds: Date().timeIntervalSince(started), verified: !noVerify)
+        report.skipped = listed(.skipped)
+        report.changed = listed(.changed)
+        report.warnings = listed(.incomplete)
+        report.ok = report.skipped.isEmpty && report.changed.isEmpty
+        if !json {
+            for (label, list) in [("skipped", report.skipped), ("changed while read", report.changed),
+                                  ("warning", report.warnings)] {
+                for problem in list { note("dbs: \(label): \(ListCommand.escaped(problem.path)): \(problem.reason)") }
+            }
+        }
         if json {
             try printJSON(report)
         } else if !quiet {
@@ -140,6 +165,10 @@ struct BackupCommand: DBSSubcommand {
                  + "\(toStandardOutput ? "standard output" : output) (\(formatBytes(report.fileSize)), "
                  + "\(copies) copies + \(parity) parity per 255 shards\(noVerify ? "" : ", verified")) "
                  + String(format: "in %.1fs", report.seconds))
+        }
+        if !report.ok {
+            throw CLIFailure(.incomplete, "backup complete, but \(report.skipped.count) inputs were skipped and "
+                             + "\(report.changed.count) changed while read (exit 6)")
         }
     }
 }
