@@ -3,7 +3,7 @@
 #
 #   Benchmarks/compare-tools.sh [--size 2G] [--runs 3] [--seed N] [--work DIR]
 #                               [--tools "dbs dbs-noverify restic borg tar-zstd-age"]
-#                               [--no-restore] [--wait-load L] [--keep]
+#                               [--no-restore] [--wait-load L] [--keep] [--small-files N]
 #
 # --size     tree size, bytes or with K/M/G suffix (binary units); default 2G
 # --runs     rounds; each round runs every tool once, the order rotated by one each round
@@ -19,6 +19,8 @@
 # --wait-load   before each round, wait (up to 5 minutes) for the 1-minute load to drop
 #               below L; the load is printed either way
 # --keep     leave the work directory behind
+# --small-files N  the small-files shape instead: N files sharing --size (log-uniform
+#            1 KiB to 4x the mean, 1000 per directory; gen-tree.c), as a media directory
 #
 # Fairness (see docs/PERFORMANCE.md, "Comparison with other tools"):
 # - every tool reads the same tree from the page cache (read once before the runs) and
@@ -39,7 +41,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-size=2G runs=3 seed=20261128 work="" restore=1 wait_load="" keep=0
+size=2G runs=3 seed=20261128 work="" restore=1 wait_load="" keep=0 small_files=
 tools=(dbs dbs-noverify restic borg tar-zstd-age)
 while [ $# -gt 0 ]; do
     case $1 in
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
         --no-restore) restore=0; shift ;;
         --wait-load) wait_load=$2; shift 2 ;;
         --keep) keep=1; shift ;;
+        --small-files) small_files=$2; shift 2 ;;
         *) echo "compare-tools: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -86,7 +89,7 @@ unset GOMAXPROCS
 
 cd "$work"
 rm -rf tree
-./gen-tree tree "$bytes" "$seed" >&2
+./gen-tree tree "$bytes" "$seed" $small_files >&2
 age-keygen -o age.key 2>/dev/null
 recipient=$(age-keygen -y age.key)
 

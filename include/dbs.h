@@ -171,7 +171,13 @@ enum {
     DBS_ENTRY_FILE = 1,       /* content of exactly `size` bytes */
     DBS_ENTRY_DIRECTORY = 2,  /* no content, size 0 */
     DBS_ENTRY_SYMLINK = 3,    /* no content, size 0, link_target set */
-    DBS_ENTRY_RECORDS = 4     /* content (JSON lines), model_label set */
+    DBS_ENTRY_RECORDS = 4,    /* content (JSON lines), model_label set */
+    /* Payload version 2 (file trees backed up by `dbs backup`); a reader may meet
+       them, no content, size 0: */
+    DBS_ENTRY_HARDLINK = 5,   /* link_target: the path of an earlier file entry */
+    DBS_ENTRY_FIFO = 6,
+    DBS_ENTRY_CHARDEV = 7,
+    DBS_ENTRY_BLOCKDEV = 8
 };
 
 /* One entry of a backup. Paths are relative, '/'-separated. */

@@ -10,6 +10,13 @@
  * alternating so both halves stay equal. Every byte comes from one PRNG stream seeded by
  * SEED, so the same arguments give the same tree, and no two files share content (the
  * deduplicating tools get no free wins from repeated blocks).
+ *
+ *   gen-tree DIR TOTAL_BYTES SEED FILES
+ *
+ * The small-files shape (a media or mail directory): FILES files and nothing else,
+ * sizes log-uniform from 1 KiB to 4 times TOTAL_BYTES / FILES (capped by what is
+ * left), 1000 per directory, three incompressible for one text, until TOTAL_BYTES
+ * or FILES runs out (the last files may be empty then).
  */
 #include <errno.h>
 #include <math.h>
@@ -95,6 +102,25 @@ int main(int argc, char **argv) {
     make_vocabulary();
 
     char path[4096];
+    if (argc > 4) {
+        unsigned files = (unsigned)strtoul(argv[4], NULL, 10);
+        double largest = 4.0 * (double)total / (files ? files : 1);
+        if (largest < 2048) largest = 2048;
+        uint64_t left = total;
+        for (unsigned i = 0; i < files; i++) {
+            uint64_t size = (uint64_t)exp(log(1024.0) + uniform() * (log(largest) - log(1024.0)));
+            if (size > left) size = left;
+            if (i % 1000 == 0) {
+                snprintf(path, sizeof path, "%s/d%03u", root, i / 1000);
+                if (mkdir(path, 0755) != 0 && errno != EEXIST) fail("cannot create", path);
+            }
+            snprintf(path, sizeof path, "%s/d%03u/f%06u.%s", root, i / 1000, i, i % 4 == 3 ? "txt" : "jpg");
+            write_file(path, size, i % 4 == 3);
+            left -= size;
+        }
+        printf("%u small files, %llu bytes\n", files, (unsigned long long)(total - left));
+        return 0;
+    }
     uint64_t large = total / 8;
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/large-%d.%s", root, i, i % 2 ? "txt" : "bin");

@@ -12,7 +12,8 @@ struct DBSCommand: ParsableCommand {
             --passphrase-stdin, else a prompt when standard input is a terminal.
 
             Exit codes: 0 ok (clean or healed), 1 other failure, 2 usage, 3 wrong passphrase, \
-            4 damaged beyond repair, 5 input or output error.
+            4 damaged beyond repair, 5 input or output error, 6 backup complete but some inputs were \
+            skipped or changed while read.
             """,
         version: DBSKitVersion.string,
         subcommands: [
@@ -41,6 +42,9 @@ extension DBSSubcommand {
 @main
 enum Main {
     static func main() {
+        // First, before any thread exists: SIGINT/SIGTERM/SIGHUP remove the named
+        // temporary files of the run before the signal ends it.
+        InterruptCleanup.install()
         signal(SIGPIPE, SIG_IGN)
         // With a file-size limit (ulimit -f), a write past it must fail with EFBIG and be
         // reported (exit 5, temp file removed) rather than kill the process mid-file.

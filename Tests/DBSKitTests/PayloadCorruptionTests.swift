@@ -68,8 +68,8 @@ struct PayloadCorruptionTests {
         let bytes = try Self.smallPayload()
         #expect(Self.readError([]) as? PayloadError == .unexpectedEnd)
         var version = bytes
-        version[6 + 8] = 2  // the payload format version, low byte
-        #expect(Self.readError(version) as? PayloadError == .unsupportedVersion(found: 2, supported: 1))
+        version[6 + 8] = 3  // the payload format version, low byte
+        #expect(Self.readError(version) as? PayloadError == .unsupportedVersion(found: 3, supported: 2))
         var magic = bytes
         magic[6] = UInt8(ascii: "X")
         #expect(Self.readError(magic) as? PayloadError == .notAPayload)

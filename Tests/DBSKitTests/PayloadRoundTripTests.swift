@@ -59,7 +59,7 @@ struct PayloadRoundTripTests {
         #expect(reader.metadata["apps"] == "shop,blog")
         #expect(reader.metadata["host"] == "tëst")
         #expect(reader.metadata["tool_version"] == PayloadFormat.toolVersion)
-        #expect(reader.metadata["payload_version"] == "1")
+        #expect(reader.metadata["payload_version"] == "2")
         #expect(reader.metadata["created"]?.hasSuffix("Z") == true)
 
         var index = 0
@@ -104,7 +104,7 @@ struct PayloadRoundTripTests {
 
     @Test func documentedLimits() {
         // docs/PAYLOAD.md states these numbers; a change here is a format change.
-        #expect(FrameType.entryHeader.bodyLengthLimit == 74_019)
+        #expect(FrameType.entryHeader.bodyLengthLimit == 341_813)
         #expect(FrameType.chunk.bodyLengthLimit == 1 << 20)
         #expect(FrameType.metadata.bodyLengthLimit == 1 << 20)
         #expect(FrameType.header.bodyLengthLimit == 10)

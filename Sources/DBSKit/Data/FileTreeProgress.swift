@@ -9,12 +9,30 @@ public struct FileTreeProgress: Sendable, Equatable {
     public var path: String
 }
 
-/// A problem that does not stop a backup: an entry skipped and why.
+/// A problem that does not stop a backup or restore: an entry skipped, a file that
+/// changed while it was read, an attribute not kept; and why.
 public struct FileTreeWarning: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// The entry is not in the backup (a socket, a name too long...).
+        case skipped
+        /// The entry is in the backup, but not as it was at any one moment: it changed
+        /// while it was read.
+        case changed
+        /// The entry is there, less something (an extended attribute, an owner).
+        case incomplete
+    }
+
     public var path: String
     public var message: String
+    public var kind: Kind
 
-    public var description: String { "skipped '\(path)': \(message)" }
+    public init(path: String, message: String, kind: Kind = .skipped) {
+        self.path = path
+        self.message = message
+        self.kind = kind
+    }
+
+    public var description: String { "'\(path)': \(message)" }
 }
 
 /// What a restore did.
@@ -23,8 +41,14 @@ public struct RestoreSummary: Sendable, Equatable {
     public var directories: UInt64 = 0
     public var symlinks: UInt64 = 0
     public var records: UInt64 = 0
+    public var hardLinks: UInt64 = 0
+    /// FIFOs and device nodes.
+    public var specialFiles: UInt64 = 0
     /// Content bytes verified (and written, unless a dry run).
     public var bytes: UInt64 = 0
+    /// What was restored less than exactly: an attribute the file system refused, a
+    /// device node not made by a user who is not root.
+    public var warnings: [FileTreeWarning] = []
 
-    public var entries: UInt64 { files + directories + symlinks + records }
+    public var entries: UInt64 { files + directories + symlinks + records + hardLinks + specialFiles }
 }

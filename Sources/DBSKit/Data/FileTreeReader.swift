@@ -10,10 +10,12 @@ import Darwin
 /// input its base name. Directories come before their contents, names in byte
 /// order, so a payload is the same whatever order the file system lists them in
 /// and a restore always meets a directory before what is in it. Regular files,
-/// directories (empty ones too) and symlinks (stored as links, never followed) are
-/// kept with their permission bits and nanosecond modification times; sockets,
-/// fifos and devices are skipped with a warning. Hard links are stored as separate
-/// files.
+/// directories (empty ones too), symlinks (stored as links, never followed), FIFOs
+/// and device nodes are kept with their permission bits, nanosecond modification
+/// times, owner (uid, gid and their names) and extended attributes (POSIX ACLs
+/// included); sockets are skipped with a warning. A file with several hard links is
+/// stored once, at its first path in walk order; its other paths are hard-link
+/// entries naming that one.
 ///
 /// Content is streamed in chunks through one buffer, so memory does not grow with
 /// file size; a sparse file is read as its zeros (the compression layer shrinks them).
@@ -85,6 +87,9 @@ private struct Walk {
     var buffer: [UInt8]
     var entries: UInt64 = 0
     var bytes: UInt64 = 0
+    let names = OwnerNames()
+    /// (device, inode) of the files with several links stored so far, to their path.
+    var linkedFiles: [[UInt64]: String] = [:]
 
     init(writer: PayloadWriter, options: FileTreeReader.Options, progress: ((FileTreeProgress) -> Void)?) {
         self.writer = writer
@@ -100,19 +105,36 @@ private struct Walk {
         }
         switch status.type {
         case .regular:
+            if status.linkCount > 1 {
+                let key = [status.device, status.inode]
+                if let first = linkedFiles[key] {
+                    try writeEntry(described(EntryMetadata(path: path, kind: .hardLink, mode: status.permissions,
+                                                           modificationTime: status.modificationTime, linkTarget: first),
+                                             status, source: source, attributes: false))
+                    return
+                }
+                linkedFiles[key] = path
+            }
             try writeFile(source: source, path: path)
         case .directory:
-            try writeEntry(EntryMetadata(path: path, kind: .directory, mode: status.permissions,
-                                         modificationTime: status.modificationTime))
+            try writeEntry(described(EntryMetadata(path: path, kind: .directory, mode: status.permissions,
+                                                   modificationTime: status.modificationTime), status, source: source))
             try visitChildren(of: source, path: path)
+        case .fifo, .characterDevice, .blockDevice:
+            let kind: EntryKind = status.type == .fifo ? .fifo : status.type == .characterDevice ? .characterDevice : .blockDevice
+            try writeEntry(described(EntryMetadata(path: path, kind: kind, mode: status.permissions,
+                                                   modificationTime: status.modificationTime,
+                                                   device: kind.isDevice ? status.deviceNumber : nil),
+                                     status, source: source))
         case .symlink:
             let target = try POSIX.linkTarget(source)
             guard let text = String(validating: target, as: UTF8.self), !text.isEmpty else {
                 options.warning(FileTreeWarning(path: source, message: "its link target is not UTF-8"))
                 return
             }
-            try writeEntry(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
-                                         modificationTime: status.modificationTime, linkTarget: text))
+            try writeEntry(described(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
+                                                   modificationTime: status.modificationTime, linkTarget: text),
+                                     status, source: source))
         case .unsupported(let what):
             options.warning(FileTreeWarning(path: source, message: "it is \(what)"))
         }
@@ -140,6 +162,20 @@ private struct Walk {
         }
     }
 
+    /// `entry` with the owner of `status` and, unless `attributes` is false, the
+    /// extended attributes at `source` (`descriptor` when the file is open).
+    private func described(_ entry: EntryMetadata, _ status: FileStatus, source: String,
+                           descriptor: Int32 = -1, attributes: Bool = true) -> EntryMetadata {
+        var entry = entry
+        entry.owner = names.owner(of: status)
+        if attributes {
+            entry.extendedAttributes = ExtendedAttributes.read(
+                descriptor: descriptor, path: descriptor >= 0 ? nil : source, shownAs: source,
+                warn: { options.warning(FileTreeWarning(path: source, message: $0)) })
+        }
+        return entry
+    }
+
     private mutating func writeEntry(_ entry: EntryMetadata) throws {
         try writer.beginEntry(entry)
         try writer.endEntry()
@@ -147,35 +183,114 @@ private struct Walk {
         progress?(FileTreeProgress(entries: entries, bytes: bytes, path: entry.path))
     }
 
-    /// Streams a regular file. Its size and time come from fstat of the open file,
-    /// so they describe the bytes that are read; a file that shrinks meanwhile is an
-    /// error, bytes appended meanwhile are left out.
+    /// Streams a regular file, and says so (a `.changed` warning) when it changed
+    /// while it was read: size, mtime, ctime or inode differ between the fstat before
+    /// and after, or bytes follow its size. A file that fits in the read buffer is read
+    /// whole before its entry begins and re-read up to `rereads` times until two
+    /// fstats agree, so a small file rewritten meanwhile is stored as one version; a
+    /// larger one streams once (the payload cannot take back an entry begun) and is
+    /// reported. A file that shrinks is padded with zeros to its recorded size, and
+    /// reported; a file that grew is stored at its size before, and reported.
     private mutating func writeFile(source: String, path: String) throws {
         let fd = try POSIX.check("open", source) { open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
         let file = DescriptorHandle(fd)
-        let status = try POSIX.status(of: file, path: source)
+        var status = try POSIX.status(of: file, path: source)
         guard status.type == .regular else {
             throw DataError.fileChanged(path: source, reason: "it is no longer a regular file")
         }
-        try writer.beginEntry(EntryMetadata(path: path, kind: .file, mode: status.permissions,
-                                            modificationTime: status.modificationTime, size: status.size))
+        var small: [UInt8]?
+        var change: String?
+        if status.size <= UInt64(buffer.count) {
+            for attempt in 0...Self.rereads {
+                let (bytes, after, changed) = try readSmall(file, source: source, status: status)
+                small = bytes
+                change = changed
+                if changed == nil { break }
+                status = after
+                if attempt < Self.rereads, lseek(file.raw, 0, SEEK_SET) < 0 { break }
+            }
+        }
+        try writer.beginEntry(described(EntryMetadata(path: path, kind: .file, mode: status.permissions,
+                                                      modificationTime: status.modificationTime, size: status.size),
+                                        status, source: source, descriptor: file.raw))
+        if let small {
+            try writer.writeContent(small)
+            bytes += UInt64(small.count)
+        } else {
+            change = try streamLarge(file, source: source, path: path, status: status)
+        }
+        try writer.endEntry()
+        try file.close(path: source)
+        if let change { options.warning(FileTreeWarning(path: source, message: change, kind: .changed)) }
+        entries += 1
+        progress?(FileTreeProgress(entries: entries, bytes: bytes, path: path))
+    }
+
+    /// Re-reads of a small file that changed while read, before it is stored as changed.
+    static let rereads = 3
+
+    /// Reads a file of at most one buffer whole: its bytes (exactly `status.size`,
+    /// zero-padded if it shrank), the status after, and what changed, if anything.
+    private mutating func readSmall(_ file: DescriptorHandle, source: String,
+                                    status: FileStatus) throws -> ([UInt8], FileStatus, String?) {
+        let want = Int(status.size)
+        var got = 0
+        while got < want {
+            let count = try POSIX.check("read", source) {
+                buffer.withUnsafeMutableBytes { read(file.raw, $0.baseAddress! + got, want - got) }
+            }
+            if count == 0 { break }
+            got += count
+        }
+        var bytes = Array(buffer[0..<got])
+        if got < want { bytes += [UInt8](repeating: 0, count: want - got) }
+        let more = try hasMore(file, source: source)
+        let after = try POSIX.status(of: file, path: source)
+        return (bytes, after, Self.change(before: status, after: after, read: UInt64(got), more: more))
+    }
+
+    /// Streams a file larger than the buffer in one pass; returns what changed.
+    private mutating func streamLarge(_ file: DescriptorHandle, source: String, path: String,
+                                      status: FileStatus) throws -> String? {
         var remaining = status.size
+        var read = UInt64(0)
         while remaining > 0 {
             let want = Int(min(UInt64(buffer.count), remaining))
-            let count = try POSIX.check("read", source) {
-                buffer.withUnsafeMutableBytes { read(file.raw, $0.baseAddress!, want) }
+            var count = try POSIX.check("read", source) {
+                buffer.withUnsafeMutableBytes { Glibc.read(file.raw, $0.baseAddress!, want) }
             }
-            guard count > 0 else {
-                throw DataError.fileChanged(path: source, reason: "it shrank from \(status.size) to \(status.size - remaining) bytes")
+            if count == 0 {
+                // It shrank: the entry's size is fixed, so zeros make it up (reported).
+                buffer.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, want) }
+                count = want
+            } else {
+                read += UInt64(count)
             }
             try buffer.withUnsafeBytes { try writer.writeContent(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             remaining -= UInt64(count)
             bytes += UInt64(count)
             progress?(FileTreeProgress(entries: entries, bytes: bytes, path: path))
         }
-        try writer.endEntry()
-        try file.close(path: source)
-        entries += 1
-        progress?(FileTreeProgress(entries: entries, bytes: bytes, path: path))
+        let more = try hasMore(file, source: source)
+        let after = try POSIX.status(of: file, path: source)
+        return Self.change(before: status, after: after, read: read, more: more)
+    }
+
+    /// Whether the file has bytes beyond what was read (it grew).
+    private func hasMore(_ file: DescriptorHandle, source: String) throws(DataError) -> Bool {
+        var probe: UInt8 = 0
+        return try POSIX.check("read", source) { read(file.raw, &probe, 1) } > 0
+    }
+
+    static func change(before: FileStatus, after: FileStatus, read: UInt64, more: Bool) -> String? {
+        if read < before.size { return "it shrank from \(before.size) to \(read) bytes while read; stored zero-padded" }
+        if more || after.size > before.size {
+            return "it grew while read; stored its first \(before.size) bytes"
+        }
+        if after.inode != before.inode || after.device != before.device { return "it was replaced while read" }
+        if after.modificationTime != before.modificationTime || after.changeTime != before.changeTime || after.size != before.size {
+            return "it was modified while read"
+        }
+        return nil
     }
 }

@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Restores the entries of a payload as files under a destination directory.
+/// Restores the entries of a payload as files under a destination directory, all or
+/// nothing.
 ///
 /// Safety, entry by entry:
 /// - a path that is absolute, has a NUL, an empty, "." or ".." component is refused
@@ -14,367 +15,124 @@ import Darwin
 ///   is refused and nothing is ever created outside the destination;
 /// - an existing file, symlink or other non-directory is not replaced unless
 ///   `overwrite`; a directory is never replaced by a file or symlink;
-/// - a file is written under a temporary name in its final directory (O_EXCL, mode
-///   0600), and renamed over its final name only once the payload reader has
-///   verified its SHA-256; on any failure the temporary file is removed.
+/// - set-user-ID and set-group-ID are kept only together with the owner they were
+///   set for (`RestoredMode`), overwriting or not;
+/// - an existing directory keeps its mode and times unless `overwrite`.
+///
+/// All or nothing: every entry waits until the whole payload has been read and
+/// verified (its end frame's digest and counts included). A file waits as an unnamed
+/// file (O_TMPFILE, in the nearest directory that already exists on its path; no
+/// directory is created meanwhile), or, where there is no O_TMPFILE or more files wait
+/// than descriptors allow, as a named temporary `.dbs-restore-<tag>` in its final
+/// directory (`TemporaryName`; registered with `InterruptCleanup`; a later restore
+/// into the same directory removes a killed run's). Symlinks and directories wait as
+/// plans. Then, with interruption held off, one `syncfs` per file system makes the
+/// files durable and every entry takes its name, parents first, and directories get
+/// their modes and times, deepest first. On any failure before that nothing takes a
+/// name and everything the run created is removed; a kill -9 while reading leaves
+/// nothing but the named temporaries, if any. `salvage` is the opposite choice: on a
+/// failure every entry verified so far takes its name, and `RestoreIncomplete` lists
+/// what was lost. Memory grows with the number of entries (their paths), never with
+/// their content.
+///
+/// Owners are restored when running as root (`OwnerMapping`: by name, else number),
+/// never otherwise; extended attributes and ACLs where the file system takes them (a
+/// warning in `RestoreSummary.warnings` where not; `security.*` only as root); hard
+/// links as links to the file restored at their target path; FIFOs; device nodes as
+/// root (a warning otherwise).
 ///
 /// Modes and nanosecond modification times are restored: files' on the open file,
-/// symlinks' with AT_SYMLINK_NOFOLLOW, directories' after the whole payload (their
-/// contents change their times, and a read-only directory must still be filled).
-/// Runs of zero bytes are skipped with lseek, so sparse files stay sparse.
+/// symlinks' with AT_SYMLINK_NOFOLLOW, directories' at the very end (their contents
+/// change their times, and a read-only directory must still be filled). Runs of zero
+/// bytes are skipped with lseek, so sparse files stay sparse.
 public struct FileTreeWriter {
     public let destination: String
     public let overwrite: Bool
     /// Reads and verifies everything and checks every path, writes nothing.
     public let dryRun: Bool
-    /// Make each file durable before renaming it into place, so that a crash never
-    /// leaves a restored name with missing content. Verified files wait in batches of
-    /// `syncBatch` for one `syncfs` of their file system, then take their names (one
-    /// `fsync` per file, as before, where there is no `syncfs`): one journal commit a
-    /// batch instead of one a file (measured: 5,156 files, 2 GiB, fsyncs waited 4.3 s
-    /// in all). Off trades the guarantee for speed.
+    /// Make the files durable (one `syncfs` per file system, an fsync each where there
+    /// is none) before they take their names, so that a crash never leaves a restored
+    /// name with missing content. Off trades the guarantee for speed.
     public let syncFiles: Bool
+    /// On a failure, place every entry verified so far and throw `RestoreIncomplete`
+    /// (instead of placing nothing and throwing the failure).
+    public let salvage: Bool
+    /// As root, give entries their recorded uid and gid even where the recorded user
+    /// or group name exists with another number here (tar's --numeric-owner).
+    public let numericOwner: Bool
 
-    /// Verified files that wait for one sync before their renames.
-    static let syncBatch = 128
-
-    public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true) {
+    public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true,
+                salvage: Bool = false, numericOwner: Bool = false) {
+        self.numericOwner = numericOwner
         self.destination = destination
         self.overwrite = overwrite
         self.dryRun = dryRun
         self.syncFiles = syncFiles
+        self.salvage = salvage
+    }
+
+    /// Refuses a path no restore would extract (empty, absolute, with NUL, or an
+    /// empty, "." or ".." component): what `backup --name` must be checked against.
+    public static func checkEntryPath(_ path: String) throws(DataError) {
+        _ = try EntryPath.components(of: path)
     }
 
     /// Restores every entry `reader` yields; creates the destination if needed.
-    /// Throws `DataError` for refusals and I/O failures, the reader's
-    /// `PayloadError` for damaged content.
+    /// Throws `DataError` for refusals and I/O failures, the reader's `PayloadError`
+    /// (or the byte source's error) for damaged content, having placed nothing; with
+    /// `salvage`, `RestoreIncomplete` wrapping that cause.
     public func restore(from reader: PayloadReader, progress: ((FileTreeProgress) -> Void)? = nil) throws -> RestoreSummary {
-        var restore = try Restore(writer: self, progress: progress)
+        var restore = try RestoreStaging(writer: self, progress: progress)
         do {
             while let entry = try reader.nextEntry() {
-                try restore.place(entry, from: reader)
+                try restore.stage(entry, from: reader)
             }
-            try restore.placePending()
         } catch {
-            // The files verified before the failure take their names, as if each had
-            // been renamed as soon as it was verified; no temporary file stays.
-            try? restore.placePending()
-            throw error
+            guard salvage, !dryRun else {
+                restore.discardAll()
+                throw error
+            }
+            let lost = restore.lostEntry(failure: error)
+            restore.dropUnfinished()
+            var placed = RestoreSummary()
+            do {
+                placed = try restore.commit()
+            } catch let commitFailure {
+                throw RestoreIncomplete(placed: placed, lost: lost.map { [$0] } ?? [], readToTheEnd: false,
+                                        cause: commitFailure)
+            }
+            throw RestoreIncomplete(placed: placed, lost: lost.map { [$0] } ?? [], readToTheEnd: false, cause: error)
         }
-        try restore.applyDirectoryAttributes()
-        return restore.summary
+        if dryRun { return restore.summary }
+        return try restore.commit()
     }
 }
 
-/// One run of FileTreeWriter.restore.
-private struct Restore {
-    let destination: String
-    let overwrite: Bool
-    let dryRun: Bool
-    let syncFiles: Bool
-    let progress: ((FileTreeProgress) -> Void)?
-    /// The destination directory; nil in a dry run whose destination does not exist.
-    let root: DescriptorHandle?
-    var summary = RestoreSummary()
-    /// Directories restored, whose modes and times are set at the end.
-    var directories: [(components: [String], mode: UInt32, time: FileTimestamp)] = []
-    /// Symlink entries of this payload: a later path under one is refused even in a
-    /// dry run, where the link is not created.
-    var symlinks: Set<String> = []
-    var zeros = [UInt8](repeating: 0, count: 1 << 20)
-    /// Files written and verified, waiting for the batch's sync before their renames.
-    var pending: [PendingFile] = []
-    /// Their paths (components joined by "/"): an entry at or under one of them is
-    /// placed only after the batch, so it meets the file as a restore file by file
-    /// would (an existing name, not a missing one).
-    var pendingPaths: Set<String> = []
+/// A salvaging restore that could not restore everything: what it placed, what it
+/// lost, and why.
+public struct RestoreIncomplete: Error, CustomStringConvertible {
+    /// The entries that verified and took their names.
+    public var placed: RestoreSummary
+    /// The entries that did not verify, with the content byte ranges that are lost.
+    public var lost: [LostEntry]
+    /// Whether the payload was read to its end (false: entries after the failure
+    /// could not be read at all, so they are neither placed nor listed).
+    public var readToTheEnd: Bool
+    /// The failure that stopped the restore (a `BackupError`, `PayloadError`, `DataError`).
+    public var cause: any Error
 
-    struct PendingFile {
-        let parent: DescriptorHandle
-        let temporaryName: String
-        let name: String
-        let path: String
-        let file: DescriptorHandle
-    }
+    public var description: String { "restore incomplete: \(cause)" }
+}
 
-    init(writer: FileTreeWriter, progress: ((FileTreeProgress) -> Void)?) throws {
-        destination = writer.destination
-        overwrite = writer.overwrite
-        dryRun = writer.dryRun
-        syncFiles = writer.syncFiles
-        self.progress = progress
-        let exists = try POSIX.linkStatus(destination) != nil
-        if !exists, !dryRun {
-            // mkdir -p: each prefix of the destination, an existing one is fine.
-            var prefix = destination.hasPrefix("/") ? "/" : ""
-            for component in destination.split(separator: "/") {
-                prefix += component + "/"
-                if mkdir(prefix, 0o755) != 0, errno != EEXIST {
-                    throw DataError.io(path: prefix, operation: "create directory", errno: errno)
-                }
-            }
-        }
-        if exists || !dryRun {
-            let path = destination
-            root = DescriptorHandle(try POSIX.check("open directory", path) {
-                open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            })
-        } else {
-            root = nil
-        }
-    }
+/// An entry a salvaging restore could not verify.
+public struct LostEntry: Sendable, Equatable {
+    public var path: String
+    /// The content byte ranges lost, `[start, end)`; `end` is nil when the entry's size
+    /// is not known (a streamed entry).
+    public var lostRanges: [LostRange]
+}
 
-    /// The entry's path under the destination, as errors show it.
-    func shown(_ components: some Collection<String>) -> String {
-        (destination.hasSuffix("/") ? destination : destination + "/") + components.joined(separator: "/")
-    }
-
-    mutating func place(_ entry: EntryMetadata, from reader: PayloadReader) throws {
-        let components = try EntryPath.components(of: entry.path)
-        if !pendingPaths.isEmpty,
-           (1...components.count).contains(where: { pendingPaths.contains(components[0..<$0].joined(separator: "/")) }) {
-            try placePending()
-        }
-        for length in 1..<components.count {
-            let prefix = components[0..<length].joined(separator: "/")
-            if symlinks.contains(prefix) {
-                throw DataError.unsafePath(path: entry.path, reason: "it passes through the symlink '\(prefix)' restored before it")
-            }
-        }
-        let name = components[components.count - 1]
-        let parent = try openDirectory(components.dropLast(), create: !dryRun, entryPath: entry.path)
-        let existing = try parent.flatMap { (parent) throws(DataError) in
-            try POSIX.linkStatus(in: parent, name, displayPath: shown(components))
-        }
-
-        switch entry.kind {
-        case .directory:
-            if let existing, existing.type != .directory {
-                guard overwrite else { throw DataError.alreadyExists(path: shown(components)) }
-                if let parent, !dryRun {
-                    try POSIX.check("remove", shown(components)) { unlinkat(parent.raw, name, 0) }
-                }
-            }
-            if let parent, !dryRun, existing?.type != .directory {
-                try POSIX.check("create directory", shown(components)) { mkdirat(parent.raw, name, 0o700) }
-            }
-            try reader.skipContent()
-            if !dryRun { directories.append((components, entry.mode, entry.modificationTime)) }
-            summary.directories += 1
-        case .file, .records:
-            try checkReplaceable(existing, components)
-            var mode = entry.mode
-            if entry.kind == .records, mode == 0 { mode = 0o600 }
-            if let parent, !dryRun {
-                summary.bytes += try writeFile(in: parent, name: name, components: components,
-                                               mode: mode, time: entry.modificationTime, from: reader)
-            } else {
-                try reader.skipContent()
-                summary.bytes += reader.lastEntrySize ?? 0
-            }
-            if entry.kind == .file { summary.files += 1 } else { summary.records += 1 }
-            if pending.count >= FileTreeWriter.syncBatch { try placePending() }
-        case .symlink:
-            try checkReplaceable(existing, components)
-            try reader.skipContent()
-            if let parent, !dryRun, let target = entry.linkTarget {
-                try makeSymlink(in: parent, name: name, target: target, components: components,
-                                time: entry.modificationTime)
-            }
-            symlinks.insert(entry.path)
-            summary.symlinks += 1
-        }
-        progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes, path: entry.path))
-    }
-
-    /// Whether a file or symlink may take the place of `existing`.
-    private func checkReplaceable(_ existing: FileStatus?, _ components: [String]) throws(DataError) {
-        guard let existing else { return }
-        if existing.type == .directory {
-            throw DataError.cannotReplace(path: shown(components), reason: "a directory is in the way")
-        }
-        guard overwrite else { throw DataError.alreadyExists(path: shown(components)) }
-    }
-
-    /// Opens `components` below the root one at a time, never following a symlink,
-    /// creating missing directories when `create` (mode 0755 less the umask: they
-    /// are parents the payload did not list, as `mkdir -p` makes them). Nil when a
-    /// component is missing and `create` is false (a dry run).
-    private func openDirectory(_ components: some Collection<String>, create: Bool,
-                               entryPath: String) throws(DataError) -> DescriptorHandle? {
-        guard var current = root else { return nil }
-        var walked: [String] = []
-        for component in components {
-            walked.append(component)
-            let fd = openat(current.raw, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if fd >= 0 {
-                current = DescriptorHandle(fd)
-                continue
-            }
-            let code = errno
-            switch code {
-            case ENOENT:
-                guard create else { return nil }
-                let made = mkdirat(current.raw, component, 0o755)
-                if made != 0, errno != EEXIST {
-                    throw .io(path: shown(walked), operation: "create directory", errno: errno)
-                }
-                let path = shown(walked)
-                let parent = current
-                current = DescriptorHandle(try POSIX.check("open directory", path) {
-                    openat(parent.raw, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                })
-            case ELOOP, ENOTDIR:
-                let status = try POSIX.linkStatus(in: current, component, displayPath: shown(walked))
-                if status?.type == .symlink {
-                    throw .unsafePath(path: entryPath, reason: "'\(walked.joined(separator: "/"))' is a symlink, which a restore never passes through")
-                }
-                throw .cannotReplace(path: entryPath, reason: "'\(walked.joined(separator: "/"))' is not a directory")
-            default:
-                throw .io(path: shown(walked), operation: "open directory", errno: code)
-            }
-        }
-        return current
-    }
-
-    /// Creates a temporary file beside `name` with O_EXCL, retrying on a name clash.
-    private func createTemporary(in parent: DescriptorHandle, components: [String]) throws(DataError) -> (name: String, file: DescriptorHandle) {
-        while true {
-            let name = ".dbs-restore-" + String(UInt64.random(in: .min ... .max), radix: 16)
-            let fd = openat(parent.raw, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            if fd >= 0 { return (name, DescriptorHandle(fd)) }
-            if errno != EEXIST && errno != EINTR {
-                throw .io(path: shown(components), operation: "create temporary file for", errno: errno)
-            }
-        }
-    }
-
-    /// Writes the entry's content under a temporary name and sets mode and time; once
-    /// the reader has verified the content, renames it into place, or with
-    /// `syncFiles` leaves it pending for its batch's sync (`placePending`).
-    /// Returns the content size. On failure the temporary file is gone.
-    private mutating func writeFile(in parent: DescriptorHandle, name: String, components: [String],
-                                    mode: UInt32, time: FileTimestamp, from reader: PayloadReader) throws -> UInt64 {
-        let path = shown(components)
-        let (temporaryName, file) = try createTemporary(in: parent, components: components)
-        do {
-            var size: UInt64 = 0
-            while true {
-                let bytes = try reader.readContent(maxLength: zeros.count)
-                if bytes.isEmpty { break }  // the reader verified the SHA-256
-                try writeSkippingZeros(bytes, to: file, path: path)
-                size += UInt64(bytes.count)
-                progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: path))
-            }
-            try POSIX.check("write", path) { ftruncate(file.raw, off_t(size)) }
-            try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(mode)) }
-            let times = POSIX.timespecs(time)
-            try POSIX.check("set the time of", path) { futimens(file.raw, times) }
-            if syncFiles {
-                pending.append(PendingFile(parent: parent, temporaryName: temporaryName, name: name, path: path, file: file))
-                pendingPaths.insert(components.joined(separator: "/"))
-                return size
-            }
-            try file.close(path: path)
-            try POSIX.check("rename into place", path) { renameat(parent.raw, temporaryName, parent.raw, name) }
-            return size
-        } catch {
-            unlinkat(parent.raw, temporaryName, 0)
-            throw error
-        }
-    }
-
-    /// Makes the pending files durable with one `syncfs` per file system they are on
-    /// (or an fsync each where there is no `syncfs`), then renames each into place. On
-    /// a failure the files not yet renamed are removed. `syncfs` also flushes other
-    /// programs' dirty data on that file system: a restore beside a heavy writer waits
-    /// for it too, where an fsync per file would not.
-    mutating func placePending() throws(DataError) {
-        let batch = pending
-        pending = []
-        pendingPaths = []
-        guard !batch.isEmpty else { return }
-        var renamed = 0
-        defer {
-            for file in batch[renamed...] { unlinkat(file.parent.raw, file.temporaryName, 0) }
-        }
-        // One sync per file system among the batch (a directory of the tree may be a
-        // mount point); `syncfs` only covers the file system of the descriptor given.
-        var devices: [UInt64: PendingFile] = [:]
-        for file in batch {
-            var status = stat()
-            try POSIX.check("stat", file.path) { fstat(file.file.raw, &status) }
-            devices[UInt64(status.st_dev)] = devices[UInt64(status.st_dev)] ?? file
-        }
-        for file in devices.values {
-            let synced = FileSystemSync.syncFileSystem(containing: file.file.raw)
-            if synced == ENOSYS {
-                for file in batch { try POSIX.check("sync", file.path) { fsync(file.file.raw) } }
-                break
-            } else if synced != 0 {
-                throw .io(path: file.path, operation: "sync the file system of", errno: synced)
-            }
-        }
-        for file in batch {
-            try file.file.close(path: file.path)
-            try POSIX.check("rename into place", file.path) {
-                renameat(file.parent.raw, file.temporaryName, file.parent.raw, file.name)
-            }
-            renamed += 1
-        }
-    }
-
-    /// Writes `bytes` at the file's position, seeking over them instead when they are
-    /// all zero (the final ftruncate gives the file its length).
-    private func writeSkippingZeros(_ bytes: [UInt8], to file: DescriptorHandle, path: String) throws(DataError) {
-        let allZero = bytes.withUnsafeBytes { content in
-            zeros.withUnsafeBytes { memcmp(content.baseAddress!, $0.baseAddress!, content.count) == 0 }
-        }
-        if allZero {
-            try POSIX.check("seek in", path) { lseek(file.raw, off_t(bytes.count), SEEK_CUR) }
-            return
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let written = try POSIX.check("write", path) {
-                bytes.withUnsafeBytes { Glibc.write(file.raw, $0.baseAddress! + offset, $0.count - offset) }
-            }
-            offset += written
-        }
-    }
-
-    /// Creates the link under a temporary name, sets its time without following it,
-    /// and renames it into place.
-    private func makeSymlink(in parent: DescriptorHandle, name: String, target: String,
-                             components: [String], time: FileTimestamp) throws(DataError) {
-        let path = shown(components)
-        var temporaryName = ""
-        while true {
-            temporaryName = ".dbs-restore-" + String(UInt64.random(in: .min ... .max), radix: 16)
-            if symlinkat(target, parent.raw, temporaryName) == 0 { break }
-            if errno != EEXIST { throw .io(path: path, operation: "create symlink", errno: errno) }
-        }
-        do throws(DataError) {
-            let times = POSIX.timespecs(time)
-            try POSIX.check("set the time of", path) { utimensat(parent.raw, temporaryName, times, AT_SYMLINK_NOFOLLOW) }
-            try POSIX.check("rename into place", path) { renameat(parent.raw, temporaryName, parent.raw, name) }
-        } catch {
-            unlinkat(parent.raw, temporaryName, 0)
-            throw error
-        }
-    }
-
-    /// Sets the restored directories' modes and times, deepest last-restored first, so
-    /// that nothing done afterwards touches them.
-    func applyDirectoryAttributes() throws {
-        for directory in directories.reversed() {
-            let path = shown(directory.components)
-            guard let handle = try openDirectory(directory.components, create: false, entryPath: path) else {
-                throw DataError.io(path: path, operation: "open directory", errno: ENOENT)
-            }
-            try POSIX.check("set the mode of", path) { fchmod(handle.raw, mode_t(directory.mode)) }
-            let times = POSIX.timespecs(directory.time)
-            try POSIX.check("set the time of", path) { futimens(handle.raw, times) }
-        }
-    }
+public struct LostRange: Sendable, Equatable {
+    public var start: UInt64
+    public var end: UInt64?
 }

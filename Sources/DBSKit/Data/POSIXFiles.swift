@@ -30,8 +30,8 @@ final class DescriptorHandle {
 
 /// The type of a file as lstat sees it.
 enum FileType: Equatable {
-    case regular, directory, symlink
-    /// A socket, fifo or device, which a backup does not store.
+    case regular, directory, symlink, fifo, characterDevice, blockDevice
+    /// A socket (or an unknown type), which a backup does not store.
     case unsupported(String)
 
     init(mode: mode_t) {
@@ -40,9 +40,9 @@ enum FileType: Equatable {
         case 0o040000: self = .directory
         case 0o120000: self = .symlink
         case 0o140000: self = .unsupported("a socket")
-        case 0o010000: self = .unsupported("a fifo")
-        case 0o020000: self = .unsupported("a character device")
-        case 0o060000: self = .unsupported("a block device")
+        case 0o010000: self = .fifo
+        case 0o020000: self = .characterDevice
+        case 0o060000: self = .blockDevice
         default: self = .unsupported("of unknown type")
         }
     }
@@ -55,6 +55,16 @@ struct FileStatus {
     var permissions: UInt32
     var size: UInt64
     var modificationTime: FileTimestamp
+    /// The inode change time, as (seconds, nanoseconds): what a rewrite that restores
+    /// the mtime still moves.
+    var changeTime: FileTimestamp
+    var uid: UInt32
+    var gid: UInt32
+    var device: UInt64
+    var inode: UInt64
+    var linkCount: UInt64
+    /// The device number of a device node.
+    var deviceNumber: DeviceNumber
 
     init(_ status: stat) {
         type = FileType(mode: status.st_mode)
@@ -62,6 +72,17 @@ struct FileStatus {
         size = UInt64(max(0, status.st_size))
         modificationTime = FileTimestamp(seconds: Int64(status.st_mtim.tv_sec),
                                          nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
+        changeTime = FileTimestamp(seconds: Int64(status.st_ctim.tv_sec),
+                                   nanoseconds: UInt32(clamping: status.st_ctim.tv_nsec))
+        uid = UInt32(status.st_uid)
+        gid = UInt32(status.st_gid)
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+        linkCount = UInt64(status.st_nlink)
+        let rdev = UInt64(status.st_rdev)
+        // glibc's gnu_dev_major/minor, which Swift does not import (they are macros).
+        deviceNumber = DeviceNumber(major: UInt32(((rdev >> 8) & 0xfff) | ((rdev >> 32) & 0xffff_f000)),
+                                    minor: UInt32((rdev & 0xff) | ((rdev >> 12) & 0xffff_ff00)))
     }
 }
 
@@ -133,6 +154,12 @@ enum POSIX {
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             names.append(name)
         }
+    }
+
+    /// glibc's gnu_dev_makedev.
+    static func deviceID(_ number: DeviceNumber) -> dev_t {
+        let major = UInt64(number.major), minor = UInt64(number.minor)
+        return dev_t(((major & 0xfff) << 8) | ((major & 0xffff_f000) << 32) | (minor & 0xff) | ((minor & 0xffff_ff00) << 12))
     }
 
     /// utimensat's two timestamps, access and modification, both set to `time`.

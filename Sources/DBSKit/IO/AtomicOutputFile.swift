@@ -6,56 +6,140 @@ import Musl
 import Darwin
 #endif
 
-/// A file that appears at its destination whole or not at all.
+/// A file that appears at its destination whole or not at all, and leaves nothing
+/// behind when it does not, even after SIGKILL.
 ///
-/// It is written as a temp file beside the destination (same directory, so same file
-/// system, so the final `rename` is atomic), mode 0600, created with `O_EXCL`. `commit`
-/// fsyncs it, moves it into place and fsyncs the directory so the new name survives a
-/// crash; anything else (`discard`, or the object going away uncommitted) removes the
-/// temp file, so a failure never leaves a partial file where the user looks.
+/// Where the file system supports it (ext4, xfs, btrfs, tmpfs on Linux) the file is
+/// created unnamed in the destination's directory (`O_TMPFILE`, mode 0600): it has no
+/// name until `commit` links it in, so a process killed at any moment before leaves
+/// nothing, and `temporaryPath` is `/proc/self/fd/N`, through which it is read back.
+/// Elsewhere it is a named temp file beside the destination (`.NAME.tmp-<tag>`, same
+/// directory, so the final `rename` is atomic), created with `O_EXCL`, registered with
+/// `InterruptCleanup` (removed on SIGINT/SIGTERM/SIGHUP), and named by
+/// `TemporaryName` so that the next run into the same directory removes it if a kill
+/// left it. `commit` fsyncs the file, gives it its name and fsyncs the directory so
+/// the name survives a crash; anything else (`discard`, or the object going away
+/// uncommitted) leaves nothing where the user looks.
 public final class AtomicOutputFile {
     /// Where the file will be once committed.
     public let destination: String
-    /// The temp file's path while it is being written.
+    /// A path the temp file can be opened by while it is being written.
     public let temporaryPath: String
     /// The open temp file.
     public let file: PositionedFile
+    /// Whether the temp file is unnamed (O_TMPFILE).
+    public let isUnnamed: Bool
     private let overwrite: Bool
+    private let directory: Int32
+    private let name: String
+    private var registration: Int?
     private var state: State = .open
 
     private enum State { case open, committed, discarded }
 
-    /// Creates the temp file. Refuses an existing destination unless `overwrite`.
+    /// The start of a named temp file's name for `name`.
+    static func temporaryPrefix(_ name: String) -> String { ".\(name).tmp-" }
+
+    /// Creates the temp file. Refuses an existing destination unless `overwrite`,
+    /// and even then anything but a regular file (`refusesToReplace`).
     public init(destination: String, overwrite: Bool) throws(IOError) {
         self.destination = destination
         self.overwrite = overwrite
         if !overwrite, Self.exists(destination) {
             throw IOError(path: destination, operation: "create", errno: EEXIST)
         }
-        let (directory, name) = Self.split(destination)
+        try Self.checkReplaceable(destination)
+        let (directoryPath, name) = Self.split(destination)
+        let directoryName = directoryPath.isEmpty ? "." : directoryPath
+        let directory = open(directoryName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw IOError.last(path: directoryName, operation: "open directory") }
+        self.directory = directory
+        self.name = name
+        TemporaryName.removeStale(in: directory, prefix: Self.temporaryPrefix(name))
+
+        let unnamed = TemporaryName.unnamedAllowed ? FileSystemSync.openUnnamed(in: directory, mode: 0o600) : -1
+        if unnamed >= 0, access("/proc/self/fd/\(unnamed)", F_OK) == 0 {
+            _ = fchmod(unnamed, 0o600)
+            file = PositionedFile(adopting: unnamed, path: destination)
+            temporaryPath = "/proc/self/fd/\(unnamed)"
+            isUnnamed = true
+            return
+        }
+        if unnamed >= 0 { _ = close(unnamed) }
+        isUnnamed = false
         var attempt = 0
         while true {
-            let suffix = (0..<6).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
-            let candidate = (directory.isEmpty ? "" : directory + "/") + ".\(name).tmp-\(suffix)"
+            let candidate = (directoryPath.isEmpty ? "" : directoryPath + "/")
+                + TemporaryName.make(prefix: Self.temporaryPrefix(name))
+            let token = InterruptCleanup.register(file: candidate)
             do {
                 file = try PositionedFile.createExclusive(candidate)
                 temporaryPath = candidate
+                registration = token
                 return
             } catch {
+                InterruptCleanup.unregister(token)
                 attempt += 1
-                if error.errno != EEXIST || attempt >= 16 { throw error }
+                if error.errno != EEXIST || attempt >= 16 {
+                    _ = close(directory)
+                    throw error
+                }
             }
         }
     }
 
-    deinit { discard() }
+    deinit {
+        discard()
+        _ = close(directory)
+    }
 
-    /// fsync, then atomically move the temp file to `destination` (refusing to replace
-    /// an existing file unless `overwrite`), then fsync the directory.
+    /// fsync, then atomically give the file its name at `destination` (refusing to
+    /// replace an existing file unless `overwrite`, and anything but a regular file
+    /// always), then fsync the directory.
     public func commit() throws(IOError) {
         precondition(state == .open, "AtomicOutputFile.commit called twice or after discard")
         try file.sync()
+        if isUnnamed {
+            try commitUnnamed()
+        } else {
+            try commitNamed(temporaryPath)
+        }
+        state = .committed
+        try Self.syncDirectory(of: destination)
+    }
+
+    private func commitUnnamed() throws(IOError) {
+        let descriptor = file.descriptorForLinking
+        let linked = FileSystemSync.linkUnnamed(descriptor, in: directory, as: name)
+        if linked == 0 { return }
+        guard linked == EEXIST else { throw IOError(path: destination, operation: "link into place", errno: linked) }
+        guard overwrite else { throw IOError(path: destination, operation: "rename", errno: EEXIST) }
+        // Replacing: a name of its own first, then the atomic rename over the old file.
+        let (directoryPath, _) = Self.split(destination)
+        let temporary = (directoryPath.isEmpty ? "" : directoryPath + "/")
+            + TemporaryName.make(prefix: Self.temporaryPrefix(name))
+        let token = InterruptCleanup.register(file: temporary)
+        defer { InterruptCleanup.unregister(token) }
+        let named = FileSystemSync.linkUnnamed(descriptor, in: AT_FDCWD, as: temporary)
+        guard named == 0 else { throw IOError(path: temporary, operation: "link into place", errno: named) }
+        do throws(IOError) {
+            try Self.checkReplaceable(destination)
+            guard rename(temporary, destination) == 0 else {
+                throw IOError.last(path: destination, operation: "rename from \(temporary)")
+            }
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+    }
+
+    private func commitNamed(_ temporaryPath: String) throws(IOError) {
+        defer {
+            if let registration { InterruptCleanup.unregister(registration) }
+            registration = nil
+        }
         if overwrite {
+            try Self.checkReplaceable(destination)
             guard rename(temporaryPath, destination) == 0 else {
                 throw IOError.last(path: destination, operation: "rename from \(temporaryPath)")
             }
@@ -75,15 +159,31 @@ public final class AtomicOutputFile {
                 }
             }
         }
-        state = .committed
-        try Self.syncDirectory(of: destination)
     }
 
-    /// Removes the temp file; nothing is left at the destination. Idempotent.
+    /// Removes the temp file (an unnamed one goes with its descriptor); nothing is
+    /// left at the destination. Idempotent.
     public func discard() {
         guard state == .open else { return }
         state = .discarded
-        _ = unlink(temporaryPath)
+        if !isUnnamed { _ = unlink(temporaryPath) }
+        if let registration { InterruptCleanup.unregister(registration) }
+        registration = nil
+    }
+
+    /// The operation an `IOError` names when the destination is something other
+    /// than a regular file: replacing it would rename over a device node, a FIFO, a
+    /// symlink or a socket (`dbs backup --force /dev/null` as root would delete
+    /// /dev/null), so overwriting only ever replaces a regular file.
+    public static let refusesToReplace = "refuse to replace what is not a regular file:"
+
+    /// Throws `refusesToReplace` (EINVAL) when `path` exists and is not a regular file.
+    static func checkReplaceable(_ path: String) throws(IOError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if info.st_mode & S_IFMT != S_IFREG {
+            throw IOError(path: path, operation: refusesToReplace, errno: EINVAL)
+        }
     }
 
     static func exists(_ path: String) -> Bool {

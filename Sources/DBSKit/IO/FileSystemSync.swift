@@ -21,4 +21,27 @@ enum FileSystemSync {
     static func syncFileSystem(containing descriptor: Int32) -> Int32 {
         clibc_sync_file_system(descriptor) == 0 ? 0 : errno
     }
+
+    /// Whether `syncFileSystem` can work here (Linux); elsewhere callers fsync each file.
+    static var hasFileSystemSync: Bool {
+        #if os(Linux)
+        true
+        #else
+        false
+        #endif
+    }
+
+    /// An unnamed file (O_TMPFILE) in the directory `directory`, mode `mode`: nothing
+    /// at any path until `linkUnnamed`, so a killed process leaves nothing behind.
+    /// Returns the descriptor, or -1 with errno set (EOPNOTSUPP, EISDIR, EINVAL where
+    /// there is no O_TMPFILE: the caller falls back to a named temporary file).
+    static func openUnnamed(in directory: Int32, mode: mode_t) -> Int32 {
+        clibc_open_unnamed(directory, Int32(mode))
+    }
+
+    /// Names an unnamed file: `name` in `directory` (linkat; EEXIST when taken).
+    /// Returns 0 or the errno.
+    static func linkUnnamed(_ descriptor: Int32, in directory: Int32, as name: String) -> Int32 {
+        clibc_link_unnamed(descriptor, directory, name) == 0 ? 0 : errno
+    }
 }

@@ -24,6 +24,14 @@ public final class PositionedFile: @unchecked Sendable {
 
     deinit { _ = close(descriptor) }
 
+    /// Takes ownership of an open read-write descriptor (an unnamed O_TMPFILE file).
+    convenience init(adopting descriptor: Int32, path: String) {
+        self.init(path: path, descriptor: descriptor)
+    }
+
+    /// The descriptor, for giving an unnamed file its name (AtomicOutputFile).
+    var descriptorForLinking: Int32 { descriptor }
+
     /// Opens an existing file read-only.
     public static func openForReading(_ path: String) throws(IOError) -> PositionedFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -8,6 +8,15 @@ public enum EntryKind: UInt8, Sendable, Codable, CaseIterable, CustomStringConve
     case symlink = 3
     /// A batch of Django records: a model label and JSON lines as content.
     case records = 4
+    /// A hard link: another name of the file entry whose path is its link target,
+    /// which comes earlier in the payload. No content (payload version 2).
+    case hardLink = 5
+    /// A named pipe (payload version 2).
+    case fifo = 6
+    /// A character device node: its device number in `device` (payload version 2).
+    case characterDevice = 7
+    /// A block device node: its device number in `device` (payload version 2).
+    case blockDevice = 8
 
     public var description: String {
         switch self {
@@ -15,7 +24,59 @@ public enum EntryKind: UInt8, Sendable, Codable, CaseIterable, CustomStringConve
         case .directory: "directory"
         case .symlink: "symlink"
         case .records: "records"
+        case .hardLink: "hardlink"
+        case .fifo: "fifo"
+        case .characterDevice: "chardev"
+        case .blockDevice: "blockdev"
         }
+    }
+
+    /// The kinds payload version 1 has.
+    var isVersion1: Bool { rawValue <= 4 }
+    var isDevice: Bool { self == .characterDevice || self == .blockDevice }
+    /// Kinds whose link target field is present (exactly for these).
+    var hasLinkTarget: Bool { self == .symlink || self == .hardLink }
+}
+
+/// Who owned an entry: the numbers and, where the backed-up system knew them, the
+/// names (a restore as root prefers the name, as tar does).
+public struct EntryOwner: Sendable, Equatable, Hashable, Codable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// 1...255 bytes of UTF-8, or nil.
+    public var user: String?
+    public var group: String?
+
+    public init(uid: UInt32, gid: UInt32, user: String? = nil, group: String? = nil) {
+        self.uid = uid
+        self.gid = gid
+        self.user = user
+        self.group = group
+    }
+}
+
+/// One extended attribute (POSIX ACLs are the `system.posix_acl_access` and
+/// `system.posix_acl_default` ones).
+public struct ExtendedAttribute: Sendable, Equatable, Hashable, Codable {
+    /// 1...255 bytes of UTF-8, e.g. "user.mime_type".
+    public var name: String
+    /// At most 64 KiB.
+    public var value: [UInt8]
+
+    public init(name: String, value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A device number as major and minor.
+public struct DeviceNumber: Sendable, Equatable, Hashable, Codable {
+    public var major: UInt32
+    public var minor: UInt32
+
+    public init(major: UInt32, minor: UInt32) {
+        self.major = major
+        self.minor = minor
     }
 }
 
@@ -53,10 +114,17 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     public var modelLabel: String?
     /// Free key/values a host attaches to an entry, stored as a JSON object.
     public var extra: [String: String]?
+    /// The owner (payload version 2; nil: not recorded).
+    public var owner: EntryOwner?
+    /// Extended attributes and ACLs (payload version 2), in name order.
+    public var extendedAttributes: [ExtendedAttribute]
+    /// The device number of a character or block device entry, nil for others.
+    public var device: DeviceNumber?
 
     public init(path: String, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
                 size: UInt64 = 0, isStreamed: Bool = false, linkTarget: String? = nil,
-                modelLabel: String? = nil, extra: [String: String]? = nil) {
+                modelLabel: String? = nil, extra: [String: String]? = nil, owner: EntryOwner? = nil,
+                extendedAttributes: [ExtendedAttribute] = [], device: DeviceNumber? = nil) {
         self.path = path
         self.kind = kind
         self.mode = mode
@@ -66,7 +134,13 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
         self.linkTarget = linkTarget
         self.modelLabel = modelLabel
         self.extra = extra
+        self.owner = owner
+        self.extendedAttributes = extendedAttributes
+        self.device = device
     }
+
+    /// Whether this entry needs payload version 2 (a new kind or field).
+    var needsVersion2: Bool { !kind.isVersion1 || owner != nil || !extendedAttributes.isEmpty || device != nil }
 
     /// Whether content chunks may follow this entry's header.
     var carriesContent: Bool { kind == .file || kind == .records }
@@ -87,22 +161,48 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
         guard modificationTime.nanoseconds < 1_000_000_000 else {
             throw fail("modification time nanoseconds \(modificationTime.nanoseconds) out of range")
         }
-        if kind == .directory || kind == .symlink, size != 0 {
+        if !carriesContent, size != 0 {
             throw fail("a \(kind) has size \(size), must be 0")
         }
         if isStreamed {
             guard carriesContent else { throw fail("a \(kind) cannot be streamed") }
             guard size == 0 else { throw fail("a streamed entry has size \(size), must be 0") }
         }
-        switch (kind, linkTarget) {
-        case (.symlink, nil): throw fail("a symlink without a target")
-        case (.symlink, let target?):
+        switch (kind.hasLinkTarget, linkTarget) {
+        case (true, nil): throw fail("a \(kind) without a target")
+        case (true, let target?):
             let count = target.utf8.count
             guard count > 0, count <= PayloadFormat.maxLinkTargetBytes else {
                 throw fail("link target is \(count) bytes, must be 1...\(PayloadFormat.maxLinkTargetBytes)")
             }
-        case (_, nil): break
-        case (_, .some): throw fail("a \(kind) with a link target")
+        case (false, nil): break
+        case (false, .some): throw fail("a \(kind) with a link target")
+        }
+        guard kind.isDevice == (device != nil) else {
+            throw fail(kind.isDevice ? "a \(kind) without a device number" : "a \(kind) with a device number")
+        }
+        if let owner {
+            for name in [owner.user, owner.group].compactMap({ $0 }) {
+                guard (1...PayloadFormat.maxOwnerNameBytes).contains(name.utf8.count) else {
+                    throw fail("owner name is \(name.utf8.count) bytes, must be 1...\(PayloadFormat.maxOwnerNameBytes)")
+                }
+            }
+        }
+        guard extendedAttributes.count <= PayloadFormat.maxExtendedAttributes else {
+            throw fail("\(extendedAttributes.count) extended attributes, more than \(PayloadFormat.maxExtendedAttributes)")
+        }
+        var attributeBytes = 0
+        for attribute in extendedAttributes {
+            guard (1...PayloadFormat.maxAttributeNameBytes).contains(attribute.name.utf8.count), !attribute.name.utf8.contains(0) else {
+                throw fail("extended attribute name '\(attribute.name)' must be 1...\(PayloadFormat.maxAttributeNameBytes) bytes without NUL")
+            }
+            guard attribute.value.count <= PayloadFormat.maxAttributeValueBytes else {
+                throw fail("extended attribute '\(attribute.name)' is \(attribute.value.count) bytes, more than \(PayloadFormat.maxAttributeValueBytes)")
+            }
+            attributeBytes += attribute.name.utf8.count + attribute.value.count
+        }
+        guard attributeBytes <= PayloadFormat.maxAttributeTotalBytes else {
+            throw fail("extended attributes total \(attributeBytes) bytes, more than \(PayloadFormat.maxAttributeTotalBytes)")
         }
         switch (kind, modelLabel) {
         case (.records, nil): throw fail("records without a model label")

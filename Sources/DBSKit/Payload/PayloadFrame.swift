@@ -18,7 +18,7 @@
 // |------|--------------|-------------------------------------------------------------|-------------|
 // | 0x01 | header       | "DBSPAYLD" (8 bytes), u16 payload format version (1)        | exactly 10  |
 // | 0x02 | metadata     | a JSON object whose values are all strings                  | <= 1 MiB    |
-// | 0x10 | entry-header | see below                                                   | <= 74019    |
+// | 0x10 | entry-header | see below                                                   | <= 341813   |
 // | 0x11 | chunk        | content bytes of the open entry                             | 1...1 MiB   |
 // | 0x12 | entry-end    | u64 content size, 32-byte SHA-256 of the content            | exactly 40  |
 // | 0x7F | end          | u64 entry count, u64 total content bytes, 32-byte SHA-256   | exactly 48  |
@@ -38,6 +38,11 @@
 //     if bit 0: u16 length (1...4096), link target (exactly for symlinks)
 //     if bit 1: u16 length (1...255), model label (exactly for records)
 //     if bit 2: u32 length (<= 64 KiB), extra: a JSON object of string values
+//     version 2 only (kinds 5 hard link, 6 FIFO, 7 char device, 8 block device):
+//     if bit 4: u32 uid, u32 gid, u8 length (0...255) + user name, u8 length + group name
+//     if bit 5: u32 device major, u32 device minor (exactly for devices)
+//     if bit 6: u16 count (1...1024), per attribute u8 length + name, u32 length
+//          (<= 64 KiB) + value; names strictly increasing, names + values <= 256 KiB
 //
 // Only file and records entries carry chunks. The entry-end frame repeats the
 // content size and gives its SHA-256 (of the empty string for an entry without
@@ -54,12 +59,14 @@
 // A reader rejects an unknown frame type, an unknown frame version, a length over
 // the type's limit, an unknown kind or flag and any frame out of order.
 
-/// The numbers and limits of payload format version 1.
+/// The numbers and limits of payload format version 2 (and 1, which it extends).
 public enum PayloadFormat {
     /// The first eight bytes of the header frame's body.
     public static let magic: [UInt8] = Array("DBSPAYLD".utf8)
-    /// The payload format version this code writes and reads.
-    public static let version: UInt16 = 1
+    /// The payload format version this code writes (it reads 1 and 2).
+    public static let version: UInt16 = 2
+    /// The versions this code reads.
+    public static let readableVersions: ClosedRange<UInt16> = 1...2
     /// The version of every frame type this code writes and reads.
     static let frameVersion: UInt8 = 1
     /// Type, version, body length.
@@ -72,13 +79,19 @@ public enum PayloadFormat {
     public static let maxModelLabelBytes = 255
     public static let maxMetadataBytes = 1 << 20
     public static let maxExtraBytes = 64 << 10
+    public static let maxOwnerNameBytes = 255
+    public static let maxExtendedAttributes = 1024
+    public static let maxAttributeNameBytes = 255
+    public static let maxAttributeValueBytes = 64 << 10
+    /// The sum of every attribute's name and value bytes in one entry.
+    public static let maxAttributeTotalBytes = 256 << 10
     static let digestSize = 32
 
     /// The version of the tool that writes a payload, recorded in its metadata.
     public static let toolVersion = DBSKitVersion.string
 }
 
-/// The frame types of payload format version 1.
+/// The frame types of payload format versions 1 and 2.
 enum FrameType: UInt8, CustomStringConvertible {
     case header = 0x01
     case metadata = 0x02
@@ -97,6 +110,10 @@ enum FrameType: UInt8, CustomStringConvertible {
             1 + 4 + 8 + 4 + 8 + 1 + 2 + PayloadFormat.maxPathBytes
                 + 2 + PayloadFormat.maxLinkTargetBytes + 2 + PayloadFormat.maxModelLabelBytes
                 + 4 + PayloadFormat.maxExtraBytes
+                // Version 2: owner, device, attributes (count, and per attribute its
+                // two length fields, beside the total of names and values).
+                + 8 + 2 * (1 + PayloadFormat.maxOwnerNameBytes) + 8
+                + 2 + PayloadFormat.maxExtendedAttributes * (1 + 4) + PayloadFormat.maxAttributeTotalBytes
         case .chunk: PayloadFormat.maxChunkSize
         case .entryEnd: 8 + PayloadFormat.digestSize
         case .end: 8 + 8 + PayloadFormat.digestSize

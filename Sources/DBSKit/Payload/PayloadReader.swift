@@ -18,6 +18,8 @@ public final class PayloadReader {
     /// The metadata document: the host's key/values plus `created`, `tool_version`
     /// and `payload_version`.
     public let metadata: [String: String]
+    /// The payload format version in the header frame (1 or 2).
+    public let formatVersion: UInt16
     /// The end frame's summary, once `nextEntry()` has returned nil.
     public private(set) var summary: PayloadSummary?
     /// The SHA-256 of the last entry whose content has been read to its end.
@@ -58,9 +60,10 @@ public final class PayloadReader {
             throw PayloadError.notAPayload
         }
         let version = try header.uint16("version")
-        guard version == PayloadFormat.version else {
+        guard PayloadFormat.readableVersions.contains(version) else {
             throw PayloadError.unsupportedVersion(found: version, supported: PayloadFormat.version)
         }
+        formatVersion = version
         try header.finish()
         let metadataFrame = try Self.readFrame(from: source, hasher: &hasher)
         guard metadataFrame.type == .metadata else {
@@ -82,7 +85,7 @@ public final class PayloadReader {
             let frame = try Self.readFrame(from: source, hasher: &payloadHasher)
             switch frame.type {
             case .entryHeader:
-                let entry = try EntryHeaderCoding.decode(frame.body)
+                let entry = try EntryHeaderCoding.decode(frame.body, version: formatVersion)
                 entryCount += 1
                 lastEntryDigest = nil
                 lastEntrySize = nil

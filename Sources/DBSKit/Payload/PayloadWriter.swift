@@ -36,8 +36,17 @@ public final class PayloadWriter {
     /// Writes the header and metadata frames. `metadata` holds the host's key/values
     /// (the Django integration's app labels, for example); the writer adds
     /// `created` (ISO 8601, UTC), `tool_version` and `payload_version`.
-    public init(sink: any ByteSink, metadata: [String: String]) throws {
+    public convenience init(sink: any ByteSink, metadata: [String: String]) throws {
+        try self.init(sink: sink, metadata: metadata, formatVersion: PayloadFormat.version)
+    }
+
+    /// The payload format version written: 2, or 1 for tests that need what older
+    /// DBS versions wrote (entries that need version 2 are then refused).
+    let formatVersion: UInt16
+
+    init(sink: any ByteSink, metadata: [String: String], formatVersion: UInt16) throws {
         self.sink = sink
+        self.formatVersion = formatVersion
         self.chunk = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
         if let key = metadata.keys.first(where: Self.reservedMetadataKeys.contains) {
             throw PayloadError.invalidMetadata("key '\(key)' is reserved for the writer")
@@ -45,14 +54,14 @@ public final class PayloadWriter {
         var document = metadata
         document["created"] = Date().formatted(.iso8601)
         document["tool_version"] = PayloadFormat.toolVersion
-        document["payload_version"] = String(PayloadFormat.version)
+        document["payload_version"] = String(formatVersion)
         let json = try StringMapJSON.encode(document)
         guard json.count <= PayloadFormat.maxMetadataBytes else {
             throw PayloadError.invalidMetadata("\(json.count) bytes of JSON, more than \(PayloadFormat.maxMetadataBytes)")
         }
         var header = FrameBodyEncoder()
         header.append(raw: PayloadFormat.magic)
-        header.append(PayloadFormat.version)
+        header.append(formatVersion)
         try writeFrame(.header, header.bytes)
         try writeFrame(.metadata, json)
     }
@@ -63,7 +72,7 @@ public final class PayloadWriter {
         if let open = openEntry {
             throw PayloadError.invalidState("'\(metadata.path)' begun while '\(open.metadata.path)' is still open")
         }
-        try writeFrame(.entryHeader, EntryHeaderCoding.encode(metadata))
+        try writeFrame(.entryHeader, EntryHeaderCoding.encode(metadata, version: formatVersion))
         openEntry = OpenEntry(metadata: metadata)
         entryHasher = SHA256Hasher()
         entryCount += 1

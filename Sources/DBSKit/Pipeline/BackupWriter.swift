@@ -46,6 +46,9 @@ public struct BackupSummary: Sendable, Equatable {
 public final class BackupWriter: ByteSink {
     private let options: BackupOptions
     private var output: AtomicOutputFile?
+    /// Where the unfinished file can be opened (`/proc/self/fd/N` when it is unnamed),
+    /// for tests that damage it behind the writer's back.
+    var temporaryPath: String? { output?.temporaryPath }
     private let descriptor: BackupDescriptor
     private let cipher: ChunkCipher
     private let background: BackgroundWriter

@@ -79,6 +79,10 @@ final class RestoreEngine {
         return piece
     }
 
+    /// A stripe beyond repair found in a round whose earlier stripes are delivered
+    /// first: the failure of the call after them.
+    private var lostStripe: BackupError?
+
     /// Stripes recovered in the last parallel pass, for the next round.
     private var prefetched: [StripeRecovery.Recovered] = []
 
@@ -91,6 +95,7 @@ final class RestoreEngine {
     /// those chunks and recovers the next round's stripes, so neither waits for the
     /// other at a barrier of its own.
     private func advance() throws(BackupError) {
+        if let lostStripe { throw lostStripe }
         let layout = located.layout
         let recovery = self.recovery, both = examineBothCopies
         if prefetched.isEmpty {
@@ -102,11 +107,18 @@ final class RestoreEngine {
         guard !prefetched.isEmpty else {
             throw .corruptedStream("the ciphertext ends after chunk \(nextChunk) without a final chunk")
         }
-        let stripes = prefetched
+        var stripes = prefetched
         prefetched = []
-        for stripe in stripes {
+        for (index, stripe) in stripes.enumerated() {
             report.add(stripe.record)
-            guard stripe.usable else { throw .damagedBeyondRepair(report) }
+            guard stripe.usable else {
+                // The stripes before it are delivered first (a salvaging restore keeps
+                // the entries they complete); the next call fails.
+                if index == 0 { throw .damagedBeyondRepair(report) }
+                lostStripe = .damagedBeyondRepair(report)
+                stripes.removeSubrange(index...)
+                break
+            }
         }
         try onStripes?(stripes)
         for stripe in stripes { stream.append(contentsOf: stripe.data) }
@@ -149,7 +161,7 @@ final class RestoreEngine {
         // The pass: this round's chunks first (the caller waits for them), then the
         // next round's stripes (none once the final chunk is found).
         let batch = frames
-        let (nextFirst, nextCount) = finished ? (nextStripe, 0) : claimNextRound()
+        let (nextFirst, nextCount) = finished || lostStripe != nil ? (nextStripe, 0) : claimNextRound()
         let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
         let digest = digestChunks
         let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in

@@ -36,7 +36,7 @@ struct BackupCommand: DBSSubcommand {
     @Option(help: "The entry name for standard input (INPUT -).") var name = "stdin"
     @Flag(help: "Skip reading the finished file back (verify-after-write is on by default).")
     var noVerify = false
-    @Flag(help: "Replace an existing OUTPUT.") var force = false
+    @Flag(help: "Replace an existing OUTPUT (only ever a regular file).") var force = false
     @Flag(help: "Print one JSON document on stdout.") var json = false
     @Flag(help: "No progress line.") var quiet = false
 
@@ -49,6 +49,17 @@ struct BackupCommand: DBSSubcommand {
         var stripes: UInt64
         var seconds: Double
         var verified: Bool
+        /// Inputs not in the backup, and inputs stored as they were not at any one
+        /// moment (changed while read); `ok` is true only when both are empty.
+        var skipped: [Problem] = []
+        var changed: [Problem] = []
+        /// Entries stored less something (an extended attribute that could not be read).
+        var warnings: [Problem] = []
+    }
+
+    struct Problem: Encodable {
+        var path: String
+        var reason: String
     }
 
     func validate() throws {
@@ -61,6 +72,14 @@ struct BackupCommand: DBSSubcommand {
         }
         if inputs.contains("-") {
             guard inputs.count == 1 else { throw ValidationError("standard input (-) must be the only input") }
+            do {
+                try FileTreeWriter.checkEntryPath(name)
+                guard name.utf8.count <= PayloadFormat.maxPathBytes else {
+                    throw ValidationError("--name is \(name.utf8.count) bytes, more than \(PayloadFormat.maxPathBytes)")
+                }
+            } catch let DataError.unsafePath(_, reason) {
+                throw ValidationError("--name '\(ListCommand.escaped(name))' could never be restored: \(reason)")
+            }
             guard !passphrase.passphraseStdin else {
                 throw ValidationError("--passphrase-stdin cannot be used when the data comes from standard input")
             }
@@ -75,6 +94,9 @@ struct BackupCommand: DBSSubcommand {
         let toStandardOutput = output == "-"
         if !toStandardOutput && !force && FileManager.default.fileExists(atPath: output) {
             throw CLIFailure(wrapping: BackupError.destinationExists(output))
+        }
+        if !toStandardOutput, force, let kind = FileSystem.nonRegularKind(output) {
+            throw CLIFailure(.io, "\(output) is \(kind), not a regular file; --force only replaces a regular file")
         }
         let stdinEntry = inputs == ["-"]
         if !stdinEntry {
@@ -105,10 +127,11 @@ struct BackupCommand: DBSSubcommand {
         let writer = try BackupWriter(destination: destination, passphrase: secret, options: options)
         let payload = try PayloadWriter(sink: ProgressSink(writer, progress: progress),
                                         metadata: ["tool": "dbs \(DBSKitVersion.string)"])
+        var problems: [FileTreeWarning] = []
         if stdinEntry {
             try StandardInputEntry(name: name).write(to: payload)
         } else {
-            let options = FileTreeReader.Options(warning: { note("dbs: \($0)") })
+            let options = FileTreeReader.Options(warning: { problems.append($0) })
             try FileTreeReader(inputs: inputs, options: options).write(to: payload)
         }
         let contents = try payload.finish()
@@ -118,10 +141,23 @@ struct BackupCommand: DBSSubcommand {
         if spool != nil {
             try FileSystem.copy(file: destination, toDescriptor: STDOUT_FILENO)
         }
-        let report = Report(
+        func listed(_ kind: FileTreeWarning.Kind) -> [Problem] {
+            problems.filter { $0.kind == kind }.map { Problem(path: $0.path, reason: $0.message) }
+        }
+        var report = Report(
             output: output, entries: contents.entryCount, inputBytes: contents.contentBytes,
             fileSize: summary.fileBytes, stripes: summary.stripes,
             seconds: Date().timeIntervalSince(started), verified: !noVerify)
+        report.skipped = listed(.skipped)
+        report.changed = listed(.changed)
+        report.warnings = listed(.incomplete)
+        report.ok = report.skipped.isEmpty && report.changed.isEmpty
+        if !json {
+            for (label, list) in [("skipped", report.skipped), ("changed while read", report.changed),
+                                  ("warning", report.warnings)] {
+                for problem in list { note("dbs: \(label): \(ListCommand.escaped(problem.path)): \(problem.reason)") }
+            }
+        }
         if json {
             try printJSON(report)
         } else if !quiet {
@@ -129,6 +165,10 @@ struct BackupCommand: DBSSubcommand {
                  + "\(toStandardOutput ? "standard output" : output) (\(formatBytes(report.fileSize)), "
                  + "\(copies) copies + \(parity) parity per 255 shards\(noVerify ? "" : ", verified")) "
                  + String(format: "in %.1fs", report.seconds))
+        }
+        if !report.ok {
+            throw CLIFailure(.incomplete, "backup complete, but \(report.skipped.count) inputs were skipped and "
+                             + "\(report.changed.count) changed while read (exit 6)")
         }
     }
 }

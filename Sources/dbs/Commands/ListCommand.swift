@@ -46,14 +46,37 @@ struct ListCommand: DBSSubcommand {
                 let mtime = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: entry.mtime))
                 print("\(entry.kind.padding(toLength: 9, withPad: " ", startingAt: 0)) "
                       + "\(entry.mode.leftPadded(4)) \(String(entry.size).leftPadded(12)) \(mtime) "
-                      + "\(entry.sha256 ?? String(repeating: "-", count: 64)) \(entry.path)"
-                      + (entry.linkTarget.map { " -> \($0)" } ?? ""))
+                      + "\(entry.sha256 ?? String(repeating: "-", count: 64)) \(Self.escaped(entry.path))"
+                      + (entry.linkTarget.map { " -> \(Self.escaped($0))" } ?? ""))
             }
         }
         if json {
             struct Listing: Encodable { var entries: [Entry] }
             try printJSON(Listing(entries: entries))
         }
+    }
+}
+
+extension ListCommand {
+    /// A name as one line of text: control characters (C0, DEL, C1) and the backslash
+    /// escaped C-style (\\n, \\t, \\x1b, \\u{85}), so that a name cannot forge lines
+    /// or drive the terminal. JSON output needs none of this: it escapes by itself.
+    static func escaped(_ name: String) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\u{0}"..."\u{1F}", "\u{7F}":
+                out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+            case "\u{80}"..."\u{9F}", "\u{2028}", "\u{2029}":
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 

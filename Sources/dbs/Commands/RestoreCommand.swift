@@ -7,9 +7,13 @@ struct RestoreCommand: DBSSubcommand {
         commandName: "restore",
         abstract: "Restore a backup's entries under a directory, healing damage on the way.",
         discussion: """
-            Each file is written under a temporary name and renamed into place only after its \
-            SHA-256 checks out. Entries that would escape the directory are refused; existing \
-            files are kept unless --force. Exit 0 also when damage was healed (and it says so); \
+            All or nothing: every entry waits, as an unnamed file (or a hidden temporary one), \
+            until the whole backup has been read and verified, SHA-256 by SHA-256; then all take \
+            their names. On any failure none does and nothing new remains. --salvage instead \
+            places every entry that verifies and lists the ones that do not, with the byte \
+            ranges lost (exit 4). Entries that would escape the directory are refused; existing \
+            files are kept unless --force; set-user-ID and set-group-ID bits are kept only with \
+            the owner they were set for. Exit 0 also when damage was healed (and it says so); \
             exit 4 when it cannot be.
             """)
 
@@ -18,7 +22,12 @@ struct RestoreCommand: DBSSubcommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Decrypt and check everything, write nothing.") var dryRun = false
-    @Flag(help: "Replace existing files.") var force = false
+    @Flag(help: "Replace existing files (and apply the backup's modes and times to existing directories).")
+    var force = false
+    @Flag(help: "On damage beyond repair, keep every entry that verifies and list the lost ones (exit 4).")
+    var salvage = false
+    @Flag(help: "As root, restore owners by their recorded uid and gid, not by user and group name.")
+    var numericOwner = false
     @Flag(help: "Print one JSON document on stdout.") var json = false
     @Flag(help: "No progress line.") var quiet = false
 
@@ -30,6 +39,37 @@ struct RestoreCommand: DBSSubcommand {
         var entries: UInt64
         var bytes: UInt64
         var repair: RepairCounts
+        /// What was restored less than exactly (path and reason).
+        var warnings: [Warning]
+    }
+
+    struct Warning: Encodable {
+        var path: String
+        var reason: String
+    }
+
+    /// `--salvage`'s report when not everything could be restored.
+    struct SalvageReport: Encodable {
+        var ok = false
+        var salvaged = true
+        var destination: String
+        var entries: UInt64
+        var bytes: UInt64
+        var lost: [Lost]
+        /// Entries after the damage could not be read at all: neither placed nor listed.
+        var unreadAfterDamage: Bool
+        var error: String
+        var repair: RepairCounts
+
+        struct Lost: Encodable {
+            var path: String
+            /// [start, end) content byte ranges; end null when the size is unknown.
+            var lostBytes: [[UInt64?]]
+        }
+    }
+
+    func validate() throws {
+        if salvage && dryRun { throw ValidationError("--salvage places what verifies; it cannot be combined with --dry-run") }
     }
 
     func execute() throws {
@@ -39,12 +79,28 @@ struct RestoreCommand: DBSSubcommand {
         let reader = try BackupReader(path: backup, passphrase: secret, threads: threads)
         let progress = ProgressLine(label: "restore", total: nil, quiet: quiet || json)
         let payload = try PayloadReader(source: ProgressSource(reader, progress: progress))
-        let summary = try FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun).restore(from: payload)
+        let writer = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
+                                    numericOwner: numericOwner)
+        let summary: RestoreSummary
+        do {
+            summary = try writer.restore(from: payload)
+        } catch let incomplete as RestoreIncomplete {
+            progress.finish()
+            try reportSalvage(incomplete, repair: RepairCounts(reader.repairReport))
+            throw CLIFailure(wrapping: incomplete.cause)
+        } catch {
+            progress.finish()
+            if !dryRun {
+                note("dbs: nothing was restored (all or nothing; --salvage keeps the entries that verify)")
+            }
+            throw error
+        }
         progress.finish()
 
         let counts = RepairCounts(reader.repairReport)
         let report = Report(healed: counts.healed, dryRun: dryRun, destination: to,
-                            entries: summary.entries, bytes: summary.bytes, repair: counts)
+                            entries: summary.entries, bytes: summary.bytes, repair: counts,
+                            warnings: summary.warnings.map { Warning(path: $0.path, reason: $0.message) })
         if json {
             try printJSON(report)
         } else if !quiet {
@@ -52,6 +108,31 @@ struct RestoreCommand: DBSSubcommand {
             note("dbs: \(verb) \(report.entries) entries, \(formatBytes(report.bytes))"
                  + (dryRun ? "" : " into \(to)"))
             if counts.healed { note("dbs: healed damage: \(counts.summary)") }
+            for warning in summary.warnings { note("dbs: warning: \(ListCommand.escaped(warning.description))") }
+        }
+    }
+}
+
+extension RestoreCommand {
+    func reportSalvage(_ incomplete: RestoreIncomplete, repair: RepairCounts) throws {
+        let lost = incomplete.lost.map { entry in
+            SalvageReport.Lost(path: entry.path, lostBytes: entry.lostRanges.map { [$0.start, $0.end] })
+        }
+        let report = SalvageReport(destination: to, entries: incomplete.placed.entries, bytes: incomplete.placed.bytes,
+                                   lost: lost, unreadAfterDamage: !incomplete.readToTheEnd,
+                                   error: String(describing: CLIFailure(wrapping: incomplete.cause).message),
+                                   repair: repair)
+        if json {
+            try printJSON(report)
+            return
+        }
+        note("dbs: salvaged \(report.entries) entries, \(formatBytes(report.bytes)) into \(to)")
+        for entry in incomplete.lost {
+            let ranges = entry.lostRanges.map { "bytes \($0.start)-\($0.end.map(String.init) ?? "end")" }
+            note("dbs: lost \(ListCommand.escaped(entry.path)): \(ranges.joined(separator: ", "))")
+        }
+        if report.unreadAfterDamage {
+            note("dbs: the entries after the damage could not be read: neither restored nor listed")
         }
     }
 }

@@ -14,6 +14,9 @@ enum ExitStatus: Int32 {
     case damaged = 4
     /// Reading an input or writing an output failed (missing, unreadable, disk full).
     case io = 5
+    /// The backup is complete and verified, but some inputs were skipped or changed
+    /// while read (listed in the summary and in --json `skipped` / `changed`).
+    case incomplete = 6
 }
 
 /// A failure `dbs` reports: one message for stderr and the exit status.

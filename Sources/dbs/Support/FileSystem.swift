@@ -11,6 +11,23 @@ enum FileSystem {
         return lstat(path, &info) == 0
     }
 
+    /// What is at `path` when it exists and is not a regular file ("a FIFO", "a
+    /// character device"...); nil for a regular file or nothing.
+    static func nonRegularKind(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFLNK: return "a symlink"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
+        }
+    }
+
     static func requireReadable(_ path: String) throws {
         guard exists(path) else { throw CLIFailure(.io, "\(path) does not exist") }
         guard access(path, R_OK) == 0 else {

@@ -17,8 +17,9 @@ struct PassphraseOptions: ParsableArguments {
         valueName: "passphrase"))
     var passphrase: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file.",
-                                            valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Read the passphrase from this file: all of it, one trailing newline stripped, at most 64 KiB (a FIFO or /dev/fd/N is read to its end).",
+        valueName: "file"))
     var passphraseFile: String?
 
     @Flag(name: .long, help: "Read the passphrase from the first line of standard input.")
@@ -42,7 +43,7 @@ struct PassphraseOptions: ParsableArguments {
         } else if let value = getenv(Self.environmentVariable) {
             bytes = Array(String(cString: value).utf8)
         } else if let passphraseFile {
-            bytes = try Self.firstLine(ofFile: passphraseFile)
+            bytes = try Self.wholeFile(passphraseFile)
         } else if passphraseStdin {
             bytes = Self.firstLine(ofDescriptor: STDIN_FILENO)
         } else {
@@ -53,13 +54,50 @@ struct PassphraseOptions: ParsableArguments {
         return SecureBytes(bytes)
     }
 
-    private static func firstLine(ofFile path: String) throws -> [UInt8] {
+    /// The largest passphrase file: a passphrase is not a document, and a file this
+    /// size given by mistake (a backup, a log) should be refused, not hashed.
+    static let maxFileBytes = 64 << 10
+
+    /// The whole file (a FIFO or /dev/fd/N of a process substitution read to its end),
+    /// less one trailing newline ("\n" or "\r\n"); a directory or more than 64 KiB is
+    /// refused by name.
+    private static func wholeFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CLIFailure(.io, "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))")
+            let reason = errno == EISDIR ? "it is a directory" : String(cString: strerror(errno))
+            throw CLIFailure(.io, "cannot read the passphrase file \(path): \(reason)")
         }
         defer { close(fd) }
-        return firstLine(ofDescriptor: fd)
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            throw CLIFailure(.io, "cannot read the passphrase file \(path): it is a directory")
+        }
+        var bytes: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4096)
+        defer { wipe(&block) }
+        while true {
+            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else {
+                wipe(&bytes)
+                throw CLIFailure(.io, "cannot read the passphrase file \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: block[0..<n])
+            if bytes.count > maxFileBytes + 2 {
+                wipe(&bytes)
+                throw CLIFailure(.usage, "the passphrase file \(path) is larger than 64 KiB; it cannot be a passphrase")
+            }
+        }
+        if bytes.last == UInt8(ascii: "\n") {
+            bytes.removeLast()
+            if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        }
+        guard bytes.count <= maxFileBytes else {
+            wipe(&bytes)
+            throw CLIFailure(.usage, "the passphrase file \(path) is larger than 64 KiB; it cannot be a passphrase")
+        }
+        return bytes
     }
 
     /// Reads up to the first newline, byte by byte so that nothing after it is consumed

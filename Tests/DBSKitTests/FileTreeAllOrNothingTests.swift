@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import DBSKit
+#if canImport(Glibc)
+import Glibc
+import DBSTestSupport
+#endif
+
+/// A restore places every entry or none; `salvage` places exactly the verified ones.
+@Suite("File tree restore, all or nothing")
+struct FileTreeAllOrNothingTests {
+    static func entries() -> (entries: [TestEntry], damagedContent: [UInt8]) {
+        var random = SeededGenerator(seed: 44)
+        let big = random.bytes(2 * PayloadFormat.maxChunkSize + 9)
+        func file(_ path: String, _ content: [UInt8]) -> TestEntry {
+            TestEntry(metadata: EntryMetadata(path: path, kind: .file, mode: 0o640, modificationTime: timestamp(3),
+                                              size: UInt64(content.count)), content: content)
+        }
+        let directory = TestEntry(metadata: EntryMetadata(path: "d", kind: .directory, mode: 0o750,
+                                                          modificationTime: timestamp(2)), content: [])
+        let link = TestEntry(metadata: EntryMetadata(path: "d/link", kind: .symlink, mode: 0o777,
+                                                     modificationTime: timestamp(2), linkTarget: "a"), content: [])
+        return ([directory, file("d/a", Array("first".utf8)), link, file("d/big", big), file("d/z", [7])], big)
+    }
+
+    static func damagedPayload() throws -> [UInt8] {
+        let (entries, big) = Self.entries()
+        var payload = try makePayload(entries)
+        let at = try #require(firstIndex(of: Array(big.suffix(9)), in: payload))
+        payload[at] ^= 0xFF
+        return payload
+    }
+
+    @Test func aFailureLeavesNothingNewEvenInAnExistingDestination() throws {
+        let work = TemporaryDirectory()
+        try TreeBuilder.mkdir(work.sub("dest"))
+        try TreeBuilder.write(work.sub("dest/mine"), [1])
+        for destination in [work.sub("dest"), work.sub("new/deeper")] {
+            #expect(throws: PayloadError.contentHashMismatch(path: "d/big")) {
+                _ = try FileTreeWriter(destination: destination)
+                    .restore(from: try PayloadReader(source: MemorySource(try Self.damagedPayload())))
+            }
+        }
+        #expect(try relativePaths(work.path) == ["dest", "dest/mine"])
+    }
+
+    @Test func salvagePlacesExactlyTheVerifiedEntries() throws {
+        let work = TemporaryDirectory()
+        do {
+            _ = try FileTreeWriter(destination: work.sub("dest"), salvage: true)
+                .restore(from: try PayloadReader(source: MemorySource(try Self.damagedPayload())))
+            Issue.record("a damaged payload restored")
+        } catch let incomplete as RestoreIncomplete {
+            #expect(incomplete.cause as? PayloadError == .contentHashMismatch(path: "d/big"))
+            #expect(incomplete.lost == [LostEntry(path: "d/big", lostRanges: [LostRange(start: 0, end: 2 * 1 << 20 + 9)])])
+            #expect(incomplete.placed.files == 1 && incomplete.placed.directories == 1 && incomplete.placed.symlinks == 1)
+            #expect(!incomplete.readToTheEnd)
+        }
+        #expect(try relativePaths(work.sub("dest")) == ["d", "d/a", "d/link"])
+        #expect(try String(contentsOfFile: work.sub("dest/d/a"), encoding: .utf8) == "first")
+        #expect(try NodeDescription(work.sub("dest/d")).mode == 0o750, "a salvaged directory gets its mode")
+        #expect(try NodeDescription(work.sub("dest/d/a")).mode == 0o640)
+    }
+
+    /// The named fallback (no O_TMPFILE, or more waiting files than descriptors):
+    /// the same outcome, and no temporary or directory stays after a failure.
+    @Test func theNamedFallbackLeavesNothingEither() throws {
+        let work = TemporaryDirectory()
+        var staging = try RestoreStaging(writer: FileTreeWriter(destination: work.sub("dest")), progress: nil)
+        staging.unnamedSupported = false
+        let reader = try PayloadReader(source: MemorySource(try Self.damagedPayload()))
+        #expect(throws: PayloadError.contentHashMismatch(path: "d/big")) {
+            while let entry = try reader.nextEntry() { try staging.stage(entry, from: reader) }
+        }
+        #expect(try relativePaths(work.path).contains { $0.contains(".dbs-restore-") }, "named temporaries were used")
+        staging.discardAll()
+        #expect(try relativePaths(work.path).isEmpty)
+    }
+}
