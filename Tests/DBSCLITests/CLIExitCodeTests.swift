@@ -161,4 +161,44 @@ struct CLIExitCodeTests {
         #expect(try DBSTool.run(["repair", backup, scratch.file("r.dbs")]).status == 4)
         #expect(!FileManager.default.fileExists(atPath: scratch.file("r.dbs")))
     }
+    /// Issue 12, item 1: a single-copy backup with shards of one stripe zeroed trapped
+    /// validate, restore and repair in the column rounds. The report's recipe (dd bs=4096
+    /// seek=2 count=17: the stripe header and 15 shards) is within the parity and heals;
+    /// 17 shards (seek=4) are one beyond it: exit 4 with the lost shards' offsets, and
+    /// nothing left behind.
+    @Test func singleCopyBeyondParityExits4WithOffsets() throws {
+        let scratch = try Scratch()
+        var rng = SeededGenerator(seed: 12)
+        try scratch.write("in/b.bin", rng.bytes(2_000_000))
+        let pristine = scratch.file("pristine.dbs")
+        let made = try DBSTool.run(["backup", "--copies", "1", pristine, scratch.file("in")] + DBSTool.fastKDF)
+        #expect(made.status == 0, "\(made.stderr)")
+        func zeroed(_ name: String, block: UInt64) throws -> String {
+            let path = scratch.file(name)
+            try FileManager.default.copyItem(atPath: pristine, toPath: path)
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.seek(toOffset: block * 4096)
+            handle.write(Data(count: 17 * 4096))
+            try handle.close()
+            return path
+        }
+
+        let healable = try zeroed("healable.dbs", block: 2)
+        #expect(try DBSTool.run(["validate", healable], passphrase: nil).status == 0)
+        let healed = try DBSTool.run(["restore", healable, "--to", scratch.file("healed")])
+        #expect(healed.status == 0, "\(healed.stderr)")
+        try expectSameTree(scratch.file("in"), scratch.file("healed/in"))
+
+        let lost = try zeroed("lost.dbs", block: 4)
+        let validated = try DBSTool.run(["validate", lost], passphrase: nil)
+        #expect(validated.status == 4, "\(validated.stderr)")
+        #expect(validated.stderr.contains("offset"), "\(validated.stderr)")
+        let restored = try DBSTool.run(["restore", lost, "--to", scratch.file("out")])
+        #expect(restored.status == 4, "\(restored.stderr)")
+        #expect(restored.stderr.contains("offset"), "\(restored.stderr)")
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.file("out"))) ?? [])
+        #expect(leftovers.isEmpty, "nothing restored, no temp file: \(leftovers)")
+        #expect(try DBSTool.run(["repair", lost, scratch.file("r.dbs")]).status == 4)
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("r.dbs")))
+    }
 }

@@ -67,8 +67,9 @@ struct ValidateCommand: DBSSubcommand {
             let lost = report.repair.lostShards
             let shown = lost.prefix(20).map(\.description).joined(separator: "; ")
             let more = lost.count > 20 ? " and \(lost.count - 20) more" : ""
+            let defects = structural.report.streamDefects.joined(separator: "; ")
             throw CLIFailure(.damaged, "\(backup) is damaged beyond repair: "
-                             + (lost.isEmpty ? "see the report" : shown + more))
+                             + (lost.isEmpty ? (defects.isEmpty ? "see the report" : defects) : shown + more))
         }
     }
 }
