@@ -201,4 +201,18 @@ struct CLIExitCodeTests {
         #expect(try DBSTool.run(["repair", lost, scratch.file("r.dbs")]).status == 4)
         #expect(!FileManager.default.fileExists(atPath: scratch.file("r.dbs")))
     }
+    /// Issue 12, item 5: a destroyed head is named in validate's text and JSON.
+    @Test func validateNamesADestroyedHead() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)
+        let handle = try #require(FileHandle(forWritingAtPath: backup))
+        try handle.seek(toOffset: 0)
+        handle.write(Data(count: 8192))
+        try handle.close()
+        let text = try DBSTool.run(["validate", backup], passphrase: nil)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stderr.contains("healable") && text.stderr.contains("damaged head: 0"), "\(text.stderr)")
+        let json = try DBSTool.run(["validate", backup, "--json"], passphrase: nil)
+        #expect(try json.json()["heads_damaged"] as? [Int] == [0], "\(json.stdout)")
+    }
 }

@@ -91,6 +91,11 @@ public struct RepairReport: Sendable, Codable, Equatable {
     /// Damage was found and every bit of it was repaired.
     public var healed: Bool { !isClean && lostShards.isEmpty && streamDefects.isEmpty }
 
+    /// Adds heads found damaged later (by the stream they describe), each once, in order.
+    mutating func addDamagedHeads(_ heads: [Int]) {
+        headsDamaged = Array(Set(headsDamaged).union(heads)).sorted()
+    }
+
     mutating func add(_ record: StripeRepairRecord) {
         if !record.isClean { stripes.append(record) }
     }

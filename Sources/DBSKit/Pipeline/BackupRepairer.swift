@@ -74,6 +74,9 @@ public enum BackupRepairer {
                 }
                 try emitter.emit(stripes, copies: Array(0..<layout.copies), layout: layout)
             }
+            if let finalEnd = walker.finalEnd {
+                report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
+            }
             guard let ciphertextLength = walker.finalEnd ?? located.ciphertextLength,
                   let chunkCount = walker.finalEnd != nil ? walker.frames : located.chunkCount else {
                 throw .corruptedStream("no final chunk found in the ciphertext stream")

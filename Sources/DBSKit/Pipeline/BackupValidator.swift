@@ -67,9 +67,12 @@ public enum BackupValidator {
             }
         }
         if !report.lostShards.isEmpty { return .unrecoverable(report) }
-        if let problem = walker.problem(in: located) {
+        if let problem = walker.problem(in: layout) {
             report.streamDefects.append(problem)
             return .unrecoverable(report)
+        }
+        if let finalEnd = walker.finalEnd {
+            report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
         }
         return report.isClean ? .healthy : .healable(report)
     }

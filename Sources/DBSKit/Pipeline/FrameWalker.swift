@@ -1,7 +1,7 @@
 /// Follows the clear frame prefixes of the ciphertext stream (no key needed) to find
 /// the chunk count and where the final chunk ends, what a head records, and the first
 /// structural defect a restore would refuse: a sealed length no chunk can have, a
-/// stream without a final chunk, an end that disagrees with the head. The repairer
+/// stream without a final chunk or ending before the last stripe. The repairer
 /// writes heads from it; the validator checks a stream with it as far as can be
 /// checked without the key.
 struct FrameWalker {
@@ -51,23 +51,18 @@ struct FrameWalker {
 
     /// After every stripe was consumed: why a restore of this stream would refuse it
     /// (nil: it would not, as far as the clear prefixes tell).
-    func problem(in located: LocatedContainer) -> String? {
+    func problem(in layout: ContainerLayout) -> String? {
         if let defect { return defect }
         guard let finalEnd else { return "the ciphertext ends after chunk \(frames) without a final chunk" }
-        return Self.endProblem(finalEnd: finalEnd, chunks: frames, in: located)
+        return Self.endProblem(finalEnd: finalEnd, in: layout)
     }
 
-    /// Whether a stream whose final frame ends at `finalEnd` after `chunks` frames fits
-    /// the container: the head's stream length and chunk count (when a head was
-    /// found), and the final frame ending in the last stripe. Shared by the restore.
-    static func endProblem(finalEnd: UInt64, chunks: UInt64, in located: LocatedContainer) -> String? {
-        if let expected = located.ciphertextLength, expected != finalEnd {
-            return "the final chunk ends at \(finalEnd), the head says \(expected)"
-        }
-        if let expected = located.chunkCount, expected != chunks {
-            return "\(chunks) chunks, the head says \(expected)"
-        }
-        let layout = located.layout
+    /// Whether a stream whose final frame ends at `finalEnd` fits the layout: it must end
+    /// in the last stripe (what follows it there is zero padding). Shared by the
+    /// restore. A head recording another end is a damaged head, not a damaged stream:
+    /// the final chunk's GCM tag binds its final flag, so the stream cannot be cut
+    /// short or extended unnoticed (`LocatedContainer.headsDisagreeing`).
+    static func endProblem(finalEnd: UInt64, in layout: ContainerLayout) -> String? {
         let capacity = UInt64(layout.stripeDataCapacity)
         guard layout.stripeCount > 0, finalEnd > (layout.stripeCount - 1) * capacity else {
             let stripe = finalEnd == 0 ? 0 : (finalEnd - 1) / capacity

@@ -133,9 +133,8 @@ final class RestoreEngine {
         let source = stream
         stream.removeFirst(position)
         if finished {
-            if let why = FrameWalker.endProblem(finalEnd: consumed, chunks: nextChunk, in: located) {
-                throw .corruptedStream(why)
-            }
+            if let why = FrameWalker.endProblem(finalEnd: consumed, in: layout) { throw .corruptedStream(why) }
+            report.addDamagedHeads(located.headsDisagreeing(finalEnd: consumed, chunks: nextChunk))
             stream = []
         }
 

@@ -27,6 +27,10 @@ struct ValidateCommand: DBSSubcommand {
         var entries: Int?
         var bytes: UInt64?
         var repair: RepairCounts
+        /// Heads (0, 1, 2) unreadable, corrected or disagreeing with the other copies.
+        var headsDamaged: [Int]
+        /// What a restore would refuse in the ciphertext stream, found without the key.
+        var streamDefects: [String]
     }
 
     func execute() throws {
@@ -34,7 +38,9 @@ struct ValidateCommand: DBSSubcommand {
         let threads = try engine.threadCount()
         let structural = try BackupValidator.validate(path: backup, threads: threads)
         var report = Report(ok: structural.isRecoverable, healed: false, status: structural.status,
-                            decrypted: false, repair: RepairCounts(structural.report))
+                            decrypted: false, repair: RepairCounts(structural.report),
+                            headsDamaged: structural.report.headsDamaged,
+                            streamDefects: structural.report.streamDefects)
         report.healed = report.repair.healed
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
@@ -58,6 +64,10 @@ struct ValidateCommand: DBSSubcommand {
         } else {
             var line = "dbs: \(backup): \(report.status)"
             if report.healed { line += " (\(report.repair.summary))" }
+            if !report.headsDamaged.isEmpty {
+                line += "; damaged head\(report.headsDamaged.count == 1 ? "" : "s"): "
+                    + report.headsDamaged.map(String.init).joined(separator: ", ")
+            }
             if let entries = report.entries, let bytes = report.bytes {
                 line += "; decrypted \(entries) entries, \(formatBytes(bytes)), every hash checks out"
             }
