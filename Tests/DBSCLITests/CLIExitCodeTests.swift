@@ -215,4 +215,18 @@ struct CLIExitCodeTests {
         let json = try DBSTool.run(["validate", backup, "--json"], passphrase: nil)
         #expect(try json.json()["heads_damaged"] as? [Int] == [0], "\(json.stdout)")
     }
+    /// Issue 12, item 4: a backup asking for more Argon2id memory than --max-kdf-memory
+    /// is refused at once, the message naming the parameters and the option.
+    @Test func kdfCostAboveTheCapIsRefusedNamingTheOption() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)  // m = 8192 KiB, t = 1
+        let refused = try DBSTool.run(["restore", backup, "--to", scratch.file("out"), "--max-kdf-memory", "4096"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("t = 1, m = 8192 KiB"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--max-kdf-memory"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out/in")))
+        #expect(try DBSTool.run(["list", backup, "--max-kdf-memory", "8192", "--max-kdf-time", "1"]).status == 0)
+        #expect(try DBSTool.run(["validate", backup, "--passphrase", "correct horse", "--max-kdf-time", "0"],
+                                passphrase: nil).status == 1)
+    }
 }

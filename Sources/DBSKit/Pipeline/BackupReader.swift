@@ -12,11 +12,15 @@ public final class BackupReader: ByteSource {
     public let backupID: String
 
     /// Opens the backup and unwraps its data key. A wrong passphrase throws
-    /// `.wrongPassphrase` here, before any plaintext exists.
-    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount) throws(BackupError) {
+    /// `.wrongPassphrase` here, before any plaintext exists; Argon2id parameters above
+    /// `kdfCap` (taken from the descriptor the file's metadata elects, never from one
+    /// unverified head) throw `.kdfCostAboveCap` before any key derivation.
+    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
+                kdfCap: KDFCostCap = .default) throws(BackupError) {
         let file: PositionedFile
         do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
         let located = try ContainerLocator.locate(file)
+        guard kdfCap.admits(located.descriptor.kdf) else { throw .kdfCostAboveCap(located.descriptor.kdf, kdfCap) }
         let cipher = try Self.openKey(located.descriptor, passphrase: passphrase)
         engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: BackupOptions.clampThreads(threads))
         backupID = BackupWriter.hex(located.descriptor.backupID)

@@ -17,6 +17,7 @@ struct ValidateCommand: DBSSubcommand {
     @Argument(help: ArgumentHelp("The backup file.", valueName: "backup")) var backup: String
     @OptionGroup var engine: EngineOptions
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var kdfCap: KDFCapOptions
     @Flag(help: "Print one JSON document on stdout.") var json = false
 
     struct Report: Encodable {
@@ -45,7 +46,7 @@ struct ValidateCommand: DBSSubcommand {
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
             let secret = try passphrase.resolve(confirm: false)
-            let reader = try BackupReader(path: backup, passphrase: secret, threads: threads)
+            let reader = try BackupReader(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
             let payload = try PayloadReader(source: reader)
             var entries = 0
             var bytes: UInt64 = 0

@@ -39,6 +39,9 @@ extension CLIFailure {
             self = failure
         case BackupError.destinationExists(let path):
             self.init(.io, "\(path) exists; use --force to replace it")
+        case BackupError.kdfCostAboveCap:
+            self.init(.failure, "\(error); if you trust this backup, raise the cap with --max-kdf-memory KIB "
+                      + "and --max-kdf-time PASSES")
         case let error as BackupError:
             self.init(ExitStatus(rawValue: error.exitCode) ?? .failure, error.description)
         case let error as SecurityError:
