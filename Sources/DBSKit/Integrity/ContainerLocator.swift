@@ -78,48 +78,44 @@ enum ContainerLocator {
         var descriptor: BackupDescriptor?
         var stripeCount: UInt64?
         var highestIndex: UInt64 = 0
-        let window = 4 << 20
-        let overlap = 8
-        var position: UInt64 = 0
-        search: while position < fileLength {
-            guard let bytes = try? file.read(count: window + overlap, at: position), bytes.count >= 8 else { break }
-            var i = 0
-            while i + 8 <= bytes.count {
-                if bytes[i] == UInt8(ascii: "D"), bytes[i + 1] == UInt8(ascii: "B"), bytes[i + 2] == UInt8(ascii: "S"),
-                   bytes[i + 3] == UInt8(ascii: "-") {
-                    let offset = position + UInt64(i)
-                    if bytes[i..<(i + 8)].elementsEqual(HeadRecord.magic),
-                       case .success(let (head, _)) = election.head(at: offset),
-                       let elected = election.elect([.init(descriptor: head.descriptor, stripeCount: head.stripeCount)],
-                                                    foundAt: offset) {
-                        return DescriptorElection.located(elected, fileLength: fileLength, fromScan: true)
-                    }
-                    if bytes[i..<(i + 8)].elementsEqual(StripeHeader.magic),
-                       let header = election.stripeHeader(at: offset),
-                       descriptor == nil || header.descriptor == descriptor {
-                        if let count = pinnedStripeCount(from: header, at: offset) {
-                            descriptor = header.descriptor
-                            highestIndex = max(highestIndex, header.stripeIndex)
-                            if let count {
-                                stripeCount = count
-                                break search
-                            }
-                            if let guess = stripeCountFromLength(header.descriptor, fileLength: fileLength),
-                               guess > header.stripeIndex, confirms(file, descriptor: header.descriptor, stripeCount: guess) {
-                                stripeCount = guess
-                                break search
-                            }
-                        }
-                    }
+        var elected: DescriptorElection.Tally?
+        var headCandidates: [DescriptorElection.Candidate] = []
+        var scanner = LayoutScan(file: file, fileLength: fileLength)
+        let any = try scanner.forEach { found throws(BackupError) in
+            switch found {
+            case .head(let head, let offset):
+                let candidate = DescriptorElection.Candidate(descriptor: head.descriptor, stripeCount: head.stripeCount)
+                // Each distinct candidate is put to the vote once, and only a few of them.
+                guard !headCandidates.contains(candidate), headCandidates.count < 8 else { return true }
+                headCandidates.append(candidate)
+                elected = election.elect([candidate], foundAt: offset)
+                return elected == nil
+            case .stripeHeader(let header, let offset):
+                guard descriptor == nil || header.descriptor == descriptor,
+                      let count = pinnedStripeCount(from: header, at: offset) else { return true }
+                descriptor = header.descriptor
+                highestIndex = max(highestIndex, header.stripeIndex)
+                if let count {
+                    stripeCount = count
+                    return false
                 }
-                i += 1
+                if let guess = stripeCountFromLength(header.descriptor, fileLength: fileLength),
+                   guess > header.stripeIndex, confirms(&election, descriptor: header.descriptor, stripeCount: guess) {
+                    stripeCount = guess
+                    return false
+                }
+                return true
             }
-            position += UInt64(window)
         }
+        if let elected { return DescriptorElection.located(elected, fileLength: fileLength, fromScan: true) }
         guard let descriptor else {
             if outvoted {
                 throw .notABackup("\(file.path): its heads disagree with each other and with the stripe headers; "
                                   + "no descriptor is carried by a majority")
+            }
+            if !any, fileLength > 2 * LayoutScan.probeLength {
+                throw .notABackup("\(file.path): no DBS head or stripe header in its first and last "
+                                  + "\(LayoutScan.probeLength >> 20) MiB")
             }
             throw .notABackup("\(file.path): no readable head and no stripe header found")
         }
@@ -159,10 +155,11 @@ enum ContainerLocator {
     }
 
     /// Whether copy A's last stripe header agrees with `stripeCount` stripes.
-    private static func confirms(_ file: PositionedFile, descriptor: BackupDescriptor, stripeCount: UInt64) -> Bool {
+    private static func confirms(_ election: inout DescriptorElection, descriptor: BackupDescriptor,
+                                 stripeCount: UInt64) -> Bool {
         let layout = descriptor.layout(stripeCount: stripeCount)
         for copy in 0..<descriptor.copies {
-            if let header = decodeStripeHeader(file, at: layout.recordOffset(copy: copy, stripe: stripeCount - 1)),
+            if let header = election.stripeHeader(at: layout.recordOffset(copy: copy, stripe: stripeCount - 1)),
                header.isLast, header.stripeIndex == stripeCount - 1, header.descriptor == descriptor {
                 return true
             }
