@@ -41,6 +41,7 @@ extension DBSSubcommand {
 @main
 enum Main {
     static func main() {
+        FatalSignals.install()
         signal(SIGPIPE, SIG_IGN)
         // With a file-size limit (ulimit -f), a write past it must fail with EFBIG and be
         // reported (exit 5, temp file removed) rather than kill the process mid-file.
