@@ -28,7 +28,19 @@ public final class BackupReader: ByteSource {
 
     /// The chunk cipher of a backup: Argon2id of the passphrase (parameters bounded
     /// first), then the data key's unwrap, which authenticates the descriptor.
+    ///
+    /// The passphrase's NFC form is tried first, then (if it differs) its bytes as given,
+    /// which older backups were written with (`PassphraseNormalization`).
     static func openKey(_ descriptor: BackupDescriptor, passphrase: SecureBytes) throws(BackupError) -> ChunkCipher {
+        let forms = PassphraseNormalization.forReading(passphrase)
+        for form in forms.dropLast() {
+            if let cipher = try? openKey(descriptor, exactly: form) { return cipher }
+        }
+        return try openKey(descriptor, exactly: forms.last!)
+    }
+
+    private static func openKey(_ descriptor: BackupDescriptor, exactly passphrase: SecureBytes)
+        throws(BackupError) -> ChunkCipher {
         do {
             let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: descriptor.salt,
                                                           parameters: descriptor.kdf)
