@@ -184,7 +184,11 @@ struct DamageTests {
         for copy in 0..<2 {
             Self.zero(sample.path, offset: layout.shardOffset(copy: copy, stripe: 1, shard: 10), length: 17 * 4096)
         }
-        try Self.expectRefused(sample)
+        // Refused by the repair, naming the 17 shards in both copies (not by GCM after a
+        // miscorrection, which `expectRefused` alone would accept too).
+        let lost = try Self.expectRefusedByRepair(sample)
+        #expect(lost.map(\.shard).sorted() == (10..<27).flatMap { [$0, $0] })
+        #expect(Set(lost.map(\.copy)) == [0, 1] && Set(lost.map(\.stripe)) == [1])
         do {
             _ = try Fixture.read(sample.path)
         } catch let error as BackupError {
