@@ -33,7 +33,9 @@
 extern "C" {
 #endif
 
-#define DBS_ABI_VERSION 1
+/* 2: dbs_options gained max_kdf_memory_kib and max_kdf_time_cost (appended), and
+ * dbs_reader_open_with_options. */
+#define DBS_ABI_VERSION 2
 
 enum {
     DBS_OK = 0,
@@ -96,6 +98,13 @@ typedef struct dbs_options {
     uint32_t kdf_parallelism; /* Argon2id p, default 4 */
     int verify;               /* nonzero (default): read the file back before renaming */
     int overwrite;            /* nonzero: replace an existing output (default 0) */
+    /* Reading (ABI 2): the most Argon2id memory (KiB) and passes a backup may ask for
+     * before it can be authenticated; above them it is refused (DBS_ERR_FAILURE, the
+     * message naming the parameters). Defaults 1048576 (1 GiB) and 30. Raise them for
+     * a backup you trust. Used by dbs_reader_open_with_options; the other readers use
+     * the defaults. */
+    uint32_t max_kdf_memory_kib;
+    uint32_t max_kdf_time_cost;
 } dbs_options;
 
 /* Fills *options with the defaults and sets options->struct_size = struct_size.
@@ -231,6 +240,12 @@ void dbs_writer_abort(dbs_writer *writer);
  * dbs_reader_close. On failure *reader is NULL. */
 int dbs_reader_open(const char *backup, const void *passphrase, size_t passphrase_len,
                     int threads, dbs_reader **reader);
+
+/* dbs_reader_open with options (NULL for the defaults): options->threads and the
+ * key-derivation cap options->max_kdf_memory_kib / max_kdf_time_cost; the backup
+ * shape fields are ignored (the file records its own). Ownership as dbs_reader_open. */
+int dbs_reader_open_with_options(const char *backup, const void *passphrase, size_t passphrase_len,
+                                 const dbs_options *options, dbs_reader **reader);
 
 /* Moves to the next entry (skipping, but still verifying, what is left of the
  * current one). *has_entry = 1 and *info filled, or *has_entry = 0 at the end of

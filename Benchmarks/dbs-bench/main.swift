@@ -9,6 +9,7 @@
 //   dbs-bench rs         [--backends isal,simd,scalar] [--mib 64] [--threads 1,2]
 //                        [--passes 5] [--shard 4096] [--ops encode,syndrome,decode]
 //   dbs-bench rss        --size BYTES [--threads N]   (the child `throughput` runs)
+//   dbs-bench scan       [--size BYTES] [--dir DIR]   (the layout scan on hostile files)
 //
 // BYTES take a K, M or G suffix (binary units). Arguments are parsed by hand: the
 // bench has no dependency beyond DBSKit.
@@ -33,6 +34,7 @@ func usage() -> Never {
            dbs-bench rs [--backends isal,simd,scalar] [--mib N] [--threads 1,2] [--passes N] [--shard BYTES] \
     [--ops encode,syndrome,decode]
            dbs-bench rss --size BYTES [--threads N]
+           dbs-bench scan [--size BYTES] [--dir DIR]
     """)
     exit(2)
 }
@@ -56,6 +58,10 @@ do {
         try RSBench(options: options).run()
     case "rss":
         try RSSProbe.child(rest)
+    case "scan":
+        let options: ScanBench.Options
+        do { options = try ScanBench.Options(rest) } catch { print("dbs-bench: \(error)"); usage() }
+        exit(try ScanBench(options: options).run() ? 0 : 1)
     default:
         usage()
     }

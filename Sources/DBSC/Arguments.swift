@@ -51,7 +51,9 @@ func passphrase(_ bytes: UnsafeRawPointer?, length: UInt, allowEmpty: Bool) thro
 /// A thread count: 0 means one per core.
 func threadCount(_ threads: Int32) throws(UsageError) -> Int {
     if threads == 0 { return BackupOptions.coreCount }
-    guard (1...256).contains(threads) else { throw UsageError("threads \(threads) is outside 0...256 (0 = one per core)") }
+    guard BackupOptions.threadLimits.contains(Int(threads)) else {
+        throw UsageError("threads \(threads) is outside 0...\(BackupOptions.threadLimits.upperBound) (0 = one per core)")
+    }
     return Int(threads)
 }
 

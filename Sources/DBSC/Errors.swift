@@ -99,7 +99,12 @@ func cCall(side: PayloadSide = .reading, _ body: () throws -> Void) -> Int32 {
         try body()
         return Status.ok
     } catch {
-        LastError.set(String(describing: error))
+        if case BackupError.kdfCostAboveCap = error {
+            LastError.set("\(error); if you trust this backup, raise options->max_kdf_memory_kib and "
+                          + "options->max_kdf_time_cost (dbs_reader_open_with_options)")
+        } else {
+            LastError.set(String(describing: error))
+        }
         return Status.of(error, side: side)
     }
 }

@@ -32,6 +32,8 @@ extension dbs_options {
         options.kdf_parallelism = swift.kdf.parallelism
         options.verify = swift.verifyAfterWrite ? 1 : 0
         options.overwrite = swift.overwrite ? 1 : 0
+        options.max_kdf_memory_kib = KDFCostCap.default.maximumMemoryKiB
+        options.max_kdf_time_cost = KDFCostCap.default.maximumTimeCost
         return options
     }
 
@@ -63,15 +65,29 @@ extension dbs_options {
     }
 }
 
-/// The engine's options from a caller's struct, or the defaults for NULL. Reads
-/// `struct_size` first, and the rest only once it is known to be there.
-func backupOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> BackupOptions {
-    guard let pointer else { return try dbs_options.defaults(structSize: dbs_options.knownSize).backupOptions() }
+/// What a reader opened with `pointer` (NULL: the defaults) takes from it: its
+/// thread count and key-derivation cap.
+func readerOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> (threads: Int, cap: KDFCostCap) {
+    guard let options = try callerOptions(pointer) else { return (try threadCount(0), .default) }
+    return (try threadCount(options.threads),
+            KDFCostCap(maximumMemoryKiB: options.max_kdf_memory_kib, maximumTimeCost: options.max_kdf_time_cost))
+}
+
+/// The caller's struct (nil for NULL), read only once its `struct_size` says it is
+/// as large as this library's.
+private func callerOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> dbs_options? {
+    guard let pointer else { return nil }
     let size = UnsafeRawPointer(pointer).load(as: Int.self)
     guard size >= dbs_options.knownSize else {
         throw UsageError("options->struct_size \(size) is smaller than sizeof(dbs_options) \(dbs_options.knownSize): fill it with dbs_options_init")
     }
-    return try pointer.pointee.backupOptions()
+    return pointer.pointee
+}
+
+/// The engine's options from a caller's struct, or the defaults for NULL. Reads
+/// `struct_size` first, and the rest only once it is known to be there.
+func backupOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> BackupOptions {
+    try (callerOptions(pointer) ?? dbs_options.defaults(structSize: dbs_options.knownSize)).backupOptions()
 }
 
 @c public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ structSizeArgument: UInt) -> Int32 {

@@ -10,8 +10,8 @@ final class StreamReader {
     let payload: PayloadReader
     let strings = EntryStrings()
 
-    init(path: String, passphrase: SecureBytes, threads: Int) throws {
-        container = try BackupReader(path: path, passphrase: passphrase, threads: threads)
+    init(path: String, passphrase: SecureBytes, threads: Int, kdfCap: KDFCostCap = .default) throws {
+        container = try BackupReader(path: path, passphrase: passphrase, threads: threads, kdfCap: kdfCap)
         payload = try PayloadReader(source: container)
     }
 }
@@ -19,13 +19,28 @@ final class StreamReader {
 @c public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
                                _ passphraseLength: UInt, _ threads: Int32,
                                _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in
+        (try threadCount(threads), .default)
+    }
+}
+
+@c public func dbs_reader_open_with_options(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+                                            _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
+                                            _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in try readerOptions(options) }
+}
+
+/// Both opens: the arguments checked in order, then the reader made.
+private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
+                        _ reader: UnsafeMutablePointer<OpaquePointer?>?,
+                        _ settings: () throws(UsageError) -> (threads: Int, cap: KDFCostCap)) -> Int32 {
     reader?.pointee = nil
     return cCall {
         guard let reader else { throw UsageError("reader (the out pointer) is NULL") }
         let path = try cString(backup, "backup")
-        let threads = try threadCount(threads)
+        let (threads, cap) = try settings()
         let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
-        reader.pointee = handle(retaining: try StreamReader(path: path, passphrase: key, threads: threads))
+        reader.pointee = handle(retaining: try StreamReader(path: path, passphrase: key, threads: threads, kdfCap: cap))
     }
 }
 

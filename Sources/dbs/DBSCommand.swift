@@ -42,8 +42,10 @@ extension DBSSubcommand {
 @main
 enum Main {
     static func main() {
-        // First, before any thread exists: SIGINT/SIGTERM/SIGHUP remove the named
-        // temporary files of the run before the signal ends it.
+        // Fatal signals first: one sent from outside must end the process, never let it
+        // exit 0 (FatalSignals). Then, before any thread exists: SIGINT/SIGTERM/SIGHUP
+        // remove the named temporary files of the run before the signal ends it.
+        FatalSignals.install()
         InterruptCleanup.install()
         signal(SIGPIPE, SIG_IGN)
         // With a file-size limit (ulimit -f), a write past it must fail with EFBIG and be

@@ -586,6 +586,46 @@ static void test_threads(void) {
     printf("threads: per-thread messages ok\n");
 }
 
+/* Issue 12, item 4: a reader caps the Argon2id cost a backup may ask for before it can
+ * be authenticated. Defaults 1 GiB and 30 passes; above the cap the open is refused,
+ * nothing derived, and the message names the parameters and the fields that raise it. */
+static void test_kdf_cap(void) {
+    CHECK(DBS_ABI_VERSION == 2, "DBS_ABI_VERSION %d", DBS_ABI_VERSION);
+    dbs_options defaults;
+    CHECK_OK(dbs_options_init(&defaults, sizeof defaults));
+    CHECK(defaults.max_kdf_memory_kib == 1048576 && defaults.max_kdf_time_cost == 30,
+          "kdf cap defaults %u KiB, %u passes", defaults.max_kdf_memory_kib, defaults.max_kdf_time_cost);
+
+    dbs_options options = fast_options();
+    options.kdf_memory_kib = 2048;
+    options.kdf_time_cost = 2;
+    const char *inputs[] = {path_in("tree")};
+    CHECK_OK(dbs_backup_paths(path_in("capped.dbs"), inputs, 1, PASS, &options));
+
+    dbs_reader *reader = (dbs_reader *)1;
+    options.max_kdf_memory_kib = 1024;
+    CHECK_STATUS(dbs_reader_open_with_options(path_in("capped.dbs"), PASS, &options, &reader), DBS_ERR_FAILURE);
+    CHECK(reader == NULL, "reader set on failure");
+    const char *message = dbs_last_error();
+    CHECK(strstr(message, "t = 2") && strstr(message, "m = 2048 KiB") && strstr(message, "max_kdf_memory_kib"),
+          "cap message: %s", message);
+    options.max_kdf_memory_kib = 2048;
+    options.max_kdf_time_cost = 1;
+    CHECK_STATUS(dbs_reader_open_with_options(path_in("capped.dbs"), PASS, &options, &reader), DBS_ERR_FAILURE);
+
+    options.max_kdf_time_cost = 2;
+    CHECK_OK(dbs_reader_open_with_options(path_in("capped.dbs"), PASS, &options, &reader));
+    dbs_entry_info info;
+    int has_entry = 0;
+    CHECK_OK(dbs_reader_next_entry(reader, &info, &has_entry));
+    CHECK(has_entry == 1, "no entry read under a cap that admits the file");
+    dbs_reader_close(reader);
+    /* NULL options: the defaults, which admit this file. */
+    CHECK_OK(dbs_reader_open_with_options(path_in("capped.dbs"), PASS, NULL, &reader));
+    dbs_reader_close(reader);
+    printf("kdf cap: refused above, opened within\n");
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) {
         snprintf(scratch, sizeof scratch, "%s", argv[1]);
@@ -604,6 +644,7 @@ int main(int argc, char **argv) {
     test_raw_codec();
     test_bad_arguments();
     test_threads();
+    test_kdf_cap();
     free(tree_b);
     printf("ok: %d checks passed (scratch %s)\n", checks, scratch);
     return 0;

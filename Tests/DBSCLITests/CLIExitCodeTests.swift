@@ -161,4 +161,72 @@ struct CLIExitCodeTests {
         #expect(try DBSTool.run(["repair", backup, scratch.file("r.dbs")]).status == 4)
         #expect(!FileManager.default.fileExists(atPath: scratch.file("r.dbs")))
     }
+    /// Issue 12, item 1: a single-copy backup with shards of one stripe zeroed trapped
+    /// validate, restore and repair in the column rounds. The report's recipe (dd bs=4096
+    /// seek=2 count=17: the stripe header and 15 shards) is within the parity and heals;
+    /// 17 shards (seek=4) are one beyond it: exit 4 with the lost shards' offsets, and
+    /// nothing left behind.
+    @Test func singleCopyBeyondParityExits4WithOffsets() throws {
+        let scratch = try Scratch()
+        var rng = SeededGenerator(seed: 12)
+        try scratch.write("in/b.bin", rng.bytes(2_000_000))
+        let pristine = scratch.file("pristine.dbs")
+        let made = try DBSTool.run(["backup", "--copies", "1", pristine, scratch.file("in")] + DBSTool.fastKDF)
+        #expect(made.status == 0, "\(made.stderr)")
+        func zeroed(_ name: String, block: UInt64) throws -> String {
+            let path = scratch.file(name)
+            try FileManager.default.copyItem(atPath: pristine, toPath: path)
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.seek(toOffset: block * 4096)
+            handle.write(Data(count: 17 * 4096))
+            try handle.close()
+            return path
+        }
+
+        let healable = try zeroed("healable.dbs", block: 2)
+        #expect(try DBSTool.run(["validate", healable], passphrase: nil).status == 0)
+        let healed = try DBSTool.run(["restore", healable, "--to", scratch.file("healed")])
+        #expect(healed.status == 0, "\(healed.stderr)")
+        try expectSameTree(scratch.file("in"), scratch.file("healed/in"))
+
+        let lost = try zeroed("lost.dbs", block: 4)
+        let validated = try DBSTool.run(["validate", lost], passphrase: nil)
+        #expect(validated.status == 4, "\(validated.stderr)")
+        #expect(validated.stderr.contains("offset"), "\(validated.stderr)")
+        let restored = try DBSTool.run(["restore", lost, "--to", scratch.file("out")])
+        #expect(restored.status == 4, "\(restored.stderr)")
+        #expect(restored.stderr.contains("offset"), "\(restored.stderr)")
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: scratch.file("out"))) ?? [])
+        #expect(leftovers.isEmpty, "nothing restored, no temp file: \(leftovers)")
+        #expect(try DBSTool.run(["repair", lost, scratch.file("r.dbs")]).status == 4)
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("r.dbs")))
+    }
+    /// Issue 12, item 5: a destroyed head is named in validate's text and JSON.
+    @Test func validateNamesADestroyedHead() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)
+        let handle = try #require(FileHandle(forWritingAtPath: backup))
+        try handle.seek(toOffset: 0)
+        handle.write(Data(count: 8192))
+        try handle.close()
+        let text = try DBSTool.run(["validate", backup], passphrase: nil)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stderr.contains("healable") && text.stderr.contains("damaged head: 0"), "\(text.stderr)")
+        let json = try DBSTool.run(["validate", backup, "--json"], passphrase: nil)
+        #expect(try json.json()["heads_damaged"] as? [Int] == [0], "\(json.stdout)")
+    }
+    /// Issue 12, item 4: a backup asking for more Argon2id memory than --max-kdf-memory
+    /// is refused at once, the message naming the parameters and the option.
+    @Test func kdfCostAboveTheCapIsRefusedNamingTheOption() throws {
+        let scratch = try Scratch()
+        let backup = try smallBackup(scratch)  // m = 8192 KiB, t = 1
+        let refused = try DBSTool.run(["restore", backup, "--to", scratch.file("out"), "--max-kdf-memory", "4096"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("t = 1, m = 8192 KiB"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--max-kdf-memory"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out/in")))
+        #expect(try DBSTool.run(["list", backup, "--max-kdf-memory", "8192", "--max-kdf-time", "1"]).status == 0)
+        #expect(try DBSTool.run(["validate", backup, "--passphrase", "correct horse", "--max-kdf-time", "0"],
+                                passphrase: nil).status == 1)
+    }
 }

@@ -48,6 +48,25 @@ struct DamageTests {
         return report
     }
 
+    /// Reads back; expects the refusal of the repair itself (`damagedBeyondRepair`, not
+    /// a GCM or stream error after a miscorrection), a correct prefix before it, and
+    /// returns the lost shards it reports.
+    static func expectRefusedByRepair(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> [LostShard] {
+        let reader = try BackupReader(path: sample.path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2)
+        var out = [UInt8]()
+        do {
+            while try reader.read(into: &out, maxLength: 1 << 16) > 0 {}
+            Issue.record("damage beyond repair was not refused", sourceLocation: sourceLocation)
+        } catch BackupError.damagedBeyondRepair(let report) {
+            #expect(Array(sample.data.prefix(out.count)) == out, sourceLocation: sourceLocation)
+            return report.lostShards
+        } catch {
+            Issue.record("refused by \(error), not by the repair", sourceLocation: sourceLocation)
+        }
+        return []
+    }
+
     /// Reads back; expects a refusal, and that whatever came out before it is a
     /// correct prefix of the plaintext.
     static func expectRefused(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -165,7 +184,11 @@ struct DamageTests {
         for copy in 0..<2 {
             Self.zero(sample.path, offset: layout.shardOffset(copy: copy, stripe: 1, shard: 10), length: 17 * 4096)
         }
-        try Self.expectRefused(sample)
+        // Refused by the repair, naming the 17 shards in both copies (not by GCM after a
+        // miscorrection, which `expectRefused` alone would accept too).
+        let lost = try Self.expectRefusedByRepair(sample)
+        #expect(lost.map(\.shard).sorted() == (10..<27).flatMap { [$0, $0] })
+        #expect(Set(lost.map(\.copy)) == [0, 1] && Set(lost.map(\.stripe)) == [1])
         do {
             _ = try Fixture.read(sample.path)
         } catch let error as BackupError {
@@ -332,6 +355,35 @@ struct DamageTests {
         let report = try Self.expectExact(sample)
         #expect(report.totalShardsRebuilt == 12)
         #expect(report.totalBytesCorrected == 200)
+    }
+
+    /// Issue 12, item 1: 17 shards of one stripe zeroed in a single-copy backup (one
+    /// more than its parity) trapped in the column rounds, which indexed copy B's
+    /// suspect-run mask when there is no copy B. Every reader must refuse with the
+    /// lost-shard report instead: the restore, the validator and the repairer.
+    @Test func singleCopySeventeenShardsLostIsRefusedWithTheLostShards() throws {
+        let sample = try Self.defaultSample(seed: 35, copies: 1)
+        defer { sample.cleanup() }
+        let layout = sample.layout
+        Self.zero(sample.path, offset: layout.shardOffset(copy: 0, stripe: 1, shard: 2), length: 17 * 4096)
+        let expected = (2..<19).map { LostShard(copy: 0, stripe: 1, shard: $0,
+                                                fileOffset: layout.shardOffset(copy: 0, stripe: 1, shard: $0)) }
+        let lost = try Self.expectRefusedByRepair(sample)
+        #expect(lost == expected)
+        guard case .unrecoverable(let report) = try BackupValidator.validate(path: sample.path, threads: 2) else {
+            Issue.record("the validator did not call the stripe unrecoverable")
+            return
+        }
+        #expect(report.lostShards == expected)
+        let repaired = sample.directory + "/repaired.dbs"
+        do {
+            _ = try BackupRepairer.repair(source: sample.path, destination: repaired, threads: 2)
+            Issue.record("repair wrote a file from a stripe beyond repair")
+        } catch {
+            guard case .damagedBeyondRepair(let report) = error else { Issue.record("got \(error)"); return }
+            #expect(report.lostShards == expected)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sample.directory) == ["b.dbs"])
     }
 
     // MARK: tampering

@@ -118,8 +118,14 @@ public struct BackupDescriptor: Sendable, Equatable {
             let compressionCode: UInt8 = try reader.read()
             let level: Int8 = try reader.read()
             switch compressionCode {
-            case 0: compression = .none
-            case 1: compression = .zstd(level: Int32(level))
+            case 0:
+                guard level == 0 else { throw FormatError.invalidField("zstd level \(level) without compression") }
+                compression = .none
+            case 1:
+                guard BackupOptions.zstdLevels.contains(Int32(level)) else {
+                    throw FormatError.invalidField("zstd level \(level)")
+                }
+                compression = .zstd(level: Int32(level))
             default: throw FormatError.invalidField("compression code \(compressionCode)")
             }
             let checksumCode: UInt8 = try reader.read()

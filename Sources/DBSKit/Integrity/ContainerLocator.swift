@@ -3,21 +3,35 @@ struct LocatedContainer: Sendable {
     var descriptor: BackupDescriptor
     var layout: ContainerLayout
     var fileLength: UInt64
-    /// From a head; nil when the layout came from scanning stripe headers.
+    /// What most heads carrying the layout record; nil when no head survived, or the
+    /// heads split evenly on it.
     var ciphertextLength: UInt64?
     var chunkCount: UInt64?
-    /// Per head (0, 1, 2): intact, corrected or unreadable.
+    /// Per head (0, 1, 2): intact, corrected, unreadable, or disagreeing with the
+    /// descriptor, stripe count or stream end the other copies elect.
     var heads: [HeadState]
+    /// Per head, the record of each head that carries the elected descriptor and stripe
+    /// count (its stream end is checked against the stream itself by the readers).
+    var headRecords: [HeadRecord?]
     /// No head was readable: the layout was derived from stripe headers found by scanning.
     var fromScan: Bool
 
     /// The state of one copy of the head.
     enum HeadState: String, Sendable, Codable, Equatable {
-        case intact, corrected, unreadable
+        case intact, corrected, unreadable, disagreeing
     }
 
     /// Heads that were not intact, for the repair report.
     var damagedHeads: [Int] { heads.indices.filter { heads[$0] != .intact } }
+
+    /// Heads that carry the layout but record a stream end other than the one the
+    /// stream has (`finalEnd` after `chunks` frames): damaged, whatever the vote said.
+    func headsDisagreeing(finalEnd: UInt64, chunks: UInt64) -> [Int] {
+        (0..<3).filter { index in
+            guard let record = headRecords[index] else { return false }
+            return record.ciphertextLength != finalEnd || record.chunkCount != chunks
+        }
+    }
 }
 
 /// Finds a container's layout: from any intact head (file start, file end, then the
@@ -30,42 +44,22 @@ enum ContainerLocator {
         guard fileLength >= UInt64(ProtectedBlock.size) else {
             throw .notABackup("\(file.path) is \(fileLength) bytes, too short for a backup head")
         }
+        var election = DescriptorElection(file: file, fileLength: fileLength)
         var firstError: FormatError?
-        var heads: [Int: (HeadRecord, Bool)] = [:]
-        for (index, offset) in [(0, UInt64(0)), (2, fileLength - UInt64(ProtectedBlock.size))] {
-            switch decodeHead(file, at: offset) {
-            case .success(let head): heads[index] = head
-            case .failure(let error): firstError = firstError ?? error
+        var candidates: [DescriptorElection.Candidate] = []
+        for offset in [UInt64(0), fileLength - UInt64(ProtectedBlock.size)] {
+            switch election.head(at: offset) {
+            case .success(let (head, _)):
+                candidates.append(.init(descriptor: head.descriptor, stripeCount: head.stripeCount))
+            case .failure(let error):
+                firstError = firstError ?? error
             }
         }
-        if let (head, _) = heads[0] ?? heads[2] {
-            let layout = head.layout
-            if layout.headBlockOffset(1) + UInt64(ProtectedBlock.size) <= fileLength,
-               case .success(let head1) = decodeHead(file, at: layout.headBlockOffset(1)), head1.0.descriptor == head.descriptor {
-                heads[1] = head1
-            }
-            let states = (0..<3).map { i -> LocatedContainer.HeadState in
-                guard let (record, corrected) = heads[i], record.descriptor == head.descriptor,
-                      record.stripeCount == head.stripeCount else { return .unreadable }
-                return corrected ? .corrected : .intact
-            }
-            return LocatedContainer(descriptor: head.descriptor, layout: layout, fileLength: fileLength,
-                                    ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
-                                    heads: states, fromScan: false)
+        if let elected = election.elect(candidates) {
+            return DescriptorElection.located(elected, fileLength: fileLength, fromScan: false)
         }
-        if case .unsupportedVersion(let version)? = firstError { throw .unsupportedVersion(version) }
-        return try scan(file, fileLength: fileLength)
-    }
-
-    /// A head at `offset`, and whether it needed correction.
-    private static func decodeHead(_ file: PositionedFile, at offset: UInt64) -> Result<(HeadRecord, Bool), FormatError> {
-        guard let block = try? file.read(count: ProtectedBlock.size, at: offset),
-              let decoded = ProtectedBlock.decode(block) else { return .failure(.invalidField("head block")) }
-        do {
-            return .success((try HeadRecord(body: decoded.body), decoded.correctedBytes > 0))
-        } catch {
-            return .failure(error)
-        }
+        if candidates.isEmpty, case .unsupportedVersion(let version)? = firstError { throw .unsupportedVersion(version) }
+        return try scan(file, fileLength: fileLength, election: &election, outvoted: !candidates.isEmpty)
     }
 
     /// A stripe header at `offset`, if one decodes there.
@@ -75,72 +69,61 @@ enum ContainerLocator {
         return try? StripeHeader(body: decoded.body)
     }
 
-    /// No head survived: search the file for the stripe-header and head magics (a
-    /// header whose magic is damaged is still found at its computed place once one
-    /// header gives the layout), decode what is found, and derive the stripe count
-    /// from a last-stripe header, a copy-B header, or the file length.
-    private static func scan(_ file: PositionedFile, fileLength: UInt64) throws(BackupError) -> LocatedContainer {
+    /// No head at the file's ends was elected: search the file for the stripe-header and
+    /// head magics, and put what is found to the vote: a head found anywhere, or the
+    /// layout stripe headers give (the stripe count from a last-stripe header, a copy-B
+    /// header, or the file length).
+    private static func scan(_ file: PositionedFile, fileLength: UInt64, election: inout DescriptorElection,
+                             outvoted: Bool) throws(BackupError) -> LocatedContainer {
         var descriptor: BackupDescriptor?
         var stripeCount: UInt64?
         var highestIndex: UInt64 = 0
-        let window = 4 << 20
-        let overlap = 8
-        var position: UInt64 = 0
-        search: while position < fileLength {
-            guard let bytes = try? file.read(count: window + overlap, at: position), bytes.count >= 8 else { break }
-            var i = 0
-            while i + 8 <= bytes.count {
-                if bytes[i] == UInt8(ascii: "D"), bytes[i + 1] == UInt8(ascii: "B"), bytes[i + 2] == UInt8(ascii: "S"),
-                   bytes[i + 3] == UInt8(ascii: "-") {
-                    let offset = position + UInt64(i)
-                    if bytes[i..<(i + 8)].elementsEqual(HeadRecord.magic),
-                       case .success(let (head, corrected)) = decodeHead(file, at: offset) {
-                        let states: [LocatedContainer.HeadState] = (0..<3).map {
-                            $0 == head.headIndex ? (corrected ? .corrected : .intact) : .unreadable
-                        }
-                        return LocatedContainer(descriptor: head.descriptor, layout: head.layout, fileLength: fileLength,
-                                                ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
-                                                heads: states, fromScan: true)
-                    }
-                    if bytes[i..<(i + 8)].elementsEqual(StripeHeader.magic),
-                       let header = decodeStripeHeader(file, at: offset),
-                       descriptor == nil || header.descriptor == descriptor {
-                        if let count = pinnedStripeCount(from: header, at: offset) {
-                            descriptor = header.descriptor
-                            highestIndex = max(highestIndex, header.stripeIndex)
-                            if let count {
-                                stripeCount = count
-                                break search
-                            }
-                            if let guess = stripeCountFromLength(header.descriptor, fileLength: fileLength),
-                               guess > header.stripeIndex, confirms(file, descriptor: header.descriptor, stripeCount: guess) {
-                                stripeCount = guess
-                                break search
-                            }
-                        }
-                    }
+        var elected: DescriptorElection.Tally?
+        var headCandidates: [DescriptorElection.Candidate] = []
+        var scanner = LayoutScan(file: file, fileLength: fileLength)
+        let any = try scanner.forEach { found throws(BackupError) in
+            switch found {
+            case .head(let head, let offset):
+                let candidate = DescriptorElection.Candidate(descriptor: head.descriptor, stripeCount: head.stripeCount)
+                // Each distinct candidate is put to the vote once, and only a few of them.
+                guard !headCandidates.contains(candidate), headCandidates.count < 8 else { return true }
+                headCandidates.append(candidate)
+                elected = election.elect([candidate], foundAt: offset)
+                return elected == nil
+            case .stripeHeader(let header, let offset):
+                guard descriptor == nil || header.descriptor == descriptor,
+                      let count = pinnedStripeCount(from: header, at: offset) else { return true }
+                descriptor = header.descriptor
+                highestIndex = max(highestIndex, header.stripeIndex)
+                if let count {
+                    stripeCount = count
+                    return false
                 }
-                i += 1
+                if let guess = stripeCountFromLength(header.descriptor, fileLength: fileLength),
+                   guess > header.stripeIndex, confirms(&election, descriptor: header.descriptor, stripeCount: guess) {
+                    stripeCount = guess
+                    return false
+                }
+                return true
             }
-            position += UInt64(window)
         }
+        if let elected { return DescriptorElection.located(elected, fileLength: fileLength, fromScan: true) }
         guard let descriptor else {
+            if outvoted {
+                throw .notABackup("\(file.path): its heads disagree with each other and with the stripe headers; "
+                                  + "no descriptor is carried by a majority")
+            }
+            if !any, fileLength > 2 * LayoutScan.probeLength {
+                throw .notABackup("\(file.path): no DBS head or stripe header in its first and last "
+                                  + "\(LayoutScan.probeLength >> 20) MiB")
+            }
             throw .notABackup("\(file.path): no readable head and no stripe header found")
         }
-        let count = stripeCount ?? highestIndex + 1
-        let layout = descriptor.layout(stripeCount: count)
-        // Head #1 sits where the layout says; if it survived it confirms the layout and
-        // gives what only a head records.
-        if layout.headBlockOffset(1) + UInt64(ProtectedBlock.size) <= fileLength,
-           case .success(let (head, corrected)) = decodeHead(file, at: layout.headBlockOffset(1)),
-           head.descriptor == descriptor, head.stripeCount == count {
-            return LocatedContainer(descriptor: descriptor, layout: layout, fileLength: fileLength,
-                                    ciphertextLength: head.ciphertextLength, chunkCount: head.chunkCount,
-                                    heads: [.unreadable, corrected ? .corrected : .intact, .unreadable], fromScan: true)
+        let candidate = DescriptorElection.Candidate(descriptor: descriptor, stripeCount: stripeCount ?? highestIndex + 1)
+        guard let elected = election.elect([candidate]) else {
+            throw .notABackup("\(file.path): the heads and stripe headers disagree; no descriptor is carried by a majority")
         }
-        return LocatedContainer(descriptor: descriptor, layout: layout, fileLength: fileLength,
-                                ciphertextLength: nil, chunkCount: nil,
-                                heads: [.unreadable, .unreadable, .unreadable], fromScan: true)
+        return DescriptorElection.located(elected, fileLength: fileLength, fromScan: true)
     }
 
     /// Checks that `header` sits where its layout puts it; returns `.some(count)` when
@@ -172,10 +155,11 @@ enum ContainerLocator {
     }
 
     /// Whether copy A's last stripe header agrees with `stripeCount` stripes.
-    private static func confirms(_ file: PositionedFile, descriptor: BackupDescriptor, stripeCount: UInt64) -> Bool {
+    private static func confirms(_ election: inout DescriptorElection, descriptor: BackupDescriptor,
+                                 stripeCount: UInt64) -> Bool {
         let layout = descriptor.layout(stripeCount: stripeCount)
         for copy in 0..<descriptor.copies {
-            if let header = decodeStripeHeader(file, at: layout.recordOffset(copy: copy, stripe: stripeCount - 1)),
+            if let header = election.stripeHeader(at: layout.recordOffset(copy: copy, stripe: stripeCount - 1)),
                header.isLast, header.stripeIndex == stripeCount - 1, header.descriptor == descriptor {
                 return true
             }

@@ -72,6 +72,16 @@ enum ProtectedBlock {
         return Decoded(body: Array(repaired[0..<bodySize]), correctedBytes: report.corrections.count)
     }
 
+    /// The body of `block` if its checksum matches, without any error correction: what
+    /// the layout scan tries at an arbitrary offset.
+    static func verifiedBody(_ block: ArraySlice<UInt8>) -> [UInt8]? {
+        guard block.count == size else { return nil }
+        let start = block.startIndex
+        guard ChecksumAlgorithm.xxh3_128.digest(block[start..<(start + bodySize)])
+            == Checksum128(bytes: block[(start + bodySize)..<(start + bodySize + checksumSize)]) else { return nil }
+        return Array(block[start..<(start + bodySize)])
+    }
+
     private static func checksumMatches(_ block: [UInt8]) -> Bool {
         ChecksumAlgorithm.xxh3_128.digest(block[0..<bodySize])
             == Checksum128(bytes: block[bodySize..<(bodySize + checksumSize)])

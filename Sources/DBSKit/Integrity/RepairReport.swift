@@ -71,6 +71,10 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var headsDamaged: [Int] = []
     /// True when no intact head was found and the layout came from scanning.
     public var layoutFromScan: Bool = false
+    /// What the keyless walk of the ciphertext stream's frame prefixes found that a
+    /// restore refuses (an impossible frame, no final chunk, an end the head does not
+    /// record): the validator's verdict "unrecoverable" without a lost shard.
+    public var streamDefects: [String] = []
 
     public init() {}
 
@@ -81,9 +85,16 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var lostShards: [LostShard] { stripes.flatMap(\.lost) }
 
     /// Nothing was damaged at all.
-    public var isClean: Bool { stripes.allSatisfy(\.isClean) && headsDamaged.isEmpty && !layoutFromScan }
+    public var isClean: Bool {
+        stripes.allSatisfy(\.isClean) && headsDamaged.isEmpty && !layoutFromScan && streamDefects.isEmpty
+    }
     /// Damage was found and every bit of it was repaired.
-    public var healed: Bool { !isClean && lostShards.isEmpty }
+    public var healed: Bool { !isClean && lostShards.isEmpty && streamDefects.isEmpty }
+
+    /// Adds heads found damaged later (by the stream they describe), each once, in order.
+    mutating func addDamagedHeads(_ heads: [Int]) {
+        headsDamaged = Array(Set(headsDamaged).union(heads)).sorted()
+    }
 
     mutating func add(_ record: StripeRepairRecord) {
         if !record.isClean { stripes.append(record) }
@@ -105,6 +116,7 @@ extension RepairReport: CustomStringConvertible {
         if !lost.isEmpty {
             parts.append("\(lost.count) shards lost (first: \(lost.prefix(3).map(\.description).joined(separator: "; ")))")
         }
+        parts.append(contentsOf: streamDefects.map { "stream: \($0)" })
         return parts.joined(separator: ", ")
     }
 }

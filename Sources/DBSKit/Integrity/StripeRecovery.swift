@@ -254,8 +254,12 @@ final class StripeRecovery: Sendable {
         let s = layout.shardSize
         let base = shard * s
         let shardRange = base..<(base + s)
-        let suspectA = source == .suspectRuns ? Self.constantRuns(in: shards, shardRange) : []
-        let suspectB = source == .suspectRuns && b != nil ? Self.constantRuns(in: b!.shards, shardRange) : []
+        // One mask entry per column whatever the source; a copy that does not exist (a
+        // single-copy backup) has no suspect bytes. (An empty mask for it, indexed per
+        // column, trapped: issue 12.)
+        let clean = [Bool](repeating: false, count: s)
+        let suspectA = source == .suspectRuns ? Self.constantRuns(in: shards, shardRange) : clean
+        let suspectB = source == .suspectRuns && b != nil ? Self.constantRuns(in: b!.shards, shardRange) : clean
         for column in 0..<s {
             let position = base + column
             var valueA: UInt8? = a.has(position, shardSize: s) ? shards[position] : nil

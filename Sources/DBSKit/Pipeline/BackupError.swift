@@ -17,6 +17,9 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case invalidOptions(String)
     /// Argon2id parameters (from options or from a file) outside the allowed bounds.
     case kdfParametersOutOfBounds(String)
+    /// The backup's Argon2id parameters ask for more than the reader's cap: refused
+    /// before any key derivation. The caller names the option that raises the cap.
+    case kdfCostAboveCap(KDFParameters, KDFCostCap)
     /// A system call failed; `errno` tells a full disk (ENOSPC) from the rest.
     case io(path: String, operation: String, errno: Int32)
     /// The destination exists and overwriting was not asked for.
@@ -58,6 +61,11 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
             "invalid options: \(why)"
         case .kdfParametersOutOfBounds(let why):
             "key-derivation parameters out of bounds: \(why)"
+        case let .kdfCostAboveCap(parameters, cap):
+            "the backup's key derivation asks for Argon2id t = \(parameters.timeCost), "
+                + "m = \(parameters.memoryKiB) KiB (\(Self.mebibytes(parameters.memoryKiB))), p = \(parameters.parallelism); "
+                + "this reader spends at most t = \(cap.maximumTimeCost) and m = \(cap.maximumMemoryKiB) KiB "
+                + "(\(Self.mebibytes(cap.maximumMemoryKiB))) on a file it cannot yet authenticate"
         case let .io(path, operation, errno):
             IOError(path: path, operation: operation, errno: errno).description
         case .destinationExists(let path):
@@ -69,6 +77,10 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
         case .internalFailure(let why):
             "internal failure: \(why)"
         }
+    }
+
+    private static func mebibytes(_ kib: UInt32) -> String {
+        kib % 1024 == 0 ? "\(kib / 1024) MiB" : "\(Double(kib) / 1024) MiB"
     }
 
     init(_ error: IOError) {

@@ -42,6 +42,11 @@ public struct BackupOptions: Sendable, Equatable {
     /// stripes and chunks per thread), so the readers clamp to it rather than trust it.
     public static let threadLimits = 1...256
 
+    /// The zstd levels the writer accepts (zstd's negative "fast" levels down to -7).
+    public static let zstdLevels: ClosedRange<Int32> = -7...22
+    /// Bytes per shard the format allows.
+    public static let shardSizeLimits = BackupDescriptor.shardSizeLimits
+
     static func clampThreads(_ threads: Int) -> Int { min(max(threads, threadLimits.lowerBound), threadLimits.upperBound) }
 
     /// The number of active processors.
@@ -63,13 +68,15 @@ public struct BackupOptions: Sendable, Equatable {
         guard BackupDescriptor.chunkSizeLimits.contains(chunkSize) else {
             throw .invalidOptions("chunk size \(chunkSize) is outside \(BackupDescriptor.chunkSizeLimits)")
         }
-        if case .zstd(let level) = compression, !(-7...22).contains(level) {
-            throw .invalidOptions("zstd level \(level) is outside -7...22")
+        if case .zstd(let level) = compression, !Self.zstdLevels.contains(level) {
+            throw .invalidOptions("zstd level \(level) is outside \(Self.zstdLevels)")
         }
         do {
             _ = try kdf.validated()
         } catch {
-            throw .kdfParametersOutOfBounds(error.description)
+            // The bound alone: BackupError's description says what it is (it was said twice).
+            guard case .kdfParametersOutOfBounds(let why) = error else { throw .invalidOptions(error.description) }
+            throw .kdfParametersOutOfBounds(why)
         }
         return self
     }

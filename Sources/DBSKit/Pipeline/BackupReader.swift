@@ -12,11 +12,15 @@ public final class BackupReader: ByteSource {
     public let backupID: String
 
     /// Opens the backup and unwraps its data key. A wrong passphrase throws
-    /// `.wrongPassphrase` here, before any plaintext exists.
-    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount) throws(BackupError) {
+    /// `.wrongPassphrase` here, before any plaintext exists; Argon2id parameters above
+    /// `kdfCap` (taken from the descriptor the file's metadata elects, never from one
+    /// unverified head) throw `.kdfCostAboveCap` before any key derivation.
+    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
+                kdfCap: KDFCostCap = .default) throws(BackupError) {
         let file: PositionedFile
         do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
         let located = try ContainerLocator.locate(file)
+        guard kdfCap.admits(located.descriptor.kdf) else { throw .kdfCostAboveCap(located.descriptor.kdf, kdfCap) }
         let cipher = try Self.openKey(located.descriptor, passphrase: passphrase)
         engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: BackupOptions.clampThreads(threads))
         backupID = BackupWriter.hex(located.descriptor.backupID)
@@ -24,7 +28,19 @@ public final class BackupReader: ByteSource {
 
     /// The chunk cipher of a backup: Argon2id of the passphrase (parameters bounded
     /// first), then the data key's unwrap, which authenticates the descriptor.
+    ///
+    /// The passphrase's NFC form is tried first, then (if it differs) its bytes as given,
+    /// which older backups were written with (`PassphraseNormalization`).
     static func openKey(_ descriptor: BackupDescriptor, passphrase: SecureBytes) throws(BackupError) -> ChunkCipher {
+        let forms = PassphraseNormalization.forReading(passphrase)
+        for form in forms.dropLast() {
+            if let cipher = try? openKey(descriptor, exactly: form) { return cipher }
+        }
+        return try openKey(descriptor, exactly: forms.last!)
+    }
+
+    private static func openKey(_ descriptor: BackupDescriptor, exactly passphrase: SecureBytes)
+        throws(BackupError) -> ChunkCipher {
         do {
             let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: descriptor.salt,
                                                           parameters: descriptor.kdf)

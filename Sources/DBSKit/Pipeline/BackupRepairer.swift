@@ -45,7 +45,7 @@ public enum BackupRepairer {
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
-        var walker = FrameWalker()
+        var walker = FrameWalker(chunkSize: descriptor.chunkSize)
         do throws(BackupError) {
             try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
                 let recovered = Parallel.map(count: count, threads: threads) { i in
@@ -57,6 +57,7 @@ public enum BackupRepairer {
                     report.add(stripe.record)
                     guard stripe.usable else { throw .damagedBeyondRepair(report) }
                     walker.consume(stripe.data)
+                    if let defect = walker.defect { throw .corruptedStream(defect) }
                     buffer.append(contentsOf: stripe.shards)
                 }
                 do {
@@ -72,6 +73,9 @@ public enum BackupRepairer {
                                          isLast: stripe.index + 1 == layout.stripeCount)
                 }
                 try emitter.emit(stripes, copies: Array(0..<layout.copies), layout: layout)
+            }
+            if let finalEnd = walker.finalEnd {
+                report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
             }
             guard let ciphertextLength = walker.finalEnd ?? located.ciphertextLength,
                   let chunkCount = walker.finalEnd != nil ? walker.frames : located.chunkCount else {
@@ -104,44 +108,5 @@ public enum BackupRepairer {
             throw error
         }
         return report
-    }
-}
-
-/// Follows the clear frame prefixes of the ciphertext stream (no key needed) to find
-/// the chunk count and where the final chunk ends: what a head records.
-struct FrameWalker {
-    private(set) var frames: UInt64 = 0
-    /// Stream offset just after the final frame, once seen.
-    private(set) var finalEnd: UInt64?
-    private var position: UInt64 = 0
-    private var nextFrame: UInt64 = 0
-    private var prefix: [UInt8] = []
-
-    mutating func consume(_ data: ArraySlice<UInt8>) {
-        var i = data.startIndex
-        while i < data.endIndex, finalEnd == nil {
-            let here = position + UInt64(i - data.startIndex)
-            if here < nextFrame {
-                i += Int(min(nextFrame - here, UInt64(data.endIndex - i)))
-                continue
-            }
-            prefix.append(data[i])
-            i += 1
-            if prefix.count == ChunkFrame.prefixSize {
-                let (length, isFinal) = ChunkFrame.parsePrefix(prefix)
-                prefix.removeAll()
-                nextFrame = here + 1 + UInt64(length)
-                frames += 1
-                if isFinal { finalEnd = nextFrame }
-            }
-        }
-        position += UInt64(data.count)
-    }
-
-    /// The ciphertext bytes in stripe `index` (for a stripe whose header was lost).
-    func dataLength(inStripe index: UInt64, capacity: Int) -> Int {
-        guard let finalEnd else { return capacity }
-        let start = index * UInt64(capacity)
-        return Int(min(UInt64(capacity), finalEnd > start ? finalEnd - start : 0))
     }
 }

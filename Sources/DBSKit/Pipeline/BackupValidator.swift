@@ -47,19 +47,33 @@ public enum BackupValidator {
             return (located.fileLength - start + UInt64(layout.recordSize) - 1) / UInt64(layout.recordSize)
         }.max() ?? 0
         let walked = min(layout.stripeCount, present + 1)
+        // The clear frame prefixes are walked over the recovered stripes in order, so
+        // that what a restore would refuse in the stream (an impossible frame, no final
+        // chunk, an end other than the head's) is found without the key too.
+        var walker = FrameWalker(chunkSize: located.descriptor.chunkSize)
         StripeBatches.forEach(stripeCount: walked, threads: threads) { first, count in
-            let records = Parallel.map(count: count, threads: threads) { i in
+            let stripes = Parallel.map(count: count, threads: threads) { i in
                 var recovered = recovery.recover(first + UInt64(i), examineBothCopies: true)
                 if recovered.usable, recovered.checksumVerified,
                    (try? recovery.code.isConsistent(stripe: recovered.shards,
                                                     shardLength: recovery.layout.shardSize)) != true {
                     recovered.record.parityInconsistent = true
                 }
-                return recovered.record
+                return recovered
             }
-            for record in records { report.add(record) }
+            for stripe in stripes {
+                report.add(stripe.record)
+                if stripe.usable && report.lostShards.isEmpty { walker.consume(stripe.data) }
+            }
         }
         if !report.lostShards.isEmpty { return .unrecoverable(report) }
+        if let problem = walker.problem(in: layout) {
+            report.streamDefects.append(problem)
+            return .unrecoverable(report)
+        }
+        if let finalEnd = walker.finalEnd {
+            report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
+        }
         return report.isClean ? .healthy : .healable(report)
     }
 }

@@ -63,7 +63,15 @@ public final class BackupWriter: ByteSink {
 
     /// Creates the temp file beside `destination` and derives the keys. Refuses an
     /// existing destination unless `options.overwrite`.
-    public init(destination: String, passphrase: SecureBytes, options: BackupOptions) throws(BackupError) {
+    public convenience init(destination: String, passphrase: SecureBytes, options: BackupOptions) throws(BackupError) {
+        try self.init(destination: destination, passphrase: passphrase, options: options, normalizing: true)
+    }
+
+    /// `normalizing` false writes with the passphrase's bytes as given, as writers did
+    /// before NFC normalisation: for the tests that older backups still open.
+    init(destination: String, passphrase: SecureBytes, options: BackupOptions, normalizing: Bool)
+        throws(BackupError) {
+        let passphrase = normalizing ? PassphraseNormalization.forWriting(passphrase) : passphrase
         let options = try options.validated()
         self.options = options
         do {

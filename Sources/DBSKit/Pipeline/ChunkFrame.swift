@@ -71,6 +71,15 @@ enum ChunkFrame {
         try result.get()
     }
 
+    /// Why a frame prefix claiming `length` sealed bytes cannot be real (nil when it
+    /// can): shorter than a tag and an inner header, or longer than the largest chunk.
+    /// The restore and the keyless stream walk refuse the same frames with it.
+    static func impossibleLength(_ length: Int, chunk index: UInt64, chunkSize: Int) -> String? {
+        guard length < ChunkCipher.tagLength + innerHeaderSize || length > maximumSealedLength(chunkSize: chunkSize)
+        else { return nil }
+        return "chunk \(index) has an impossible sealed length \(length)"
+    }
+
     /// Parses a prefix: (sealed length, final flag).
     static func parsePrefix(_ bytes: some Collection<UInt8>) -> (length: Int, isFinal: Bool) {
         var value: UInt32 = 0

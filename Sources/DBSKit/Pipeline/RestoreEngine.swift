@@ -127,11 +127,10 @@ final class RestoreEngine {
         // are padding.
         var frames: [(sealed: Range<Int>, index: UInt64, isFinal: Bool)] = []
         var position = 0
-        let maximum = ChunkFrame.maximumSealedLength(chunkSize: located.descriptor.chunkSize)
         while !finished, stream.count - position >= ChunkFrame.prefixSize {
             let (length, isFinal) = ChunkFrame.parsePrefix(stream[position..<(position + ChunkFrame.prefixSize)])
-            guard length >= ChunkCipher.tagLength + ChunkFrame.innerHeaderSize, length <= maximum else {
-                throw .corruptedStream("chunk \(nextChunk) has an impossible sealed length \(length)")
+            if let why = ChunkFrame.impossibleLength(length, chunk: nextChunk, chunkSize: located.descriptor.chunkSize) {
+                throw .corruptedStream(why)
             }
             let end = position + ChunkFrame.prefixSize + length
             guard end <= stream.count else { break }
@@ -146,16 +145,9 @@ final class RestoreEngine {
         let source = stream
         stream.removeFirst(position)
         if finished {
-            if let expected = located.ciphertextLength, expected != consumed {
-                throw .corruptedStream("the final chunk ends at \(consumed), the head says \(expected)")
-            }
-            if let expected = located.chunkCount, expected != nextChunk {
-                throw .corruptedStream("\(nextChunk) chunks, the head says \(expected)")
-            }
+            if let why = FrameWalker.endProblem(finalEnd: consumed, in: layout) { throw .corruptedStream(why) }
+            report.addDamagedHeads(located.headsDisagreeing(finalEnd: consumed, chunks: nextChunk))
             stream = []
-            guard nextStripe == layout.stripeCount else {
-                throw .corruptedStream("the final chunk ends in stripe \(nextStripe - 1) of \(layout.stripeCount)")
-            }
         }
 
         // The pass: this round's chunks first (the caller waits for them), then the

@@ -27,8 +27,8 @@ struct BackupCommand: DBSSubcommand {
     var copies = 2
     @Option(help: "Reed-Solomon parity shards per stripe of 255.") var parity = 16
     @Option(help: "Bytes per shard (one disk sector or page).") var shardSize = 4096
-    @Option(help: "Per-shard checksum: xxh3 or blake2b.") var checksum = "xxh3"
-    @Option(help: "Compression: zstd or none.") var compression = "zstd"
+    @Option(help: "Per-shard checksum.") var checksum: ChecksumAlgorithm = .xxh3_128
+    @Option(help: "Compression.") var compression: CompressionChoice = .zstd
     @Option(help: "zstd level.") var level: Int32 = 1
     @Option(help: "Argon2id passes.") var kdfTime: UInt32 = KDFParameters.default.timeCost
     @Option(help: "Argon2id memory in KiB.") var kdfMemory: UInt32 = KDFParameters.default.memoryKiB
@@ -63,13 +63,17 @@ struct BackupCommand: DBSSubcommand {
     }
 
     func validate() throws {
+        // Every bound the engine enforces, checked here under the option's own name (a
+        // usage error, exit 2), so the engine's own refusal never reaches a user.
         guard copies == 1 || copies == 2 else { throw ValidationError("--copies must be 1 or 2, not \(copies)") }
-        guard ChecksumAlgorithm(name: checksum) != nil else {
-            throw ValidationError("--checksum must be xxh3 or blake2b, not \(checksum)")
-        }
-        guard compression == "zstd" || compression == "none" else {
-            throw ValidationError("--compression must be zstd or none, not \(compression)")
-        }
+        guard (1...254).contains(parity) else { throw ValidationError("--parity must be between 1 and 254, not \(parity)") }
+        try Self.require(shardSize, in: BackupOptions.shardSizeLimits, "--shard-size")
+        if compression == .zstd { try Self.require(level, in: BackupOptions.zstdLevels, "--level") }
+        let limits = KDFParameters.limits
+        try Self.require(kdfTime, in: limits.timeCost, "--kdf-time")
+        try Self.require(kdfParallelism, in: limits.parallelism, "--kdf-parallelism")
+        try Self.require(kdfMemory, in: limits.memoryKiB(parallelism: kdfParallelism), "--kdf-memory",
+                         why: " (KiB: at least \(limits.minimumMemoryKiBPerLane) per lane of --kdf-parallelism)")
         if inputs.contains("-") {
             guard inputs.count == 1 else { throw ValidationError("standard input (-) must be the only input") }
             do {
@@ -111,8 +115,8 @@ struct BackupCommand: DBSSubcommand {
         options.parityShards = parity
         options.dataShards = 255 - parity
         options.shardSize = shardSize
-        options.checksum = ChecksumAlgorithm(name: checksum)!
-        options.compression = compression == "zstd" ? .zstd(level: level) : .none
+        options.checksum = checksum
+        options.compression = compression == .zstd ? .zstd(level: level) : .none
         options.kdf = KDFParameters(timeCost: kdfTime, memoryKiB: kdfMemory, parallelism: kdfParallelism)
         options.verifyAfterWrite = !noVerify
         options.overwrite = force
@@ -171,17 +175,36 @@ struct BackupCommand: DBSSubcommand {
                              + "\(report.changed.count) changed while read (exit 6)")
         }
     }
+
+    static func require<T: Comparable>(_ value: T, in bounds: ClosedRange<T>, _ option: String, why: String = "")
+        throws(ValidationError) {
+        guard bounds.contains(value) else {
+            throw ValidationError("\(option) must be between \(bounds.lowerBound) and \(bounds.upperBound)\(why), not \(value)")
+        }
+    }
+}
+
+/// `--compression`: the codecs a backup's chunks may be stored with.
+enum CompressionChoice: String, ExpressibleByArgument, CaseIterable {
+    case zstd, none
+}
+
+extension ChecksumAlgorithm: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { name }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
 }
 
 /// Options every command that runs the engine takes.
 struct EngineOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the number of cores).") var threads: Int?
 
-    func threadCount() throws -> Int {
-        guard let threads else { return ProcessInfo.processInfo.activeProcessorCount }
-        guard (1...1024).contains(threads) else {
-            throw CLIFailure.usage("--threads must be between 1 and 1024, not \(threads)")
+    /// The engine's limit (`BackupOptions.threadLimits`), the one the C ABI applies too.
+    func validate() throws {
+        if let threads {
+            try BackupCommand.require(threads, in: BackupOptions.threadLimits, "--threads")
         }
-        return threads
     }
+
+    func threadCount() throws -> Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 }

@@ -10,6 +10,7 @@ struct ListCommand: DBSSubcommand {
     @Argument(help: ArgumentHelp("The backup file.", valueName: "backup")) var backup: String
     @OptionGroup var engine: EngineOptions
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var kdfCap: KDFCapOptions
     @Flag(help: "Print one JSON document on stdout.") var json = false
 
     struct Entry: Encodable {
@@ -25,7 +26,8 @@ struct ListCommand: DBSSubcommand {
     func execute() throws {
         try FileSystem.requireReadable(backup)
         let secret = try passphrase.resolve(confirm: false)
-        let reader = try BackupReader(path: backup, passphrase: secret, threads: try engine.threadCount())
+        let reader = try BackupReader(path: backup, passphrase: secret, threads: try engine.threadCount(),
+                                      kdfCap: kdfCap.cap)
         let payload = try PayloadReader(source: reader)
         var entries = [Entry]()
         while let metadata = try payload.nextEntry() {

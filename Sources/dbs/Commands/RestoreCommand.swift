@@ -21,6 +21,7 @@ struct RestoreCommand: DBSSubcommand {
     @Option(help: ArgumentHelp("The directory to restore into.", valueName: "dir")) var to = "."
     @OptionGroup var engine: EngineOptions
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var kdfCap: KDFCapOptions
     @Flag(help: "Decrypt and check everything, write nothing.") var dryRun = false
     @Flag(help: "Replace existing files (and apply the backup's modes and times to existing directories).")
     var force = false
@@ -76,7 +77,7 @@ struct RestoreCommand: DBSSubcommand {
         try FileSystem.requireReadable(backup)
         let secret = try passphrase.resolve(confirm: false)
         let threads = try engine.threadCount()
-        let reader = try BackupReader(path: backup, passphrase: secret, threads: threads)
+        let reader = try BackupReader(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
         let progress = ProgressLine(label: "restore", total: nil, quiet: quiet || json)
         let payload = try PayloadReader(source: ProgressSource(reader, progress: progress))
         let writer = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,

@@ -17,6 +17,7 @@ struct ValidateCommand: DBSSubcommand {
     @Argument(help: ArgumentHelp("The backup file.", valueName: "backup")) var backup: String
     @OptionGroup var engine: EngineOptions
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var kdfCap: KDFCapOptions
     @Flag(help: "Print one JSON document on stdout.") var json = false
 
     struct Report: Encodable {
@@ -27,6 +28,10 @@ struct ValidateCommand: DBSSubcommand {
         var entries: Int?
         var bytes: UInt64?
         var repair: RepairCounts
+        /// Heads (0, 1, 2) unreadable, corrected or disagreeing with the other copies.
+        var headsDamaged: [Int]
+        /// What a restore would refuse in the ciphertext stream, found without the key.
+        var streamDefects: [String]
     }
 
     func execute() throws {
@@ -34,12 +39,14 @@ struct ValidateCommand: DBSSubcommand {
         let threads = try engine.threadCount()
         let structural = try BackupValidator.validate(path: backup, threads: threads)
         var report = Report(ok: structural.isRecoverable, healed: false, status: structural.status,
-                            decrypted: false, repair: RepairCounts(structural.report))
+                            decrypted: false, repair: RepairCounts(structural.report),
+                            headsDamaged: structural.report.headsDamaged,
+                            streamDefects: structural.report.streamDefects)
         report.healed = report.repair.healed
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
             let secret = try passphrase.resolve(confirm: false)
-            let reader = try BackupReader(path: backup, passphrase: secret, threads: threads)
+            let reader = try BackupReader(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
             let payload = try PayloadReader(source: reader)
             var entries = 0
             var bytes: UInt64 = 0
@@ -58,6 +65,10 @@ struct ValidateCommand: DBSSubcommand {
         } else {
             var line = "dbs: \(backup): \(report.status)"
             if report.healed { line += " (\(report.repair.summary))" }
+            if !report.headsDamaged.isEmpty {
+                line += "; damaged head\(report.headsDamaged.count == 1 ? "" : "s"): "
+                    + report.headsDamaged.map(String.init).joined(separator: ", ")
+            }
             if let entries = report.entries, let bytes = report.bytes {
                 line += "; decrypted \(entries) entries, \(formatBytes(bytes)), every hash checks out"
             }
@@ -67,8 +78,9 @@ struct ValidateCommand: DBSSubcommand {
             let lost = report.repair.lostShards
             let shown = lost.prefix(20).map(\.description).joined(separator: "; ")
             let more = lost.count > 20 ? " and \(lost.count - 20) more" : ""
+            let defects = structural.report.streamDefects.joined(separator: "; ")
             throw CLIFailure(.damaged, "\(backup) is damaged beyond repair: "
-                             + (lost.isEmpty ? "see the report" : shown + more))
+                             + (lost.isEmpty ? (defects.isEmpty ? "see the report" : defects) : shown + more))
         }
     }
 }

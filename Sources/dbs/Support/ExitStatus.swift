@@ -40,8 +40,14 @@ extension CLIFailure {
         switch error {
         case let failure as CLIFailure:
             self = failure
-        case BackupError.destinationExists(let path):
-            self.init(.io, "\(path) exists; use --force to replace it")
+        case BackupError.destinationExists(let path), DataError.alreadyExists(let path):
+            // An output error like any other (exit 5), and the CLI's flag, not the API's parameter.
+            self.init(.io, "\(path) already exists; use --force to replace it")
+        case BackupError.invalidOptions, BackupError.kdfParametersOutOfBounds:
+            self.init(.usage, String(describing: error))
+        case BackupError.kdfCostAboveCap:
+            self.init(.failure, "\(error); if you trust this backup, raise the cap with --max-kdf-memory KIB "
+                      + "and --max-kdf-time PASSES")
         case let error as BackupError:
             self.init(ExitStatus(rawValue: error.exitCode) ?? .failure, error.description)
         case let error as SecurityError:

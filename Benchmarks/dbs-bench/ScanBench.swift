@@ -1,0 +1,121 @@
+import DBSKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `dbs-bench scan`: how long the reader takes to find, or refuse, the layout of files
+/// that hold hostile patterns instead of a backup (issue 12: a file of `DBS-STRP`
+/// repeated took minutes per MiB). Each pattern fills a file of `--size` bytes; the
+/// figure is `dbs inspect`'s engine call on it, beside a plain sequential read of the
+/// same file in the same run (the reference a linear scan is measured against).
+struct ScanBench {
+    struct Options {
+        var size = 1 << 30
+        var directory = "/dev/shm"
+        init(_ arguments: [String]) throws {
+            var args = try Arguments(arguments, switches: [])
+            size = try args.bytes("--size") ?? size
+            directory = args.string("--dir") ?? directory
+            try args.finish()
+        }
+    }
+
+    let options: Options
+
+    /// The patterns: what a disk or a file that is not a backup holds, and what an
+    /// attacker would write to make the scanner work.
+    static var patterns: [(name: String, unit: [UInt8])] {
+        var plausible = [UInt8](repeating: 0, count: 256)  // a stripe header's fixed fields, in bounds
+        plausible.replaceSubrange(0..<8, with: Array("DBS-STRP".utf8))
+        plausible[8] = 1
+        func put(_ value: Int, at offset: Int, width: Int) {
+            for i in 0..<width { plausible[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+        }
+        put(1 << 20, at: 24 + 112, width: 4)  // chunk size
+        plausible[24 + 116] = 1  // zstd
+        plausible[24 + 118] = 1  // XXH3-128
+        plausible[24 + 119] = 2  // copies
+        put(239, at: 24 + 120, width: 2)
+        put(16, at: 24 + 122, width: 2)
+        put(4096, at: 24 + 124, width: 4)
+        var random = [UInt8](repeating: 0, count: 1 << 20)
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        for i in random.indices {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            random[i] = UInt8(truncatingIfNeeded: state >> 56)
+        }
+        return [
+            ("zeros", [0]),
+            ("random", random),
+            ("DBS-STRP repeated", Array("DBS-STRP".utf8)),
+            ("DBS-HEAD repeated", Array("DBS-HEAD".utf8)),
+            ("DBS-STRP v1 every 16 B", Array("DBS-STRP".utf8) + [1, 0, 0, 0, 0, 0, 0, 0]),
+            ("plausible header every 256 B", plausible),
+        ]
+    }
+
+    func run() throws -> Bool {
+        print(Machine.current().text)
+        print("scan of \(formatBytes(options.size)) files in \(options.directory) (each: the engine's locate, "
+              + "then a plain sequential read of the same file)")
+        let path = options.directory + "/dbs-bench-scan-\(getpid()).bin"
+        defer { unlink(path) }
+        var ok = true
+        for (name, unit) in Self.patterns {
+            try fill(path, with: unit)
+            let started = now()
+            var verdict = "accepted (!)"
+            do {
+                _ = try BackupInspector.inspect(path: path)
+                ok = false
+            } catch {
+                verdict = "\(error)".prefix(60) + ""
+            }
+            let scan = now() - started
+            let readStarted = now()
+            try readThrough(path)
+            let read = now() - readStarted
+            print("  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) scan \(format2(scan)) s, "
+                  + "read \(format2(read)) s, ratio \(format2(scan / max(read, 1e-9))): \(verdict)")
+        }
+        return ok
+    }
+
+    private func fill(_ path: String, with unit: [UInt8]) throws {
+        let block = 1 << 20
+        var chunk = [UInt8]()
+        chunk.reserveCapacity(block + unit.count)
+        while chunk.count < block { chunk.append(contentsOf: unit) }
+        chunk = Array(chunk.prefix(block))
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw FileError(path: path, operation: "open", code: errno) }
+        defer { close(fd) }
+        var written = 0
+        // The pattern is laid out continuously across blocks (block is a multiple of
+        // every unit's length here, or the unit is random and a seam does not matter).
+        while written < options.size {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress!, min(block, options.size - written)) }
+            guard n > 0 else { throw FileError(path: path, operation: "write", code: errno) }
+            written += n
+        }
+    }
+
+    private func readThrough(_ path: String) throws {
+        let file = try PositionedFile.openForReading(path)
+        var buffer = [UInt8](repeating: 0, count: 4 << 20)
+        var offset: UInt64 = 0
+        while true {
+            let n = try file.read(into: &buffer, range: 0..<buffer.count, at: offset)
+            if n == 0 { break }
+            offset += UInt64(n)
+        }
+    }
+
+    private func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
