@@ -123,20 +123,35 @@ def test_dry_run_loads_nothing_and_writes_no_file(populated, settings):
     assert media_files(settings.MEDIA_ROOT) == {}
 
 
-def test_merge_warns_about_present_rows_and_flush_replaces_them(populated):
-    from zoo.models import Tag
+def test_merge_replaces_rows_with_the_backups_keys_and_keeps_the_others(populated):
+    """loaddata semantics: a backup row replaces the row with its primary key, other rows
+    stay; rows that point at a replaced row still point at it; sequences still usable."""
+    from zoo.models import Article, Author, Tag
 
     before = table_rows()
     blob = create_backup(PASSPHRASE)
-    Tag.objects.filter(name="python").update(name="renamed")
-    Tag.objects.create(name="extra")
-    with pytest.raises(Exception) as failure:
-        restore_backup(blob, PASSPHRASE)  # merging: the same primary keys collide
-    assert "nothing was loaded" in str(failure.value)
-    assert Tag.objects.filter(name="renamed").exists()  # rolled back: untouched
-    result = restore_backup(blob, PASSPHRASE, flush=True)
+    python = Tag.objects.get(name="python")
+    Tag.objects.filter(pk=python.pk).update(name="renamed")
+    extra = Tag.objects.create(name="extra")
+    author = Author.objects.order_by("pk").first()
+    Author.objects.filter(pk=author.pk).update(name="changed")
+    mine = Article.objects.create(author=author, title="written after the backup", body="kept")
+    mine.tags.add(extra, python)
+    result = restore_backup(blob, PASSPHRASE)
+    assert sorted(Tag.objects.values_list("pk", "name")) == sorted(before["zoo.Tag"] + [(extra.pk, "extra")])
+    assert Author.objects.get(pk=author.pk).name == author.name
+    kept = Article.objects.get(pk=mine.pk)
+    assert kept.author_id == author.pk and kept.body == "kept"
+    assert sorted(kept.tags.values_list("name", flat=True)) == ["extra", "python"]
+    assert Article.objects.count() == len(before["zoo.Article"]) + 1
+    tags = len(before["zoo.Tag"])
+    assert f"zoo.Tag: {tags + 1} rows were already present; {tags} had a primary key of the backup " \
+           "and were replaced by its rows, the other 1 kept" in result.warnings
+    assert Tag.objects.create(name="after merge").pk > extra.pk
+    assert Article.objects.create(author=author, title="t", body="b").pk > mine.pk
+    again = restore_backup(blob, PASSPHRASE, flush=True)
     assert table_rows() == before
-    assert result.warnings == []
+    assert again.warnings == []
 
 
 def test_merge_into_tables_with_other_rows_warns(populated):
