@@ -11,6 +11,7 @@ class BackupResult:
     files: int = 0                                  # file entries written
     file_bytes: int = 0
     warnings: list = field(default_factory=list)    # missing or changed files, ...
+    changed_files: list = field(default_factory=list)  # {file, reason, size, sha256} of files changed while read
 
     @property
     def records(self):
@@ -21,7 +22,8 @@ class BackupResult:
 
     def as_dict(self):
         return {"path": self.path, "rows": dict(self.rows), "records": self.records, "files": self.files,
-                "file_bytes": self.file_bytes, "warnings": list(self.warnings)}
+                "file_bytes": self.file_bytes, "warnings": list(self.warnings),
+                "changed_files": [dict(c) for c in self.changed_files]}
 
 
 @dataclass
