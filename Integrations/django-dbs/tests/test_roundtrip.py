@@ -246,3 +246,22 @@ def test_bytes_and_path_api(populated, tmp_path):
     written = create_backup(PASSPHRASE, output=tmp_path / "api.dbs")
     assert os.fspath(written) == str(tmp_path / "api.dbs")
     assert oct(os.stat(written).st_mode & 0o777) == "0o600"
+
+
+def test_restore_counts_the_streamed_file_bytes(populated, tmp_path, settings):
+    result = create_backup(PASSPHRASE, output=tmp_path / "bytes.dbs")
+    assert result.file_bytes > 100_000
+    wipe()
+    clear_media(settings.MEDIA_ROOT)
+    (populated / "scans" / "scan 扫描.bin").unlink()
+    seen = {"files": 0, "bytes": 0}
+
+    def progress(rows=0, files=0, bytes=0):
+        seen["files"] += files
+        seen["bytes"] += bytes
+
+    restored = restore_backup(result, PASSPHRASE, progress=progress)
+    assert seen == {"files": result.files, "bytes": result.file_bytes}
+    assert restored.file_bytes == result.file_bytes and restored.as_dict()["file_bytes"] == result.file_bytes
+    rehearsal = restore_backup(result, PASSPHRASE, dry_run=True)
+    assert rehearsal.file_bytes == 0 and rehearsal.files_written == 0

@@ -266,17 +266,36 @@ class Restore:
             self.result.rows[target.label] = self.result.rows.get(target.label, 0) + 1
 
     def file(self, entry, reader, targets):
+        """One file entry, written or drained; the progress and the result count the
+        bytes that streamed (a streamed entry's header size is 0: it is not known
+        until the entry's end)."""
+        counted = [0]
+
+        def counting(chunks):
+            for chunk in chunks:
+                counted[0] += len(chunk)
+                yield chunk
+
+        written = self.place(entry, counting(reader.chunks()), targets)
+        if written:
+            self.result.file_bytes += counted[0]
+        if self.progress:
+            self.progress(rows=0, files=1, bytes=counted[0])
+
+    def place(self, entry, chunks, targets):
+        """Writes a file entry where it belongs; False where it was only read through."""
         path = entry.path
-        chunks = reader.chunks()
         if path.startswith(payload.FILES):
             label, attname, name = payload.split_file_path(path)
             check_relative(name, "file")
             target = targets.get(label)
             if target is None or self.dry_run:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             field = next((f for f in target.fields if f.attname == attname), None)
             if field is None:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             chosen = self.journal.save_to_storage(field.storage, name, chunks)
             if chosen is not None and chosen != name:
                 pks = target.file_names.get(attname, {}).get(name, [])
@@ -286,25 +305,29 @@ class Restore:
         elif path.startswith(payload.PATHS):
             label, attname, absolute = payload.split_path_entry(path)
             if label not in targets:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             destination = allowed_target(absolute)
             if self.dry_run:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             self.journal.write_path(destination, chunks, entry.mode, entry.mtime)
         elif path.startswith(payload.ROOTS):
             index, relative = payload.split_root_entry(path)
             check_relative(relative, "file root")
             roots = self.manifest.get("file_roots", [])
             if self.subset is not None or not 0 <= index < len(roots):
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             destination = allowed_target(os.path.join(roots[index], relative))
             if self.dry_run:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             self.journal.write_path(destination, chunks, entry.mode, entry.mtime)
         else:
             self.drain(chunks)
-        if self.progress:
-            self.progress(rows=0, files=1, bytes=entry.size)
+            return False
+        return True
 
     @staticmethod
     def drain(chunks):

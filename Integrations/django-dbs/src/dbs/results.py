@@ -66,6 +66,7 @@ class RestoreResult:
     healed: bool = False
     records_loaded: int = 0
     files_written: int = 0
+    file_bytes: int = 0                             # bytes of the files written
     repair_report: object = None
     warnings: list = field(default_factory=list)
     rows: dict = field(default_factory=dict)        # model label -> rows loaded
@@ -73,5 +74,5 @@ class RestoreResult:
 
     def as_dict(self):
         return {"healed": self.healed, "records_loaded": self.records_loaded, "files_written": self.files_written,
-                "rows": dict(self.rows), "dry_run": self.dry_run, "warnings": list(self.warnings),
+                "file_bytes": self.file_bytes, "rows": dict(self.rows), "dry_run": self.dry_run, "warnings": list(self.warnings),
                 "repair": self.repair_report.as_dict() if self.repair_report else None}
