@@ -265,3 +265,22 @@ def test_restore_counts_the_streamed_file_bytes(populated, tmp_path, settings):
     assert restored.file_bytes == result.file_bytes and restored.as_dict()["file_bytes"] == result.file_bytes
     rehearsal = restore_backup(result, PASSPHRASE, dry_run=True)
     assert rehearsal.file_bytes == 0 and rehearsal.files_written == 0
+
+
+def test_a_generated_field_is_not_written_and_the_database_recomputes_it(populated, tmp_path):
+    from zoo.models import Box
+
+    Box.objects.bulk_create([Box(width=w, height=h) for w, h in ((2, 3), (7, 11), (0, 5))])
+    before = sorted(Box.objects.values_list("pk", "width", "height", "area"))
+    assert [area for *_, area in before] == [6, 77, 0]
+    result = create_backup(PASSPHRASE, output=tmp_path / "generated.dbs")
+    assert result.rows["zoo.Box"] == 3
+    manifest = validate_backup(result, PASSPHRASE).manifest
+    box = next(m for m in manifest["models"] if m["label"] == "zoo.Box")
+    assert [f["attname"] for f in box["fields"]] == ["id", "width", "height"]  # area not in the backup
+    wipe()
+    restored = restore_backup(result, PASSPHRASE)
+    assert restored.rows["zoo.Box"] == 3 and restored.warnings == []
+    assert sorted(Box.objects.values_list("pk", "width", "height", "area")) == before
+    Box.objects.filter(width=7).update(height=2)  # still computed by the database after the restore
+    assert Box.objects.get(width=7).area == 14
