@@ -284,3 +284,48 @@ def test_a_generated_field_is_not_written_and_the_database_recomputes_it(populat
     assert sorted(Box.objects.values_list("pk", "width", "height", "area")) == before
     Box.objects.filter(width=7).update(height=2)  # still computed by the database after the restore
     assert Box.objects.get(width=7).area == 14
+
+
+def test_groups_permissions_and_generic_keys_land_on_the_targets_own_rows(populated):
+    """The target's ContentType and Permission primary keys all differ from the source's
+    (fillers created first, then the zoo's re-created in reverse): the restored group,
+    user permissions and generic foreign keys must point at the target's own rows."""
+    from django.apps import apps as installed
+    from django.contrib.auth.models import Group, Permission, User
+    from django.contrib.contenttypes.models import ContentType
+    from zoo.models import Article, Author, Comment
+
+    source_types = {m: ContentType.objects.get_for_model(m).pk for m in (Article, Author)}
+    source_perms = dict(Permission.objects.filter(content_type__app_label="zoo").values_list("codename", "pk"))
+    comments = {c.pk: (c.content_type.model, c.object_id) for c in Comment.objects.all()}
+    blob = create_backup(PASSPHRASE)
+    wipe()
+    ContentType.objects.filter(app_label="zoo").delete()  # their permissions go with them
+    ContentType.objects.clear_cache()
+    ContentType.objects.bulk_create([ContentType(app_label="filler", model=f"m{i}") for i in range(7)])
+    models = list(installed.get_app_config("zoo").get_models())
+    for model in reversed(models):
+        ContentType.objects.create(app_label="zoo", model=model._meta.model_name)
+    for model in models:
+        content_type = ContentType.objects.get(app_label="zoo", model=model._meta.model_name)
+        for action in reversed(model._meta.default_permissions):
+            Permission.objects.create(codename=f"{action}_{model._meta.model_name}", content_type=content_type,
+                                      name=f"Can {action} {model._meta.verbose_name_raw}")
+    ContentType.objects.clear_cache()
+    target_types = {m: ContentType.objects.get_for_model(m).pk for m in (Article, Author)}
+    target_perms = dict(Permission.objects.filter(content_type__app_label="zoo").values_list("codename", "pk"))
+    assert all(target_types[m] != source_types[m] for m in target_types)
+    assert all(target_perms[c] != source_perms[c] for c in ("change_article", "view_author"))
+    types_before, perms_before = ContentType.objects.count(), Permission.objects.count()
+    restore_backup(blob, PASSPHRASE)
+    assert ContentType.objects.count() == types_before and Permission.objects.count() == perms_before
+    editors = Group.objects.get(name="editors")
+    assert list(editors.permissions.values_list("pk", flat=True)) == [target_perms["change_article"]]
+    ada = User.objects.get(username="ada")
+    assert list(ada.user_permissions.values_list("pk", flat=True)) == [target_perms["view_author"]]
+    assert ada.has_perm("zoo.change_article") and ada.has_perm("zoo.view_author")
+    by_model = {"article": target_types[Article], "author": target_types[Author]}
+    for pk, (model, object_id) in comments.items():
+        comment = Comment.objects.get(pk=pk)
+        assert comment.content_type_id == by_model[model] and comment.object_id == object_id
+        assert comment.target is not None and str(comment.target.pk) == object_id
