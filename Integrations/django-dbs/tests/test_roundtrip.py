@@ -154,6 +154,19 @@ def test_merge_replaces_rows_with_the_backups_keys_and_keeps_the_others(populate
     assert again.warnings == []
 
 
+def test_merge_replaces_a_many_to_many_link_the_target_holds_under_another_id(populated):
+    from zoo.models import Article
+
+    before = table_rows()
+    blob = create_backup(PASSPHRASE)
+    article = Article.objects.filter(tags__isnull=False).order_by("pk").first()
+    tags = list(article.tags.all())
+    article.tags.clear()
+    article.tags.add(*tags)  # the same (article, tag) pairs under new ids
+    restore_backup(blob, PASSPHRASE)
+    assert table_rows() == before
+
+
 def test_merge_into_tables_with_other_rows_warns(populated):
     from zoo.models import Tag
 
