@@ -1,4 +1,7 @@
 """Files on restore: through the field's storage, collisions, refusals, all or nothing."""
+import hashlib
+import os
+
 import pytest
 from django.core.files.base import ContentFile
 
@@ -52,11 +55,58 @@ def test_a_replaced_file_path_file_is_put_back_when_the_restore_fails(populated,
 
     scan = populated / "scans" / "scan 扫描.bin"
     blob = create_backup(PASSPHRASE)
-    first = Tag.objects.order_by("pk").first().pk
     scan.write_bytes(b"newer scan")
     wipe()
-    Tag.objects.create(pk=first, name="in the way")  # merging: the same pk -> the restore fails
+    # Another key, the name of a backed-up tag: its unique constraint fails the restore.
+    Tag.objects.create(pk=10_000, name="python")
     with pytest.raises(Exception, match="nothing was loaded"):
         restore_backup(blob, PASSPHRASE)
     assert scan.read_bytes() == b"newer scan"
     assert sorted(p.name for p in scan.parent.iterdir()) == [scan.name]  # no temporary or moved-aside file
+
+
+def rewrite_when_read(path, change):
+    """A progress hook that changes `path` once the backup has streamed its bytes and
+    before it lets go of the file (a writer racing the backup)."""
+    size = path.stat().st_size
+
+    def progress(rows, files, bytes):
+        if files and bytes == size and path.exists():
+            change(path)
+    return progress
+
+
+def same_size_same_mtime(path):
+    """Rewritten in place, same size, its mtime put back: size + mtime cannot see it."""
+    stat = path.stat()
+    with open(path, "r+b") as handle:
+        handle.write(b"\0" * 64)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def replaced(path):
+    other = path.with_name(path.name + ".new")
+    other.write_bytes(path.read_bytes())
+    os.utime(other, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns))
+    os.replace(other, path)
+
+
+@pytest.mark.parametrize("change, reason", [(same_size_same_mtime, "changed while it was read"),
+                                            (replaced, "was replaced by another file while it was read"),
+                                            (os.unlink, "vanished while it was read")])
+def test_a_file_changed_while_read_is_reported_with_what_the_backup_holds(populated, tmp_path, change, reason):
+    scan = populated / "scans" / "scan 扫描.bin"
+    content = scan.read_bytes()
+    result = create_backup(PASSPHRASE, output=tmp_path / "raced.dbs", progress=rewrite_when_read(scan, change))
+    where = "zoo.Article.scan_path: file"
+    changed = [c for c in result.changed_files if c["file"].startswith(where)]
+    assert changed == [{"file": f"{where} {str(scan)!r}", "reason": reason, "size": len(content),
+                        "sha256": hashlib.sha256(content).hexdigest()}]
+    assert f"{where} {str(scan)!r} {reason}; the backup holds what was read ({len(content)} bytes, SHA-256 " \
+           f"{hashlib.sha256(content).hexdigest()})" in result.warnings
+    assert result.as_dict()["changed_files"] == result.changed_files
+    # The backup holds the bytes as they were read.
+    scan.unlink(missing_ok=True)
+    restore_backup(result, PASSPHRASE, flush=True)
+    assert scan.read_bytes() == content
+

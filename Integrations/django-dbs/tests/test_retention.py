@@ -101,3 +101,25 @@ def test_apply_over_sftp(sshd, tmp_path):
         deleted = apply_retention(dest, RetentionPolicy(keep_days=7, keep=2), new, NOW)
     assert sorted(b.name for b in deleted) == sorted([day(8), day(30)])
     assert sorted(p.name for p in remote.iterdir()) == sorted([day(0), day(1), day(5)])
+
+
+def test_the_next_sftp_upload_removes_this_projects_stale_part_files(sshd, tmp_path):
+    """A dropped upload leaves its ``.part`` on the server (the connection was gone, nothing
+    could remove it). The next upload removes this series' parts older than an hour, and
+    nothing else: a younger part (an upload perhaps still running), another project's."""
+    import os
+    import time
+
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    old, young = time.time() - 2 * 3600, time.time() - 600
+    files = {f"{day(3)}.0badc0de.part": old, f"{day(2)}.12345678.part": young,
+             f"{day(3, 'other')}.deadbeef.part": old, "notes.part": old, f"{day(4)}.part.txt": old}
+    for name, stamp in files.items():
+        (remote / name).write_bytes(b"half an upload")
+        os.utime(remote / name, (stamp, stamp))
+    with SSHTarget.from_profile(sshd.profile(remote)).destination() as dest:
+        dest.upload(b"fresh", day(0))
+        assert dest.stale_parts_removed == [f"{day(3)}.0badc0de.part"]
+    left = sorted(p.name for p in remote.iterdir())
+    assert left == sorted([day(0)] + [n for n in files if n != f"{day(3)}.0badc0de.part"])

@@ -7,6 +7,7 @@ size, and it works where server-side cursors do not (pgbouncer). Each batch is o
 records entry, followed by the files its rows name, streamed from their storage.
 """
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -26,6 +27,33 @@ from .serialization import NaturalKeys, RowEncoder
 
 #: Bytes of JSON lines gathered before one write into the engine.
 WRITE_SIZE = 1 << 20
+
+
+def changed_while_read(path, before, after):
+    """Why a local file read between the stats `before` and `after` (of the open
+    handle) is not what was there when the read began, or None. ctime is in the
+    comparison: every write moves it, and unlike mtime no one can put it back;
+    the path is stat'ed again to see a file replaced (another inode) or removed."""
+    def identity(stat):
+        return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return "vanished while it was read"
+    if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+        return "was replaced by another file while it was read"
+    if identity(after) != identity(before):
+        return "changed while it was read"
+    return None
+
+
+def stored_size(storage, name):
+    """A remote storage's size of `name`, None where it cannot say or the file is gone."""
+    try:
+        return storage.size(name)
+    except (OSError, NotImplementedError):
+        return None
 
 
 @contextmanager
@@ -159,8 +187,14 @@ class BackupRun:
             except (OSError, FileNotFoundError) as error:
                 self.result.warnings.append(f"{where} is missing ({error}); the row is kept without it")
                 return
+            size_before = stored_size(storage, name)
             with handle:
-                self.stream(payload.file_path(plan.label, field.attname, name), handle, 0o644, 0.0)
+                size, digest = self.stream(payload.file_path(plan.label, field.attname, name), handle, 0o644, 0.0)
+            size_after = stored_size(storage, name)
+            if size_after is None and size_before is not None:
+                self.changed(where, "vanished while it was read", size, digest)
+            elif size_before is not None and not size_before == size == size_after:
+                self.changed(where, "changed while it was read", size, digest)
         else:
             absolute = os.path.realpath(os.path.abspath(name))
             self.local_file(payload.path_entry(plan.label, field.attname, absolute), absolute, f"{plan.label}.{field.name}: file {name!r}")
@@ -175,14 +209,22 @@ class BackupRun:
             raise StorageError(f"{where} cannot be read: {error}") from error
         with handle:
             before = os.fstat(handle.fileno())
-            self.stream(entry, handle, before.st_mode, before.st_mtime)
-            after = os.fstat(handle.fileno())
-            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-                self.result.warnings.append(f"{where} changed while it was read; the backup holds what was read")
+            size, digest = self.stream(entry, handle, before.st_mode, before.st_mtime)
+            reason = changed_while_read(path, before, os.fstat(handle.fileno()))
+        if reason:
+            self.changed(where, reason, size, digest)
+
+    def changed(self, where, reason, size, digest):
+        """A file that changed, was replaced or vanished while read: the backup holds
+        what was read (a consistent copy of no moment of the file, perhaps), and says so
+        with the size and SHA-256 of those bytes (the ones the engine entry carries)."""
+        self.result.changed_files.append({"file": where, "reason": reason, "size": size, "sha256": digest})
+        self.result.warnings.append(f"{where} {reason}; the backup holds what was read ({size} bytes, SHA-256 {digest})")
 
     def stream(self, entry, handle, mode, mtime):
+        """Streams a file into one engine entry; returns its size and SHA-256."""
         self.writer.begin(entry, engine.ENTRY_FILE, mode=mode & 0o777 or 0o600, mtime=max(mtime, 0.0))
-        size = 0
+        size, sha256 = 0, hashlib.sha256()
         while True:
             try:
                 data = handle.read(WRITE_SIZE)
@@ -191,11 +233,13 @@ class BackupRun:
             if not data:
                 break
             size += len(data)
+            sha256.update(data)
             self.writer.write(data)
         self.writer.end()
         self.result.files += 1
         self.result.file_bytes += size
         self.report_progress(files=1, bytes=size)
+        return size, sha256.hexdigest()
 
     def root(self, index, root):
         if not os.path.isdir(root):

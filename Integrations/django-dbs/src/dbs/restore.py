@@ -53,6 +53,21 @@ class TargetModel:
         self.insert_sql = f"INSERT INTO {quote(self.table)} ({columns}) VALUES ({marks})"
         self.natural = model._meta.label_lower in NATURAL_KEY_MODELS
         self.file_names = {}  # attname -> {name: [pk, ...]} of the last batch
+        self.pk_position = next(i for i, f in enumerate(self.fields) if f.primary_key)
+        self.pk_column = quote(model._meta.pk.column)
+        # An automatic many-to-many table is unique on its (from, to) pair too: a pair
+        # the target holds under another id is the same link, replaced like a key.
+        self.pair = None
+        if model._meta.auto_created:
+            pair = [i for i, f in enumerate(self.fields) if f.is_relation]
+            if len(pair) == 2:
+                self.pair = (pair, " AND ".join(f"{quote(self.fields[i].column)} = %s" for i in pair))
+        self.present = 0   # rows in the table before a merge
+        self.replaced = 0  # of those, rows a backup row replaced
+
+
+# Keys per DELETE of a merge: well under SQLite's bound-parameter limit.
+DELETE_CHUNK = 500
 
 
 class Restore:
@@ -140,6 +155,7 @@ class Restore:
                     self.prepare(ordered)
                     self.entries(reader, targets)
                 self.check(ordered)
+                self.merged(ordered)
                 if self.dry_run:
                     transaction.set_rollback(True, using=self.using)
         except IntegrityError as error:
@@ -153,8 +169,8 @@ class Restore:
 
     def prepare(self, ordered):
         """Flush: the backed-up models' rows deleted, children first, raw (no
-        signals, no `flush` command: that re-creates content types). Merge: a
-        warning per table that already holds rows."""
+        signals, no `flush` command: that re-creates content types). Merge: the
+        rows each table already holds counted, for the warning `merged` gives."""
         quote = self.connection.ops.quote_name
         with self.connection.cursor() as cursor:
             for target in reversed(ordered):
@@ -164,11 +180,35 @@ class Restore:
                     cursor.execute(f"DELETE FROM {quote(target.table)}")
                 else:
                     cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)}")
-                    present = cursor.fetchone()[0]
-                    if present:
-                        self.result.warnings.append(
-                            f"{target.label}: {present} rows were already present; the backup's rows are merged "
-                            "(a primary key present in both fails the restore; use flush to replace)")
+                    target.present = cursor.fetchone()[0]
+
+    def merged(self, ordered):
+        """Merge: a warning per table that already held rows, saying how many the
+        backup replaced (same primary key) and how many were kept."""
+        for target in ordered:
+            if target.present:
+                kept = target.present - target.replaced
+                self.result.warnings.append(
+                    f"{target.label}: {target.present} rows were already present; {target.replaced} had a primary key "
+                    f"of the backup and were replaced by its rows, the other {kept} kept")
+
+    def replace_present(self, cursor, target, params):
+        """Merge as loaddata does: the rows whose primary keys (or, in an automatic
+        many-to-many table, whose pairs) are in this batch are deleted before the
+        batch's insert, in the restore's transaction. Foreign keys stay valid: the
+        same keys come back, and the checks are deferred until `check`."""
+        quote = self.connection.ops.quote_name
+        for start in range(0, len(params), DELETE_CHUNK):
+            chunk = params[start:start + DELETE_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {quote(target.table)} WHERE {target.pk_column} IN ({marks})",
+                           [row[target.pk_position] for row in chunk])
+            target.replaced += max(cursor.rowcount, 0)
+            if target.pair is not None:
+                positions, match = target.pair
+                cursor.execute(f"DELETE FROM {quote(target.table)} WHERE " + " OR ".join([f"({match})"] * len(chunk)),
+                               [row[i] for row in chunk for i in positions])
+                target.replaced += max(cursor.rowcount, 0)
 
     def entries(self, reader, targets):
         while True:
@@ -190,6 +230,8 @@ class Restore:
             return
         params = [target.decoder.params(line) for line in lines]
         with self.connection.cursor() as cursor:
+            if target.present > target.replaced:
+                self.replace_present(cursor, target, params)
             cursor.executemany(target.insert_sql, params)
         file_fields = [(i, f) for i, f in enumerate(target.fields)
                        if f.get_internal_type() in ("FileField", "ImageField")]
@@ -224,17 +266,36 @@ class Restore:
             self.result.rows[target.label] = self.result.rows.get(target.label, 0) + 1
 
     def file(self, entry, reader, targets):
+        """One file entry, written or drained; the progress and the result count the
+        bytes that streamed (a streamed entry's header size is 0: it is not known
+        until the entry's end)."""
+        counted = [0]
+
+        def counting(chunks):
+            for chunk in chunks:
+                counted[0] += len(chunk)
+                yield chunk
+
+        written = self.place(entry, counting(reader.chunks()), targets)
+        if written:
+            self.result.file_bytes += counted[0]
+        if self.progress:
+            self.progress(rows=0, files=1, bytes=counted[0])
+
+    def place(self, entry, chunks, targets):
+        """Writes a file entry where it belongs; False where it was only read through."""
         path = entry.path
-        chunks = reader.chunks()
         if path.startswith(payload.FILES):
             label, attname, name = payload.split_file_path(path)
             check_relative(name, "file")
             target = targets.get(label)
             if target is None or self.dry_run:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             field = next((f for f in target.fields if f.attname == attname), None)
             if field is None:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             chosen = self.journal.save_to_storage(field.storage, name, chunks)
             if chosen is not None and chosen != name:
                 pks = target.file_names.get(attname, {}).get(name, [])
@@ -244,25 +305,29 @@ class Restore:
         elif path.startswith(payload.PATHS):
             label, attname, absolute = payload.split_path_entry(path)
             if label not in targets:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             destination = allowed_target(absolute)
             if self.dry_run:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             self.journal.write_path(destination, chunks, entry.mode, entry.mtime)
         elif path.startswith(payload.ROOTS):
             index, relative = payload.split_root_entry(path)
             check_relative(relative, "file root")
             roots = self.manifest.get("file_roots", [])
             if self.subset is not None or not 0 <= index < len(roots):
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             destination = allowed_target(os.path.join(roots[index], relative))
             if self.dry_run:
-                return self.drain(chunks)
+                self.drain(chunks)
+                return False
             self.journal.write_path(destination, chunks, entry.mode, entry.mtime)
         else:
             self.drain(chunks)
-        if self.progress:
-            self.progress(rows=0, files=1, bytes=entry.size)
+            return False
+        return True
 
     @staticmethod
     def drain(chunks):

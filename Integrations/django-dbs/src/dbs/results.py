@@ -11,6 +11,7 @@ class BackupResult:
     files: int = 0                                  # file entries written
     file_bytes: int = 0
     warnings: list = field(default_factory=list)    # missing or changed files, ...
+    changed_files: list = field(default_factory=list)  # {file, reason, size, sha256} of files changed while read
 
     @property
     def records(self):
@@ -21,7 +22,8 @@ class BackupResult:
 
     def as_dict(self):
         return {"path": self.path, "rows": dict(self.rows), "records": self.records, "files": self.files,
-                "file_bytes": self.file_bytes, "warnings": list(self.warnings)}
+                "file_bytes": self.file_bytes, "warnings": list(self.warnings),
+                "changed_files": [dict(c) for c in self.changed_files]}
 
 
 @dataclass
@@ -64,6 +66,7 @@ class RestoreResult:
     healed: bool = False
     records_loaded: int = 0
     files_written: int = 0
+    file_bytes: int = 0                             # bytes of the files written
     repair_report: object = None
     warnings: list = field(default_factory=list)
     rows: dict = field(default_factory=dict)        # model label -> rows loaded
@@ -71,5 +74,5 @@ class RestoreResult:
 
     def as_dict(self):
         return {"healed": self.healed, "records_loaded": self.records_loaded, "files_written": self.files_written,
-                "rows": dict(self.rows), "dry_run": self.dry_run, "warnings": list(self.warnings),
+                "file_bytes": self.file_bytes, "rows": dict(self.rows), "dry_run": self.dry_run, "warnings": list(self.warnings),
                 "repair": self.repair_report.as_dict() if self.repair_report else None}

@@ -131,3 +131,12 @@ class ExternalView(models.Model):
     class Meta:
         managed = False
         db_table = "zoo_external_view"
+
+
+class Box(models.Model):
+    """A GeneratedField (Django 5.0+): computed by the database, never written by a restore."""
+
+    width = models.IntegerField()
+    height = models.IntegerField()
+    area = models.GeneratedField(expression=models.F("width") * models.F("height"),
+                                 output_field=models.IntegerField(), db_persist=True)

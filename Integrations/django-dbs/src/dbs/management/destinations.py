@@ -120,6 +120,9 @@ class Shipment:
             with self.destination:
                 new = self.destination.upload(self.path, self.name)
             done["uploaded"] = {"destination": self.destination.label, **new.as_dict()}
+            removed = getattr(self.destination, "stale_parts_removed", [])
+            if removed:
+                done["uploaded"]["stale_parts_removed"] = list(removed)
         if self.policy.active:
             new = new or BackupInfo(self.name, os.path.getsize(self.path), None)
             with self.retained_at:

@@ -84,6 +84,34 @@ def part_name(name: str) -> str:
     return f"{name}.{secrets.token_hex(4)}{PART_SUFFIX}"
 
 
+#: A ``.part`` left by a dropped upload is removed by a later upload once this old:
+#: older than any upload still running, with room for a server clock that differs.
+STALE_PART_AGE = _dt.timedelta(hours=1)
+_PART = re.compile(r"^(?P<name>.+)\.[0-9a-f]{8}" + re.escape(PART_SUFFIX) + "$")
+
+
+def stale_parts(entries: list[tuple[str, Optional[_dt.datetime]]], new: str,
+                now: Optional[_dt.datetime] = None) -> list[str]:
+    """The names among ``entries`` ((name, modified) pairs of a destination's directory)
+    that are ``.part`` files of uploads of ``new``'s series (the same name, where ``new``
+    is not ``<series>-<UTC time>.dbs``) older than STALE_PART_AGE: what a dropped
+    connection left behind. Another project's parts and younger ones are never named."""
+    from ..naming import parse_name
+
+    parsed = parse_name(new)
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    doomed = []
+    for name, modified in entries:
+        match = _PART.match(name)
+        if not match or modified is None or now - modified < STALE_PART_AGE:
+            continue
+        uploaded = match["name"]
+        theirs = parse_name(uploaded)
+        if (theirs is not None and parsed is not None and theirs[0] == parsed[0]) or uploaded == new:
+            doomed.append(name)
+    return sorted(doomed)
+
+
 def is_listed(name: str) -> bool:
     """Only finished DBS backups are listed (and so only they are ever deleted by
     retention): ``*.dbs``, not hidden, not an upload in progress."""

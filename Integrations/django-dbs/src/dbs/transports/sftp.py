@@ -32,6 +32,7 @@ from .base import (
     hash_stream,
     is_listed,
     part_name,
+    stale_parts,
 )
 
 _REQUIRED = ("host", "username", "key_filename", "remote_dir")
@@ -115,6 +116,7 @@ class SFTPDestination(Destination):
         self.label = target.label
         self._client = None
         self._sftp = None
+        self.stale_parts_removed: list[str] = []  # by the last upload
 
     # -- connection ---------------------------------------------------------------
 
@@ -260,9 +262,24 @@ class SFTPDestination(Destination):
             except BaseException:
                 self._discard(part)
                 raise
+        self.remove_stale_parts(sftp, name)
         if attrs.st_size != local.size:
             raise TransportError(f"{self.label}: {name} has {attrs.st_size} bytes after the rename, sent {local.size}")
         return BackupInfo(name, local.size, _dt.datetime.fromtimestamp(attrs.st_mtime, _dt.timezone.utc))
+
+    def remove_stale_parts(self, sftp, name: str) -> None:
+        """After an upload of ``name``: the ``.part`` files that dropped uploads of its
+        series left (``stale_parts``) are removed, best effort (a failure here does not
+        fail the upload that succeeded); their names end in ``stale_parts_removed``."""
+        self.stale_parts_removed = []
+        try:
+            entries = [(e.filename, _dt.datetime.fromtimestamp(e.st_mtime, _dt.timezone.utc) if e.st_mtime else None)
+                       for e in sftp.listdir_attr(self.target.remote_dir) if stat.S_ISREG(e.st_mode or 0)]
+            for stale in stale_parts(entries, name):
+                sftp.remove(self._path(stale))
+                self.stale_parts_removed.append(stale)
+        except (OSError, EOFError):
+            pass
 
     def _discard(self, path: str) -> None:
         """Best effort: remove an unfinished ``.part`` (impossible if the connection is

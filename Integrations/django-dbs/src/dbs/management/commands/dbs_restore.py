@@ -1,5 +1,5 @@
 from ...restore import restore_backup
-from ..base import DBSCommand
+from ..base import DBSCommand, human_bytes
 from ..destinations import add_destination_arguments, local_backup
 
 
@@ -36,6 +36,6 @@ class Command(DBSCommand):
             self.say(options, f"warning: {warning}")
         verb = "checked (dry run, rolled back)" if result.dry_run else "restored"
         self.say(options, f"dbs_restore: {verb} {result.records_loaded} rows of {len(result.rows)} models, "
-                          f"{result.files_written} files written")
+                          f"{result.files_written} files written ({human_bytes(result.file_bytes)})")
         if result.healed:
             self.say(options, f"dbs_restore: healed damage: {result.repair_report.describe()}")
