@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -90,6 +91,12 @@ def test_a_remote_copy_that_differs_from_what_was_sent_is_refused_and_removed(ss
     def corrupt_remote_copy(sent):
         if sent == len(data):
             (part,) = remote_dir.glob("x.dbs.*.part")
+            # The writes are pipelined: wait until the server has applied the last one
+            # (sftp-server applies them in order), or a late write of the first chunk
+            # would overwrite the corruption.
+            deadline = time.monotonic() + 10
+            while part.stat().st_size < len(data) and time.monotonic() < deadline:
+                time.sleep(0.01)
             with open(part, "r+b") as f:
                 f.seek(12345)
                 f.write(b"\xff")
