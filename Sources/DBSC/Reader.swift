@@ -16,7 +16,12 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_open")
+#endif
+public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
                                _ passphraseLength: UInt, _ threads: Int32,
                                _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     reader?.pointee = nil
@@ -29,7 +34,12 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_next_entry")
+#endif
+public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
                                      _ hasEntry: UnsafeMutablePointer<Int32>?) -> Int32 {
     hasEntry?.pointee = 0
     return cCall {
@@ -44,7 +54,12 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_read")
+#endif
+public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
                                _ length: UnsafeMutablePointer<UInt>?) -> Int32 {
     length?.pointee = 0
     return cCall {
@@ -64,7 +79,12 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_report")
+#endif
+public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
         let reader: StreamReader = try object(reader, "reader")
         guard let report else { throw UsageError("report is NULL") }
@@ -74,7 +94,12 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_close(_ reader: OpaquePointer?) {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_close")
+#endif
+public func dbs_reader_close(_ reader: OpaquePointer?) {
     guard let reader else { return }
     release(reader, as: StreamReader.self)
 }
