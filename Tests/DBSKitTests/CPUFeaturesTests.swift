@@ -87,6 +87,10 @@ struct CPUFeaturesTests {
         let zen4 = CPUFeatures(cpuinfo: "model name\t: AMD EPYC 9B14\nflags\t\t: fpu sse4_1 sse4_2 avx2 avx512f avx512bw gfni\n",
                                architecture: "x86_64")
         #expect(zen4.simdFeatures == ["sse4.2", "avx2", "avx512f", "avx512bw", "gfni"])
+        // Only the first processor's block is read.
+        let twoBlocks = CPUFeatures(cpuinfo: "model name\t: first\nflags\t: avx2\n\nmodel name\t: second\nflags\t: gfni\n",
+                                    architecture: "x86_64")
+        #expect(twoBlocks.modelName == "first" && twoBlocks.simdFeatures == ["avx2"])
     }
 
     @Test("arm64: the Features line and the core named from implementer and part")

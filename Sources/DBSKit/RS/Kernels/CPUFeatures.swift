@@ -53,7 +53,9 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
     init(cpuinfo: String, architecture: String, auxiliaryVector: AuxiliaryVector? = nil) {
         self.architecture = architecture
         var fields: [String: String] = [:]
-        for line in cpuinfo.split(separator: "\n") {
+        for line in cpuinfo.split(separator: "\n", omittingEmptySubsequences: false) {
+            // The first processor's block ends at the first blank line.
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) && !fields.isEmpty { break }
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon].trimmingSpaces()
             if fields[key] == nil { fields[key] = line[line.index(after: colon)...].trimmingSpaces() }
@@ -174,6 +176,8 @@ extension Int {
 
 extension Substring {
     fileprivate func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
     }
 }
