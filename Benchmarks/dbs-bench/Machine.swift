@@ -35,10 +35,15 @@ struct Machine: Codable {
     var text: String {
         """
         cpu: \(architecture), \(model), SIMD \(simdFeatures.joined(separator: " ")), \(cores) cores
-        rs backends: \(backends.joined(separator: ", ")) (default \(defaultBackend): \(defaultBackendReason))
+        rs backends: \(backends.joined(separator: ", ")) (default \(defaultBackend): \(defaultBackendReason))\(isalKernel)
         libraries: \(LibraryVersions.current)
         load average at start: \(loadAverage); \(date)
         """
+    }
+
+    /// ISA-L's encode kernel on this CPU, where its dispatcher can be asked (arm64).
+    private var isalKernel: String {
+        ISALDispatch.encodeKernel.map { "\nisa-l encode kernel: \($0) (its dispatcher's choice)" } ?? ""
     }
 
     static func loadAverage() -> String {

@@ -154,6 +154,23 @@ struct CPUFeaturesTests {
         }
     }
 
+    @Test("ISA-L's dispatcher follows the capability bits on arm64 (SVE2, SVE, NEON); x86-64 cannot be asked")
+    func isalDispatch() throws {
+        #if ISAL && arch(arm64) && os(Linux)
+        let kernel = try #require(ISALDispatch.encodeKernel)
+        let features = CPUFeatures.current.simdFeatures
+        if features.contains("sve") {
+            // An ISA-L without an SVE2 kernel (2.31) takes its SVE one on SVE2 machines.
+            let allowed = features.contains("sve2") ? ["ec_encode_data_sve2", "ec_encode_data_sve"] : ["ec_encode_data_sve"]
+            #expect(allowed.contains(kernel), "features \(features)")
+        } else {
+            #expect(kernel == "ec_encode_data_neon", "features \(features)")
+        }
+        #else
+        #expect(ISALDispatch.encodeKernel == nil)
+        #endif
+    }
+
     #if os(Linux)
     @Test("this machine: its own /proc files, on x86-64 or arm64")
     func thisMachine() throws {

@@ -14,6 +14,8 @@ struct VersionCommand: DBSSubcommand {
         /// Why that backend: `DBS_RS_BACKEND=...`, or the first-use calibration's figures.
         var rsBackendReason: String
         var rsBackendsAvailable: [String]
+        /// The encode kernel ISA-L's dispatcher picks here, where it can be asked (arm64).
+        var isalKernel: String?
         var architecture: String
         var cpu: String
         var cpuFeatures: [String]
@@ -27,6 +29,7 @@ struct VersionCommand: DBSSubcommand {
             rsBackend: choice.kind.rawValue,
             rsBackendReason: choice.reason,
             rsBackendsAvailable: KernelRegistry.available.map(\.rawValue),
+            isalKernel: ISALDispatch.encodeKernel,
             architecture: cpu.architecture,
             cpu: cpu.model,
             cpuFeatures: cpu.simdFeatures)
@@ -36,6 +39,7 @@ struct VersionCommand: DBSSubcommand {
             print("dbs \(report.version)")
             print("Reed-Solomon backend: \(report.rsBackend) (available: \(report.rsBackendsAvailable.joined(separator: ", ")))")
             print("  chosen: \(report.rsBackendReason)")
+            if let kernel = report.isalKernel { print("  ISA-L's dispatcher picks \(kernel) on this CPU") }
             print("CPU: \(report.architecture), \(report.cpu); features: \(report.cpuFeatures.joined(separator: " "))")
         }
     }
