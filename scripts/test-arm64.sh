@@ -5,7 +5,9 @@
 #      built once and reused, under a folder this script owns ($DBS_ARM64_ROOT);
 #   2. the toolchain and libraries in it (Debian's swiftlang, libisal-dev, ...);
 #   3. the working tree copied in (tracked and untracked files, not ignored ones);
-#   4. on arm64: the release build with ISA-L and the test suites, `dbs version`,
+#   4. on arm64: a probe (the kernels' sources alone, minutes: CPU features, ISA-L's
+#      pick and the kernels against the scalar reference on three emulated CPUs), the
+#      release build with ISA-L and the test suites, `dbs version`,
 #      `dbs-bench bitrot --quick`, `dbs-bench throughput --quick`, the Swift suites
 #      with ISA-L, the kernel suites again on three emulated CPUs (NEON only, SVE,
 #      SVE2: each of ISA-L's arm64 code paths), the suites without ISA-L
@@ -24,7 +26,7 @@
 #   DBS_ARM64_SUITE   the Debian suite (default sid: the one carrying swiftlang for arm64)
 #   DBS_ARM64_MIRROR  the Debian mirror (default http://deb.debian.org/debian)
 #   DBS_ARM64_STEPS   the steps of part 4 to run, space-separated (default: all, in
-#                     this order: build-isal version bitrot throughput test-isal
+#                     this order: probe build-isal version bitrot throughput test-isal
 #                     cpu-cortex-a72 cpu-a64fx cpu-max test-noisal build demo)
 #   DBS_ARM64_TEST_ARGS  extra arguments for both `swift test` runs (e.g. --filter X)
 set -uo pipefail
@@ -34,7 +36,7 @@ source_tree=$PWD
 root=${DBS_ARM64_ROOT:-/var/tmp/dbs-arm64}
 suite=${DBS_ARM64_SUITE:-sid}
 mirror=${DBS_ARM64_MIRROR:-http://deb.debian.org/debian}
-all_steps="build-isal version bitrot throughput test-isal cpu-cortex-a72 cpu-a64fx cpu-max test-noisal build demo"
+all_steps="probe build-isal version bitrot throughput test-isal cpu-cortex-a72 cpu-a64fx cpu-max test-noisal build demo"
 steps=${DBS_ARM64_STEPS:-$all_steps}
 rootfs=$root/rootfs
 # What DBS builds, tests and runs its demo with, on arm64 (swiftlang does not pull in
@@ -171,6 +173,17 @@ test_args=${DBS_ARM64_TEST_ARGS:-}
 isal="--scratch-path .build-test-isal -c release -Xswiftc -enable-testing"
 noisal="--disable-default-traits --scratch-path .build-test-noisal -c release -Xswiftc -enable-testing"
 bin=.build-test-isal/release
+# The probe first: the kernels' sources alone (CPU features, ISA-L's dispatch, the
+# scalar, SIMD and ISA-L kernels) in one small program, minutes instead of hours: the
+# features, ISA-L's pick and the kernels checked against the scalar reference on each
+# of qemu's CPU models below (its binary, not stripped, is kept for disassembly).
+kernels=Sources/DBSKit/RS/Kernels
+probe_sources="Sources/DBSKit/GF/GF256.swift Sources/DBSKit/GF/GFMatrix.swift $kernels/RSKernel.swift \
+    $kernels/ScalarKernel.swift $kernels/SIMDKernel.swift $kernels/ISALKernel.swift $kernels/CPUFeatures.swift \
+    $kernels/ISALDispatch.swift scripts/arm64-probe/main.swift"
+run_step probe "mkdir -p .build-probe && swiftc -O -D ISAL -I CShims/CISAL -package-name DBS -module-name DBSProbe \
+    $probe_sources -o .build-probe/dbs-probe && \
+    for cpu in cortex-a72 a64fx max; do echo \"QEMU_CPU=\$cpu\"; QEMU_CPU=\$cpu .build-probe/dbs-probe || exit 1; done"
 if run_step build-isal "swift build --build-tests $isal"; then
     run_step version "$bin/dbs version && $bin/dbs version --json"
     run_step bitrot "$bin/dbs-bench bitrot --quick"
