@@ -89,6 +89,7 @@ unmount_all() {
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null; done
 }
 trap unmount_all EXIT
+trap 'exit 130' INT TERM  # so that the EXIT trap unmounts on a kill too
 bind() {  # bind <source> <target inside rootfs> [ro]
     mkdir -p "$rootfs$2"
     mountpoint -q "$rootfs$2" && return

@@ -14,33 +14,34 @@ public struct BackendChoice: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Which fast kernel is fastest here, measured: ISA-L is not the fastest everywhere.
-/// On this AVX2-only x86-64 machine (no AVX-512) the Swift SIMD kernel encodes a run
-/// of stripes faster than ISA-L's AVX2 code (1.34 against 0.91 GB per CPU-second in
-/// `dbs-bench throughput`), while with AVX-512 ISA-L wins; on arm64 nothing has been
-/// measured natively. A rule written from CPU features would go stale with each new
-/// core and ISA-L release, so the choice is measured once per process, at the first
-/// code built without an explicit backend, on the engine's own hot operation.
+/// On this AVX2-only x86-64 machine (no AVX-512) the Swift SIMD kernel encodes a
+/// stream of stripes faster than ISA-L's AVX2 code (1.34 against 0.91 GB per
+/// CPU-second in `dbs-bench throughput`), cache-hot ISA-L is faster, and with AVX-512
+/// ISA-L's lead grows; on arm64 nothing has been measured natively. A rule written from
+/// CPU features would go stale with each new core and ISA-L release, so the choice is
+/// measured once per process, at the first code built without an explicit backend, on
+/// the engine's own hot operation.
 ///
 /// The work is what a backup does: the default geometry's encode (the 16 x 239 parity
 /// matrix of RS(255,239) over 4 KiB shards, as `BackupOptions` defaults) over a run of
-/// `stripes` consecutive stripes, 4 MiB, more than a core's L2 cache, so the inputs
-/// come from further out as they do in the engine. Cache-hot, on one stripe, the
-/// order reverses on this machine (ISA-L 2.4, SIMD 1.4 GB/s): ISA-L reads every input
-/// once per group of up to six parity rows (three times for 16 rows), the SIMD kernel
-/// once for all rows, so which wins depends on where the inputs are.
+/// `stripes` consecutive stripes, 4 MiB, more than a core's L2 cache, as the engine
+/// encodes stripes it has just written. Where the inputs are decides: ISA-L reads every
+/// input once per group of up to six parity rows (three times for 16 rows), the SIMD
+/// kernel once for all rows. (On this machine the two are close over 4 MiB and the
+/// load of the moment decides; docs/PERFORMANCE.md, "Choosing the default backend".)
 ///
-/// A short screening first (256 columns of one stripe per kernel): only the kernels
-/// within 8x of the fastest race on. Then `rounds` passes in alternating order (the
-/// pages are written beforehand, so no pass pays page faults); each kernel's best
-/// pass counts. Time is
-/// this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so other processes preempting
-/// it on a shared machine do not count against a kernel. A result within `tieMargin`
-/// of the first candidate's (the registry's order: ISA-L, then SIMD) keeps the first:
-/// a coin toss is not worth switching kernels for.
+/// A short screening first (256 columns of one stripe per kernel, best of two): only
+/// the kernels within 8x of the fastest race on. Then `rounds` passes in alternating
+/// order (the pages are written beforehand, so no pass pays page faults); each
+/// kernel's best pass counts. Time is this thread's CPU time
+/// (`CLOCK_THREAD_CPUTIME_ID`), so other processes preempting it on a shared machine do
+/// not count against a kernel. A result within `tieMargin` of the first candidate's
+/// (the registry's order: ISA-L, then SIMD) keeps the first: a coin toss is not worth
+/// switching kernels for.
 ///
 /// Not persisted: a stored choice goes stale when the machine, the libraries or the
 /// binary change, and a library writing under $HOME would surprise its hosts. The cost
-/// per process is measured in docs/PERFORMANCE.md ("Choosing the default backend").
+/// per process (15-30 ms of CPU here) is in docs/PERFORMANCE.md.
 enum BackendCalibration {
     static let dataShards = 239, parityShards = 16, shardLength = 4096
     static let stripes = 4
