@@ -14,6 +14,7 @@ struct Machine: Codable {
     var cores: Int
     var backends: [String]
     var defaultBackend: String
+    var defaultBackendReason: String
     var libraries: [String: String]
     var loadAverage: String
     var date: String
@@ -21,11 +22,11 @@ struct Machine: Codable {
     static func current() -> Machine {
         let cpu = CPUFeatures.current
         let libraries = LibraryVersions.current
-        let defaultBackend = (try? ReedSolomon(dataShards: 2, parityShards: 1).backend.rawValue) ?? "none"
+        let choice = try? KernelRegistry.defaultChoice()
         return Machine(
-            architecture: cpu.architecture, model: cpu.modelName ?? "unknown", simdFeatures: cpu.simdFeatures,
+            architecture: cpu.architecture, model: cpu.model, simdFeatures: cpu.simdFeatures,
             cores: BackupOptions.coreCount, backends: KernelRegistry.available.map(\.rawValue),
-            defaultBackend: defaultBackend,
+            defaultBackend: choice?.kind.rawValue ?? "none", defaultBackendReason: choice?.reason ?? "none",
             libraries: ["isa-l": libraries.isal ?? "absent", "openssl": libraries.openssl, "zstd": libraries.zstd,
                         "xxhash": libraries.xxhash, "argon2": libraries.argon2, "libb2": libraries.blake2],
             loadAverage: Self.loadAverage(), date: Self.utcNow())
@@ -34,10 +35,15 @@ struct Machine: Codable {
     var text: String {
         """
         cpu: \(architecture), \(model), SIMD \(simdFeatures.joined(separator: " ")), \(cores) cores
-        rs backends: \(backends.joined(separator: ", ")) (default \(defaultBackend))
+        rs backends: \(backends.joined(separator: ", ")) (default \(defaultBackend): \(defaultBackendReason))\(isalKernel)
         libraries: \(LibraryVersions.current)
         load average at start: \(loadAverage); \(date)
         """
+    }
+
+    /// ISA-L's encode kernel on this CPU, where its dispatcher can be asked (arm64).
+    private var isalKernel: String {
+        ISALDispatch.encodeKernel.map { "\nisa-l encode kernel: \($0) (its dispatcher's choice)" } ?? ""
     }
 
     static func loadAverage() -> String {

@@ -44,6 +44,7 @@ extension Machine {
             ("architecture", .string(architecture)), ("model", .string(model)),
             ("simdFeatures", .array(simdFeatures.map(JSON.string))), ("cores", .integer(cores)),
             ("backends", .array(backends.map(JSON.string))), ("defaultBackend", .string(defaultBackend)),
+            ("defaultBackendReason", .string(defaultBackendReason)),
             ("libraries", .object(libraries.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("loadAverage", .string(loadAverage)), ("date", .string(date)),
         ])

@@ -113,7 +113,9 @@ struct ThroughputBench {
         var figures = try primitives(data)
         figures += try pipeline(data)
         let rss = options.rssSizes.map { RSSProbe.measure(size: $0) }
-        let ratios = Ratios(figures: figures, rss: rss, defaultBackend: options.backends.first)
+        // The ratios are of the backend a backup runs by default, when it was measured.
+        let chosen = RSBackendKind(rawValue: machine.defaultBackend).flatMap { options.backends.contains($0) ? $0 : nil }
+        let ratios = Ratios(figures: figures, rss: rss, defaultBackend: chosen ?? options.backends.first)
         if options.json {
             print(json(figures, ratios: ratios, machine: machine).rendered)
         } else {

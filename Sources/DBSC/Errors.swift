@@ -109,6 +109,11 @@ func cCall(side: PayloadSide = .reading, _ body: () throws -> Void) -> Int32 {
     }
 }
 
-@c public func dbs_last_error() -> UnsafePointer<CChar> {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_last_error")
+#endif
+public func dbs_last_error() -> UnsafePointer<CChar> {
     LastError.current
 }

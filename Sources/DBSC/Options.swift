@@ -90,7 +90,12 @@ func backupOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) ->
     try (callerOptions(pointer) ?? dbs_options.defaults(structSize: dbs_options.knownSize)).backupOptions()
 }
 
-@c public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ structSizeArgument: UInt) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_options_init")
+#endif
+public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ structSizeArgument: UInt) -> Int32 {
     cCall {
         guard let options else { throw UsageError("options is NULL") }
         let structSize = try cSize(structSizeArgument, "struct_size")

@@ -77,7 +77,12 @@ private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>,
     }
 }
 
-@c public func dbs_rs_encode(_ k: Int32, _ m: Int32, _ shardLength: UInt,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_rs_encode")
+#endif
+public func dbs_rs_encode(_ k: Int32, _ m: Int32, _ shardLength: UInt,
                              _ data: UnsafePointer<UnsafePointer<UInt8>?>?,
                              _ parity: UnsafePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32 {
     cCall {
@@ -94,7 +99,12 @@ private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>,
     }
 }
 
-@c public func dbs_rs_reconstruct(_ k: Int32, _ m: Int32, _ shardLength: UInt,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_rs_reconstruct")
+#endif
+public func dbs_rs_reconstruct(_ k: Int32, _ m: Int32, _ shardLength: UInt,
                                   _ shards: UnsafePointer<UnsafeMutablePointer<UInt8>?>?,
                                   _ erased: UnsafePointer<Int32>?, _ erasedCountArgument: UInt) -> Int32 {
     cCall {

@@ -16,7 +16,12 @@ final class StreamReader {
     }
 }
 
-@c public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_open")
+#endif
+public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
                                _ passphraseLength: UInt, _ threads: Int32,
                                _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in
@@ -44,7 +49,12 @@ private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsa
     }
 }
 
-@c public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_next_entry")
+#endif
+public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
                                      _ hasEntry: UnsafeMutablePointer<Int32>?) -> Int32 {
     hasEntry?.pointee = 0
     return cCall {
@@ -59,7 +69,12 @@ private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsa
     }
 }
 
-@c public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_read")
+#endif
+public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
                                _ length: UnsafeMutablePointer<UInt>?) -> Int32 {
     length?.pointee = 0
     return cCall {
@@ -79,7 +94,12 @@ private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsa
     }
 }
 
-@c public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_report")
+#endif
+public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
         let reader: StreamReader = try object(reader, "reader")
         guard let report else { throw UsageError("report is NULL") }
@@ -89,7 +109,12 @@ private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsa
     }
 }
 
-@c public func dbs_reader_close(_ reader: OpaquePointer?) {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_close")
+#endif
+public func dbs_reader_close(_ reader: OpaquePointer?) {
     guard let reader else { return }
     release(reader, as: StreamReader.self)
 }

@@ -24,12 +24,22 @@ private let backendName: StaticString = {
     }
 }()
 
-@c public func dbs_version() -> UnsafePointer<CChar> {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_version")
+#endif
+public func dbs_version() -> UnsafePointer<CChar> {
     guard let versionString else { return staticCString("unknown") }
     return UnsafePointer(versionString)
 }
 
-@c public func dbs_rs_backend() -> UnsafePointer<CChar> {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_rs_backend")
+#endif
+public func dbs_rs_backend() -> UnsafePointer<CChar> {
     staticCString(backendName)
 }
 

@@ -4,7 +4,12 @@
 public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
 
-@c public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_backup_paths")
+#endif
+public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
                                 _ count: UInt, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
                                 _ options: UnsafePointer<dbs_options>?) -> Int32 {
     cCall {
@@ -25,7 +30,12 @@ import DBSKit
     }
 }
 
-@c public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_restore")
+#endif
+public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
                            _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ threads: Int32,
                            _ overwrite: Int32, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
@@ -43,7 +53,12 @@ import DBSKit
     }
 }
 
-@c public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_validate")
+#endif
+public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
                             _ passphraseLength: UInt, _ threads: Int32,
                             _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
@@ -77,7 +92,12 @@ private func readEverything(_ path: String, passphrase: SecureBytes, threads: In
     return summary
 }
 
-@c public func dbs_repair(_ backup: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?, _ threads: Int32,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_repair")
+#endif
+public func dbs_repair(_ backup: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?, _ threads: Int32,
                           _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
         let backup = try cString(backup, "backup")

@@ -31,7 +31,12 @@ final class StreamWriter {
     }
 }
 
-@c public func dbs_writer_open(_ output: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_writer_open")
+#endif
+public func dbs_writer_open(_ output: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
                                _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
                                _ writer: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     writer?.pointee = nil
@@ -44,7 +49,12 @@ final class StreamWriter {
     }
 }
 
-@c public func dbs_writer_begin_entry(_ writer: OpaquePointer?, _ info: UnsafePointer<dbs_entry_info>?) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_writer_begin_entry")
+#endif
+public func dbs_writer_begin_entry(_ writer: OpaquePointer?, _ info: UnsafePointer<dbs_entry_info>?) -> Int32 {
     cCall(side: .writing) {
         let writer: StreamWriter = try object(writer, "writer")
         guard let info else { throw UsageError("entry info is NULL") }
@@ -52,7 +62,12 @@ final class StreamWriter {
     }
 }
 
-@c public func dbs_writer_write(_ writer: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ lengthArgument: UInt) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_writer_write")
+#endif
+public func dbs_writer_write(_ writer: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ lengthArgument: UInt) -> Int32 {
     cCall(side: .writing) {
         let writer: StreamWriter = try object(writer, "writer")
         let length = try cSize(lengthArgument, "length")
@@ -62,14 +77,24 @@ final class StreamWriter {
     }
 }
 
-@c public func dbs_writer_end_entry(_ writer: OpaquePointer?) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_writer_end_entry")
+#endif
+public func dbs_writer_end_entry(_ writer: OpaquePointer?) -> Int32 {
     cCall(side: .writing) {
         let writer: StreamWriter = try object(writer, "writer")
         _ = try writer.payload.endEntry()
     }
 }
 
-@c public func dbs_writer_close(_ writer: OpaquePointer?) -> Int32 {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_writer_close")
+#endif
+public func dbs_writer_close(_ writer: OpaquePointer?) -> Int32 {
     guard let writer else { return Status.ok }
     defer { release(writer, as: StreamWriter.self) }
     return cCall(side: .writing) {
@@ -78,7 +103,12 @@ final class StreamWriter {
     }
 }
 
-@c public func dbs_writer_abort(_ writer: OpaquePointer?) {
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_writer_abort")
+#endif
+public func dbs_writer_abort(_ writer: OpaquePointer?) {
     guard let writer else { return }
     defer { release(writer, as: StreamWriter.self) }
     if let object: StreamWriter = try? object(writer, "writer") {
