@@ -108,8 +108,10 @@ typedef struct dbs_options {
 } dbs_options;
 
 /* Fills *options with the defaults and sets options->struct_size = struct_size.
- * struct_size must be at least sizeof(dbs_options) of this version (else
- * DBS_ERR_USAGE). Ownership: caller-owned struct, written only. */
+ * struct_size is the caller's sizeof(dbs_options): at least the first version's
+ * (ABI 1, up to `overwrite`; else DBS_ERR_USAGE). A struct from an older dbs.h gets
+ * only the fields it has; the library gives the others their defaults wherever the
+ * struct is passed. Ownership: caller-owned struct, written only. */
 int dbs_options_init(dbs_options *options, size_t struct_size);
 
 /* ------------------------------------------------------------------------------------

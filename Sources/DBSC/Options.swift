@@ -4,9 +4,13 @@ public import CDBSHeader  // C types in the exported signatures (a non-public @c
 import DBSKit
 
 extension dbs_options {
-    /// The bytes of the struct this version of the library knows: what
-    /// `struct_size` must at least be.
+    /// The bytes of the struct this version of the library knows.
     static var knownSize: Int { MemoryLayout<dbs_options>.size }
+
+    /// The bytes of the first version's struct (ABI 1, up to `overwrite`): the least
+    /// `struct_size` a caller may pass. A caller compiled against an older dbs.h
+    /// passes its own, smaller size; the fields it does not know get their defaults.
+    static var firstVersionSize: Int { MemoryLayout<dbs_options>.offset(of: \.max_kdf_memory_kib)! }
 
     /// The defaults: BackupOptions' own, with threads 0 ("one per core").
     static func defaults(structSize: Int) -> dbs_options {
@@ -73,15 +77,20 @@ func readerOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) ->
             KDFCostCap(maximumMemoryKiB: options.max_kdf_memory_kib, maximumTimeCost: options.max_kdf_time_cost))
 }
 
-/// The caller's struct (nil for NULL), read only once its `struct_size` says it is
-/// as large as this library's.
+/// The caller's struct (nil for NULL): `struct_size` read first, then only the bytes
+/// it says are there, over the defaults (an older caller's struct is smaller; a newer
+/// caller's extra fields are not this library's to read).
 private func callerOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> dbs_options? {
     guard let pointer else { return nil }
     let size = UnsafeRawPointer(pointer).load(as: Int.self)
-    guard size >= dbs_options.knownSize else {
-        throw UsageError("options->struct_size \(size) is smaller than sizeof(dbs_options) \(dbs_options.knownSize): fill it with dbs_options_init")
+    guard size >= dbs_options.firstVersionSize else {
+        throw UsageError("options->struct_size \(size) is smaller than any version of dbs_options (\(dbs_options.firstVersionSize)): fill it with dbs_options_init")
     }
-    return pointer.pointee
+    var options = dbs_options.defaults(structSize: size)
+    withUnsafeMutableBytes(of: &options) { target in
+        target.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: min(size, dbs_options.knownSize)))
+    }
+    return options
 }
 
 /// The engine's options from a caller's struct, or the defaults for NULL. Reads
@@ -99,11 +108,16 @@ public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ st
     cCall {
         guard let options else { throw UsageError("options is NULL") }
         let structSize = try cSize(structSizeArgument, "struct_size")
-        guard structSize >= dbs_options.knownSize else {
-            throw UsageError("struct_size \(structSize) is smaller than sizeof(dbs_options) \(dbs_options.knownSize)")
+        guard structSize >= dbs_options.firstVersionSize else {
+            throw UsageError("struct_size \(structSize) is smaller than any version of dbs_options (\(dbs_options.firstVersionSize))")
         }
-        // Later fields a newer caller knows and this library does not are zeroed.
+        // Later fields a newer caller knows and this library does not are zeroed; an
+        // older caller's struct receives only the fields it has.
         UnsafeMutableRawPointer(options).initializeMemory(as: UInt8.self, repeating: 0, count: structSize)
-        options.pointee = dbs_options.defaults(structSize: structSize)
+        var defaults = dbs_options.defaults(structSize: structSize)
+        withUnsafeBytes(of: &defaults) { source in
+            UnsafeMutableRawPointer(options).copyMemory(from: source.baseAddress!,
+                                                        byteCount: min(structSize, dbs_options.knownSize))
+        }
     }
 }

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +151,20 @@ static void test_options(void) {
           "defaults compression/verify/overwrite");
     CHECK(options.kdf_time_cost == 3 && options.kdf_memory_kib == 65536 && options.kdf_parallelism == 4,
           "defaults kdf");
-    printf("options: defaults ok\n");
+
+    /* A caller compiled against ABI 1's dbs.h: its struct ends at `overwrite`. Init
+     * writes only those bytes, and the struct is accepted where options are taken. */
+    const size_t first_version = offsetof(dbs_options, max_kdf_memory_kib);
+    unsigned char old_struct[sizeof(dbs_options) + 16];
+    memset(old_struct, 0xA5, sizeof old_struct);
+    CHECK_OK(dbs_options_init((dbs_options *)old_struct, first_version));
+    for (size_t i = first_version; i < sizeof old_struct; i++)
+        CHECK(old_struct[i] == 0xA5, "init wrote byte %zu past an ABI 1 struct", i);
+    dbs_options first;
+    memcpy(&first, old_struct, first_version);
+    CHECK(first.struct_size == first_version && first.copies == 2 && first.verify == 1,
+          "ABI 1 struct: size %zu copies %d", first.struct_size, first.copies);
+    printf("options: defaults ok, ABI 1 struct ok\n");
 }
 
 /* A small tree: tree/a.txt, tree/empty, tree/sub/b.bin (300 KB), tree/sub/link -> ../a.txt */
@@ -196,6 +210,12 @@ static void test_whole_file_round_trip(void) {
 
     /* Refused: the output exists and overwrite is off. */
     CHECK_STATUS(dbs_backup_paths(path_in("tree.dbs"), inputs, 1, PASS, &options), DBS_ERR_IO);
+
+    /* An ABI 1 caller's smaller struct is taken, its unknown fields defaulted. */
+    dbs_options first_version = fast_options();
+    first_version.struct_size = offsetof(dbs_options, max_kdf_memory_kib);
+    CHECK_OK(dbs_backup_paths(path_in("tree-abi1.dbs"), inputs, 1, PASS, &first_version));
+    CHECK_OK(dbs_validate(path_in("tree-abi1.dbs"), PASS, 2, NULL));
 
     dbs_report report;
     memset(&report, 0xAB, sizeof report);
@@ -481,7 +501,7 @@ static void test_bad_arguments(void) {
 
     CHECK_STATUS(dbs_options_init(NULL, sizeof(dbs_options)), DBS_ERR_USAGE);
     dbs_options options;
-    CHECK_STATUS(dbs_options_init(&options, sizeof options - 1), DBS_ERR_USAGE);
+    CHECK_STATUS(dbs_options_init(&options, offsetof(dbs_options, max_kdf_memory_kib) - 1), DBS_ERR_USAGE);
     CHECK_OK(dbs_options_init(&options, sizeof options));
     options.struct_size = 8;
     const char *inputs[] = {path_in("tree")};
