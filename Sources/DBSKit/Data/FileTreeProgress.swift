@@ -51,4 +51,16 @@ public struct RestoreSummary: Sendable, Equatable {
     public var warnings: [FileTreeWarning] = []
 
     public var entries: UInt64 { files + directories + symlinks + records + hardLinks + specialFiles }
+
+    /// Counts one entry of `kind`: staging counts what it plans, the commit what it places.
+    mutating func count(_ kind: EntryKind) {
+        switch kind {
+        case .file: files += 1
+        case .records: records += 1
+        case .directory: directories += 1
+        case .symlink: symlinks += 1
+        case .hardLink: hardLinks += 1
+        case .fifo, .characterDevice, .blockDevice: specialFiles += 1
+        }
+    }
 }

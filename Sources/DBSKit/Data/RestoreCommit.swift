@@ -42,14 +42,7 @@ extension RestoreStaging {
 
     private func count(_ entry: PlannedEntry, into summary: inout RestoreSummary) {
         guard entry.entryPath != nil else { return }
-        switch entry.kind {
-        case .file: summary.files += 1
-        case .records: summary.records += 1
-        case .directory: summary.directories += 1
-        case .symlink: summary.symlinks += 1
-        case .hardLink: summary.hardLinks += 1
-        case .fifo, .characterDevice, .blockDevice: summary.specialFiles += 1
-        }
+        summary.count(entry.kind)
         if case .file = entry.content { summary.bytes = self.summary.bytes }
         summary.warnings = self.summary.warnings
     }

@@ -246,14 +246,7 @@ struct RestoreStaging {
     }
 
     private mutating func count(_ entry: EntryMetadata) {
-        switch entry.kind {
-        case .file: summary.files += 1
-        case .records: summary.records += 1
-        case .directory: summary.directories += 1
-        case .symlink: summary.symlinks += 1
-        case .hardLink: summary.hardLinks += 1
-        case .fifo, .characterDevice, .blockDevice: summary.specialFiles += 1
-        }
+        summary.count(entry.kind)
         progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes, path: entry.path))
     }
 
