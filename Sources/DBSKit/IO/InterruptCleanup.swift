@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import Dispatch
 
 /// Removes the named temporary files and directories a run has registered when it
 /// is stopped by SIGINT, SIGTERM or SIGHUP, then lets the signal end the process as
@@ -37,7 +37,10 @@ public enum InterruptCleanup {
         for signal in signals { sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let waited = set
-        Thread.detachNewThread {
+        // One Dispatch worker waits in sigwait for the rest of the process's life (the
+        // pool starts others as needed); Foundation's Thread would serve as well but
+        // brings all of Foundation into libDBSC.
+        DispatchQueue(label: "dbs.interrupt-cleanup").async {
             var set = waited
             var signal: Int32 = 0
             while sigwait(&set, &signal) != 0 {}

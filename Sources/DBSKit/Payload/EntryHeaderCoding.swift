@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The entry-header frame body (layout in PayloadFrame.swift), in both directions.
 enum EntryHeaderCoding {

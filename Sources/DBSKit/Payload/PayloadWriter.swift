@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes entries as a payload (PayloadFrame.swift) into a byte sink.
 ///

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One passphrase, one key, however the text was typed (RFC 8265's OpaqueString profile
 /// treats passwords the same way): a passphrase that is UTF-8 text is normalised to
 /// Unicode NFC before Argon2id. "é" typed as one code point (NFC, most keyboards) and as
@@ -10,14 +8,17 @@ import Foundation
 /// bytes given, the bytes as given. Bytes that are not UTF-8 are used as they are.
 ///
 /// The NFC form is computed through a Swift `String`, whose storage is not wiped; the
-/// result is moved into `SecureBytes` at once.
+/// result is moved into `SecureBytes` at once. It is the standard library's own NFC
+/// (`_nfcCodeUnits`, what String comparison uses), not Foundation's
+/// `precomposedStringWithCanonicalMapping`: on Linux that one pulls ICU and the rest of
+/// Foundation into every statically linked client, which tripled libDBSC (25 to 75 MB).
 public enum PassphraseNormalization {
     /// The NFC form of `passphrase` when it is UTF-8 text whose NFC form differs from
     /// it; nil when it is already NFC or not UTF-8.
     public static func nfcVariant(of passphrase: SecureBytes) -> SecureBytes? {
         let normalized: [UInt8]? = passphrase.withUnsafeBytes { raw in
             guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else { return nil }
-            let nfc = Array(text.precomposedStringWithCanonicalMapping.utf8)
+            let nfc = Array(text._nfcCodeUnits)
             return nfc.elementsEqual(raw) ? nil : nfc
         }
         return normalized.map { SecureBytes($0) }
