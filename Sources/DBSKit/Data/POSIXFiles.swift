@@ -158,8 +158,13 @@ enum POSIX {
 
     /// glibc's gnu_dev_makedev.
     static func deviceID(_ number: DeviceNumber) -> dev_t {
+        // In four typed parts: as one expression, Swift 6.2's type checker gives up on it.
         let major = UInt64(number.major), minor = UInt64(number.minor)
-        return dev_t(((major & 0xfff) << 8) | ((major & 0xffff_f000) << 32) | (minor & 0xff) | ((minor & 0xffff_ff00) << 12))
+        let majorLow: UInt64 = (major & 0xfff) << 8
+        let majorHigh: UInt64 = (major & 0xffff_f000) << 32
+        let minorLow: UInt64 = minor & 0xff
+        let minorHigh: UInt64 = (minor & 0xffff_ff00) << 12
+        return dev_t(majorLow | majorHigh | minorLow | minorHigh)
     }
 
     /// utimensat's two timestamps, access and modification, both set to `time`.
