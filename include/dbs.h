@@ -94,7 +94,7 @@ typedef struct dbs_options {
     int shard_size;           /* bytes per shard, default 4096 */
     int checksum;             /* DBS_CHECKSUM_*, default XXH3-128 */
     int compression;          /* DBS_COMPRESSION_*, default ZSTD */
-    int compression_level;    /* zstd level, default 1 */
+    int compression_level;    /* zstd level, default 1; ignored with COMPRESSION_NONE */
     uint32_t kdf_time_cost;   /* Argon2id t, default 3 */
     uint32_t kdf_memory_kib;  /* Argon2id m in KiB, default 65536 */
     uint32_t kdf_parallelism; /* Argon2id p, default 4 */
