@@ -6,8 +6,10 @@ the documents complete: scripts/test-vectors.sh runs it on the test vectors of
 docs/TEST-VECTORS.md and compares its listing with the published one.
 
 It implements what a minimal reader needs and nothing more: head #0 (else head #2),
-no vote, no Reed-Solomon (a shard failing its checksum in copy A is taken from copy B
-or the read fails), no scan. Primitives come from independent implementations:
+no vote, no Reed-Solomon decoding (a shard failing its checksum in copy A is taken
+from copy B or the read fails), no scan. It does check that the parity of every
+metadata block and of copy A's intact stripes is the Reed-Solomon code section 6
+defines, so the documents' description of the code is tested too. Primitives come from independent implementations:
 argon2-cffi (the Argon2 reference code), cryptography (OpenSSL's AES-GCM), xxhash,
 zstandard, and hashlib's BLAKE2b and SHA-256.
 
@@ -33,6 +35,30 @@ class Refused(Exception):
     pass
 
 
+# FORMAT 6: GF(2^8) with polynomial 0x11D and alpha = 2; MUL[c] maps x to c * x.
+EXP, LOG = [0] * 510, [0] * 256
+_x = 1
+for _i in range(255):
+    EXP[_i] = EXP[_i + 255] = _x
+    LOG[_x] = _i
+    _x <<= 1
+    if _x & 0x100:
+        _x ^= 0x11D
+MUL = [bytes(EXP[LOG[c] + LOG[x]] if c and x else 0 for x in range(256)) for c in range(256)]
+
+
+def consistent(shards, parity):
+    """FORMAT 6: shard s holds the coefficient of x^(n-1-s) of every column's codeword,
+    and c(alpha^j) = 0 for j = 0..m-1. Horner's rule over whole shards at once."""
+    for j in range(parity):
+        table, acc = MUL[EXP[j]], 0
+        for shard in shards:
+            acc = int.from_bytes(acc.to_bytes(len(shard), "big").translate(table), "big") ^ int.from_bytes(shard, "big")
+        if acc:
+            return False
+    return True
+
+
 def xxh3_128(data):
     # FORMAT 3/8: the canonical form, big-endian, as xxhsum -H2 prints it.
     return xxhash.xxh3_128_digest(data)
@@ -44,9 +70,14 @@ def blake2b_128(data):
 
 
 def block_body(block):
-    """FORMAT 3: the body of an intact protected block (no error correction here)."""
+    """FORMAT 3: the body of an intact protected block (no error correction here),
+    whose parity must be the RS code's: 128 shards of 64 bytes, 58 of them parity
+    (stricter than a reader, which ignores damage confined to the parity: this one
+    checks the documents, and the vectors' parity is intact)."""
     if len(block) != BLOCK or xxh3_128(block[:BODY]) != block[BODY:BODY + 16]:
         return None
+    if not consistent([block[64 * i:64 * i + 64] for i in range(128)], 58):
+        raise Refused("an intact protected block whose parity is not the RS code of FORMAT 6")
     return block[:BODY]
 
 
@@ -146,6 +177,10 @@ def stream(data, d, raw_descriptor, stripes, lay):
         if header is None:
             raise Refused(f"stripe {index}: no intact header in any copy")
         length, sums = header
+        first = records[0] + lay["H"]
+        shards = [data[first + i * s:first + (i + 1) * s] for i in range(n)]
+        if all(digest(shards[i]) == sums[16 * i:16 * i + 16] for i in range(n)) and not consistent(shards, d["parity"]):
+            raise Refused(f"stripe {index}: intact shards whose parity is not the RS code of FORMAT 6")
         for shard in range(k):
             for record in records:
                 at = record + lay["H"] + shard * s
