@@ -14,7 +14,7 @@ import DBSTestSupport
 /// `DBS_WRITE_TEST_VECTORS=1 swift test --filter TestVectorTests` rewrites the hex files
 /// and prints the intermediate values (what the document's sections are made from);
 /// the tests then fail until the document says the same.
-@Suite("Test vectors")
+@Suite("Test vectors", .serialized)  // regenerating writes the files the others read
 struct TestVectorTests {
     struct File {
         var path: String
