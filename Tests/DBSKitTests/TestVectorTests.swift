@@ -164,9 +164,14 @@ struct TestVectorTests {
         let lines = try Self.intermediateValues(of: dir + "/v.dbs", vector)
         if Self.regenerating { print("=== \(vector.name)\n" + lines.joined(separator: "\n")) }
         let document = try Self.document()
-        for line in lines {
+        // The listing the independent reader must print (scripts/test-vectors.sh) is the
+        // document's too.
+        let listing = try String(contentsOf: Self.docs.appendingPathComponent("vectors/\(vector.name).listing"),
+                                 encoding: .utf8)
+        for line in lines + listing.split(separator: "\n").map(String.init) {
             #expect(document.contains(line), "docs/TEST-VECTORS.md lacks: \(line)")
         }
+        #expect(listing.contains(" sha256 " + Self.hex(SHA256Hasher.hash(vector.files[0].content))))
     }
 
     /// The reader's own refusals, in the vector's terms: a compression level with
