@@ -5,11 +5,13 @@ is confined to whole shards of one copy, and lists its entries. Its job is to pr
 the documents complete: scripts/test-vectors.sh runs it on the test vectors of
 docs/TEST-VECTORS.md and compares its listing with the published one.
 
-It implements what a minimal reader needs and nothing more: head #0 (else head #2),
-no vote, no Reed-Solomon decoding (a shard failing its checksum in copy A is taken
-from copy B or the read fails), no scan. It does check that the parity of every
-metadata block and of copy A's intact stripes is the Reed-Solomon code section 6
-defines, so the documents' description of the code is tested too. Primitives come from independent implementations:
+It implements what a minimal reader needs and little more: head #0 (else head #2), no
+vote, no scan, no error-correcting decode of metadata blocks; a shard failing its
+checksum in copy A is taken from copy B, and up to m shards failing in every copy
+are rebuilt by Reed-Solomon erasure decoding (section 6, solved here from the
+definition, not with any library). It also checks that the parity of every metadata
+block and stripe is the code section 6 defines, so the documents' description of the
+code is tested on real bytes. Primitives come from independent implementations:
 argon2-cffi (the Argon2 reference code), cryptography (OpenSSL's AES-GCM), xxhash,
 zstandard, and hashlib's BLAKE2b and SHA-256.
 
@@ -154,9 +156,57 @@ def keys(d, raw_descriptor, passphrase):
     raise Refused("wrong passphrase")
 
 
+def gf_mul(a, b):
+    return EXP[LOG[a] + LOG[b]] if a and b else 0
+
+
+def gf_inverse(matrix):
+    """Gauss-Jordan over GF(2^8): the inverse of a square matrix (it is invertible:
+    a Vandermonde matrix of distinct powers of alpha)."""
+    size = len(matrix)
+    rows = [row[:] + [int(i == j) for j in range(size)] for i, row in enumerate(matrix)]
+    for column in range(size):
+        pivot = next(r for r in range(column, size) if rows[r][column])
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        scale = EXP[255 - LOG[rows[column][column]]]
+        rows[column] = [gf_mul(scale, v) for v in rows[column]]
+        for r in range(size):
+            if r != column and rows[r][column]:
+                factor = rows[r][column]
+                rows[r] = [v ^ gf_mul(factor, w) for v, w in zip(rows[r], rows[column])]
+    return [row[size:] for row in rows]
+
+
+def scaled(shard, c):
+    return int.from_bytes(shard.translate(MUL[c]), "big")
+
+
+def rebuild(shards, erased, parity):
+    """FORMAT 6 as erasure decoding: the erased shards' bytes are the unknowns of
+    c(alpha^j) = 0 for j = 0..len(erased)-1, every column at once."""
+    n, size = len(shards), len(shards[0])
+    power = lambda j, s: EXP[(j * (n - 1 - s)) % 255]
+    equations = range(len(erased))
+    inverse = gf_inverse([[power(j, e) for e in erased] for j in equations])
+    sums = []
+    for j in equations:
+        acc = 0
+        for s, shard in enumerate(shards):
+            if s not in erased:
+                acc ^= scaled(shard, power(j, s))
+        sums.append(acc.to_bytes(size, "big"))
+    for row, e in zip(inverse, erased):
+        acc = 0
+        for coefficient, value in zip(row, sums):
+            acc ^= scaled(value, coefficient)
+        shards[e] = acc.to_bytes(size, "big")
+
+
 def stream(data, d, raw_descriptor, stripes, lay):
     """FORMAT 8: copy A's data shards, stripe by stripe, checked against the header's
-    checksums (a failing shard taken from copy B), each stripe cut to its data length."""
+    checksums: a failing shard is taken from copy B, and shards failing in every copy,
+    if at most m, are rebuilt from the others by Reed-Solomon (and checked again).
+    Each stripe is cut to its data length."""
     s, k, n = d["shard_size"], d["k"], d["k"] + d["parity"]
     digest = xxh3_128 if d["checksum"] == 1 else blake2b_128
     out = bytearray()
@@ -177,20 +227,22 @@ def stream(data, d, raw_descriptor, stripes, lay):
         if header is None:
             raise Refused(f"stripe {index}: no intact header in any copy")
         length, sums = header
-        first = records[0] + lay["H"]
-        shards = [data[first + i * s:first + (i + 1) * s] for i in range(n)]
-        if all(digest(shards[i]) == sums[16 * i:16 * i + 16] for i in range(n)) and not consistent(shards, d["parity"]):
-            raise Refused(f"stripe {index}: intact shards whose parity is not the RS code of FORMAT 6")
-        for shard in range(k):
-            for record in records:
-                at = record + lay["H"] + shard * s
-                piece = data[at:at + s]
-                if len(piece) == s and digest(piece) == sums[16 * shard:16 * shard + 16]:
-                    out += piece
-                    break
-            else:
-                raise Refused(f"stripe {index} shard {shard} fails its checksum in every copy")
-        del out[len(out) - k * s + length:]
+        shards, erased = [], []
+        for shard in range(n):
+            pieces = [data[r + lay["H"] + shard * s:r + lay["H"] + (shard + 1) * s] for r in records]
+            good = [p for p in pieces if len(p) == s and digest(p) == sums[16 * shard:16 * shard + 16]]
+            shards.append(good[0] if good else bytes(s))
+            if not good:
+                erased.append(shard)
+        if len(erased) > d["parity"]:
+            raise Refused(f"stripe {index}: shards {erased} fail their checksums in every copy, more than parity")
+        if erased:
+            rebuild(shards, erased, d["parity"])
+            if any(digest(shards[e]) != sums[16 * e:16 * e + 16] for e in erased):
+                raise Refused(f"stripe {index}: rebuilt shards {erased} fail their checksums")
+        if not consistent(shards, d["parity"]):
+            raise Refused(f"stripe {index}: shards whose parity is not the RS code of FORMAT 6")
+        out += b"".join(shards[:k])[:length]
     return bytes(out)
 
 
