@@ -7,7 +7,7 @@
 #
 # Makes .build/vectors-venv with argon2-cffi, cryptography, xxhash and zstandard once
 # (about a minute of download on a cold cache; nothing when the venv is there); the
-# reading itself takes well under a second.
+# checks themselves take about 2 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.build/vectors-venv
