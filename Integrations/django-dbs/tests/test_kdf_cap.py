@@ -52,13 +52,28 @@ def test_above_the_default_cap_refused_naming_the_settings_then_read_when_raised
         validate_backup(costly_backup, PASSPHRASE)
 
 
-def test_the_management_commands_report_the_refusal(costly_backup, settings, monkeypatch):
+def test_the_management_commands_name_the_settings_and_their_options(costly_backup, settings, monkeypatch):
     monkeypatch.setenv("DBS_PASSPHRASE", PASSPHRASE)
-    status, _, err = run("dbs_validate", str(costly_backup))
-    assert status == 1 and "DBS_MAX_KDF_TIME_COST" in err, err
+    rows = table_rows()
+    for command in ("dbs_validate", "dbs_restore"):
+        status, _, err = run(command, str(costly_backup))
+        assert status == 1, err
+        assert "DBS_MAX_KDF_TIME_COST" in err and "--max-kdf-time PASSES" in err, err
+    # The options raise the cap for one run; a value below the file's refuses it again.
+    status, _, err = run("dbs_validate", str(costly_backup), "--max-kdf-time", "31")
+    assert status == 0 and "decrypted and verified" in err, err
+    status, _, err = run("dbs_validate", str(costly_backup), "--max-kdf-time", "31", "--max-kdf-memory", "7")
+    assert status == 1 and "m = 8 KiB" in err, err
+    wipe()
+    status, _, err = run("dbs_restore", str(costly_backup), "--max-kdf-time", "31")
+    assert status == 0, err
+    assert table_rows() == rows
+    # The setting does the same for every run.
     settings.DBS_MAX_KDF_TIME_COST = 31
     status, _, err = run("dbs_validate", str(costly_backup))
     assert status == 0 and "decrypted and verified" in err, err
+    status, _, err = run("dbs_validate", str(costly_backup), "--max-kdf-time", "0")
+    assert status == 2 and "positive integer" in err, err
 
 
 @pytest.mark.parametrize("value", [0, -1, "31", 2 ** 32, True])

@@ -68,14 +68,17 @@ def library_path():
     return configured or os.environ.get("DBS_LIBRARY") or None
 
 
-def kdf_cap():
-    """(DBS_MAX_KDF_MEMORY_KIB, DBS_MAX_KDF_TIME_COST), each a positive integer or None
-    for the engine's default; a UsageError names a setting of the wrong kind."""
+def kdf_cap(memory_kib=None, time_cost=None):
+    """(memory KiB, passes) a reader accepts: the arguments (a caller's own cap, e.g. a
+    command's --max-kdf-memory/--max-kdf-time), else DBS_MAX_KDF_MEMORY_KIB and
+    DBS_MAX_KDF_TIME_COST; each a positive integer, or None for the engine's default.
+    A UsageError names a value of the wrong kind."""
     values = []
-    for name in ("DBS_MAX_KDF_MEMORY_KIB", "DBS_MAX_KDF_TIME_COST"):
-        value = get(name) if django_settings.configured else None
+    for name, given in (("DBS_MAX_KDF_MEMORY_KIB", memory_kib), ("DBS_MAX_KDF_TIME_COST", time_cost)):
+        value = given if given is not None else get(name) if django_settings.configured else None
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or not 1 <= value <= 0xFFFF_FFFF):
-            raise UsageError(f"settings.{name} must be a positive integer (at most 4294967295), not {value!r}")
+            source = "the key-derivation cap" if given is not None else f"settings.{name}"
+            raise UsageError(f"{source} must be a positive integer (at most 4294967295), not {value!r}")
         values.append(value)
     return tuple(values)

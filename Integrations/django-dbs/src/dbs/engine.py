@@ -210,12 +210,13 @@ def _in_settings_words(message):
             f"and {_CAP_SETTINGS[1]} (passes)")
 
 
-def _reader_options(threads):
-    """A dbs_options for reading: threads and the key-derivation cap of the settings."""
+def _reader_options(threads, kdf_cap=None):
+    """A dbs_options for reading: threads and the key-derivation cap, `kdf_cap`
+    ((memory KiB, passes), either None) over the settings."""
     options = _Options()
     _check(library().dbs_options_init(ctypes.byref(options), ctypes.sizeof(options)))
     options.threads = int(threads)
-    memory_kib, time_cost = conf.kdf_cap()
+    memory_kib, time_cost = conf.kdf_cap(*(kdf_cap or (None, None)))
     if memory_kib is not None:
         options.max_kdf_memory_kib = memory_kib
     if time_cost is not None:
@@ -236,13 +237,13 @@ def _fspath(path):
     return os.fsencode(os.fspath(path))
 
 
-def validate(path, passphrase=None, threads=0):
+def validate(path, passphrase=None, threads=0, kdf_cap=None):
     """dbs_validate: structural check without a passphrase, a full decrypt with one.
     Returns the RepairReport; raises CorruptionError (with the report) when some of
     the backup is lost, InvalidPassphrase for a wrong passphrase."""
     lib = library()
     key = _passphrase(passphrase)
-    options = _reader_options(threads)
+    options = _reader_options(threads, kdf_cap)
     report = _Report()
     status = lib.dbs_validate_with_options(_fspath(path), key, len(key) if key else 0, ctypes.byref(options),
                                            ctypes.byref(report))
@@ -335,15 +336,16 @@ class Reader:
     """The entries of a backup, repaired and decrypted on the fly (dbs_reader).
     Content handed out passed its chunk's AES-GCM tag; an entry's SHA-256 is checked
     when its last bytes are read (a mismatch raises CorruptionError). A backup whose
-    Argon2id cost is above DBS_MAX_KDF_MEMORY_KIB / DBS_MAX_KDF_TIME_COST is refused
-    (KDFCostRefused) before any key is derived."""
+    Argon2id cost is above `kdf_cap` ((memory KiB, passes), either None), else
+    DBS_MAX_KDF_MEMORY_KIB / DBS_MAX_KDF_TIME_COST, is refused (KDFCostRefused)
+    before any key is derived."""
 
-    def __init__(self, path, passphrase, threads=0):
+    def __init__(self, path, passphrase, threads=0, kdf_cap=None):
         lib = library()
         key = _passphrase(passphrase)
         if key is None:
             raise UsageError("reading a backup needs its passphrase")
-        options = _reader_options(threads)
+        options = _reader_options(threads, kdf_cap)
         handle = ctypes.c_void_p()
         _check(lib.dbs_reader_open_with_options(_fspath(path), key, len(key), ctypes.byref(options),
                                                 ctypes.byref(handle)))
