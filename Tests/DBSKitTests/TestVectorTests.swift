@@ -127,7 +127,10 @@ struct TestVectorTests {
         }
         let published = try Self.published(vector)
         #expect(written.count == published.count)
-        #expect(written == published, "docs/vectors/\(vector.name).dbs.hex is not what the writer writes")
+        // zstd's output is fixed per zstd version, not across versions: the published
+        // single-copy vector is libzstd 1.5.4's (TEST-VECTORS.md). Any zstd reads it.
+        #expect(written == published, "docs/vectors/\(vector.name).dbs.hex is not what the writer writes "
+                    + "(libzstd \(LibraryVersions.current.zstd); the vectors were written with 1.5.4)")
     }
 
     @Test(arguments: vectors)
