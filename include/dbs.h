@@ -34,8 +34,10 @@ extern "C" {
 #endif
 
 /* 2: dbs_options gained max_kdf_memory_kib and max_kdf_time_cost (appended), and
- * dbs_reader_open_with_options. */
-#define DBS_ABI_VERSION 2
+ * dbs_reader_open_with_options.
+ * 3: dbs_restore_with_options and dbs_validate_with_options (the cap for the
+ * whole-file readers too); dbs_options unchanged. */
+#define DBS_ABI_VERSION 3
 
 enum {
     DBS_OK = 0,
@@ -92,7 +94,7 @@ typedef struct dbs_options {
     int shard_size;           /* bytes per shard, default 4096 */
     int checksum;             /* DBS_CHECKSUM_*, default XXH3-128 */
     int compression;          /* DBS_COMPRESSION_*, default ZSTD */
-    int compression_level;    /* zstd level, default 1 */
+    int compression_level;    /* zstd level, default 1; ignored with COMPRESSION_NONE */
     uint32_t kdf_time_cost;   /* Argon2id t, default 3 */
     uint32_t kdf_memory_kib;  /* Argon2id m in KiB, default 65536 */
     uint32_t kdf_parallelism; /* Argon2id p, default 4 */
@@ -101,8 +103,9 @@ typedef struct dbs_options {
     /* Reading (ABI 2): the most Argon2id memory (KiB) and passes a backup may ask for
      * before it can be authenticated; above them it is refused (DBS_ERR_FAILURE, the
      * message naming the parameters). Defaults 1048576 (1 GiB) and 30. Raise them for
-     * a backup you trust. Used by dbs_reader_open_with_options; the other readers use
-     * the defaults. */
+     * a backup you trust. Used by the *_with_options readers (dbs_restore_with_options,
+     * dbs_validate_with_options, dbs_reader_open_with_options); dbs_restore,
+     * dbs_validate and dbs_reader_open use the defaults. */
     uint32_t max_kdf_memory_kib;
     uint32_t max_kdf_time_cost;
 } dbs_options;
@@ -158,6 +161,14 @@ int dbs_backup_paths(const char *output, const char *const *paths, size_t count,
 int dbs_restore(const char *backup, const char *directory, const void *passphrase,
                 size_t passphrase_len, int threads, int overwrite, dbs_report *report);
 
+/* dbs_restore with options (NULL for the defaults): options->threads,
+ * options->overwrite and the key-derivation cap options->max_kdf_memory_kib /
+ * max_kdf_time_cost (a backup above it: DBS_ERR_FAILURE, nothing created); the
+ * backup shape fields are ignored (the file records its own). ABI 3.
+ * Ownership as dbs_restore; *options only read. */
+int dbs_restore_with_options(const char *backup, const char *directory, const void *passphrase,
+                             size_t passphrase_len, const dbs_options *options, dbs_report *report);
+
 /* Checks a backup. passphrase NULL: structural only (heads, stripe headers, shard
  * checksums of both copies, Reed-Solomon consistency), no key needed. With a
  * passphrase: also decrypts and verifies every chunk, entry hash and the payload
@@ -166,6 +177,13 @@ int dbs_restore(const char *backup, const char *directory, const void *passphras
  * Ownership: all arguments caller-owned; *report (may be NULL) is written. */
 int dbs_validate(const char *backup, const void *passphrase, size_t passphrase_len,
                  int threads, dbs_report *report);
+
+/* dbs_validate with options (NULL for the defaults): options->threads and, with a
+ * passphrase, the key-derivation cap options->max_kdf_memory_kib / max_kdf_time_cost
+ * (the structural check derives no key and needs no cap); the other fields are
+ * ignored. ABI 3. Ownership as dbs_validate; *options only read. */
+int dbs_validate_with_options(const char *backup, const void *passphrase, size_t passphrase_len,
+                              const dbs_options *options, dbs_report *report);
 
 /* Writes a fresh, clean copy of a damaged backup to `output`, without the
  * passphrase (the repair works on ciphertext). `output` may equal `backup` to

@@ -5,6 +5,7 @@
 #      backend alone, what a platform without ISA-L runs), in release;
 #   3. the engine's codec, container and payload suites under the address sanitizer;
 #   4. the C ABI test program against libDBSC, plain and under valgrind;
+#   4b. the test vectors read by an independent reader (scripts/test-vectors.sh);
 #   5. dbs-bench's quick bit-rot and throughput runs (exit non-zero on any WRONG restore);
 #   6. the README's main job (scripts/demo.sh), with its Django part;
 #   7. the Django app's suite (scripts/test-django.sh: SQLite and PostgreSQL, Django 6).
@@ -48,6 +49,13 @@ ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --scratch
 
 step "4. C ABI (libDBSC) test program, plain and under valgrind"
 bash scripts/test-cabi.sh
+
+step "4b. test vectors read by an independent reader (docs/TEST-VECTORS.md)"
+# Issue 12 item 9. Self-contained: a venv of its own (.build/vectors-venv: argon2-cffi,
+# cryptography, xxhash, zstandard from PyPI: 60-85 s when cold on this machine, nearly
+# all of it waiting on the network; nothing when present), then about 2 s: both vectors
+# read, four damaged variants healed, an erasure decode of a metadata block.
+bash scripts/test-vectors.sh
 
 step "5. dbs-bench --quick: bit rot (never WRONG) and throughput"
 swift build -c release --product dbs-bench

@@ -101,7 +101,7 @@ func cCall(side: PayloadSide = .reading, _ body: () throws -> Void) -> Int32 {
     } catch {
         if case BackupError.kdfCostAboveCap = error {
             LastError.set("\(error); if you trust this backup, raise options->max_kdf_memory_kib and "
-                          + "options->max_kdf_time_cost (dbs_reader_open_with_options)")
+                          + "options->max_kdf_time_cost (the *_with_options functions)")
         } else {
             LastError.set(String(describing: error))
         }

@@ -69,12 +69,23 @@ extension dbs_options {
     }
 }
 
-/// What a reader opened with `pointer` (NULL: the defaults) takes from it: its
-/// thread count and key-derivation cap.
-func readerOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> (threads: Int, cap: KDFCostCap) {
-    guard let options = try callerOptions(pointer) else { return (try threadCount(0), .default) }
-    return (try threadCount(options.threads),
-            KDFCostCap(maximumMemoryKiB: options.max_kdf_memory_kib, maximumTimeCost: options.max_kdf_time_cost))
+/// What a reading call takes from a `dbs_options` (the backup records its own shape).
+struct ReaderSettings {
+    var threads: Int
+    /// The key-derivation cost accepted before the file can be authenticated.
+    var kdfCap: KDFCostCap
+    /// A restore replaces existing files.
+    var overwrite: Bool
+}
+
+/// The reading settings in `pointer` (NULL: the defaults): its thread count,
+/// key-derivation cap and overwrite flag.
+func readerSettings(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> ReaderSettings {
+    let options = try callerOptions(pointer) ?? dbs_options.defaults(structSize: dbs_options.knownSize)
+    return ReaderSettings(threads: try threadCount(options.threads),
+                          kdfCap: KDFCostCap(maximumMemoryKiB: options.max_kdf_memory_kib,
+                                             maximumTimeCost: options.max_kdf_time_cost),
+                          overwrite: options.overwrite != 0)
 }
 
 /// The caller's struct (nil for NULL): `struct_size` read first, then only the bytes

@@ -25,27 +25,33 @@ public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: 
                                _ passphraseLength: UInt, _ threads: Int32,
                                _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in
-        (try threadCount(threads), .default)
+        ReaderSettings(threads: try threadCount(threads), kdfCap: .default, overwrite: false)
     }
 }
 
-@c public func dbs_reader_open_with_options(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_reader_open_with_options")
+#endif
+public func dbs_reader_open_with_options(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
                                             _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
                                             _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in try readerOptions(options) }
+    openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in try readerSettings(options) }
 }
 
 /// Both opens: the arguments checked in order, then the reader made.
 private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
                         _ reader: UnsafeMutablePointer<OpaquePointer?>?,
-                        _ settings: () throws(UsageError) -> (threads: Int, cap: KDFCostCap)) -> Int32 {
+                        _ settings: () throws(UsageError) -> ReaderSettings) -> Int32 {
     reader?.pointee = nil
     return cCall {
         guard let reader else { throw UsageError("reader (the out pointer) is NULL") }
         let path = try cString(backup, "backup")
-        let (threads, cap) = try settings()
+        let settings = try settings()
         let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
-        reader.pointee = handle(retaining: try StreamReader(path: path, passphrase: key, threads: threads, kdfCap: cap))
+        reader.pointee = handle(retaining: try StreamReader(path: path, passphrase: key, threads: settings.threads,
+                                                            kdfCap: settings.kdfCap))
     }
 }
 

@@ -39,17 +39,40 @@ public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePoin
                            _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ threads: Int32,
                            _ overwrite: Int32, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
-        let backup = try cString(backup, "backup")
-        let directory = try cString(directory, "directory")
-        let threads = try threadCount(threads)
-        let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
-        try reportingDamage(to: report) {
-            // A wrong passphrase fails here, before the directory is touched.
-            let reader = try BackupReader(path: backup, passphrase: key, threads: threads)
-            let payload = try PayloadReader(source: reader)
-            let summary = try FileTreeWriter(destination: directory, overwrite: overwrite != 0).restore(from: payload)
-            store(dbs_report(reader.repairReport, entries: summary.entries, contentBytes: summary.bytes), to: report)
-        }
+        let settings = ReaderSettings(threads: try threadCount(threads), kdfCap: .default, overwrite: overwrite != 0)
+        try restore(backup, directory, passphraseBytes, passphraseLength, settings, report)
+    }
+}
+
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_restore_with_options")
+#endif
+public func dbs_restore_with_options(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+                                        _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
+                                        _ options: UnsafePointer<dbs_options>?,
+                                        _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+    cCall {
+        try restore(backup, directory, passphraseBytes, passphraseLength, try readerSettings(options), report)
+    }
+}
+
+/// Both restores: the arguments checked in order, then the pipeline the CLI runs.
+private func restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+                     _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ settings: ReaderSettings,
+                     _ report: UnsafeMutablePointer<dbs_report>?) throws {
+    let backup = try cString(backup, "backup")
+    let directory = try cString(directory, "directory")
+    let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
+    try reportingDamage(to: report) {
+        // A wrong passphrase (or a key derivation above the cap) fails here, before
+        // the directory is touched.
+        let reader = try BackupReader(path: backup, passphrase: key, threads: settings.threads,
+                                      kdfCap: settings.kdfCap)
+        let payload = try PayloadReader(source: reader)
+        let summary = try FileTreeWriter(destination: directory, overwrite: settings.overwrite).restore(from: payload)
+        store(dbs_report(reader.repairReport, entries: summary.entries, contentBytes: summary.bytes), to: report)
     }
 }
 
@@ -62,28 +85,49 @@ public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Uns
                             _ passphraseLength: UInt, _ threads: Int32,
                             _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
     cCall {
-        let backup = try cString(backup, "backup")
-        let threads = try threadCount(threads)
-        let key: SecureBytes? = passphraseBytes == nil && passphraseLength == 0
-            ? nil : try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
-        try reportingDamage(to: report) {
-            let structure = try BackupValidator.validate(path: backup, threads: threads)
-            if case .unrecoverable(let lost) = structure { throw BackupError.damagedBeyondRepair(lost) }
-            var result = dbs_report(structure.report)
-            if let key {
-                let summary = try readEverything(backup, passphrase: key, threads: threads)
-                result.entries = summary.entryCount
-                result.content_bytes = summary.contentBytes
-            }
-            store(result, to: report)
+        let settings = ReaderSettings(threads: try threadCount(threads), kdfCap: .default, overwrite: false)
+        try validate(backup, passphraseBytes, passphraseLength, settings, report)
+    }
+}
+
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("dbs_validate_with_options")
+#endif
+public func dbs_validate_with_options(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+                                         _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
+                                         _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+    cCall {
+        try validate(backup, passphraseBytes, passphraseLength, try readerSettings(options), report)
+    }
+}
+
+/// Both validations: structure first (no key), then, with a passphrase, every chunk.
+private func validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+                      _ passphraseLength: UInt, _ settings: ReaderSettings,
+                      _ report: UnsafeMutablePointer<dbs_report>?) throws {
+    let backup = try cString(backup, "backup")
+    let key: SecureBytes? = passphraseBytes == nil && passphraseLength == 0
+        ? nil : try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
+    try reportingDamage(to: report) {
+        let structure = try BackupValidator.validate(path: backup, threads: settings.threads)
+        if case .unrecoverable(let lost) = structure { throw BackupError.damagedBeyondRepair(lost) }
+        var result = dbs_report(structure.report)
+        if let key {
+            let summary = try readEverything(backup, passphrase: key, settings: settings)
+            result.entries = summary.entryCount
+            result.content_bytes = summary.contentBytes
         }
+        store(result, to: report)
     }
 }
 
 /// Decrypts and verifies the whole payload, writing nothing: every chunk's GCM tag,
 /// every entry's SHA-256, the payload's end record.
-private func readEverything(_ path: String, passphrase: SecureBytes, threads: Int) throws -> PayloadSummary {
-    let reader = try BackupReader(path: path, passphrase: passphrase, threads: threads)
+private func readEverything(_ path: String, passphrase: SecureBytes, settings: ReaderSettings) throws -> PayloadSummary {
+    let reader = try BackupReader(path: path, passphrase: passphrase, threads: settings.threads,
+                                  kdfCap: settings.kdfCap)
     let payload = try PayloadReader(source: reader)
     while try payload.nextEntry() != nil {
         try payload.skipContent()

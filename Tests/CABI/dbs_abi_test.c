@@ -610,7 +610,7 @@ static void test_threads(void) {
  * be authenticated. Defaults 1 GiB and 30 passes; above the cap the open is refused,
  * nothing derived, and the message names the parameters and the fields that raise it. */
 static void test_kdf_cap(void) {
-    CHECK(DBS_ABI_VERSION == 2, "DBS_ABI_VERSION %d", DBS_ABI_VERSION);
+    CHECK(DBS_ABI_VERSION == 3, "DBS_ABI_VERSION %d", DBS_ABI_VERSION);
     dbs_options defaults;
     CHECK_OK(dbs_options_init(&defaults, sizeof defaults));
     CHECK(defaults.max_kdf_memory_kib == 1048576 && defaults.max_kdf_time_cost == 30,
@@ -643,7 +643,38 @@ static void test_kdf_cap(void) {
     /* NULL options: the defaults, which admit this file. */
     CHECK_OK(dbs_reader_open_with_options(path_in("capped.dbs"), PASS, NULL, &reader));
     dbs_reader_close(reader);
-    printf("kdf cap: refused above, opened within\n");
+
+    /* The whole-file readers (ABI 3) take the same cap: refused above it with nothing
+     * created, restored and validated within it. */
+    dbs_report report;
+    options.max_kdf_time_cost = 1;
+    CHECK_STATUS(dbs_restore_with_options(path_in("capped.dbs"), path_in("capped-out"), PASS, &options, &report),
+                 DBS_ERR_FAILURE);
+    CHECK(strstr(dbs_last_error(), "t = 2") && strstr(dbs_last_error(), "max_kdf_time_cost"),
+          "restore cap message: %s", dbs_last_error());
+    CHECK(!exists(path_in("capped-out")), "a refused restore created its directory");
+    CHECK_STATUS(dbs_validate_with_options(path_in("capped.dbs"), PASS, &options, &report), DBS_ERR_FAILURE);
+    CHECK(strstr(dbs_last_error(), "max_kdf_time_cost"), "validate cap message: %s", dbs_last_error());
+    /* Without a passphrase nothing is derived: the cap does not apply. */
+    CHECK_OK(dbs_validate_with_options(path_in("capped.dbs"), NULL, 0, &options, &report));
+    CHECK(report.healthy == 1, "structural validation under a low cap");
+
+    options.max_kdf_time_cost = 2;
+    options.overwrite = 0;
+    CHECK_OK(dbs_restore_with_options(path_in("capped.dbs"), path_in("capped-out"), PASS, &options, &report));
+    CHECK(report.entries > 0 && exists(path_in("capped-out/tree/a.txt")), "restore within the cap: %llu entries",
+          (unsigned long long)report.entries);
+    /* options->overwrite is honoured: 0 refuses what is there, 1 replaces it. */
+    CHECK(dbs_restore_with_options(path_in("capped.dbs"), path_in("capped-out"), PASS, &options, &report) != DBS_OK
+              && strstr(dbs_last_error(), "already exists"),
+          "restore over existing files without overwrite");
+    options.overwrite = 1;
+    CHECK_OK(dbs_restore_with_options(path_in("capped.dbs"), path_in("capped-out"), PASS, &options, &report));
+    CHECK_OK(dbs_validate_with_options(path_in("capped.dbs"), PASS, &options, &report));
+    CHECK(report.entries > 0 && report.healthy == 1, "validate within the cap");
+    CHECK_OK(dbs_validate_with_options(path_in("capped.dbs"), PASS, NULL, &report));
+    CHECK_STATUS(dbs_restore_with_options(NULL, path_in("x"), PASS, NULL, &report), DBS_ERR_USAGE);
+    printf("kdf cap: refused above, opened within (reader, restore, validate)\n");
 }
 
 int main(int argc, char **argv) {

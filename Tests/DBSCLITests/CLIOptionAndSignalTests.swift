@@ -14,6 +14,7 @@ struct CLIOptionAndSignalTests {
         (["--checksum", "md5"], "--checksum"),
         (["--compression", "lz4"], "--compression"),
         (["--level", "99"], "--level"),
+        (["--compression", "none", "--level", "3"], "--level"),  // a level the file could not record
         (["--shard-size", "8"], "--shard-size"),
         (["--parity", "0"], "--parity"),
         (["--parity", "255"], "--parity"),

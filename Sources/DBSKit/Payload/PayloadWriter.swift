@@ -34,7 +34,7 @@ public final class PayloadWriter {
     }
 
     /// Writes the header and metadata frames. `metadata` holds the host's key/values
-    /// (the Django integration's app labels, for example); the writer adds
+    /// (the `dbs` command's `tool`, for example); the writer adds
     /// `created` (ISO 8601, UTC), `tool_version` and `payload_version`.
     public convenience init(sink: any ByteSink, metadata: [String: String]) throws {
         try self.init(sink: sink, metadata: metadata, formatVersion: PayloadFormat.version)
@@ -44,7 +44,11 @@ public final class PayloadWriter {
     /// DBS versions wrote (entries that need version 2 are then refused).
     let formatVersion: UInt16
 
-    init(sink: any ByteSink, metadata: [String: String], formatVersion: UInt16) throws {
+    /// `stamp` fixes the writer's `created` and `tool_version` (else now and this
+    /// build's version): for the test vectors only, which must not change with the
+    /// clock or a release.
+    init(sink: any ByteSink, metadata: [String: String], formatVersion: UInt16,
+         stamp: (created: String, toolVersion: String)? = nil) throws {
         self.sink = sink
         self.formatVersion = formatVersion
         self.chunk = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
@@ -52,8 +56,8 @@ public final class PayloadWriter {
             throw PayloadError.invalidMetadata("key '\(key)' is reserved for the writer")
         }
         var document = metadata
-        document["created"] = Date().formatted(.iso8601)
-        document["tool_version"] = PayloadFormat.toolVersion
+        document["created"] = stamp?.created ?? Date().formatted(.iso8601)
+        document["tool_version"] = stamp?.toolVersion ?? PayloadFormat.toolVersion
         document["payload_version"] = String(formatVersion)
         let json = try StringMapJSON.encode(document)
         guard json.count <= PayloadFormat.maxMetadataBytes else {

@@ -68,9 +68,10 @@ public final class BackupWriter: ByteSink {
     }
 
     /// `normalizing` false writes with the passphrase's bytes as given, as writers did
-    /// before NFC normalisation: for the tests that older backups still open.
-    init(destination: String, passphrase: SecureBytes, options: BackupOptions, normalizing: Bool)
-        throws(BackupError) {
+    /// before NFC normalisation: for the tests that older backups still open. `draws`
+    /// fixes what is otherwise random or the time: for the test vectors only.
+    init(destination: String, passphrase: SecureBytes, options: BackupOptions, normalizing: Bool,
+         draws: WriterDraws? = nil) throws(BackupError) {
         let passphrase = normalizing ? PassphraseNormalization.forWriting(passphrase) : passphrase
         let options = try options.validated()
         self.options = options
@@ -81,17 +82,22 @@ public final class BackupWriter: ByteSink {
             throw BackupError(error)
         }
         do {
-            let backupID = try SecureRandom.bytes(16)
-            let salt = try SecureRandom.bytes(Argon2id.saltLength)
-            let dataKey = try SecureBytes(randomCount: 32)
+            let backupID: [UInt8], salt: [UInt8], dataKey: SecureBytes
+            if let draws {
+                (backupID, salt, dataKey) = (draws.backupID, draws.salt, SecureBytes(draws.dataKey))
+            } else {
+                (backupID, salt, dataKey) = (try SecureRandom.bytes(16), try SecureRandom.bytes(Argon2id.saltLength),
+                                             try SecureBytes(randomCount: 32))
+            }
             var descriptor = BackupDescriptor(
-                backupID: backupID, created: Int64(time(nil)), salt: salt, kdf: options.kdf,
+                backupID: backupID, created: draws?.created ?? Int64(time(nil)), salt: salt, kdf: options.kdf,
                 wrappedKey: [UInt8](repeating: 0, count: WrappedKey.serializedLength), chunkSize: options.chunkSize,
                 compression: options.compression, checksum: options.checksum, copies: options.copies,
                 dataShards: options.dataShards, parityShards: options.parityShards, shardSize: options.shardSize)
             let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: salt, parameters: options.kdf)
             descriptor.wrappedKey = try KeyEnvelope.wrap(dataKey: dataKey, keyEncryptionKey: keyEncryptionKey,
-                                                         associatedData: descriptor.wrapAssociatedData).bytes
+                                                         associatedData: descriptor.wrapAssociatedData,
+                                                         nonce: draws?.wrapNonce).bytes
             self.descriptor = descriptor
             cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
         } catch {

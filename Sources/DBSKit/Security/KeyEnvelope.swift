@@ -43,11 +43,23 @@ public enum KeyEnvelope {
     public static func wrap(
         dataKey: SecureBytes, keyEncryptionKey: SecureBytes, associatedData: [UInt8]
     ) throws(SecurityError) -> WrappedKey {
+        try wrap(dataKey: dataKey, keyEncryptionKey: keyEncryptionKey, associatedData: associatedData, nonce: nil)
+    }
+
+    /// Seals `dataKey` with `nonce`, or a random one when nil. A fixed nonce is for the
+    /// test vectors only (`WriterDraws`): one key-encryption key never wraps twice.
+    static func wrap(
+        dataKey: SecureBytes, keyEncryptionKey: SecureBytes, associatedData: [UInt8], nonce fixedNonce: [UInt8]?
+    ) throws(SecurityError) -> WrappedKey {
         guard dataKey.count == WrappedKey.ciphertextLength else {
             throw .invalidInput("a data key is \(WrappedKey.ciphertextLength) bytes, got \(dataKey.count)")
         }
+        if let fixedNonce, fixedNonce.count != WrappedKey.nonceLength {
+            throw .invalidInput("a wrap nonce is \(WrappedKey.nonceLength) bytes, got \(fixedNonce.count)")
+        }
         let cipher = try AESGCM(key: keyEncryptionKey)
-        let nonce = try SecureRandom.bytes(WrappedKey.nonceLength)
+        let nonce: [UInt8]
+        if let fixedNonce { nonce = fixedNonce } else { nonce = try SecureRandom.bytes(WrappedKey.nonceLength) }
         var ciphertext = [UInt8](repeating: 0, count: WrappedKey.ciphertextLength)
         var tag = [UInt8](repeating: 0, count: WrappedKey.tagLength)
         try SecurityError.typed {

@@ -29,7 +29,7 @@ struct BackupCommand: DBSSubcommand {
     @Option(help: "Bytes per shard (one disk sector or page).") var shardSize = 4096
     @Option(help: "Per-shard checksum.") var checksum: ChecksumAlgorithm = .xxh3_128
     @Option(help: "Compression.") var compression: CompressionChoice = .zstd
-    @Option(help: "zstd level.") var level: Int32 = 1
+    @Option(help: "zstd level, -7 to 22 (default 1); with --compression zstd only.") var level: Int32?
     @Option(help: "Argon2id passes.") var kdfTime: UInt32 = KDFParameters.default.timeCost
     @Option(help: "Argon2id memory in KiB.") var kdfMemory: UInt32 = KDFParameters.default.memoryKiB
     @Option(help: "Argon2id lanes.") var kdfParallelism: UInt32 = KDFParameters.default.parallelism
@@ -68,7 +68,13 @@ struct BackupCommand: DBSSubcommand {
         guard copies == 1 || copies == 2 else { throw ValidationError("--copies must be 1 or 2, not \(copies)") }
         guard (1...254).contains(parity) else { throw ValidationError("--parity must be between 1 and 254, not \(parity)") }
         try Self.require(shardSize, in: BackupOptions.shardSizeLimits, "--shard-size")
-        if compression == .zstd { try Self.require(level, in: BackupOptions.zstdLevels, "--level") }
+        switch (compression, level) {
+        case (.zstd, let level?): try Self.require(level, in: BackupOptions.zstdLevels, "--level")
+        // The file records no level without compression (a reader refuses one there), so
+        // a level given with none would be silently dropped: refused instead.
+        case (.none, _?): throw ValidationError("--level applies to --compression zstd only, not none")
+        default: break
+        }
         let limits = KDFParameters.limits
         try Self.require(kdfTime, in: limits.timeCost, "--kdf-time")
         try Self.require(kdfParallelism, in: limits.parallelism, "--kdf-parallelism")
@@ -116,7 +122,7 @@ struct BackupCommand: DBSSubcommand {
         options.dataShards = 255 - parity
         options.shardSize = shardSize
         options.checksum = checksum
-        options.compression = compression == .zstd ? .zstd(level: level) : .none
+        options.compression = compression == .zstd ? .zstd(level: level ?? 1) : .none
         options.kdf = KDFParameters(timeCost: kdfTime, memoryKiB: kdfMemory, parallelism: kdfParallelism)
         options.verifyAfterWrite = !noVerify
         options.overwrite = force

@@ -6,6 +6,8 @@ import os
 
 from django.conf import settings as django_settings
 
+from .exceptions import UsageError
+
 #: Models no backup holds unless the project asks for them (DBS_EXCLUDE_MODELS
 #: "-app.Model" takes one back). Their rows are created by `migrate` and differ
 #: between databases; references to ContentType and Permission are stored by
@@ -34,6 +36,10 @@ DEFAULTS = {
     "DBS_COMPRESSION_LEVEL": 1,
     # Argon2id cost: {"time_cost": 3, "memory_kib": 65536, "parallelism": 4}; None = engine defaults.
     "DBS_KDF": None,
+    # Reading: the most Argon2id memory (KiB) and passes a backup may ask for before it can be
+    # authenticated; above them it is refused. None = the engine's defaults (1048576 KiB = 1 GiB, 30).
+    "DBS_MAX_KDF_MEMORY_KIB": None,
+    "DBS_MAX_KDF_TIME_COST": None,
     # Destinations (dbs.transports). SFTP profiles: {"name": {"host", "username", "key_filename",
     # "remote_dir", "port", "known_hosts", "key_passphrase_env", "allow_unknown_host_key", "timeout"}}.
     "DBS_SSH_TARGETS": {},
@@ -60,3 +66,19 @@ def library_path():
     """DBS_LIBRARY from the settings, then the environment; None for the packaged one."""
     configured = get("DBS_LIBRARY") if django_settings.configured else None
     return configured or os.environ.get("DBS_LIBRARY") or None
+
+
+def kdf_cap(memory_kib=None, time_cost=None):
+    """(memory KiB, passes) a reader accepts: the arguments (a caller's own cap, e.g. a
+    command's --max-kdf-memory/--max-kdf-time), else DBS_MAX_KDF_MEMORY_KIB and
+    DBS_MAX_KDF_TIME_COST; each a positive integer, or None for the engine's default.
+    A UsageError names a value of the wrong kind."""
+    values = []
+    for name, given in (("DBS_MAX_KDF_MEMORY_KIB", memory_kib), ("DBS_MAX_KDF_TIME_COST", time_cost)):
+        value = given if given is not None else get(name) if django_settings.configured else None
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 1 <= value <= 0xFFFF_FFFF):
+            source = "the key-derivation cap" if given is not None else f"settings.{name}"
+            raise UsageError(f"{source} must be a positive integer (at most 4294967295), not {value!r}")
+        values.append(value)
+    return tuple(values)

@@ -15,9 +15,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from . import conf
-from .exceptions import CorruptionError, DBSError, InvalidPassphrase, StorageError, UsageError
+from .exceptions import (CorruptionError, DBSError, InvalidPassphrase, KDFCostRefused, StorageError,
+                         UsageError)
 
-ABI_VERSION = 1
+#: The dbs.h this binding is written against: the ABI 2 dbs_options (with the
+#: key-derivation cap) and ABI 3's dbs_validate_with_options.
+ABI_VERSION = 3
 
 ENTRY_FILE, ENTRY_DIRECTORY, ENTRY_SYMLINK, ENTRY_RECORDS = 1, 2, 3, 4
 
@@ -28,14 +31,15 @@ READ_SIZE = 1 << 20
 
 
 class _Options(ctypes.Structure):
-    """dbs_options, field for field."""
+    """dbs_options (ABI 2), field for field."""
 
     _fields_ = [("struct_size", ctypes.c_size_t)] + [
         (name, ctypes.c_int)
         for name in ("threads", "copies", "data_shards", "parity_shards", "shard_size",
                      "checksum", "compression", "compression_level")
     ] + [(name, ctypes.c_uint32) for name in ("kdf_time_cost", "kdf_memory_kib", "kdf_parallelism")] + [
-        ("verify", ctypes.c_int), ("overwrite", ctypes.c_int)]
+        ("verify", ctypes.c_int), ("overwrite", ctypes.c_int)] + [
+        (name, ctypes.c_uint32) for name in ("max_kdf_memory_kib", "max_kdf_time_cost")]
 
 
 _REPORT_COUNTS = ("shards_from_other_copy", "shards_rebuilt", "bytes_corrected", "headers_repaired",
@@ -116,13 +120,15 @@ def _declare(lib):
         getattr(lib, name).argtypes = []
     signatures = {
         "dbs_options_init": [ctypes.POINTER(_Options), ctypes.c_size_t],
-        "dbs_validate": [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(_Report)],
+        "dbs_validate_with_options": [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_Options),
+                                      ctypes.POINTER(_Report)],
         "dbs_writer_open": [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_Options), c_void_pp],
         "dbs_writer_begin_entry": [ctypes.c_void_p, ctypes.POINTER(_EntryInfo)],
         "dbs_writer_write": [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t],
         "dbs_writer_end_entry": [ctypes.c_void_p],
         "dbs_writer_close": [ctypes.c_void_p],
-        "dbs_reader_open": [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, c_void_pp],
+        "dbs_reader_open_with_options": [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_Options),
+                                         c_void_pp],
         "dbs_reader_next_entry": [ctypes.c_void_p, ctypes.POINTER(_EntryInfo), ctypes.POINTER(ctypes.c_int)],
         "dbs_reader_read": [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
         "dbs_reader_report": [ctypes.c_void_p, ctypes.POINTER(_Report)],
@@ -185,7 +191,37 @@ def _check(status, report=None):
         raise UsageError(message)
     if status == _IO:
         raise StorageError(message)
+    if status == _FAILURE and _CAP_FIELDS[0] in message:
+        raise KDFCostRefused(_in_settings_words(message))
     raise DBSError(message, status)
+
+
+#: The dbs_options fields a key-derivation refusal names (dbs.h), and the settings
+#: that set them here.
+_CAP_FIELDS = ("options->max_kdf_memory_kib", "options->max_kdf_time_cost")
+_CAP_SETTINGS = ("DBS_MAX_KDF_MEMORY_KIB", "DBS_MAX_KDF_TIME_COST")
+
+
+def _in_settings_words(message):
+    """The engine's refusal of a key derivation above the cap, naming the Django
+    settings that raise it instead of the C fields."""
+    reason = message.split("; if you trust this backup", 1)[0]
+    return (f"{reason}; if you trust this backup, raise the settings {_CAP_SETTINGS[0]} (KiB) "
+            f"and {_CAP_SETTINGS[1]} (passes)")
+
+
+def _reader_options(threads, kdf_cap=None):
+    """A dbs_options for reading: threads and the key-derivation cap, `kdf_cap`
+    ((memory KiB, passes), either None) over the settings."""
+    options = _Options()
+    _check(library().dbs_options_init(ctypes.byref(options), ctypes.sizeof(options)))
+    options.threads = int(threads)
+    memory_kib, time_cost = conf.kdf_cap(*(kdf_cap or (None, None)))
+    if memory_kib is not None:
+        options.max_kdf_memory_kib = memory_kib
+    if time_cost is not None:
+        options.max_kdf_time_cost = time_cost
+    return options
 
 
 def _passphrase(passphrase):
@@ -201,14 +237,16 @@ def _fspath(path):
     return os.fsencode(os.fspath(path))
 
 
-def validate(path, passphrase=None, threads=0):
+def validate(path, passphrase=None, threads=0, kdf_cap=None):
     """dbs_validate: structural check without a passphrase, a full decrypt with one.
     Returns the RepairReport; raises CorruptionError (with the report) when some of
     the backup is lost, InvalidPassphrase for a wrong passphrase."""
     lib = library()
     key = _passphrase(passphrase)
+    options = _reader_options(threads, kdf_cap)
     report = _Report()
-    status = lib.dbs_validate(_fspath(path), key, len(key) if key else 0, int(threads), ctypes.byref(report))
+    status = lib.dbs_validate_with_options(_fspath(path), key, len(key) if key else 0, ctypes.byref(options),
+                                           ctypes.byref(report))
     result = RepairReport._from_c(report)
     _check(status, result)
     return result
@@ -297,15 +335,20 @@ class Entry:
 class Reader:
     """The entries of a backup, repaired and decrypted on the fly (dbs_reader).
     Content handed out passed its chunk's AES-GCM tag; an entry's SHA-256 is checked
-    when its last bytes are read (a mismatch raises CorruptionError)."""
+    when its last bytes are read (a mismatch raises CorruptionError). A backup whose
+    Argon2id cost is above `kdf_cap` ((memory KiB, passes), either None), else
+    DBS_MAX_KDF_MEMORY_KIB / DBS_MAX_KDF_TIME_COST, is refused (KDFCostRefused)
+    before any key is derived."""
 
-    def __init__(self, path, passphrase, threads=0):
+    def __init__(self, path, passphrase, threads=0, kdf_cap=None):
         lib = library()
         key = _passphrase(passphrase)
         if key is None:
             raise UsageError("reading a backup needs its passphrase")
+        options = _reader_options(threads, kdf_cap)
         handle = ctypes.c_void_p()
-        _check(lib.dbs_reader_open(_fspath(path), key, len(key), int(threads), ctypes.byref(handle)))
+        _check(lib.dbs_reader_open_with_options(_fspath(path), key, len(key), ctypes.byref(options),
+                                                ctypes.byref(handle)))
         self._lib, self._handle = lib, handle
         self._buffer = ctypes.create_string_buffer(READ_SIZE)
 

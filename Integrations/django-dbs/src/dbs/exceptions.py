@@ -26,6 +26,14 @@ class InvalidPassphrase(DBSError):
     status = 3
 
 
+class KDFCostRefused(DBSError):
+    """The backup asks for a key derivation (Argon2id memory or passes) above what
+    this reader spends on a file it cannot yet authenticate: settings
+    DBS_MAX_KDF_MEMORY_KIB and DBS_MAX_KDF_TIME_COST. Nothing was derived or read."""
+
+    status = 1
+
+
 class CorruptionError(DBSError):
     """The backup is damaged beyond repair or was tampered with (exit status 4).
     `report` is the engine's ValidationReport of what is lost, when it has one."""

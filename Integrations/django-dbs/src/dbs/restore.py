@@ -72,8 +72,9 @@ DELETE_CHUNK = 500
 
 class Restore:
     def __init__(self, path, passphrase, dry_run=False, flush=False, models=None, using="default", strict=False,
-                 threads=0, progress=None):
+                 threads=0, progress=None, kdf_cap=None):
         self.path, self.passphrase = path, passphrase
+        self.kdf_cap = kdf_cap
         self.dry_run, self.flush, self.strict = bool(dry_run), bool(flush), bool(strict)
         self.subset = None if models is None else {m.strip().lower() for m in models}
         self.using = using or "default"
@@ -132,7 +133,7 @@ class Restore:
         signals.pre_restore.send(sender=restore_backup, using=self.using,
                                  options={"dry_run": self.dry_run, "flush": self.flush, "models": self.subset})
         try:
-            with engine.Reader(self.path, self.passphrase, self.threads) as reader:
+            with engine.Reader(self.path, self.passphrase, self.threads, kdf_cap=self.kdf_cap) as reader:
                 self.load(reader)
         except BaseException:
             self.journal.rollback()
@@ -348,15 +349,17 @@ class Restore:
 
 
 def restore_backup(blob_or_path, passphrase, dry_run=False, flush=False, models=None, *, using="default",
-                   strict=False, threads=0, progress=None):
+                   strict=False, threads=0, progress=None, kdf_cap=None):
     """Restores a backup (bytes or a path) into database `using`.
 
     dry_run: everything decrypted, checked and loaded, then rolled back; no file
     written. flush: the backed-up models' rows replaced instead of merged.
     models: ["app.Model", ...] to restore a subset. strict: refuse instead of
     warning on migration drift, unknown models and column differences.
+    kdf_cap: (memory KiB, passes) the backup's Argon2id may cost, either None for
+    DBS_MAX_KDF_MEMORY_KIB / DBS_MAX_KDF_TIME_COST (above: KDFCostRefused).
     Returns a RestoreResult; raises InvalidPassphrase, CorruptionError (beyond
     repair: nothing loaded, no file left) or DBSError."""
     with backup_file(blob_or_path) as path:
         return Restore(path, passphrase, dry_run=dry_run, flush=flush, models=models, using=using, strict=strict,
-                       threads=threads, progress=progress).run()
+                       threads=threads, progress=progress, kdf_cap=kdf_cap).run()

@@ -51,13 +51,13 @@ def read_manifest(reader):
     return document
 
 
-def validate_backup(blob_or_path, passphrase=None, threads=0):
+def validate_backup(blob_or_path, passphrase=None, threads=0, kdf_cap=None):
     """Checks a backup (bytes or a path). Without a passphrase: the structure of both
     copies (every shard checksum, Reed-Solomon consistency). With one: also decrypts
     and verifies every entry and reads the Django manifest. Returns a
     ValidationReport (`.ok` False when some of it is beyond repair); raises
     InvalidPassphrase for a wrong passphrase, DBSError for a file that is not a
-    DBS backup or not a Django one."""
+    DBS backup or not a Django one. kdf_cap as restore_backup's."""
     with backup_file(blob_or_path) as path:
         try:
             structure = engine.validate(path, None, threads)
@@ -66,7 +66,7 @@ def validate_backup(blob_or_path, passphrase=None, threads=0):
         if passphrase is None:
             return ValidationReport(ok=True, healed=structure.healed, repair_report=structure)
         try:
-            with engine.Reader(path, passphrase, threads) as reader:
+            with engine.Reader(path, passphrase, threads, kdf_cap=kdf_cap) as reader:
                 manifest = read_manifest(reader)
                 while reader.next_entry() is not None:
                     for _ in reader.chunks():

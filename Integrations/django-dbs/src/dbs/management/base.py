@@ -10,7 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ..exceptions import DBSError
+from ..exceptions import DBSError, KDFCostRefused
 
 PASSPHRASE_ENV = "DBS_PASSPHRASE"
 
@@ -99,6 +99,21 @@ class DBSCommand(BaseCommand):
             raise CommandError("the passphrases do not match", returncode=2)
         return first
 
+    @staticmethod
+    def add_kdf_cap_arguments(parser):
+        """The cap on a backup's key-derivation cost, for one command (the settings
+        DBS_MAX_KDF_MEMORY_KIB / DBS_MAX_KDF_TIME_COST for every run)."""
+        parser.add_argument("--max-kdf-memory", type=int, default=None, metavar="KIB",
+                            help="Refuse a backup whose Argon2id memory is above this many KiB "
+                                 "(default: DBS_MAX_KDF_MEMORY_KIB, else 1 GiB).")
+        parser.add_argument("--max-kdf-time", type=int, default=None, metavar="PASSES",
+                            help="Refuse a backup whose Argon2id time cost is above this many passes "
+                                 "(default: DBS_MAX_KDF_TIME_COST, else 30).")
+
+    @staticmethod
+    def kdf_cap(options):
+        return options.get("max_kdf_memory"), options.get("max_kdf_time")
+
     def progress(self, options, verb):
         if options["quiet"] or options["json"] or not self.stderr.isatty():
             return None
@@ -114,6 +129,9 @@ class DBSCommand(BaseCommand):
     def handle(self, *args, **options):
         try:
             self.execute_dbs(options)
+        except KDFCostRefused as error:
+            raise CommandError(f"{error}, or pass --max-kdf-memory KIB and --max-kdf-time PASSES",
+                               returncode=error.status) from error
         except DBSError as error:
             raise CommandError(str(error), returncode=error.status) from error
         except KeyboardInterrupt:

@@ -17,6 +17,7 @@ class Command(DBSCommand):
         parser.add_argument("--strict", action="store_true",
                             help="Refuse (instead of warning about) migration drift, unknown models, column changes.")
         add_destination_arguments(parser, "from")
+        self.add_kdf_cap_arguments(parser)
 
     def execute_dbs(self, options):
         passphrase = self.passphrase(options)
@@ -25,7 +26,8 @@ class Command(DBSCommand):
             with local_backup(options) as path:
                 result = restore_backup(path, passphrase, dry_run=options["dry_run"], flush=options["flush"],
                                         models=options["models"], using=options["database"], strict=options["strict"],
-                                        threads=options["threads"] or 0, progress=progress)
+                                        threads=options["threads"] or 0, progress=progress,
+                                        kdf_cap=self.kdf_cap(options))
         finally:
             if progress:
                 progress.done()

@@ -12,12 +12,14 @@ class Command(DBSCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         add_destination_arguments(parser, "from")
+        self.add_kdf_cap_arguments(parser)
 
     def execute_dbs(self, options):
         path = options["path"]
         passphrase = self.passphrase(options)
         with local_backup(options) as local:
-            report = validate_backup(local, passphrase, threads=options["threads"] or 0)
+            report = validate_backup(local, passphrase, threads=options["threads"] or 0,
+                                     kdf_cap=self.kdf_cap(options))
         if options["json"]:
             self.emit_json(report.as_dict())
         else:
