@@ -125,14 +125,24 @@ struct TestVectorTests {
         if Self.regenerating {
             try Self.hexLines(written).write(to: Self.hexFile(vector), atomically: true, encoding: .utf8)
         }
+        // zstd's output is fixed per zstd version, not across versions: the published
+        // single-copy vector is libzstd 1.5.4's (TEST-VECTORS.md), and any zstd reads it.
+        // Linked with another zstd (arm64's Debian sid, a later Debian), the writer's
+        // bytes differ in the compressed chunks; what it wrote must still restore to the
+        // vector's contents.
+        let zstd = LibraryVersions.current.zstd
+        if vector.options.compression != .none && zstd != Self.vectorZstd {
+            #expect(try Self.restore(dir + "/v.dbs", vector, into: dir + "/out").isClean)
+            return
+        }
         let published = try Self.published(vector)
         #expect(written.count == published.count)
-        // zstd's output is fixed per zstd version, not across versions: the published
-        // single-copy vector is libzstd 1.5.4's (TEST-VECTORS.md). Any zstd reads it.
-        let zstd = LibraryVersions.current.zstd
         #expect(written == published,
-                "docs/vectors/\(vector.name).dbs.hex is not what the writer writes (libzstd \(zstd); written with 1.5.4)")
+                "docs/vectors/\(vector.name).dbs.hex is not what the writer writes (libzstd \(zstd))")
     }
+
+    /// The libzstd the compressed vector was written with.
+    static let vectorZstd = "1.5.4"
 
     @Test(arguments: vectors)
     func restoredByTheRealReader(_ vector: Vector) throws {
