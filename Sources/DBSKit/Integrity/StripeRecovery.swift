@@ -445,7 +445,7 @@ final class StripeRecovery: Sendable {
         let (before, after) = anchors.neighbourShifts(copy: copy, stripe: index)
         var offsets = anchors.records[copy][index] ?? []
         for shift in [before, after] {
-            let offset = UInt64(bitPattern: Int64(bitPattern: nominal) &+ shift)
+            guard let offset = moved(nominal, by: shift) else { continue }
             if !offsets.contains(offset) { offsets.append(offset) }
         }
         var best = current
@@ -484,10 +484,20 @@ final class StripeRecovery: Sendable {
 
     /// Stripe `index`'s shards of copy `copy` read `shift` bytes from their nominal place.
     private func shardsMoved(copy: Int, stripe index: UInt64, by shift: Int64) -> (shards: [UInt8], complete: Bool) {
-        let nominal = layout.shardOffset(copy: copy, stripe: index, shard: 0)
         var shards = [UInt8](repeating: 0, count: layout.stripeSize)
-        let read = readShards(into: &shards, at: UInt64(bitPattern: Int64(bitPattern: nominal) &+ shift), wanted: nil)
-        return (shards, read.available == layout.stripeSize)
+        guard let offset = moved(layout.shardOffset(copy: copy, stripe: index, shard: 0), by: shift) else {
+            return (shards, false)
+        }
+        return (shards, readShards(into: &shards, at: offset, wanted: nil).available == layout.stripeSize)
+    }
+
+    /// `offset` moved by `shift` bytes, if that is still inside the file (a shift taken
+    /// from a hostile file's headers can point anywhere, before its start included).
+    private func moved(_ offset: UInt64, by shift: Int64) -> UInt64? {
+        guard let base = Int64(exactly: offset) else { return nil }
+        let (target, overflow) = base.addingReportingOverflow(shift)
+        guard !overflow, target >= 0, UInt64(target) < fileLength else { return nil }
+        return UInt64(target)
     }
 
     private func verifies(_ shards: [UInt8], _ shard: Int, _ table: [UInt8]) -> Bool {
