@@ -368,7 +368,10 @@ final class StripeRecovery: Sendable {
             }
             if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures, trusted: []),
                report.failedColumns.isEmpty,
-               (try? code.isConsistent(stripe: shards, shardLength: s)) == true {
+               (try? code.isConsistent(stripe: shards, shardLength: s)) == true,
+               // All zeros is a codeword too, but never a stripe's ciphertext (a wiped
+               // region, or shards read at a shift past the data): not a decode.
+               shards.contains(where: { $0 != 0 }) {
                 record.bytesCorrected = report.corrections.count
                 decoded = shards
             }
@@ -488,7 +491,8 @@ final class StripeRecovery: Sendable {
         guard let offset = moved(layout.shardOffset(copy: copy, stripe: index, shard: 0), by: shift) else {
             return (shards, false)
         }
-        return (shards, readShards(into: &shards, at: offset, wanted: nil).available == layout.stripeSize)
+        let complete = readShards(into: &shards, at: offset, wanted: nil).available == layout.stripeSize
+        return (shards, complete)
     }
 
     /// `offset` moved by `shift` bytes, if that is still inside the file (a shift taken
