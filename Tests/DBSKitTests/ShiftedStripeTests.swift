@@ -174,6 +174,25 @@ struct ShiftedStripeTests {
         try Self.expectHealed(sample, shifted: [(0, shift), (0, later), (1, later)])
     }
 
+    /// Ten forged headers for one record (more than the anchors kept per record, all
+    /// nearer its nominal offset than the genuine one): the genuine record is still found,
+    /// from its neighbour's shift, and nothing forged is restored.
+    @Test func manyPlantedHeadersForOneRecord() throws {
+        let sample = try Self.sample(seed: 90)
+        defer { sample.cleanup() }
+        let layout = sample.layout
+        let offset = Int(layout.recordOffset(copy: 0, stripe: 4))
+        let block = Array(Fixture.bytes(of: sample.path)[offset..<(offset + ProtectedBlock.size)])
+        var forged = try StripeHeader(body: try #require(ProtectedBlock.decode(block)).body)
+        var planted: [UInt8] = []
+        for seed in 0..<10 {
+            forged.checksums = Fixture.randomBytes(forged.checksums.count, seed: UInt64(seed))
+            planted += forged.encoded + [UInt8](repeating: 0, count: layout.headerSize - ProtectedBlock.size)
+        }
+        Self.insert(sample.path, planted, at: layout.recordOffset(copy: 0, stripe: 4))
+        try Self.expectHealed(sample, shifted: [(0, Int64(planted.count)), (1, Int64(planted.count))])
+    }
+
     /// A healthy file is never scanned for shifted records and reports nothing shifted.
     @Test func aHealthyFileReportsNoShift() throws {
         let sample = try Self.sample(seed: 89)
