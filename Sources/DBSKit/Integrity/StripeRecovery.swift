@@ -13,6 +13,10 @@
 ///    then verify (`resolveColumnwise`);
 /// 4. a shard still failing is lost, reported with its copy, stripe, shard and offset.
 ///
+/// A copy's record that fails where the layout puts it (no header, or failing shards) is
+/// first looked for where bytes inserted or dropped before it moved it (`relocated`,
+/// `StripeAnchors`); a record found so is reported as shifted.
+///
 /// When both copies of the stripe's header are unreadable there are no checksums: the
 /// stripe is decoded from both copies by Reed-Solomon alone and returned unverified,
 /// for the payload's GCM tags to authenticate (`Recovered.checksumVerified` is false).
