@@ -135,6 +135,25 @@ struct ShiftedStripeTests {
         try Self.expectHealed(sample, shifted: [(0, insert ? 1 : -4096)])
     }
 
+    /// A single-copy file edited inside a stripe header. A byte inserted: the header
+    /// still decodes one byte on (its own error correction absorbs the few shards of
+    /// body cut before the insertion). Its first 4 KiB dropped: the header is lost, and
+    /// the stripe is decoded without one from the shards 4 KiB earlier (the payload's
+    /// GCM tags authenticate what comes of it).
+    @Test(arguments: [true, false])
+    func singleCopyEditInAStripeHeader(insert: Bool) throws {
+        let sample = try Self.sample(seed: 91, copies: 1)
+        defer { sample.cleanup() }
+        let header = sample.layout.recordOffset(copy: 0, stripe: 7)
+        if insert {
+            Self.insert(sample.path, [0x77], at: header + 300)
+        } else {
+            Self.delete(sample.path, 4096, at: header)
+        }
+        let found = try Self.expectHealed(sample, shifted: [(0, insert ? 1 : -4096)])
+        #expect(found.stripes.contains { $0.stripe == 7 && $0.decodedWithoutHeader } == !insert)
+    }
+
     /// A dropped block in copy A's last stripe: head #1 moves, the tail stays.
     @Test func editInTheLastStripeOfEachCopy() throws {
         let sample = try Self.sample(seed: 87)
