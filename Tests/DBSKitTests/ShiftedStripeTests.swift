@@ -154,6 +154,16 @@ struct ShiftedStripeTests {
         #expect(found.stripes.contains { $0.stripe == 7 && $0.decodedWithoutHeader } == !insert)
     }
 
+    /// The file's first 4 KiB dropped (half of head #0): every record of both copies is
+    /// 4 KiB early, the layout comes from head #2 at the end of the file.
+    @Test func firstBlockOfTheFileDropped() throws {
+        let sample = try Self.sample(seed: 92)
+        defer { sample.cleanup() }
+        Self.delete(sample.path, 4096, at: 0)
+        let found = try Self.expectHealed(sample, shifted: [(0, -4096), (1, -4096)])
+        #expect(found.headsDamaged.contains(0))
+    }
+
     /// A dropped block in copy A's last stripe: head #1 moves, the tail stays.
     @Test func editInTheLastStripeOfEachCopy() throws {
         let sample = try Self.sample(seed: 87)
