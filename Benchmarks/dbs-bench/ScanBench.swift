@@ -15,10 +15,15 @@ struct ScanBench {
     struct Options {
         var size = 1 << 30
         var directory = "/dev/shm"
+        /// `--whole`: files the scan must read to their end (`WholeScanBench`).
+        var whole = false
+        var sizes = [64 << 20, 256 << 20, 1 << 30]
         init(_ arguments: [String]) throws {
-            var args = try Arguments(arguments, switches: [])
+            var args = try Arguments(arguments, switches: ["--whole"])
             size = try args.bytes("--size") ?? size
             directory = args.string("--dir") ?? directory
+            whole = args.flag("--whole")
+            sizes = try args.list("--sizes", Arguments.parseBytes) ?? sizes
             try args.finish()
         }
     }
@@ -58,6 +63,7 @@ struct ScanBench {
     }
 
     func run() throws -> Bool {
+        if options.whole { return try WholeScanBench(options: options).run() }
         print(Machine.current().text)
         print("scan of \(formatBytes(options.size)) files in \(options.directory) (each: the engine's locate, "
               + "then a plain sequential read of the same file)")
@@ -84,7 +90,9 @@ struct ScanBench {
         return ok
     }
 
-    private func fill(_ path: String, with unit: [UInt8]) throws {
+    /// Writes `options.size` bytes (or `size`) of `unit` repeated to `path`, after `prefix`.
+    func fill(_ path: String, with unit: [UInt8], prefix: [UInt8] = [], size: Int? = nil) throws {
+        let size = size ?? options.size
         let block = 1 << 20
         var chunk = [UInt8]()
         chunk.reserveCapacity(block + unit.count)
@@ -93,17 +101,20 @@ struct ScanBench {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw FileError(path: path, operation: "open", code: errno) }
         defer { close(fd) }
-        var written = 0
+        guard prefix.withUnsafeBytes({ write(fd, $0.baseAddress!, prefix.count) }) == prefix.count else {
+            throw FileError(path: path, operation: "write", code: errno)
+        }
+        var written = prefix.count
         // The pattern is laid out continuously across blocks (block is a multiple of
         // every unit's length here, or the unit is random and a seam does not matter).
-        while written < options.size {
-            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress!, min(block, options.size - written)) }
+        while written < size {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress!, min(block, size - written)) }
             guard n > 0 else { throw FileError(path: path, operation: "write", code: errno) }
             written += n
         }
     }
 
-    private func readThrough(_ path: String) throws {
+    func readThrough(_ path: String) throws {
         let file = try PositionedFile.openForReading(path)
         var buffer = [UInt8](repeating: 0, count: 4 << 20)
         var offset: UInt64 = 0
@@ -114,7 +125,7 @@ struct ScanBench {
         }
     }
 
-    private func now() -> Double {
+    func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -42,13 +42,46 @@ public struct StripeRepairRecord: Sendable, Codable, Equatable {
     public var parityInconsistent: Bool = false
     /// Shards that still fail their checksum: the stripe is lost.
     public var lost: [LostShard] = []
+    /// Copies whose record of this stripe was found off its nominal offset (bytes
+    /// inserted or dropped before it): `repair` writes it back at its place.
+    public var shifted: [ShiftedRecord] = []
 
     public init(stripe: UInt64) { self.stripe = stripe }
 
     /// Nothing was damaged.
     public var isClean: Bool {
         shardsFromOtherCopy.isEmpty && shardsRebuilt.isEmpty && bytesCorrected == 0 && headersRepaired.isEmpty
-            && !decodedWithoutHeader && !parityInconsistent && lost.isEmpty
+            && !decodedWithoutHeader && !parityInconsistent && lost.isEmpty && shifted.isEmpty
+    }
+}
+
+/// One copy's record of a stripe, found shifted: its header `headerShift` bytes from
+/// its nominal offset, and (a record straddling the insertion or deletion) some of its
+/// shards at `shardShift`, the next record's shift.
+public struct ShiftedRecord: Sendable, Codable, Equatable {
+    /// 0 = copy A, 1 = copy B.
+    public var copy: Int
+    public var headerShift: Int64
+    public var shardShift: Int64
+
+    public init(copy: Int, headerShift: Int64, shardShift: Int64) {
+        self.copy = copy
+        self.headerShift = headerShift
+        self.shardShift = shardShift
+    }
+}
+
+/// A run of consecutive stripes of one copy found shifted by the same number of bytes.
+public struct ShiftedRun: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var copy: Int
+    public var firstStripe: UInt64
+    public var lastStripe: UInt64
+    /// Bytes from the nominal offset: positive after an insertion, negative after a deletion.
+    public var shift: Int64
+
+    public var description: String {
+        let stripes = firstStripe == lastStripe ? "stripe \(firstStripe)" : "stripes \(firstStripe)-\(lastStripe)"
+        return "copy \(copy == 0 ? "A" : "B") \(stripes) by \(shift > 0 ? "+" : "")\(shift) bytes"
     }
 }
 
@@ -84,6 +117,24 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var totalHeadersRepaired: Int { stripes.reduce(0) { $0 + $1.headersRepaired.count } }
     public var lostShards: [LostShard] { stripes.flatMap(\.lost) }
 
+    /// The stripes found off their nominal offsets, as runs per copy and shift (a
+    /// straddling record counts with the shift of its shards).
+    public var shiftedRuns: [ShiftedRun] {
+        var runs: [ShiftedRun] = []
+        for copy in 0..<2 {
+            for record in stripes {
+                guard let found = record.shifted.first(where: { $0.copy == copy }) else { continue }
+                let shift = found.shardShift
+                if let last = runs.last, last.copy == copy, last.shift == shift, last.lastStripe + 1 == record.stripe {
+                    runs[runs.count - 1].lastStripe = record.stripe
+                } else {
+                    runs.append(ShiftedRun(copy: copy, firstStripe: record.stripe, lastStripe: record.stripe, shift: shift))
+                }
+            }
+        }
+        return runs
+    }
+
     /// Nothing was damaged at all.
     public var isClean: Bool {
         stripes.allSatisfy(\.isClean) && headsDamaged.isEmpty && !layoutFromScan && streamDefects.isEmpty
@@ -112,6 +163,8 @@ extension RepairReport: CustomStringConvertible {
         ]
         if !headsDamaged.isEmpty { parts.append("heads \(headsDamaged) damaged") }
         if layoutFromScan { parts.append("layout found by scanning") }
+        let runs = shiftedRuns
+        if !runs.isEmpty { parts.append("found shifted: " + runs.map(\.description).joined(separator: "; ")) }
         let lost = lostShards
         if !lost.isEmpty {
             parts.append("\(lost.count) shards lost (first: \(lost.prefix(3).map(\.description).joined(separator: "; ")))")

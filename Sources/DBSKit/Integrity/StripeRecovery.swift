@@ -13,6 +13,10 @@
 ///    then verify (`resolveColumnwise`);
 /// 4. a shard still failing is lost, reported with its copy, stripe, shard and offset.
 ///
+/// A copy's record that fails where the layout puts it (no header, or failing shards) is
+/// first looked for where bytes inserted or dropped before it moved it (`relocated`,
+/// `StripeAnchors`); a record found so is reported as shifted.
+///
 /// When both copies of the stripe's header are unreadable there are no checksums: the
 /// stripe is decoded from both copies by Reed-Solomon alone and returned unverified,
 /// for the payload's GCM tags to authenticate (`Recovered.checksumVerified` is false).
@@ -24,6 +28,9 @@ final class StripeRecovery: Sendable {
     let descriptor: BackupDescriptor
     let layout: ContainerLayout
     let code: ReedSolomon
+    /// Where records moved by an inserted or dropped byte run really are, scanned for
+    /// the first time a copy's record fails at its nominal offset.
+    let anchors: LazyStripeAnchors
 
     init(file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout)
         throws(ReedSolomonError) {
@@ -32,6 +39,7 @@ final class StripeRecovery: Sendable {
         self.descriptor = descriptor
         self.layout = layout
         code = try ReedSolomon(dataShards: layout.dataShards, parityShards: layout.parityShards)
+        anchors = LazyStripeAnchors(file: file, fileLength: fileLength, descriptor: descriptor, layout: layout)
     }
 
     /// A stripe as recovered.
@@ -65,6 +73,11 @@ final class StripeRecovery: Sendable {
         var loaded: Set<Int>?
         var header: StripeHeader?
         var headerCorrected: Bool
+        /// The record was read off its nominal offset (a shifted file).
+        var shift: ShiftedRecord? = nil
+        /// Without a header: the shards as read at the other shift the neighbouring
+        /// records give, for the header-less decode to try (nil when there is none).
+        var alternate: [UInt8]? = nil
 
         /// Whether byte `position` of the stripe was read from disk.
         func has(_ position: Int, shardSize: Int) -> Bool {
@@ -79,13 +92,21 @@ final class StripeRecovery: Sendable {
         let n = layout.totalShards, s = layout.shardSize
         var record = StripeRepairRecord(stripe: index)
         var a = read(copy: 0, stripe: index)
-        if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
 
         // The clean path: copy A's header and every shard check out.
         var failingA: [Int]? = a.header.map {
             ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: $0.checksums,
                                    algorithm: descriptor.checksum)
         }
+        if failingA?.isEmpty != true {
+            a = relocated(a, failing: failingA, copy: 0, stripe: index)
+            failingA = a.header.map {
+                ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: $0.checksums,
+                                       algorithm: descriptor.checksum)
+            }
+        }
+        if let shift = a.shift { record.shifted.append(shift) }
+        if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
         if let header = a.header, failingA!.isEmpty, !examineBothCopies || layout.copies == 1 {
             return Recovered(index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
                              header: header, record: record, checksumVerified: true)
@@ -94,7 +115,16 @@ final class StripeRecovery: Sendable {
         // Copy B: only the shards copy A lacks, unless all are to be examined or A's
         // header is gone (then B's checksums are needed for every shard).
         let wanted: Set<Int>? = examineBothCopies || a.header == nil ? nil : Set(failingA!)
-        let b: CopyRead? = layout.copies == 2 ? read(copy: 1, stripe: index, shards: wanted) : nil
+        var b: CopyRead? = layout.copies == 2 ? read(copy: 1, stripe: index, shards: wanted) : nil
+        if let read = b {
+            let failing = read.header.map {
+                ShardChecksums.failing(read.shards, shardCount: n, shardSize: s, table: $0.checksums,
+                                       algorithm: descriptor.checksum, among: read.loaded)
+                    + Array(Set(wanted ?? Set(0..<n)).subtracting(read.loaded ?? Set(0..<n)))
+            }
+            if failing?.isEmpty != true { b = relocated(read, failing: failing, copy: 1, stripe: index) }
+        }
+        if let shift = b?.shift { record.shifted.append(shift) }
         if let b, b.header == nil || b.headerCorrected { record.headersRepaired.append(1) }
 
         guard let header = a.header ?? b?.header else {
@@ -322,7 +352,19 @@ final class StripeRecovery: Sendable {
         var decoded: [UInt8]?
         // Without checksums a source succeeds only if every column decodes into a
         // consistent codeword; the first that does is taken.
-        for source in CandidateSource.allCases where decoded == nil {
+        // A copy read at a shift its neighbours gave is tried too (a shifted file).
+        func variants(_ read: CopyRead) -> [CopyRead] {
+            guard let alternate = read.alternate else { return [read] }
+            var moved = read
+            moved.shards = alternate
+            moved.available = alternate.count
+            moved.loaded = nil
+            return [read, moved]
+        }
+        let variantsB: [CopyRead?] = b.map { variants($0).map(Optional.some) } ?? [nil]
+        let pairs = variants(a).flatMap { a in variantsB.map { (a, $0) } }
+        for (a, b) in pairs where decoded == nil {
+          for source in CandidateSource.allCases where decoded == nil {
             var shards = a.shards
             var erasures: [Int: [Int]] = [:]
             for shard in 0..<n {
@@ -330,10 +372,14 @@ final class StripeRecovery: Sendable {
             }
             if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures, trusted: []),
                report.failedColumns.isEmpty,
-               (try? code.isConsistent(stripe: shards, shardLength: s)) == true {
+               (try? code.isConsistent(stripe: shards, shardLength: s)) == true,
+               // All zeros is a codeword too, but never a stripe's ciphertext (a wiped
+               // region, or shards read at a shift past the data): not a decode.
+               shards.contains(where: { $0 != 0 }) {
                 record.bytesCorrected = report.corrections.count
                 decoded = shards
             }
+          }
         }
         if decoded == nil {
             for shard in 0..<n {
@@ -347,27 +393,21 @@ final class StripeRecovery: Sendable {
 
     /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and
     /// decodes its header; a record cut short by the end of the file or an I/O error
-    /// reads as missing bytes.
-    private func read(copy: Int, stripe index: UInt64, shards wanted: Set<Int>? = nil) -> CopyRead {
-        let offset = layout.recordOffset(copy: copy, stripe: index)
+    /// reads as missing bytes. `recordAt`: where the record is read (its nominal offset
+    /// unless a shift moved it).
+    private func read(copy: Int, stripe index: UInt64, shards wanted: Set<Int>? = nil,
+                      recordAt: UInt64? = nil) -> CopyRead {
+        let offset = recordAt ?? layout.recordOffset(copy: copy, stripe: index)
         let shardsOffset = offset + UInt64(layout.headerSize)
         var headerBlock = [UInt8](repeating: 0, count: ProtectedBlock.size)
-        var shards = [UInt8](repeating: 0, count: layout.stripeSize)
         var available = 0
         var loaded: Set<Int>?
         var header: StripeHeader?
         var corrected = false
+        var shards = [UInt8](repeating: 0, count: layout.stripeSize)
         if offset < fileLength {
             let headerRead = (try? file.read(into: &headerBlock, range: 0..<headerBlock.count, at: offset)) ?? 0
-            if let wanted {
-                let s = layout.shardSize
-                loaded = Set(wanted.filter { shard in
-                    let range = (shard * s)..<((shard + 1) * s)
-                    return (try? file.read(into: &shards, range: range, at: shardsOffset + UInt64(range.lowerBound))) == s
-                })
-            } else {
-                available = (try? file.read(into: &shards, range: 0..<shards.count, at: shardsOffset)) ?? 0
-            }
+            (available, loaded) = readShards(into: &shards, at: shardsOffset, wanted: wanted)
             if headerRead == headerBlock.count, let decoded = ProtectedBlock.decode(headerBlock),
                let parsed = try? StripeHeader(body: decoded.body),
                parsed.copy == copy, parsed.stripeIndex == index, parsed.descriptor == descriptor,
@@ -380,5 +420,96 @@ final class StripeRecovery: Sendable {
         }
         return CopyRead(shards: shards, available: available, loaded: loaded, header: header,
                         headerCorrected: corrected)
+    }
+
+    /// Reads a stripe's shards starting at `offset` (all, or only `wanted`): the bytes
+    /// read from the start, or the shards read whole.
+    private func readShards(into shards: inout [UInt8], at offset: UInt64, wanted: Set<Int>?)
+        -> (available: Int, loaded: Set<Int>?) {
+        guard let wanted else {
+            return ((try? file.read(into: &shards, range: 0..<shards.count, at: offset)) ?? 0, nil)
+        }
+        let s = layout.shardSize
+        return (0, Set(wanted.filter { shard in
+            let range = (shard * s)..<((shard + 1) * s)
+            return (try? file.read(into: &shards, range: range, at: offset + UInt64(range.lowerBound))) == s
+        }))
+    }
+
+    /// Copy `copy`'s record of stripe `index` where it really is, when `current` (read at
+    /// the nominal offset) lacks its header or has shards `failing` their checksum: the
+    /// record is looked for at the offsets its anchors (`StripeAnchors`) and its
+    /// neighbours' shifts give, each candidate's shards read at its own shift and, where
+    /// one fails, at the next shift the neighbours give (a record that straddles the
+    /// insertion or deletion). The candidate whose header belongs to this stripe and whose
+    /// shards verify best is kept, if it beats `current`; at most
+    /// `StripeAnchors.candidatesPerRecord` + 2 candidates, so the work stays linear.
+    private func relocated(_ current: CopyRead, failing: [Int]?, copy: Int, stripe index: UInt64) -> CopyRead {
+        let anchors = anchors.anchors
+        guard !anchors.nothingShifted else { return current }
+        let n = layout.totalShards
+        let nominal = layout.recordOffset(copy: copy, stripe: index)
+        let (before, after) = anchors.neighbourShifts(copy: copy, stripe: index)
+        var offsets = anchors.records[copy][index] ?? []
+        for shift in [before, after] {
+            guard let offset = moved(nominal, by: shift) else { continue }
+            if !offsets.contains(offset) { offsets.append(offset) }
+        }
+        var best = current
+        var bestScore = failing.map { n - $0.count } ?? -1
+        for offset in offsets {
+            let shift = Int64(bitPattern: offset &- nominal)
+            let other = [after, before].first { $0 != shift }
+            if shift == 0 && other == nil { continue }  // what `current` already is
+            var candidate = read(copy: copy, stripe: index, recordAt: offset)
+            guard let table = candidate.header?.checksums else { continue }
+            var verified = Set((0..<n).filter { verifies(candidate.shards, $0, table) })
+            var shardShift = shift
+            if verified.count < n, let other {
+                let moved = shardsMoved(copy: copy, stripe: index, by: other).shards
+                let s = layout.shardSize
+                for shard in 0..<n where !verified.contains(shard) && verifies(moved, shard, table) {
+                    candidate.shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: moved[(shard * s)..<((shard + 1) * s)])
+                    verified.insert(shard)
+                    shardShift = other
+                }
+            }
+            guard verified.count > bestScore else { continue }
+            candidate.shift = ShiftedRecord(copy: copy, headerShift: shift, shardShift: shardShift)
+            best = candidate
+            bestScore = verified.count
+            if bestScore == n { break }
+        }
+        // No header anywhere: the shards after a header the edit destroyed are at the
+        // next record's shift (the header-less decode tries them too).
+        if best.header == nil, let other = [after, before].first(where: { $0 != 0 }) {
+            let moved = shardsMoved(copy: copy, stripe: index, by: other)
+            if moved.complete { best.alternate = moved.shards }
+        }
+        return best
+    }
+
+    /// Stripe `index`'s shards of copy `copy` read `shift` bytes from their nominal place.
+    private func shardsMoved(copy: Int, stripe index: UInt64, by shift: Int64) -> (shards: [UInt8], complete: Bool) {
+        var shards = [UInt8](repeating: 0, count: layout.stripeSize)
+        guard let offset = moved(layout.shardOffset(copy: copy, stripe: index, shard: 0), by: shift) else {
+            return (shards, false)
+        }
+        let complete = readShards(into: &shards, at: offset, wanted: nil).available == layout.stripeSize
+        return (shards, complete)
+    }
+
+    /// `offset` moved by `shift` bytes, if that is still inside the file (a shift taken
+    /// from a hostile file's headers can point anywhere, before its start included).
+    private func moved(_ offset: UInt64, by shift: Int64) -> UInt64? {
+        guard let base = Int64(exactly: offset) else { return nil }
+        let (target, overflow) = base.addingReportingOverflow(shift)
+        guard !overflow, target >= 0, UInt64(target) < fileLength else { return nil }
+        return UInt64(target)
+    }
+
+    private func verifies(_ shards: [UInt8], _ shard: Int, _ table: [UInt8]) -> Bool {
+        ShardChecksums.matches(shards, shard: shard, shardSize: layout.shardSize, table: table,
+                               algorithm: descriptor.checksum)
     }
 }

@@ -147,6 +147,8 @@ struct RepairCounts: Encodable {
     var headersRepaired: Int
     var stripesLost: Int
     var lostShards: [LostShard]
+    /// Stripe records found off their nominal offsets (per copy and stripe).
+    var recordsShifted: Int
 
     init(_ report: RepairReport) {
         healed = report.healed
@@ -156,10 +158,12 @@ struct RepairCounts: Encodable {
         headersRepaired = report.totalHeadersRepaired
         stripesLost = report.stripes.filter { !$0.lost.isEmpty }.count
         lostShards = report.lostShards
+        recordsShifted = report.stripes.reduce(0) { $0 + $1.shifted.count }
     }
 
     var summary: String {
         "\(shardsFromOtherCopy) shards taken from the other copy, \(shardsRebuilt) rebuilt by Reed-Solomon, "
             + "\(bytesCorrected) bytes corrected, \(headersRepaired) headers repaired"
+            + (recordsShifted > 0 ? ", \(recordsShifted) stripe records found shifted" : "")
     }
 }

@@ -32,6 +32,8 @@ struct ValidateCommand: DBSSubcommand {
         var headsDamaged: [Int]
         /// What a restore would refuse in the ciphertext stream, found without the key.
         var streamDefects: [String]
+        /// Runs of stripes found off their nominal offsets (bytes inserted or dropped).
+        var shifted: [ShiftedRun]
     }
 
     func execute() throws {
@@ -41,7 +43,8 @@ struct ValidateCommand: DBSSubcommand {
         var report = Report(ok: structural.isRecoverable, healed: false, status: structural.status,
                             decrypted: false, repair: RepairCounts(structural.report),
                             headsDamaged: structural.report.headsDamaged,
-                            streamDefects: structural.report.streamDefects)
+                            streamDefects: structural.report.streamDefects,
+                            shifted: structural.report.shiftedRuns)
         report.healed = report.repair.healed
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
@@ -68,6 +71,9 @@ struct ValidateCommand: DBSSubcommand {
             if !report.headsDamaged.isEmpty {
                 line += "; damaged head\(report.headsDamaged.count == 1 ? "" : "s"): "
                     + report.headsDamaged.map(String.init).joined(separator: ", ")
+            }
+            if !report.shifted.isEmpty {
+                line += "; found shifted: " + report.shifted.map(\.description).joined(separator: "; ")
             }
             if let entries = report.entries, let bytes = report.bytes {
                 line += "; decrypted \(entries) entries, \(formatBytes(bytes)), every hash checks out"
