@@ -39,8 +39,9 @@ public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// is not part of valid UTF-8 as `\xNN`, C0 controls and DEL as `\xNN` too (`\n`,
     /// `\t`, `\r` for the common ones), C1 controls and the line and paragraph
     /// separators as `\u{NN}`, the backslash as `\\`; everything else as is. So a name
-    /// can neither forge lines nor drive a terminal, and two different names never
-    /// look the same.
+    /// can neither forge lines nor drive a terminal, and an escape always means the
+    /// bytes it spells. (Valid UTF-8 shows as its characters: the NFC and NFD forms of
+    /// "é" look alike, as in `ls`; their bytes differ, and `--json` carries them.)
     public var escaped: String {
         var out = ""
         var index = 0
