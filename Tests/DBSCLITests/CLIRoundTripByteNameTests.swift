@@ -61,6 +61,36 @@ struct CLIRoundTripByteNameTests {
         #expect(ByteNameTree.differences(try ByteNameTree.scan(tree), try ByteNameTree.scan(Array(scratch.file("out/tree").utf8))) == [])
     }
 
+    /// `restore --salvage` names a lost entry exactly too: escaped in the text,
+    /// `path_bytes` in the JSON.
+    @Test func salvageReportsALostByteNameExactly() throws {
+        let scratch = try Scratch()
+        let tree = Array(scratch.file("tree").utf8)
+        defer { ByteNameTree.remove(tree); ByteNameTree.remove(Array(scratch.file("salvage").utf8)) }
+        try #require(mkdir(scratch.file("tree"), 0o755) == 0)
+        var rng = SeededGenerator(seed: 31)
+        // As CLIAllOrNothingTests' tree (40 incompressible files of 256 KiB), each name
+        // led by a byte that is not UTF-8.
+        for i in 0..<40 {
+            try ByteNameTree.write(tree + [0x2F, 0xFF] + Array("f\(i < 10 ? "0" : "")\(i)".utf8), rng.bytes(256 << 10))
+        }
+        let backup = scratch.file("tree.dbs")
+        let made = try DBSTool.run(["backup", backup, scratch.file("tree")] + DBSTool.fastKDF)
+        try #require(made.status == 0, "\(made.stderr)")
+        try damage(backup, ["--zero-in-copy", "A:6400000:204800", "--zero-in-copy", "B:6400000:204800"])
+
+        let salvaged = try DBSTool.run(["restore", backup, "--to", scratch.file("salvage"), "--salvage", "--json"])
+        #expect(salvaged.status == 4, "\(salvaged.stderr)")
+        let lost = try #require(try salvaged.json()["lost"] as? [[String: Any]])
+        try #require(lost.count == 1)
+        let bytes = try #require((lost[0]["path_bytes"] as? String).flatMap { Data(base64Encoded: $0) })
+        #expect(Array(bytes.prefix(6)) == Array("tree/".utf8) + [0xFF] && bytes.count == 9, "\(lost)")
+        #expect(lost[0]["path"] as? String == String(decoding: bytes, as: UTF8.self))
+        let text = try DBSTool.run(["restore", backup, "--to", scratch.file("salvage-text"), "--salvage"])
+        defer { ByteNameTree.remove(Array(scratch.file("salvage-text").utf8)) }
+        #expect(text.stderr.contains("lost tree/\\xff" + String(decoding: bytes.suffix(3), as: UTF8.self) + ": bytes"), "\(text.stderr)")
+    }
+
     @Test func listHelpSaysHowNamesAreEscaped() throws {
         let help = try DBSTool.run(["list", "--help"])
         #expect(help.stdoutText.contains("\\xNN"))
