@@ -25,7 +25,10 @@ public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// The path as text when it is valid UTF-8; nil when it is not.
     public var string: String? { String(validating: bytes, as: UTF8.self) }
 
-    public var isUTF8: Bool { string != nil }
+    public var isUTF8: Bool {
+        // ASCII, the common case, without building a String.
+        bytes.allSatisfy { $0 < 0x80 } || string != nil
+    }
 
     public var isEmpty: Bool { bytes.isEmpty }
 
@@ -43,6 +46,8 @@ public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// bytes it spells. (Valid UTF-8 shows as its characters: the NFC and NFD forms of
     /// "é" look alike, as in `ls`; their bytes differ, and `--json` carries them.)
     public var escaped: String {
+        // Printable ASCII without a backslash, the common case, is its own escape.
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return String(decoding: bytes, as: UTF8.self) }
         var out = ""
         var index = 0
         while index < bytes.count {
