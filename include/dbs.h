@@ -222,9 +222,9 @@ int dbs_writer_open(const char *output, const void *passphrase, size_t passphras
                     const dbs_options *options, dbs_writer **writer);
 
 /* Starts an entry; every entry is ended with dbs_writer_end_entry, content or not.
- * DBS_ERR_USAGE for a path no restore would create (empty, absolute, an empty, "."
- * or ".." component; for a hard link, its target too), as for any entry that breaks
- * the format's rules; the writer stays usable.
+ * The path is not judged here (an empty path is DBS_ERR_USAGE): a path no restore
+ * would create (absolute, with an empty, "." or ".." component) is written, and
+ * every restore refuses it. Write relative paths without such components.
  * Ownership: *info and its strings are caller-owned, only read during the call. */
 int dbs_writer_begin_entry(dbs_writer *writer, const dbs_entry_info *info);
 

@@ -1,4 +1,4 @@
-@testable import DBSKit
+@_spi(UncheckedEntryPaths) @testable import DBSKit
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import DBSKit
+@_spi(UncheckedEntryPaths) @testable import DBSKit
 import DBSTestSupport
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
