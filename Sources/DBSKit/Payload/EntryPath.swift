@@ -5,7 +5,8 @@
 /// four bytes to the kernel, not a way up).
 ///
 /// One rule for both ends: `PayloadWriter` refuses to write a path that breaks it (so
-/// a library caller cannot make a backup no restore extracts), `FileTreeWriter`
+/// a library caller cannot make a backup no restore extracts; the C ABI's writer does
+/// not apply it yet, Sources/DBSC/Writer.swift says why), `FileTreeWriter`
 /// refuses to restore one (a payload from elsewhere), and `dbs backup --name` is
 /// checked against it. The payload reader does not apply it: `dbs list` shows any
 /// payload as it is.
