@@ -120,4 +120,38 @@ struct FileTreeByteNameTests {
         var sub = stat()
         #expect(lstat(work.sub("out/old/sub"), &sub) == 0 && sub.st_mode & 0o7777 == 0o700)
     }
+
+    /// The entries of that fixture written again by this code: their frames are the
+    /// same bytes as the previous code's (flag bit 7 only where a name is not UTF-8).
+    @Test func utf8EntriesAreEncodedAsThePreviousCodeEncodedThem() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/payload-v2-93db50b.dbs").path
+        let reader = try BackupReader(path: fixture, passphrase: SecureBytes(Array("fixture passphrase".utf8)), threads: 1)
+        var old: [UInt8] = []
+        while try reader.read(into: &old, maxLength: 1 << 16) > 0 {}
+        // The entries as make-payload-v2-fixture.py gave them to dbs_writer_begin_entry.
+        let specs: [(PathBytes, EntryKind, UInt32, [UInt8], PathBytes?)] = [
+            ("old", .directory, 0o755, [], nil),
+            ("old/a.txt", .file, 0o644, Array("written by DBS at 93db50b\n".utf8), nil),
+            ("old/b", .hardLink, 0o644, [], "old/a.txt"),
+            ("old/link", .symlink, 0o777, [], "a.txt"),
+            ("old/sub", .directory, 0o700, [], nil),
+            ("old/sub/empty", .file, 0o600, [], nil),
+            ("old/ünïcødé ✓", .file, 0o640, Array("юникод\n".utf8), nil),
+        ]
+        let entries = specs.enumerated().map { index, spec in
+            TestEntry(metadata: EntryMetadata(path: spec.0, kind: spec.1, mode: spec.2,
+                                              modificationTime: timestamp(1_700_000_000 + Int64(index), 123_456_789),
+                                              size: UInt64(spec.3.count), linkTarget: spec.4), content: spec.3)
+        }
+        let new = try makePayload(entries)
+        // The entry frames: after the header (6 + 10) and metadata frames, before the
+        // end frame (6 + 48); the metadata (its time, the tool version) differs.
+        func entryFrames(_ payload: [UInt8]) -> ArraySlice<UInt8> {
+            let metadataLength = payload[18..<22].reversed().reduce(0) { $0 << 8 | Int($1) }
+            return payload[(16 + 6 + metadataLength)..<(payload.count - 54)]
+        }
+        #expect(entryFrames(new) == entryFrames(old))
+        #expect(entryFrames(old).count > 7 * 40)
+    }
 }
