@@ -99,12 +99,17 @@ struct FileTreeByteNameTests {
         }
     }
 
+    /// The fixture's plaintext payload (make-payload-v2-fixture.py wrote it).
+    static func fixtureReader() throws -> BackupReader {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/payload-v2-93db50b.dbs").path
+        return try BackupReader(path: fixture, passphrase: SecureBytes(Array("fixture passphrase".utf8)), threads: 1)
+    }
+
     /// A payload version 2 backup written by the code before this change (libDBSC from
     /// main 93db50b, `Fixtures/make-payload-v2-fixture.py`) restores as it did.
     @Test func payloadWrittenByThePreviousCodeStillRestores() throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/payload-v2-93db50b.dbs").path
-        let reader = try BackupReader(path: fixture, passphrase: SecureBytes(Array("fixture passphrase".utf8)), threads: 1)
+        let reader = try Self.fixtureReader()
         let payload = try PayloadReader(source: reader)
         #expect(payload.formatVersion == 2)
         #expect(payload.metadata["payload_version"] == "2")
@@ -124,9 +129,7 @@ struct FileTreeByteNameTests {
     /// The entries of that fixture written again by this code: their frames are the
     /// same bytes as the previous code's (flag bit 7 only where a name is not UTF-8).
     @Test func utf8EntriesAreEncodedAsThePreviousCodeEncodedThem() throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/payload-v2-93db50b.dbs").path
-        let reader = try BackupReader(path: fixture, passphrase: SecureBytes(Array("fixture passphrase".utf8)), threads: 1)
+        let reader = try Self.fixtureReader()
         var old: [UInt8] = []
         while try reader.read(into: &old, maxLength: 1 << 16) > 0 {}
         // The entries as make-payload-v2-fixture.py gave them to dbs_writer_begin_entry.
