@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
         // What the test suites share (a seeded generator), so each is written once.
         .target(name: "DBSTestSupport", path: "Tests/DBSTestSupport"),
-        .testTarget(name: "DBSKitTests", dependencies: ["DBSKit", "DBSTestSupport"]),
+        .testTarget(name: "DBSKitTests", dependencies: ["DBSKit", "DBSTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSTestSupport"]),
     ]
 )

@@ -10,7 +10,9 @@
  *    the last failure on the calling thread is dbs_last_error().
  *  - No function traps on bad input: NULL pointers, bad lengths and out-of-range
  *    values return DBS_ERR_USAGE with a message naming the bad value.
- *  - Strings are UTF-8, NUL-terminated. Paths are file-system paths.
+ *  - Strings are UTF-8, NUL-terminated. Paths are file-system paths. Entry paths and
+ *    link targets (dbs_entry_info) are bytes: NUL-terminated, usually UTF-8 but not
+ *    necessarily (a file system's names are any bytes but NUL).
  *  - Passphrases are passed as bytes plus length. The library copies them into memory
  *    it zeroes after use and never keeps them beyond the call (or, for a writer or
  *    reader, beyond the open call that derives the key).
@@ -209,7 +211,11 @@ enum {
     DBS_ENTRY_BLOCKDEV = 8
 };
 
-/* One entry of a backup. Paths are relative, '/'-separated. */
+/* One entry of a backup. Paths are relative, '/'-separated.
+ * `path` and `link_target` are NUL-terminated byte strings, exactly the bytes the
+ * backup stores: usually UTF-8, but a name backed up from a file system may be any
+ * bytes but NUL (a reader hands them out unchanged, never a lossy text; a writer
+ * takes them as given, no normalisation). */
 typedef struct dbs_entry_info {
     const char *path;
     int kind;                 /* DBS_ENTRY_* */
@@ -234,6 +240,9 @@ int dbs_writer_open(const char *output, const void *passphrase, size_t passphras
                     const dbs_options *options, dbs_writer **writer);
 
 /* Starts an entry; every entry is ended with dbs_writer_end_entry, content or not.
+ * The path is not judged here (an empty path is DBS_ERR_USAGE): a path no restore
+ * would create (absolute, with an empty, "." or ".." component) is written, and
+ * every restore refuses it. Write relative paths without such components.
  * Ownership: *info and its strings are caller-owned, only read during the call. */
 int dbs_writer_begin_entry(dbs_writer *writer, const dbs_entry_info *info);
 

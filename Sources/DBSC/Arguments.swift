@@ -4,11 +4,24 @@
 
 import DBSKit
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A required NUL-terminated UTF-8 string.
 func cString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(UsageError) -> String {
     guard let pointer else { throw UsageError("\(name) is NULL") }
     guard let string = String(validatingCString: pointer) else { throw UsageError("\(name) is not valid UTF-8") }
     return string
+}
+
+/// A required NUL-terminated string of bytes, not necessarily UTF-8 (an entry path
+/// or link target: a file system's names are bytes).
+func cBytes(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(UsageError) -> PathBytes {
+    guard let pointer else { throw UsageError("\(name) is NULL") }
+    return PathBytes(bytes: UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
 }
 
 /// An optional NUL-terminated UTF-8 string: NULL is nil.

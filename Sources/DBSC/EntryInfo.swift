@@ -20,9 +20,12 @@ extension EntryMetadata {
         guard info.mtime_nsec < 1_000_000_000 else {
             throw UsageError("entry mtime_nsec \(info.mtime_nsec) is outside 0...999999999")
         }
-        self.init(path: try cString(info.path, "entry path"), kind: kind, mode: info.mode,
+        // Paths and link targets are names as a file system has them: bytes, not
+        // necessarily UTF-8 (dbs.h says so).
+        self.init(path: try cBytes(info.path, "entry path"), kind: kind, mode: info.mode,
                   modificationTime: FileTimestamp(seconds: info.mtime_sec, nanoseconds: info.mtime_nsec),
-                  size: info.size, isStreamed: info.streamed != 0, linkTarget: try optionalCString(info.link_target, "entry link_target"),
+                  size: info.size, isStreamed: info.streamed != 0,
+                  linkTarget: try info.link_target.map { (pointer) throws(UsageError) in try cBytes(pointer, "entry link_target") },
                   modelLabel: try optionalCString(info.model_label, "entry model_label"))
     }
 }
@@ -51,12 +54,14 @@ final class EntryStrings {
         info.size = entry.size
         info.streamed = entry.isStreamed ? 1 : 0
         info.link_target = entry.linkTarget.flatMap(keep)
-        info.model_label = entry.modelLabel.flatMap(keep)
+        info.model_label = entry.modelLabel.flatMap { keep(PathBytes($0)) }
         return info
     }
 
-    private func keep(_ string: String) -> UnsafePointer<CChar>? {
-        guard let copy = strdup(string) else { return nil }
+    /// A NUL-terminated copy of the bytes (UTF-8 or not: a path is handed out as the
+    /// payload has it, never replaced by a lossy text).
+    private func keep(_ string: PathBytes) -> UnsafePointer<CChar>? {
+        guard let copy = string.withCString({ strdup($0) }) else { return nil }
         strings.append(copy)
         return UnsafePointer(copy)
     }

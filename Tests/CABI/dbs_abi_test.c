@@ -317,6 +317,39 @@ static void test_beyond_repair(void) {
 
 /* ---------------------------------------------------------------------------------- */
 
+/* Entry paths and link targets are bytes both ways: a name that is not UTF-8 goes in
+ * and comes out exactly. */
+static void test_byte_names(void) {
+    dbs_options options = fast_options();
+    dbs_writer *writer = NULL;
+    CHECK_OK(dbs_writer_open(path_in("names.dbs"), PASS, &options, &writer));
+    static const char dir[] = "caf\xe9-\xff";            /* Latin-1, and a byte UTF-8 never has */
+    static const char link_path[] = "caf\xe9-\xff/\xed\xa0\x80"; /* a surrogate encoded in UTF-8 */
+    static const char target[] = "\xc0\xae\xc0\xae/\x80";    /* an overlong "..", a lone continuation */
+    dbs_entry_info directory = {.path = dir, .kind = DBS_ENTRY_DIRECTORY, .mode = 0755};
+    CHECK_OK(dbs_writer_begin_entry(writer, &directory));
+    CHECK_OK(dbs_writer_end_entry(writer));
+    dbs_entry_info symlink_entry = {.path = link_path, .kind = DBS_ENTRY_SYMLINK, .mode = 0777, .link_target = target};
+    CHECK_OK(dbs_writer_begin_entry(writer, &symlink_entry));
+    CHECK_OK(dbs_writer_end_entry(writer));
+    dbs_entry_info empty = {.path = "", .kind = DBS_ENTRY_DIRECTORY, .mode = 0755};
+    CHECK_STATUS(dbs_writer_begin_entry(writer, &empty), DBS_ERR_USAGE);
+    CHECK_OK(dbs_writer_close(writer));
+
+    dbs_reader *reader = NULL;
+    CHECK_OK(dbs_reader_open(path_in("names.dbs"), PASS, 2, &reader));
+    dbs_entry_info info;
+    int has_entry = 0;
+    CHECK_OK(dbs_reader_next_entry(reader, &info, &has_entry));
+    CHECK(has_entry && strcmp(info.path, dir) == 0 && info.kind == DBS_ENTRY_DIRECTORY, "directory name bytes differ");
+    CHECK_OK(dbs_reader_next_entry(reader, &info, &has_entry));
+    CHECK(has_entry && strcmp(info.path, link_path) == 0 && strcmp(info.link_target, target) == 0, "symlink bytes differ");
+    CHECK_OK(dbs_reader_next_entry(reader, &info, &has_entry));
+    CHECK(!has_entry, "an entry after the last (the refused one was not written)");
+    dbs_reader_close(reader);
+    printf("names that are not UTF-8: written and read back byte for byte\n");
+}
+
 enum { STREAM_BIG = 2 * 1024 * 1024 + 333 };
 static const char records[] = "{\"model\": \"shop.item\", \"pk\": 1}\n{\"model\": \"shop.item\", \"pk\": 2}\n";
 
@@ -692,6 +725,7 @@ int main(int argc, char **argv) {
     test_healing();
     test_beyond_repair();
     test_streaming();
+    test_byte_names();
     test_raw_codec();
     test_bad_arguments();
     test_threads();

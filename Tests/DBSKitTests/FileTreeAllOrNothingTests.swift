@@ -13,7 +13,7 @@ struct FileTreeAllOrNothingTests {
         var random = SeededGenerator(seed: 44)
         let big = random.bytes(2 * PayloadFormat.maxChunkSize + 9)
         func file(_ path: String, _ content: [UInt8]) -> TestEntry {
-            TestEntry(metadata: EntryMetadata(path: path, kind: .file, mode: 0o640, modificationTime: timestamp(3),
+            TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: .file, mode: 0o640, modificationTime: timestamp(3),
                                               size: UInt64(content.count)), content: content)
         }
         let directory = TestEntry(metadata: EntryMetadata(path: "d", kind: .directory, mode: 0o750,

@@ -17,7 +17,7 @@ struct FileTreeRootRestoreTests {
 
     static func entry(_ path: String, _ kind: EntryKind, mode: UInt32) -> TestEntry {
         let content: [UInt8] = kind == .file ? Array("#!/bin/sh\n".utf8) : []
-        return TestEntry(metadata: EntryMetadata(path: path, kind: kind, mode: mode, modificationTime: timestamp(7),
+        return TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: kind, mode: mode, modificationTime: timestamp(7),
                                                  size: UInt64(content.count)),
                          content: content)
     }

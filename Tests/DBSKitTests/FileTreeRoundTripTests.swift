@@ -101,7 +101,7 @@ struct FileTreeRoundTripTests {
         var warnings: [FileTreeWarning] = []
         let entries = try readPayload(try payloadOf([work.sub("d")], warnings: { warnings.append($0) }))
         #expect(entries.map(\.metadata.path) == ["d", "d/file"])
-        #expect(warnings == [FileTreeWarning(path: socketPath, message: "it is a socket")])
+        #expect(warnings == [FileTreeWarning(path: PathBytes(socketPath), message: "it is a socket")])
     }
 
     @Test func inputErrorsNameThePath() throws {

@@ -5,12 +5,12 @@ import Testing
 import Glibc
 #endif
 
-/// A fresh directory under /tmp, removed (with everything in it) on deinit.
+/// A fresh directory under /tmp (or `base`), removed (with everything in it) on deinit.
 final class TemporaryDirectory {
     let path: String
 
-    init() {
-        var template = Array("/tmp/dbs-test-XXXXXX".utf8CString)
+    init(under base: String = "/tmp") {
+        var template = Array("\(base)/dbs-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
         path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })

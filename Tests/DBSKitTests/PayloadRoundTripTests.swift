@@ -222,7 +222,7 @@ struct PayloadRoundTripTests {
         }
         let longPath = String(repeating: "a", count: PayloadFormat.maxPathBytes + 1)
         #expect(throws: PayloadError.invalidEntry(path: longPath, reason: "path is 4097 bytes, more than 4096")) {
-            try writer3.beginEntry(EntryMetadata(path: longPath, kind: .directory, mode: 0, modificationTime: timestamp(0)))
+            try writer3.beginEntry(EntryMetadata(path: PathBytes(longPath), kind: .directory, mode: 0, modificationTime: timestamp(0)))
         }
     }
 

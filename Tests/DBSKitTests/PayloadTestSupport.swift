@@ -1,5 +1,5 @@
 import Testing
-@testable import DBSKit
+@_spi(UncheckedEntryPaths) @testable import DBSKit
 import DBSTestSupport
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
@@ -15,9 +15,13 @@ func timestamp(_ seconds: Int64, _ nanoseconds: UInt32 = 0) -> FileTimestamp {
 }
 
 /// Writes `entries` as a payload, handing content over in pieces of `pieceSize`.
-func makePayload(_ entries: [TestEntry], metadata: [String: String] = [:], pieceSize: Int = 100_003) throws -> [UInt8] {
+/// `checksEntryPaths` false writes paths the writer refuses (hostile payloads for
+/// the restore to refuse).
+func makePayload(_ entries: [TestEntry], metadata: [String: String] = [:], pieceSize: Int = 100_003,
+                 checksEntryPaths: Bool = true) throws -> [UInt8] {
     let sink = MemorySink()
     let writer = try PayloadWriter(sink: sink, metadata: metadata)
+    writer.checksEntryPaths = checksEntryPaths
     for entry in entries {
         try writer.beginEntry(entry.metadata)
         var offset = 0

@@ -59,3 +59,15 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension EntryPath {
+    /// The components of `path` as a restore creates them, or `DataError.unsafePath`
+    /// saying why it would not.
+    static func restorable(_ path: PathBytes) throws(DataError) -> [PathBytes] {
+        do throws(Refusal) {
+            return try components(of: path)
+        } catch {
+            throw .unsafePath(path: path.description, reason: error.reason)
+        }
+    }
+}

@@ -5,8 +5,8 @@ public struct FileTreeProgress: Sendable, Equatable {
     public var entries: UInt64
     /// Content bytes handled so far.
     public var bytes: UInt64
-    /// The entry being handled.
-    public var path: String
+    /// The entry being handled (its entry path).
+    public var path: PathBytes
 }
 
 /// A problem that does not stop a backup or restore: an entry skipped, a file that
@@ -22,11 +22,12 @@ public struct FileTreeWarning: Sendable, Equatable, CustomStringConvertible {
         case incomplete
     }
 
-    public var path: String
+    /// The file (backup) or the restored path (restore), as bytes: it need not be UTF-8.
+    public var path: PathBytes
     public var message: String
     public var kind: Kind
 
-    public init(path: String, message: String, kind: Kind = .skipped) {
+    public init(path: PathBytes, message: String, kind: Kind = .skipped) {
         self.path = path
         self.message = message
         self.kind = kind

@@ -15,14 +15,16 @@ import Darwin
 /// times, owner (uid, gid and their names) and extended attributes (POSIX ACLs
 /// included); sockets are skipped with a warning. A file with several hard links is
 /// stored once, at its first path in walk order; its other paths are hard-link
-/// entries naming that one.
+/// entries naming that one. Names are stored as the file system has them, byte for
+/// byte: not necessarily UTF-8 (`PathBytes`), never normalised.
 ///
 /// Content is streamed in chunks through one buffer, so memory does not grow with
 /// file size; a sparse file is read as its zeros (the compression layer shrinks them).
 public struct FileTreeReader {
     public struct Options {
-        /// Called for each entry skipped (an unsupported file type, a name that is
-        /// not UTF-8, a file that vanished during the walk).
+        /// Called for each entry skipped (an unsupported file type, a path longer
+        /// than a payload holds, a file that vanished during the walk), changed while
+        /// read, or stored less something.
         public var warning: (FileTreeWarning) -> Void
         /// Bytes read from a file per read(2).
         public var readSize: Int
@@ -45,14 +47,15 @@ public struct FileTreeReader {
     /// Throws `DataError` naming the path (missing input, unreadable file...) or the
     /// writer's error.
     public func write(to writer: PayloadWriter, progress: ((FileTreeProgress) -> Void)? = nil) throws {
-        var roots: [(source: String, name: String, status: FileStatus)] = []
+        var roots: [(source: PathBytes, name: PathBytes, status: FileStatus)] = []
         for input in inputs {
             guard let status = try POSIX.linkStatus(input) else { throw DataError.missingInput(path: input) }
-            let name = try Self.entryName(forInput: input)
-            if roots.contains(where: { $0.name == name }) { throw DataError.duplicateEntry(path: name) }
-            roots.append((input, name, status))
+            let name = PathBytes(try Self.entryName(forInput: input))
+            // By bytes: "é" precomposed and decomposed are two names.
+            if roots.contains(where: { $0.name == name }) { throw DataError.duplicateEntry(path: name.description) }
+            roots.append((PathBytes(input), name, status))
         }
-        roots.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        roots.sort { $0.name < $1.name }
         var walk = Walk(writer: writer, options: options, progress: progress)
         for root in roots {
             try walk.visit(source: root.source, path: root.name, status: root.status)
@@ -89,7 +92,7 @@ private struct Walk {
     var bytes: UInt64 = 0
     let names = OwnerNames()
     /// (device, inode) of the files with several links stored so far, to their path.
-    var linkedFiles: [[UInt64]: String] = [:]
+    var linkedFiles: [[UInt64]: PathBytes] = [:]
 
     init(writer: PayloadWriter, options: FileTreeReader.Options, progress: ((FileTreeProgress) -> Void)?) {
         self.writer = writer
@@ -98,8 +101,8 @@ private struct Walk {
         self.buffer = [UInt8](repeating: 0, count: options.readSize)
     }
 
-    mutating func visit(source: String, path: String, status: FileStatus) throws {
-        guard path.utf8.count <= PayloadFormat.maxPathBytes else {
+    mutating func visit(source: PathBytes, path: PathBytes, status: FileStatus) throws {
+        guard path.bytes.count <= PayloadFormat.maxPathBytes else {
             options.warning(FileTreeWarning(path: source, message: "its path is longer than \(PayloadFormat.maxPathBytes) bytes"))
             return
         }
@@ -127,50 +130,40 @@ private struct Walk {
                                                    device: kind.isDevice ? status.deviceNumber : nil),
                                      status, source: source))
         case .symlink:
-            let target = try POSIX.linkTarget(source)
-            guard let text = String(validating: target, as: UTF8.self), !text.isEmpty else {
-                options.warning(FileTreeWarning(path: source, message: "its link target is not UTF-8"))
-                return
-            }
+            // The target's bytes as they are, UTF-8 or not (readlink never gives an
+            // empty one on Linux).
+            let target = PathBytes(bytes: try POSIX.linkTarget(source))
             try writeEntry(described(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
-                                                   modificationTime: status.modificationTime, linkTarget: text),
+                                                   modificationTime: status.modificationTime, linkTarget: target),
                                      status, source: source))
         case .unsupported(let what):
             options.warning(FileTreeWarning(path: source, message: "it is \(what)"))
         }
     }
 
-    private mutating func visitChildren(of source: String, path: String) throws {
-        var children: [(name: String, bytes: [UInt8])] = []
-        for raw in try POSIX.directoryNames(source) {
-            guard let name = String(validating: raw, as: UTF8.self) else {
-                let shown = String(decoding: raw, as: UTF8.self)
-                options.warning(FileTreeWarning(path: source + "/" + shown, message: "its name is not UTF-8"))
-                continue
-            }
-            children.append((name, raw))
-        }
-        children.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-        let base = source.hasSuffix("/") ? source : source + "/"
+    /// The directory's entries in byte order, whatever bytes their names are.
+    private mutating func visitChildren(of source: PathBytes, path: PathBytes) throws {
+        let children = try POSIX.directoryNames(source).sorted()
+        let base = source.bytes.last == 0x2F ? PathBytes(bytes: source.bytes.dropLast()) : source
         for child in children {
-            let childSource = base + child.name
+            let childSource = base.appending(child)
             guard let status = try POSIX.linkStatus(childSource) else {
                 options.warning(FileTreeWarning(path: childSource, message: "it vanished during the backup"))
                 continue
             }
-            try visit(source: childSource, path: path + "/" + child.name, status: status)
+            try visit(source: childSource, path: path.appending(child), status: status)
         }
     }
 
     /// `entry` with the owner of `status` and, unless `attributes` is false, the
     /// extended attributes at `source` (`descriptor` when the file is open).
-    private func described(_ entry: EntryMetadata, _ status: FileStatus, source: String,
+    private func described(_ entry: EntryMetadata, _ status: FileStatus, source: PathBytes,
                            descriptor: Int32 = -1, attributes: Bool = true) -> EntryMetadata {
         var entry = entry
         entry.owner = names.owner(of: status)
         if attributes {
             entry.extendedAttributes = ExtendedAttributes.read(
-                descriptor: descriptor, path: descriptor >= 0 ? nil : source, shownAs: source,
+                descriptor: descriptor, path: descriptor >= 0 ? nil : source, shownAs: source.description,
                 warn: { options.warning(FileTreeWarning(path: source, message: $0)) })
         }
         return entry
@@ -191,8 +184,11 @@ private struct Walk {
     /// larger one streams once (the payload cannot take back an entry begun) and is
     /// reported. A file that shrinks is padded with zeros to its recorded size, and
     /// reported; a file that grew is stored at its size before, and reported.
-    private mutating func writeFile(source: String, path: String) throws {
-        let fd = try POSIX.check("open", source) { open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+    private mutating func writeFile(source sourcePath: PathBytes, path: PathBytes) throws {
+        let source = sourcePath.description
+        let fd = try POSIX.check("open", source) {
+            sourcePath.withCString { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+        }
         let file = DescriptorHandle(fd)
         var status = try POSIX.status(of: file, path: source)
         guard status.type == .regular else {
@@ -212,7 +208,7 @@ private struct Walk {
         }
         try writer.beginEntry(described(EntryMetadata(path: path, kind: .file, mode: status.permissions,
                                                       modificationTime: status.modificationTime, size: status.size),
-                                        status, source: source, descriptor: file.raw))
+                                        status, source: sourcePath, descriptor: file.raw))
         if let small {
             try writer.writeContent(small)
             bytes += UInt64(small.count)
@@ -221,7 +217,7 @@ private struct Walk {
         }
         try writer.endEntry()
         try file.close(path: source)
-        if let change { options.warning(FileTreeWarning(path: source, message: change, kind: .changed)) }
+        if let change { options.warning(FileTreeWarning(path: sourcePath, message: change, kind: .changed)) }
         entries += 1
         progress?(FileTreeProgress(entries: entries, bytes: bytes, path: path))
     }
@@ -250,7 +246,7 @@ private struct Walk {
     }
 
     /// Streams a file larger than the buffer in one pass; returns what changed.
-    private mutating func streamLarge(_ file: DescriptorHandle, source: String, path: String,
+    private mutating func streamLarge(_ file: DescriptorHandle, source: String, path: PathBytes,
                                       status: FileStatus) throws -> String? {
         var remaining = status.size
         var read = UInt64(0)

@@ -9,7 +9,9 @@ import Darwin
 ///
 /// Safety, entry by entry:
 /// - a path that is absolute, has a NUL, an empty, "." or ".." component is refused
-///   (`DataError.unsafePath`), before anything is created for it;
+///   (`EntryPath`'s rule, the one the payload writer applies; `DataError.unsafePath`),
+///   before anything is created for it; names are bytes, created exactly as stored
+///   (not necessarily UTF-8, never normalised);
 /// - parents are opened one component at a time with O_NOFOLLOW relative to the
 ///   previous one, so a path through a symlink (restored earlier or already there)
 ///   is refused and nothing is ever created outside the destination;
@@ -74,7 +76,7 @@ public struct FileTreeWriter {
     /// Refuses a path no restore would extract (empty, absolute, with NUL, or an
     /// empty, "." or ".." component): what `backup --name` must be checked against.
     public static func checkEntryPath(_ path: String) throws(DataError) {
-        _ = try EntryPath.components(of: path)
+        _ = try EntryPath.restorable(PathBytes(path))
     }
 
     /// Restores every entry `reader` yields; creates the destination if needed.
@@ -126,7 +128,7 @@ public struct RestoreIncomplete: Error, CustomStringConvertible {
 
 /// An entry a salvaging restore could not verify.
 public struct LostEntry: Sendable, Equatable {
-    public var path: String
+    public var path: PathBytes
     /// The content byte ranges lost, `[start, end)`; `end` is nil when the entry's size
     /// is not known (a streamed entry).
     public var lostRanges: [LostRange]

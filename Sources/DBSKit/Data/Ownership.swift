@@ -95,7 +95,7 @@ enum ExtendedAttributes {
     /// The attributes of the file open as `descriptor` (or at `path`, not following
     /// a symlink, when given), in name order. A file system without them gives [];
     /// an attribute that cannot be read or is too large is reported to `warn`.
-    static func read(descriptor: Int32, path: String?, shownAs shown: String,
+    static func read(descriptor: Int32, path: PathBytes?, shownAs shown: String,
                      warn: (String) -> Void) -> [ExtendedAttribute] {
         let names: [String]
         switch ExtendedAttributeCalls.names(descriptor: descriptor, path: path) {
@@ -133,7 +133,7 @@ enum ExtendedAttributes {
     /// Sets `attributes` on the file open as `descriptor` (or at `path`). `security.*`
     /// only as root; an attribute the file system or the kernel refuses is a warning,
     /// not a failure. Runs after chmod, so a POSIX ACL ends as it was stored.
-    static func apply(_ attributes: [ExtendedAttribute], descriptor: Int32, path: String?,
+    static func apply(_ attributes: [ExtendedAttribute], descriptor: Int32, path: PathBytes?,
                       shownAs shown: String, warn: (String) -> Void) {
         let root = geteuid() == 0
         for attribute in attributes {

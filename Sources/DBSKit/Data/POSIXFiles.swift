@@ -102,17 +102,21 @@ enum POSIX {
 
     /// lstat of `path`; nil when it does not exist.
     static func linkStatus(_ path: String) throws(DataError) -> FileStatus? {
+        try linkStatus(PathBytes(path))
+    }
+
+    static func linkStatus(_ path: PathBytes) throws(DataError) -> FileStatus? {
         var status = stat()
-        if lstat(path, &status) == 0 { return FileStatus(status) }
+        if path.withCString({ lstat($0, &status) }) == 0 { return FileStatus(status) }
         if errno == ENOENT { return nil }
-        throw .io(path: path, operation: "stat", errno: errno)
+        throw .io(path: path.description, operation: "stat", errno: errno)
     }
 
     /// fstatat without following a final symlink; nil when `name` does not exist.
-    static func linkStatus(in directory: DescriptorHandle, _ name: String,
+    static func linkStatus(in directory: DescriptorHandle, _ name: PathBytes,
                            displayPath: String) throws(DataError) -> FileStatus? {
         var status = stat()
-        if fstatat(directory.raw, name, &status, AT_SYMLINK_NOFOLLOW) == 0 { return FileStatus(status) }
+        if name.withCString({ fstatat(directory.raw, $0, &status, AT_SYMLINK_NOFOLLOW) }) == 0 { return FileStatus(status) }
         if errno == ENOENT { return nil }
         throw .io(path: displayPath, operation: "stat", errno: errno)
     }
@@ -124,26 +128,28 @@ enum POSIX {
     }
 
     /// The target of the symlink at `path`, as bytes (not necessarily UTF-8).
-    static func linkTarget(_ path: String) throws(DataError) -> [UInt8] {
+    static func linkTarget(_ path: PathBytes) throws(DataError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = try check("read link", path) {
-            buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+        let count = try check("read link", path.description) {
+            path.withCString { name in buffer.withUnsafeMutableBufferPointer { readlink(name, $0.baseAddress!, $0.count) } }
         }
         guard count < buffer.count else {
-            throw .invalidInput(path: path, reason: "the link target is longer than PATH_MAX")
+            throw .invalidInput(path: path.description, reason: "the link target is longer than PATH_MAX")
         }
         return Array(buffer[0..<count])
     }
 
     /// The names in a directory, raw bytes, without "." and "..".
-    static func directoryNames(_ path: String) throws(DataError) -> [[UInt8]] {
-        guard let stream = opendir(path) else { throw .io(path: path, operation: "open directory", errno: errno) }
+    static func directoryNames(_ path: PathBytes) throws(DataError) -> [PathBytes] {
+        guard let stream = path.withCString({ opendir($0) }) else {
+            throw .io(path: path.description, operation: "open directory", errno: errno)
+        }
         defer { closedir(stream) }
-        var names: [[UInt8]] = []
+        var names: [PathBytes] = []
         while true {
             errno = 0
             guard let entry = readdir(stream) else {
-                if errno != 0 { throw .io(path: path, operation: "read directory", errno: errno) }
+                if errno != 0 { throw .io(path: path.description, operation: "read directory", errno: errno) }
                 return names
             }
             // The name is read in place, up to its NUL: the kernel's record is only as
@@ -152,7 +158,7 @@ enum POSIX {
             let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
             let name = Array(UnsafeRawBufferPointer(start: field, count: strlen(field.assumingMemoryBound(to: CChar.self))))
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-            names.append(name)
+            names.append(PathBytes(bytes: name))
         }
     }
 

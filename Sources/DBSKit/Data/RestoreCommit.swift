@@ -16,7 +16,7 @@ extension RestoreStaging {
             do {
                 if syncFiles { try syncStaged() }
                 var placed = RestoreSummary()
-                var parentCache: (key: [String], handle: DescriptorHandle)?
+                var parentCache: (key: [PathBytes], handle: DescriptorHandle)?
                 for index in plan.indices where !plan[index].dropped {
                     let entry = plan[index]
                     let parentComponents = Array(entry.components.dropLast())
@@ -73,53 +73,57 @@ extension RestoreStaging {
         case .directory:
             guard !entry.onDisk else { return }
             if entry.replaces {
-                try POSIX.check("remove", path) { unlinkat(parent.raw, name, 0) }
+                try POSIX.check("remove", path) { name.withCString { unlinkat(parent.raw, $0, 0) } }
             }
             // A parent the payload did not list is made as `mkdir -p` makes it; a listed
             // one stays private until its own mode is set at the end.
             let initial: mode_t = entry.entryPath == nil ? 0o777 : 0o700
-            try POSIX.check("create directory", path) { mkdirat(parent.raw, name, initial) }
+            try POSIX.check("create directory", path) { name.withCString { mkdirat(parent.raw, $0, initial) } }
         case .file(.unnamed(let file)):
             if entry.replaces {
                 try replace(name, in: parent, path: path) { temporary in
                     FileSystemSync.linkUnnamed(file.raw, in: parent.raw, as: temporary)
                 }
             } else {
-                let linked = FileSystemSync.linkUnnamed(file.raw, in: parent.raw, as: name)
+                let linked = name.withCString { FileSystemSync.linkUnnamed(file.raw, in: parent.raw, as: $0) }
                 if linked == EEXIST { throw .alreadyExists(path: path) }
                 if linked != 0 { throw .io(path: path, operation: "link into place", errno: linked) }
             }
             try file.close(path: path)
             unnamedOpen -= 1
         case let .file(.named(temporaryName, token)):
-            if entry.replaces {
-                try POSIX.check("rename into place", path) { renameat(parent.raw, temporaryName, parent.raw, name) }
-            } else if linkat(parent.raw, temporaryName, parent.raw, name, 0) == 0 {
-                unlinkat(parent.raw, temporaryName, 0)
-            } else if errno == EEXIST {
-                throw .alreadyExists(path: path)
-            } else {
-                // No hard links here: a rename, which the checks before made safe.
-                try POSIX.check("rename into place", path) { renameat(parent.raw, temporaryName, parent.raw, name) }
+            try temporaryName.withCString { (temporary) throws(DataError) in
+                try name.withCString { (final) throws(DataError) in
+                    if entry.replaces {
+                        try POSIX.check("rename into place", path) { renameat(parent.raw, temporary, parent.raw, final) }
+                    } else if linkat(parent.raw, temporary, parent.raw, final, 0) == 0 {
+                        unlinkat(parent.raw, temporary, 0)
+                    } else if errno == EEXIST {
+                        throw .alreadyExists(path: path)
+                    } else {
+                        // No hard links here: a rename, which the checks before made safe.
+                        try POSIX.check("rename into place", path) { renameat(parent.raw, temporary, parent.raw, final) }
+                    }
+                }
             }
             InterruptCleanup.unregister(token)
         case .symlink(let target):
             let times = POSIX.timespecs(entry.time)
             if entry.replaces {
                 try replace(name, in: parent, path: path) { temporary in
-                    guard symlinkat(target, parent.raw, temporary) == 0 else { return errno }
+                    guard target.withCString({ symlinkat($0, parent.raw, temporary) }) == 0 else { return errno }
                     return utimensat(parent.raw, temporary, times, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno
                 }
             } else {
-                if symlinkat(target, parent.raw, name) != 0 {
+                if target.withCString({ linked in name.withCString { symlinkat(linked, parent.raw, $0) } }) != 0 {
                     throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create symlink", errno: errno)
                 }
                 plan[index].placedByRun = true
-                try POSIX.check("set the time of", path) { utimensat(parent.raw, name, times, AT_SYMLINK_NOFOLLOW) }
+                try POSIX.check("set the time of", path) { name.withCString { utimensat(parent.raw, $0, times, AT_SYMLINK_NOFOLLOW) } }
             }
             if let target = owners.target(for: entry.owner) {
                 try POSIX.check("set the owner of", path) {
-                    fchownat(parent.raw, name, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW)
+                    name.withCString { fchownat(parent.raw, $0, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW) }
                 }
             }
         case .hardLink(let target):
@@ -128,38 +132,35 @@ extension RestoreStaging {
             let targetName = targetEntry.components[targetEntry.components.count - 1]
             if entry.replaces {
                 try replace(name, in: parent, path: path) { temporary in
-                    linkat(targetParent.raw, targetName, parent.raw, temporary, 0) == 0 ? 0 : errno
+                    targetName.withCString { linkat(targetParent.raw, $0, parent.raw, temporary, 0) } == 0 ? 0 : errno
                 }
-            } else if linkat(targetParent.raw, targetName, parent.raw, name, 0) != 0 {
+            } else if targetName.withCString({ from in name.withCString { linkat(targetParent.raw, from, parent.raw, $0, 0) } }) != 0 {
                 throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create hard link", errno: errno)
             }
         case let .special(kind, device):
             let type: mode_t = kind == .fifo ? S_IFIFO : kind == .characterDevice ? S_IFCHR : S_IFBLK
             let number = device.map(POSIX.deviceID) ?? 0
-            var made = name
+            let made = name
             if entry.replaces {
                 try replace(name, in: parent, path: path) { temporary in
-                    guard mknodat(parent.raw, temporary, type | 0o600, number) == 0 else { return errno }
-                    made = temporary
-                    return 0
+                    mknodat(parent.raw, temporary, type | 0o600, number) == 0 ? 0 : errno
                 }
-                made = name
-            } else if mknodat(parent.raw, name, type | 0o600, number) != 0 {
+            } else if name.withCString({ mknodat(parent.raw, $0, type | 0o600, number) }) != 0 {
                 throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create \(kind)", errno: errno)
             }
             plan[index].placedByRun = true
             if let target = owners.target(for: entry.owner) {
                 try POSIX.check("set the owner of", path) {
-                    fchownat(parent.raw, made, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW)
+                    made.withCString { fchownat(parent.raw, $0, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW) }
                 }
             }
             var status = stat()
-            try POSIX.check("stat", path) { fstatat(parent.raw, made, &status, AT_SYMLINK_NOFOLLOW) }
+            try POSIX.check("stat", path) { made.withCString { fstatat(parent.raw, $0, &status, AT_SYMLINK_NOFOLLOW) } }
             let permitted = RestoredMode.permitted(entry.mode, recorded: owners.intended(for: entry.owner),
                                                    actual: (UInt32(status.st_uid), UInt32(status.st_gid)))
-            try POSIX.check("set the mode of", path) { fchmodat(parent.raw, made, mode_t(permitted), 0) }
+            try POSIX.check("set the mode of", path) { made.withCString { fchmodat(parent.raw, $0, mode_t(permitted), 0) } }
             let times = POSIX.timespecs(entry.time)
-            try POSIX.check("set the time of", path) { utimensat(parent.raw, made, times, AT_SYMLINK_NOFOLLOW) }
+            try POSIX.check("set the time of", path) { made.withCString { utimensat(parent.raw, $0, times, AT_SYMLINK_NOFOLLOW) } }
         }
         plan[index].onDisk = true
         plan[index].placedByRun = true
@@ -167,7 +168,7 @@ extension RestoreStaging {
 
     /// Creates the new node under a temporary name with `make` (0 or an errno), then
     /// renames it over `name`: the old entry is replaced atomically.
-    private func replace(_ name: String, in parent: DescriptorHandle, path: String,
+    private func replace(_ name: PathBytes, in parent: DescriptorHandle, path: String,
                          make: (String) -> Int32) throws(DataError) {
         var temporary = ""
         while true {
@@ -176,7 +177,7 @@ extension RestoreStaging {
             if made == 0 { break }
             if made != EEXIST { throw .io(path: path, operation: "create", errno: made) }
         }
-        if renameat(parent.raw, temporary, parent.raw, name) != 0 {
+        if name.withCString({ renameat(parent.raw, temporary, parent.raw, $0) }) != 0 {
             let code = errno
             unlinkat(parent.raw, temporary, 0)
             throw .io(path: path, operation: "rename into place", errno: code)
@@ -193,7 +194,7 @@ extension RestoreStaging {
             let handle = try openExisting(entry.components)
             _ = try setOwnerAndMode(of: handle, path: path, owner: entry.owner, mode: entry.mode)
             ExtendedAttributes.apply(entry.attributes, descriptor: handle.raw, path: nil, shownAs: path) {
-                warnings.append(FileTreeWarning(path: path, message: $0))
+                warnings.append(FileTreeWarning(path: shownPath(entry.components), message: $0))
             }
             let times = POSIX.timespecs(entry.time)
             try POSIX.check("set the time of", path) { futimens(handle.raw, times) }
@@ -207,7 +208,7 @@ extension RestoreStaging {
             let entry = plan[index]
             let name = entry.components[entry.components.count - 1]
             if entry.placedByRun, !entry.replaces, let parent = try? openExisting(Array(entry.components.dropLast())) {
-                unlinkat(parent.raw, name, entry.isDirectory ? AT_REMOVEDIR : 0)
+                name.withCString { _ = unlinkat(parent.raw, $0, entry.isDirectory ? AT_REMOVEDIR : 0) }
             } else if !entry.placedByRun, case .file(let staged) = entry.content {
                 discard(staged, in: entry.components)
             }

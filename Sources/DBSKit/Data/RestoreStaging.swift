@@ -10,17 +10,18 @@ struct PlannedEntry {
         /// `existed`: a directory was already at the name before the run.
         case directory(existed: Bool)
         case file(StagedFile)
-        case symlink(target: String)
+        case symlink(target: PathBytes)
         /// Another name of the file at `plan[target]`.
         case hardLink(target: Int)
         /// A FIFO or a device node.
         case special(kind: EntryKind, device: DeviceNumber?)
     }
 
-    /// From the root (the nearest existing ancestor of the destination).
-    var components: [String]
+    /// From the root (the nearest existing ancestor of the destination); bytes, as
+    /// the entry names them.
+    var components: [PathBytes]
     /// The entry's own path (nil for a parent the payload did not list).
-    var entryPath: String?
+    var entryPath: PathBytes?
     var kind: EntryKind
     var content: Content
     var mode: UInt32
@@ -48,7 +49,7 @@ enum StagedFile {
     case unnamed(DescriptorHandle)
     /// A named temporary file in its final directory, closed, registered for
     /// interruption cleanup with `token`.
-    case named(temporaryName: String, token: Int)
+    case named(temporaryName: PathBytes, token: Int)
 }
 
 /// What the walk down an entry's parents found.
@@ -72,15 +73,16 @@ struct RestoreStaging {
     /// it exists), and how it is shown in messages.
     let root: DescriptorHandle
     /// The destination's components that do not exist yet, planned as directories.
-    let base: [String]
+    let base: [PathBytes]
     var summary = RestoreSummary()
     var plan: [PlannedEntry] = []
-    /// Components joined by "/" (from the root) to their index in `plan`.
-    var planned: [String: Int] = [:]
+    /// Components joined by "/" (from the root) to their index in `plan`. Keyed by
+    /// bytes: two names that differ only in Unicode normalisation are two entries.
+    var planned: [PathBytes: Int] = [:]
     /// Directories created before the commit (parents of named temporaries), in order.
-    var createdEarly: [(components: [String], token: Int)] = []
+    var createdEarly: [(components: [PathBytes], token: Int)] = []
     /// Directories where stale temporaries were already looked for.
-    var cleanedDirectories: Set<String> = []
+    var cleanedDirectories: Set<PathBytes> = []
     /// One descriptor per file system holding staged files, for `syncfs`.
     var syncHandles: [UInt64: DescriptorHandle] = [:]
     var unnamedOpen = 0
@@ -88,8 +90,8 @@ struct RestoreStaging {
     let unnamedBudget: Int
     var zeros = [UInt8](repeating: 0, count: 1 << 20)
     /// The entry being read, for a salvage report: its path, bytes received, size.
-    var current: (path: String, received: UInt64, size: UInt64?)?
-    private var cachedParent: (key: String, parent: ResolvedParent)?
+    var current: (path: PathBytes, received: UInt64, size: UInt64?)?
+    private var cachedParent: (key: PathBytes, parent: ResolvedParent)?
 
     static let temporaryPrefix = ".dbs-restore-"
 
@@ -127,7 +129,7 @@ struct RestoreStaging {
         root = DescriptorHandle(try POSIX.check("open directory", opened) {
             open(opened, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         })
-        base = missing
+        base = missing.map { PathBytes($0) }
         unnamedBudget = Self.descriptorBudget()
     }
 
@@ -145,21 +147,26 @@ struct RestoreStaging {
         return max(0, min(soft, 1 << 20) - 512)
     }
 
-    /// The path as messages show it: under the destination as the user wrote it.
-    func shown(_ components: some Collection<String>) -> String {
+    /// The path as messages show it: under the destination as the user wrote it,
+    /// escaped (`PathBytes.escaped`).
+    func shown(_ components: some Collection<PathBytes>) -> String { shownPath(components).description }
+
+    /// The path under the destination as the user wrote it, as bytes.
+    func shownPath(_ components: some Collection<PathBytes>) -> PathBytes {
         let relative = Array(components.dropFirst(base.count))
-        if relative.isEmpty { return destination }
-        return (destination.hasSuffix("/") ? destination : destination + "/") + relative.joined(separator: "/")
+        if relative.isEmpty { return PathBytes(destination) }
+        let prefix = PathBytes(destination.hasSuffix("/") ? String(destination.dropLast()) : destination)
+        return PathBytes(joining: [prefix] + relative)
     }
 
     // MARK: Staging
 
     mutating func stage(_ entry: EntryMetadata, from reader: PayloadReader) throws {
-        let relative = try EntryPath.components(of: entry.path)
+        let relative = try EntryPath.restorable(entry.path)
         let components = base + relative
         let name = components[components.count - 1]
-        let key = components.joined(separator: "/")
-        let parent = try resolveParent(components, entryPath: entry.path)
+        let key = PathBytes(joining: components)
+        let parent = try resolveParent(components, entryPath: entry.path.description)
         var replaces = false
         var directoryExisted = false
         if let index = planned[key] {
@@ -221,11 +228,16 @@ struct RestoreStaging {
             }
         case .symlink:
             try reader.skipContent()
-            planEntry.content = .symlink(target: entry.linkTarget ?? "")
+            let target = entry.linkTarget ?? ""
+            // symlinkat would take the bytes before a NUL for the whole target.
+            guard !target.bytes.contains(0) else {
+                throw DataError.unsafePath(path: entry.path.description, reason: "its link target contains a NUL byte")
+            }
+            planEntry.content = .symlink(target: target)
         case .hardLink:
             try reader.skipContent()
             let target = entry.linkTarget ?? ""
-            let targetKey = (base + (try EntryPath.components(of: target))).joined(separator: "/")
+            let targetKey = PathBytes(joining: base + (try EntryPath.restorable(target)))
             guard let index = planned[targetKey], case .file = plan[index].content else {
                 throw DataError.cannotReplace(path: shown(components), reason: "its hard link target '\(target)' is not a file restored before it")
             }
@@ -233,7 +245,7 @@ struct RestoreStaging {
         case .fifo, .characterDevice, .blockDevice:
             try reader.skipContent()
             if entry.kind.isDevice, geteuid() != 0 {
-                summary.warnings.append(FileTreeWarning(path: shown(components), message: "a \(entry.kind) is only restored by root; skipped"))
+                summary.warnings.append(FileTreeWarning(path: shownPath(components), message: "a \(entry.kind) is only restored by root; skipped"))
                 return
             }
             planEntry.content = .special(kind: entry.kind, device: entry.device)
@@ -253,15 +265,15 @@ struct RestoreStaging {
     /// Walks the entry's parents: each must be a directory planned by this run or one
     /// on disk reached without following a symlink; a missing one is planned as a
     /// plain directory (mode 0755 less the umask, as `mkdir -p` makes it).
-    private mutating func resolveParent(_ components: [String], entryPath: String) throws -> ResolvedParent {
-        let parentKey = components.dropLast().joined(separator: "/")
+    private mutating func resolveParent(_ components: [PathBytes], entryPath: String) throws -> ResolvedParent {
+        let parentKey = PathBytes(joining: components.dropLast())
         if let cachedParent, cachedParent.key == parentKey { return cachedParent.parent }
         var current = root
         var onDisk = true
         for depth in 0..<(components.count - 1) {
             let prefix = Array(components[0...depth])
-            let key = prefix.joined(separator: "/")
-            let shownPrefix = prefix.dropFirst(base.count).joined(separator: "/")
+            let key = PathBytes(joining: prefix)
+            let shownPrefix = PathBytes(joining: prefix.dropFirst(base.count)).description
             if let index = planned[key] {
                 let entry = plan[index]
                 switch entry.content {
@@ -277,7 +289,7 @@ struct RestoreStaging {
                 continue
             }
             guard onDisk else { continue }
-            let fd = openat(current.raw, prefix[depth], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let fd = prefix[depth].withCString { openat(current.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if fd >= 0 {
                 current = DescriptorHandle(fd)
                 continue
@@ -302,8 +314,8 @@ struct RestoreStaging {
         return resolved
     }
 
-    private mutating func planImplicitDirectory(_ components: [String]) {
-        planned[components.joined(separator: "/")] = plan.count
+    private mutating func planImplicitDirectory(_ components: [PathBytes]) {
+        planned[PathBytes(joining: components)] = plan.count
         plan.append(PlannedEntry(components: components, entryPath: nil, kind: .directory,
                                  content: .directory(existed: false), mode: 0o777 & ~Self.umask,
                                  time: FileTimestamp(seconds: 0, nanoseconds: 0), setsAttributes: false,
@@ -327,20 +339,20 @@ struct RestoreStaging {
     /// A later entry of the same path replaces the earlier one: its temporary goes.
     private mutating func drop(_ index: Int) {
         plan[index].dropped = true
-        planned[plan[index].components.joined(separator: "/")] = nil
+        planned[PathBytes(joining: plan[index].components)] = nil
         if case .file(let staged) = plan[index].content { discard(staged, in: plan[index].components) }
     }
 
     /// Writes the content into an unnamed file in the nearest existing directory, or a
     /// named temporary in the final one, and sets mode and time; returns once the
     /// reader has verified it. On failure nothing of it remains.
-    private mutating func stageFile(_ components: [String], parent: ResolvedParent, entry: EntryMetadata,
+    private mutating func stageFile(_ components: [PathBytes], parent: ResolvedParent, entry: EntryMetadata,
                                     mode: UInt32, from reader: PayloadReader) throws -> (StagedFile, UInt64) {
         let time = entry.modificationTime
         let path = shown(components)
         var staged: StagedFile
         var file: DescriptorHandle
-        var named: (parent: DescriptorHandle, name: String, token: Int)?
+        var named: (parent: DescriptorHandle, name: PathBytes, token: Int)?
         if unnamedSupported, unnamedOpen < unnamedBudget,
            case let fd = FileSystemSync.openUnnamed(in: parent.anchor.raw, mode: 0o600), fd >= 0 || !Self.lacksUnnamed(errno) {
             guard fd >= 0 else { throw DataError.io(path: path, operation: "create temporary file for", errno: errno) }
@@ -363,12 +375,12 @@ struct RestoreStaging {
                 try writeSkippingZeros(bytes, to: file, path: path)
                 size += UInt64(bytes.count)
                 current?.received = size
-                progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: path))
+                progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: entry.path))
             }
             try POSIX.check("write", path) { ftruncate(file.raw, off_t(size)) }
             let actual = try setOwnerAndMode(of: file, path: path, owner: entry.owner, mode: mode)
             ExtendedAttributes.apply(entry.extendedAttributes, descriptor: file.raw, path: nil, shownAs: path) {
-                summary.warnings.append(FileTreeWarning(path: path, message: $0))
+                summary.warnings.append(FileTreeWarning(path: shownPath(components), message: $0))
             }
             let times = POSIX.timespecs(time)
             try POSIX.check("set the time of", path) { futimens(file.raw, times) }
@@ -407,17 +419,17 @@ struct RestoreStaging {
         code == EOPNOTSUPP || code == EISDIR || code == EINVAL || code == ENOSYS
     }
 
-    private mutating func createNamedTemporary(in directory: DescriptorHandle, components: [String])
-        throws(DataError) -> (String, Int, DescriptorHandle) {
-        let parentKey = components.dropLast().joined(separator: "/")
+    private mutating func createNamedTemporary(in directory: DescriptorHandle, components: [PathBytes])
+        throws(DataError) -> (PathBytes, Int, DescriptorHandle) {
+        let parentKey = PathBytes(joining: components.dropLast())
         if !cleanedDirectories.contains(parentKey) {
             cleanedDirectories.insert(parentKey)
             TemporaryName.removeStale(in: directory.raw, prefix: Self.temporaryPrefix)
         }
         while true {
-            let name = TemporaryName.make(prefix: Self.temporaryPrefix)
+            let name = PathBytes(TemporaryName.make(prefix: Self.temporaryPrefix))
             let token = InterruptCleanup.register(file: shownForCleanup(Array(components.dropLast()) + [name]))
-            let fd = openat(directory.raw, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            let fd = name.withCString { openat(directory.raw, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
             if fd >= 0 { return (name, token, DescriptorHandle(fd)) }
             let code = errno
             InterruptCleanup.unregister(token)
@@ -429,23 +441,24 @@ struct RestoreStaging {
 
     /// The path of `components` from the working directory, for the interruption
     /// cleanup (which runs on another thread, without descriptors).
-    func shownForCleanup(_ components: [String]) -> String {
-        let relative = components.dropFirst(base.count).joined(separator: "/")
+    func shownForCleanup(_ components: [PathBytes]) -> PathBytes {
+        let relative = Array(components.dropFirst(base.count))
         let prefix = destination.isEmpty ? "." : destination
-        return relative.isEmpty ? prefix : (prefix.hasSuffix("/") ? prefix : prefix + "/") + relative
+        if relative.isEmpty { return PathBytes(prefix) }
+        return PathBytes(joining: [PathBytes(prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix)] + relative)
     }
 
     /// Creates the planned directories of `components` that are not on disk yet (for
     /// a named temporary below them) and opens the last.
-    mutating func materialize(_ components: [String]) throws(DataError) -> DescriptorHandle {
+    mutating func materialize(_ components: [PathBytes]) throws(DataError) -> DescriptorHandle {
         var current = root
         for depth in 0..<components.count {
             let prefix = Array(components[0...depth])
-            let key = prefix.joined(separator: "/")
+            let key = PathBytes(joining: prefix)
             if let index = planned[key], !plan[index].onDisk {
                 let token = InterruptCleanup.register(directory: shownForCleanup(prefix))
                 let parent = current
-                let made = mkdirat(parent.raw, prefix[depth], plan[index].entryPath == nil ? 0o777 : 0o700)
+                let made = prefix[depth].withCString { mkdirat(parent.raw, $0, plan[index].entryPath == nil ? 0o777 : 0o700) }
                 if made != 0 {
                     InterruptCleanup.unregister(token)
                     throw .io(path: shown(prefix), operation: "create directory", errno: errno)
@@ -456,7 +469,7 @@ struct RestoreStaging {
             }
             let parent = current
             current = DescriptorHandle(try POSIX.check("open directory", shown(prefix)) {
-                openat(parent.raw, prefix[depth], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                prefix[depth].withCString { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             })
         }
         return current
@@ -484,14 +497,14 @@ struct RestoreStaging {
     // MARK: Failure
 
     /// Removes one staged file's temporary (an unnamed one goes with its descriptor).
-    mutating func discard(_ staged: StagedFile, in components: [String]) {
+    mutating func discard(_ staged: StagedFile, in components: [PathBytes]) {
         switch staged {
         case .unnamed(let handle):
             try? handle.close(path: "")
             unnamedOpen -= 1
         case let .named(temporaryName, token):
             if let directory = try? openExisting(Array(components.dropLast())) {
-                unlinkat(directory.raw, temporaryName, 0)
+                temporaryName.withCString { _ = unlinkat(directory.raw, $0, 0) }
             }
             InterruptCleanup.unregister(token)
         }
@@ -510,7 +523,7 @@ struct RestoreStaging {
     mutating func removeEarlyDirectories() {
         for (components, token) in createdEarly.reversed() {
             if let parent = try? openExisting(Array(components.dropLast())) {
-                unlinkat(parent.raw, components[components.count - 1], AT_REMOVEDIR)
+                components[components.count - 1].withCString { _ = unlinkat(parent.raw, $0, AT_REMOVEDIR) }
             }
             InterruptCleanup.unregister(token)
         }
@@ -532,12 +545,12 @@ struct RestoreStaging {
 
     /// Opens the on-disk directory `components` below the root, never following a
     /// symlink.
-    func openExisting(_ components: [String]) throws(DataError) -> DescriptorHandle {
+    func openExisting(_ components: [PathBytes]) throws(DataError) -> DescriptorHandle {
         var current = root
         for (depth, component) in components.enumerated() {
             let parent = current
             current = DescriptorHandle(try POSIX.check("open directory", shown(components[0...depth])) {
-                openat(parent.raw, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                component.withCString { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             })
         }
         return current

@@ -9,7 +9,7 @@ internal import CLibc
 /// following a symlink, or by descriptor. Each returns the errno on failure.
 enum ExtendedAttributeCalls {
     /// The attribute names of `path` (or of `descriptor` when `path` is nil).
-    static func names(descriptor: Int32, path: String?) -> Result<[String], Errno> {
+    static func names(descriptor: Int32, path: PathBytes?) -> Result<[String], Errno> {
         var size = 4096
         while true {
             var buffer = [CChar](repeating: 0, count: size)
@@ -24,7 +24,7 @@ enum ExtendedAttributeCalls {
     }
 
     /// The value of `name`, at most `limit` bytes (E2BIG beyond).
-    static func value(descriptor: Int32, path: String?, name: String, limit: Int) -> Result<[UInt8], Errno> {
+    static func value(descriptor: Int32, path: PathBytes?, name: String, limit: Int) -> Result<[UInt8], Errno> {
         var size = 4096
         while true {
             var buffer = [UInt8](repeating: 0, count: size)
@@ -41,14 +41,14 @@ enum ExtendedAttributeCalls {
         }
     }
 
-    static func set(descriptor: Int32, path: String?, name: String, value: [UInt8]) -> Errno? {
+    static func set(descriptor: Int32, path: PathBytes?, name: String, value: [UInt8]) -> Errno? {
         let result = call(path) { pathPointer in
             value.withUnsafeBytes { clibc_set_xattr(descriptor, pathPointer, name, $0.baseAddress, UInt($0.count)) }
         }
         return result == 0 ? nil : Errno(errno)
     }
 
-    private static func call<T>(_ path: String?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
+    private static func call<T>(_ path: PathBytes?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
         guard let path else { return body(nil) }
         return path.withCString { body($0) }
     }

@@ -41,7 +41,7 @@ enum FileSystemSync {
 
     /// Names an unnamed file: `name` in `directory` (linkat; EEXIST when taken).
     /// Returns 0 or the errno.
-    static func linkUnnamed(_ descriptor: Int32, in directory: Int32, as name: String) -> Int32 {
+    static func linkUnnamed(_ descriptor: Int32, in directory: Int32, as name: UnsafePointer<CChar>) -> Int32 {
         clibc_link_unnamed(descriptor, directory, name) == 0 ? 0 : errno
     }
 }

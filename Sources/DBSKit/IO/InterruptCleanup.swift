@@ -20,8 +20,8 @@ import Dispatch
 public enum InterruptCleanup {
     private struct Registry {
         var next = 0
-        var files: [Int: String] = [:]
-        var directories: [Int: String] = [:]
+        var files: [Int: PathBytes] = [:]
+        var directories: [Int: PathBytes] = [:]
     }
 
     private static let lock = SerialLock()
@@ -45,9 +45,11 @@ public enum InterruptCleanup {
             var signal: Int32 = 0
             while sigwait(&set, &signal) != 0 {}
             lock.lock()
-            for path in registry.files.values { unlink(path) }
+            for path in registry.files.values { path.withCString { _ = unlink($0) } }
             // Deepest first, so that a directory's registered children go before it.
-            for path in registry.directories.values.sorted(by: { $0.count > $1.count }) { rmdir(path) }
+            for path in registry.directories.values.sorted(by: { $0.bytes.count > $1.bytes.count }) {
+                path.withCString { _ = rmdir($0) }
+            }
             Glibc.signal(signal, SIG_DFL)
             var only = sigset_t()
             sigemptyset(&only)
@@ -61,7 +63,10 @@ public enum InterruptCleanup {
 
     /// Registers a named temporary file (absolute or relative to the unchanging
     /// working directory) to remove on interruption; returns the token to unregister.
-    public static func register(file path: String) -> Int {
+    public static func register(file path: String) -> Int { register(file: PathBytes(path)) }
+
+    /// `register(file:)` for a path that need not be UTF-8.
+    public static func register(file path: PathBytes) -> Int {
         lock.withLock {
             registry.next += 1
             registry.files[registry.next] = path
@@ -70,7 +75,10 @@ public enum InterruptCleanup {
     }
 
     /// Registers a directory this run created, removed on interruption if empty.
-    public static func register(directory path: String) -> Int {
+    public static func register(directory path: String) -> Int { register(directory: PathBytes(path)) }
+
+    /// `register(directory:)` for a path that need not be UTF-8.
+    public static func register(directory path: PathBytes) -> Int {
         lock.withLock {
             registry.next += 1
             registry.directories[registry.next] = path

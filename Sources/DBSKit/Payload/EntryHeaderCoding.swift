@@ -10,22 +10,30 @@ enum EntryHeaderCoding {
     private static let hasOwner: UInt8 = 1 << 4
     private static let hasDevice: UInt8 = 1 << 5
     private static let hasAttributes: UInt8 = 1 << 6
+    /// The path and link target are bytes, not necessarily UTF-8 (a later addition to
+    /// version 2: set only when one of them is not UTF-8, so every other payload stays
+    /// what earlier readers read).
+    private static let byteNames: UInt8 = 1 << 7
 
     /// The flags a payload of `version` may carry.
     private static func knownFlags(_ version: UInt16) -> UInt8 {
         let base = hasLinkTarget | hasModelLabel | hasExtra | streamed
-        return version >= 2 ? base | hasOwner | hasDevice | hasAttributes : base
+        return version >= 2 ? base | hasOwner | hasDevice | hasAttributes | byteNames : base
     }
 
-    static func encode(_ entry: EntryMetadata, version: UInt16 = PayloadFormat.version) throws(PayloadError) -> [UInt8] {
-        try entry.validate()
-        if version < 2, entry.needsVersion2 {
-            throw PayloadError.invalidEntry(path: entry.path, reason: "a \(entry.kind) with owner, device or extended attributes needs payload version 2")
+    /// The entry-header body of `entry`. `checked`: the writer's rules too
+    /// (`EntryMetadata.validateForWriting`); off only for tests that need the hostile
+    /// payloads a restore must refuse.
+    static func encode(_ entry: EntryMetadata, version: UInt16 = PayloadFormat.version,
+                       checked: Bool = true) throws(PayloadError) -> [UInt8] {
+        if checked { try entry.validateForWriting() } else { try entry.validate() }
+        if version < 2, entry.needsVersion2 || entry.hasByteNames {
+            throw PayloadError.invalidEntry(path: entry.path.description, reason: "a \(entry.kind) with owner, device, extended attributes or a name that is not UTF-8 needs payload version 2")
         }
         let extra = try entry.extra.map { (map) throws(PayloadError) in
             let json = try StringMapJSON.encode(map)
             guard json.count <= PayloadFormat.maxExtraBytes else {
-                throw PayloadError.invalidEntry(path: entry.path, reason: "extra JSON is \(json.count) bytes, more than \(PayloadFormat.maxExtraBytes)")
+                throw PayloadError.invalidEntry(path: entry.path.description, reason: "extra JSON is \(json.count) bytes, more than \(PayloadFormat.maxExtraBytes)")
             }
             return json
         }
@@ -43,13 +51,14 @@ enum EntryHeaderCoding {
         if entry.owner != nil { flags |= hasOwner }
         if entry.device != nil { flags |= hasDevice }
         if !entry.extendedAttributes.isEmpty { flags |= hasAttributes }
+        if entry.hasByteNames { flags |= byteNames }
         encoder.append(flags)
         // validate() bounded every string's length, so the narrowing cannot trap.
-        encoder.append(UInt16(entry.path.utf8.count))
-        encoder.append(raw: Array(entry.path.utf8))
+        encoder.append(UInt16(entry.path.bytes.count))
+        encoder.append(raw: entry.path.bytes)
         if let target = entry.linkTarget {
-            encoder.append(UInt16(target.utf8.count))
-            encoder.append(raw: Array(target.utf8))
+            encoder.append(UInt16(target.bytes.count))
+            encoder.append(raw: target.bytes)
         }
         if let label = entry.modelLabel {
             encoder.append(UInt16(label.utf8.count))
@@ -99,9 +108,12 @@ enum EntryHeaderCoding {
         guard flags & ~knownFlags(version) == 0 else {
             throw .malformedFrame("entry-header frame: unknown flags 0x\(String(flags, radix: 16))")
         }
-        let path = try decoder.string(Int(try decoder.uint16("path length")), "path")
+        // Without flag bit 7 the path and link target are UTF-8, as in every payload
+        // before it; with it, any bytes.
+        let anyBytes = flags & byteNames != 0
+        let path = try decoder.name(Int(try decoder.uint16("path length")), "path", anyBytes: anyBytes)
         let linkTarget = flags & hasLinkTarget == 0 ? nil
-            : try decoder.string(Int(try decoder.uint16("link target length")), "link target")
+            : try decoder.name(Int(try decoder.uint16("link target length")), "link target", anyBytes: anyBytes)
         let modelLabel = flags & hasModelLabel == 0 ? nil
             : try decoder.string(Int(try decoder.uint16("model label length")), "model label")
         var extra: [String: String]?

@@ -94,9 +94,11 @@ public struct FileTimestamp: Sendable, Equatable, Hashable, Codable {
 
 /// Everything a payload records about an entry except its content.
 public struct EntryMetadata: Sendable, Equatable, Codable {
-    /// Relative, '/'-separated, UTF-8. The payload layer only bounds it; whoever
-    /// turns entries into files (FileTreeWriter) decides which paths are safe.
-    public var path: String
+    /// Relative, '/'-separated bytes, usually UTF-8 but not necessarily (a file
+    /// system's names are bytes). A writer refuses one that breaks `EntryPath`'s rule;
+    /// a reader only bounds it, and whoever turns entries into files (FileTreeWriter)
+    /// checks it again.
+    public var path: PathBytes
     public var kind: EntryKind
     /// Permission bits plus setuid, setgid and sticky (mode & 0o7777).
     public var mode: UInt32
@@ -108,8 +110,9 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     /// the real size, which the reader reports as `lastEntrySize`. Files and records
     /// only.
     public var isStreamed: Bool
-    /// The target of a symlink; nil for every other kind.
-    public var linkTarget: String?
+    /// The target of a symlink (any bytes but NUL, as the file system had it), or the
+    /// entry path of the file a hard link names; nil for every other kind.
+    public var linkTarget: PathBytes?
     /// The Django model label of a records batch ("app.Model"); nil for other kinds.
     public var modelLabel: String?
     /// Free key/values a host attaches to an entry, stored as a JSON object.
@@ -121,8 +124,8 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     /// The device number of a character or block device entry, nil for others.
     public var device: DeviceNumber?
 
-    public init(path: String, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
-                size: UInt64 = 0, isStreamed: Bool = false, linkTarget: String? = nil,
+    public init(path: PathBytes, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
+                size: UInt64 = 0, isStreamed: Bool = false, linkTarget: PathBytes? = nil,
                 modelLabel: String? = nil, extra: [String: String]? = nil, owner: EntryOwner? = nil,
                 extendedAttributes: [ExtendedAttribute] = [], device: DeviceNumber? = nil) {
         self.path = path
@@ -142,17 +145,45 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     /// Whether this entry needs payload version 2 (a new kind or field).
     var needsVersion2: Bool { !kind.isVersion1 || owner != nil || !extendedAttributes.isEmpty || device != nil }
 
+    /// Whether the path or link target is not UTF-8, so that the entry header must
+    /// carry them as bytes (flag bit 7).
+    var hasByteNames: Bool { !path.isUTF8 || linkTarget.map { !$0.isUTF8 } ?? false }
+
     /// Whether content chunks may follow this entry's header.
     var carriesContent: Bool { kind == .file || kind == .records }
 
     /// Whether the content must be exactly `size` bytes.
     var hasExactSize: Bool { !isStreamed }
 
+    /// What a writer checks beyond `validate()`, so that every entry it writes can be
+    /// restored: the path (and a hard link's target, another entry's path) obeys
+    /// `EntryPath`, and a symlink's target has no NUL (the kernel would cut it there).
+    /// The reader does not check these, so that payloads written before are read as
+    /// they were; the restore does.
+    func validateForWriting() throws(PayloadError) {
+        try validate()
+        do throws(EntryPath.Refusal) {
+            try EntryPath.check(path)
+        } catch {
+            throw .invalidEntry(path: path.description, reason: error.reason)
+        }
+        if kind == .hardLink, let linkTarget {
+            do throws(EntryPath.Refusal) {
+                try EntryPath.check(linkTarget)
+            } catch {
+                throw .invalidEntry(path: path.description, reason: "its hard link target: \(error.reason)")
+            }
+        }
+        if kind == .symlink, let linkTarget, linkTarget.bytes.contains(0) {
+            throw .invalidEntry(path: path.description, reason: "the link target contains a NUL byte")
+        }
+    }
+
     /// The rules an entry obeys, checked by the writer before it writes one and by
     /// the reader after it decodes one.
     func validate() throws(PayloadError) {
-        func fail(_ reason: String) -> PayloadError { .invalidEntry(path: path, reason: reason) }
-        let pathBytes = path.utf8.count
+        func fail(_ reason: String) -> PayloadError { .invalidEntry(path: path.description, reason: reason) }
+        let pathBytes = path.bytes.count
         guard pathBytes > 0 else { throw fail("empty path") }
         guard pathBytes <= PayloadFormat.maxPathBytes else {
             throw fail("path is \(pathBytes) bytes, more than \(PayloadFormat.maxPathBytes)")
@@ -171,7 +202,7 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
         switch (kind.hasLinkTarget, linkTarget) {
         case (true, nil): throw fail("a \(kind) without a target")
         case (true, let target?):
-            let count = target.utf8.count
+            let count = target.bytes.count
             guard count > 0, count <= PayloadFormat.maxLinkTargetBytes else {
                 throw fail("link target is \(count) bytes, must be 1...\(PayloadFormat.maxLinkTargetBytes)")
             }

@@ -33,7 +33,9 @@
 //          streamed entry
 //     u8   flags: bit 0 link target, bit 1 model label, bit 2 extra, bit 3 streamed
 //          (file or records whose size was unknown when it began: the entry-end
-//          frame gives it); other bits 0
+//          frame gives it); version 2 adds bit 4 owner, bit 5 device, bit 6
+//          attributes, bit 7 byte names (path and link target are any bytes, not
+//          necessarily UTF-8; set only when one is not UTF-8); other bits 0
 //     u16  path length (1...4096), path: relative, '/'-separated
 //     if bit 0: u16 length (1...4096), link target (exactly for symlinks)
 //     if bit 1: u16 length (1...255), model label (exactly for records)
@@ -203,6 +205,13 @@ struct FrameBodyDecoder {
             throw .malformedFrame("\(frame) frame: \(field) is not valid UTF-8")
         }
         return string
+    }
+
+    /// A path or link target of `count` bytes: UTF-8 unless `anyBytes` (entry-header
+    /// flag bit 7), then any bytes.
+    mutating func name(_ count: Int, _ field: String, anyBytes: Bool) throws(PayloadError) -> PathBytes {
+        if anyBytes { return PathBytes(bytes: try take(count, field)) }
+        return PathBytes(try string(count, field))
     }
 
     /// Every byte of the body must have been read.

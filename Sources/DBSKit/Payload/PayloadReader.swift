@@ -146,7 +146,7 @@ public final class PayloadReader {
             guard !frame.body.isEmpty else { throw PayloadError.malformedFrame("empty chunk in '\(entry.path)'") }
             let total = read + UInt64(frame.body.count)
             if entry.hasExactSize, total > entry.size {
-                throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
+                throw PayloadError.contentSizeMismatch(path: entry.path.description, declared: entry.size, actual: total)
             }
             entryHasher.update(frame.body)
             entryRead = total
@@ -159,11 +159,11 @@ public final class PayloadReader {
             try decoder.finish()
             if recordedSize != read || (entry.hasExactSize && read != entry.size) {
                 let declared = entry.hasExactSize ? entry.size : recordedSize
-                throw PayloadError.contentSizeMismatch(path: entry.path, declared: declared, actual: read)
+                throw PayloadError.contentSizeMismatch(path: entry.path.description, declared: declared, actual: read)
             }
             let digest = takeEntryHasher().finalize()
             chunk = []
-            guard digest == recordedDigest else { throw PayloadError.contentHashMismatch(path: entry.path) }
+            guard digest == recordedDigest else { throw PayloadError.contentHashMismatch(path: entry.path.description) }
             contentBytes += read
             lastEntryDigest = digest
             lastEntrySize = read

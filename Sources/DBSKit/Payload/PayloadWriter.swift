@@ -70,13 +70,21 @@ public final class PayloadWriter {
         try writeFrame(.metadata, json)
     }
 
+    /// Whether `beginEntry` refuses a path no restore would create (`EntryPath`):
+    /// always, but for tests that write the hostile payloads a restore must refuse,
+    /// and for now the C ABI's writer (Sources/DBSC/Writer.swift says why).
+    @_spi(UncheckedEntryPaths) public var checksEntryPaths = true
+
     /// Opens an entry. Every entry, content or not, is closed with `endEntry()`.
+    /// Refuses (`PayloadError.invalidEntry`) an entry that breaks the payload's rules
+    /// or whose path no restore would create: empty, absolute, with NUL, an empty,
+    /// "." or ".." component (`EntryPath`), also as a hard link's target.
     public func beginEntry(_ metadata: EntryMetadata) throws {
         try checkWritable()
         if let open = openEntry {
             throw PayloadError.invalidState("'\(metadata.path)' begun while '\(open.metadata.path)' is still open")
         }
-        try writeFrame(.entryHeader, EntryHeaderCoding.encode(metadata, version: formatVersion))
+        try writeFrame(.entryHeader, EntryHeaderCoding.encode(metadata, version: formatVersion, checked: checksEntryPaths))
         openEntry = OpenEntry(metadata: metadata)
         entryHasher = SHA256Hasher()
         entryCount += 1
@@ -88,12 +96,12 @@ public final class PayloadWriter {
         guard let open = openEntry else { throw PayloadError.invalidState("content written outside an entry") }
         let entry = open.metadata
         guard entry.carriesContent else {
-            throw PayloadError.invalidEntry(path: entry.path, reason: "a \(entry.kind) has no content")
+            throw PayloadError.invalidEntry(path: entry.path.description, reason: "a \(entry.kind) has no content")
         }
         guard !bytes.isEmpty, let base = bytes.baseAddress else { return }
         let total = open.written + UInt64(bytes.count)
         if entry.hasExactSize, total > entry.size {
-            throw PayloadError.contentSizeMismatch(path: entry.path, declared: entry.size, actual: total)
+            throw PayloadError.contentSizeMismatch(path: entry.path.description, declared: entry.size, actual: total)
         }
         entryHasher.update(bytes)
         openEntry?.written = total
@@ -122,7 +130,7 @@ public final class PayloadWriter {
         try checkWritable()
         guard let open = openEntry else { throw PayloadError.invalidState("endEntry without an open entry") }
         if open.metadata.hasExactSize, open.written != open.metadata.size {
-            throw PayloadError.contentSizeMismatch(path: open.metadata.path, declared: open.metadata.size,
+            throw PayloadError.contentSizeMismatch(path: open.metadata.path.description, declared: open.metadata.size,
                                                    actual: open.written)
         }
         try flushChunk()

@@ -57,9 +57,23 @@ struct BackupCommand: DBSSubcommand {
         var warnings: [Problem] = []
     }
 
+    /// An input and what happened to it; `path_bytes` as in `dbs list --json`: the
+    /// exact bytes, base64, where the path is not valid UTF-8.
     struct Problem: Encodable {
         var path: String
+        var pathBytes: String?
         var reason: String
+        /// Shown escaped in the text summary.
+        var shown: String
+
+        init(_ warning: FileTreeWarning) {
+            path = warning.path.lossyString
+            pathBytes = warning.path.jsonBytes
+            reason = warning.message
+            shown = warning.path.escaped
+        }
+
+        enum CodingKeys: String, CodingKey { case path, pathBytes, reason }
     }
 
     func validate() throws {
@@ -152,7 +166,7 @@ struct BackupCommand: DBSSubcommand {
             try FileSystem.copy(file: destination, toDescriptor: STDOUT_FILENO)
         }
         func listed(_ kind: FileTreeWarning.Kind) -> [Problem] {
-            problems.filter { $0.kind == kind }.map { Problem(path: $0.path, reason: $0.message) }
+            problems.filter { $0.kind == kind }.map(Problem.init)
         }
         var report = Report(
             output: output, entries: contents.entryCount, inputBytes: contents.contentBytes,
@@ -165,7 +179,7 @@ struct BackupCommand: DBSSubcommand {
         if !json {
             for (label, list) in [("skipped", report.skipped), ("changed while read", report.changed),
                                   ("warning", report.warnings)] {
-                for problem in list { note("dbs: \(label): \(ListCommand.escaped(problem.path)): \(problem.reason)") }
+                for problem in list { note("dbs: \(label): \(problem.shown): \(ListCommand.escaped(problem.reason))") }
             }
         }
         if json {

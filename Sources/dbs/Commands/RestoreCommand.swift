@@ -44,8 +44,11 @@ struct RestoreCommand: DBSSubcommand {
         var warnings: [Warning]
     }
 
+    /// `path_bytes` as in `dbs list --json`: the exact bytes, base64, where the path
+    /// is not valid UTF-8.
     struct Warning: Encodable {
         var path: String
+        var pathBytes: String?
         var reason: String
     }
 
@@ -64,6 +67,7 @@ struct RestoreCommand: DBSSubcommand {
 
         struct Lost: Encodable {
             var path: String
+            var pathBytes: String?
             /// [start, end) content byte ranges; end null when the size is unknown.
             var lostBytes: [[UInt64?]]
         }
@@ -101,7 +105,9 @@ struct RestoreCommand: DBSSubcommand {
         let counts = RepairCounts(reader.repairReport)
         let report = Report(healed: counts.healed, dryRun: dryRun, destination: to,
                             entries: summary.entries, bytes: summary.bytes, repair: counts,
-                            warnings: summary.warnings.map { Warning(path: $0.path, reason: $0.message) })
+                            warnings: summary.warnings.map {
+                                Warning(path: $0.path.lossyString, pathBytes: $0.path.jsonBytes, reason: $0.message)
+                            })
         if json {
             try printJSON(report)
         } else if !quiet {
@@ -109,7 +115,9 @@ struct RestoreCommand: DBSSubcommand {
             note("dbs: \(verb) \(report.entries) entries, \(formatBytes(report.bytes))"
                  + (dryRun ? "" : " into \(to)"))
             if counts.healed { note("dbs: healed damage: \(counts.summary)") }
-            for warning in summary.warnings { note("dbs: warning: \(ListCommand.escaped(warning.description))") }
+            for warning in summary.warnings {
+                note("dbs: warning: '\(warning.path.escaped)': \(ListCommand.escaped(warning.message))")
+            }
         }
     }
 }
@@ -117,7 +125,8 @@ struct RestoreCommand: DBSSubcommand {
 extension RestoreCommand {
     func reportSalvage(_ incomplete: RestoreIncomplete, repair: RepairCounts) throws {
         let lost = incomplete.lost.map { entry in
-            SalvageReport.Lost(path: entry.path, lostBytes: entry.lostRanges.map { [$0.start, $0.end] })
+            SalvageReport.Lost(path: entry.path.lossyString, pathBytes: entry.path.jsonBytes,
+                               lostBytes: entry.lostRanges.map { [$0.start, $0.end] })
         }
         let report = SalvageReport(destination: to, entries: incomplete.placed.entries, bytes: incomplete.placed.bytes,
                                    lost: lost, unreadAfterDamage: !incomplete.readToTheEnd,
@@ -130,7 +139,7 @@ extension RestoreCommand {
         note("dbs: salvaged \(report.entries) entries, \(formatBytes(report.bytes)) into \(to)")
         for entry in incomplete.lost {
             let ranges = entry.lostRanges.map { "bytes \($0.start)-\($0.end.map(String.init) ?? "end")" }
-            note("dbs: lost \(ListCommand.escaped(entry.path)): \(ranges.joined(separator: ", "))")
+            note("dbs: lost \(entry.path.escaped): \(ranges.joined(separator: ", "))")
         }
         if report.unreadAfterDamage {
             note("dbs: the entries after the damage could not be read: neither restored nor listed")

@@ -1,3 +1,4 @@
+import DBSKit
 import Foundation
 
 /// Unbuffered writes to stderr or stdout, for messages and the progress line.
@@ -44,4 +45,11 @@ func formatBytes<T: BinaryInteger>(_ count: T) -> String {
         unit += 1
     }
     return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+extension PathBytes {
+    /// A name's exact bytes for `--json`, where a name is not valid UTF-8 (a JSON string
+    /// cannot hold it): base64 (RFC 4648, padded). nil for a UTF-8 name, whose text
+    /// field is already exact.
+    var jsonBytes: String? { isUTF8 ? nil : Data(bytes).base64EncodedString() }
 }

@@ -11,7 +11,7 @@ struct StandardInputEntry {
     func write(to payload: PayloadWriter) throws {
         let now = Date().timeIntervalSince1970
         let metadata = EntryMetadata(
-            path: name, kind: .file, mode: 0o600,
+            path: PathBytes(name), kind: .file, mode: 0o600,
             modificationTime: FileTimestamp(seconds: Int64(now),
                                             nanoseconds: UInt32((now - now.rounded(.down)) * 1e9)),
             size: 0, isStreamed: true)
