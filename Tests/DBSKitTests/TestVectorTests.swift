@@ -72,11 +72,11 @@ struct TestVectorTests {
                                         formatVersion: PayloadFormat.version,
                                         stamp: ("2026-01-01T00:00:00Z", "0.0.0-test-vectors"))
         for directory in vector.directories {
-            try payload.beginEntry(EntryMetadata(path: directory, kind: .directory, mode: 0o755, modificationTime: mtime))
+            try payload.beginEntry(EntryMetadata(path: PathBytes(directory), kind: .directory, mode: 0o755, modificationTime: mtime))
             try payload.endEntry()
         }
         for file in vector.files {
-            try payload.beginEntry(EntryMetadata(path: file.path, kind: .file, mode: 0o644, modificationTime: mtime,
+            try payload.beginEntry(EntryMetadata(path: PathBytes(file.path), kind: .file, mode: 0o644, modificationTime: mtime,
                                                  size: UInt64(file.content.count)))
             try payload.writeContent(file.content)
             try payload.endEntry()
