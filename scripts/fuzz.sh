@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of the decoders a hostile backup file reaches first (issue 12),
 # with libFuzzer and the address sanitizer.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 30 s each for head, stripe, file
+#   scripts/fuzz.sh [SECONDS] [TARGET[:SECONDS]...]     default: 30 s each for head, stripe, file
 #
 # Targets (Tests/Fuzz/FuzzTargets.swift): head, stripe, file (layout scan, locator,
 # descriptor election and the passphrase-less validator over a whole small file), entry.
@@ -51,13 +51,16 @@ rm -rf "$seeds"
 DBS_FUZZ_SEEDS="$seeds" ASAN_OPTIONS=detect_leaks=0 "$binary"
 
 status=0
-for target in "${targets[@]}"; do
+for spec in "${targets[@]}"; do
+    target=${spec%%:*}
+    budget=$seconds
+    [ "$spec" = "$target" ] || budget=${spec#*:}
     corpus=$out/corpus/$target
     mkdir -p "$corpus"
     log=$out/$target.log
     # rss_limit: an input that makes a decoder allocate without bound is a bug too.
-    if ! DBS_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 "$binary" -max_total_time="$seconds" \
-        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$out/crashes/$target-" \
+    if ! DBS_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 "$binary" -max_total_time="$budget" \
+        -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 -artifact_prefix="$out/crashes/$target-" \
         "$corpus" "$seeds/$target" > "$log" 2>&1; then
         status=1
         tail -40 "$log"
@@ -65,6 +68,6 @@ for target in "${targets[@]}"; do
     fi
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     final=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' || true)
-    echo "fuzz $target: $runs executions in $seconds s, $final (corpus entries/bytes)"
+    echo "fuzz $target: $runs executions in $budget s, $final (corpus entries/bytes)"
 done
 exit $status

@@ -83,7 +83,8 @@ struct ReedSolomonColumnTests {
     func beyondCapacityIsReportedNeverMadeInconsistent(backend: RSBackendKind) throws {
         var rng = SeededGenerator(seed: 12)
         var expectedUndetected = 0.0, undetected = 0, columns = 0
-        for round in 0..<30 {
+        // Enough rounds (about 2500 columns) that one error too many stands out.
+        for round in 0..<120 {
             let m = Int.random(in: 1...10, using: &rng)
             let k = Int.random(in: 1...30, using: &rng)
             let n = k + m
@@ -140,11 +141,12 @@ struct ReedSolomonColumnTests {
         }
         // The undetected columns are a sum of independent Bernoulli trials of mean
         // `expectedUndetected` (a trusted shard the decoding would change makes some
-        // fail that would otherwise be miscorrected, so fewer is fine): more than the
-        // mean plus six standard deviations (and a constant, for a mean near 0) has
-        // probability below 1e-8 for a correct decoder, and a decoder that accepts
-        // one error too many miscorrects far more often.
-        let bound = expectedUndetected + 6 * expectedUndetected.squareRoot() + 3
+        // fail that would otherwise be miscorrected, so fewer is fine). More than the
+        // mean plus three standard deviations (and 2, for a small mean) has probability
+        // about 1e-3 for a correct decoder, and the seed is fixed: here 27 of 2426
+        // columns against 32.1 expected, bound 51. A decoder that accepts 2e + f = m + 1
+        // miscorrects 60 of them.
+        let bound = expectedUndetected + 3 * expectedUndetected.squareRoot() + 2
         print("beyond capacity (\(backend)): \(undetected) of \(columns) columns undetected, \(expectedUndetected) expected")
         #expect(Double(undetected) <= bound,
                 "\(undetected) of \(columns) over-capacity columns miscorrected; the code's parameters give \(expectedUndetected)")
@@ -182,7 +184,8 @@ struct ReedSolomonColumnTests {
             let input = stripe
             let report = try code.correctColumns(stripe: &stripe, shardLength: s, erasures: erasures, trusted: [])
             #expect(report.failedColumns == Array(0..<s), "k \(k), m \(m): \(report.failedColumns) of \(shapes)")
-            #expect(stripe == input, "k \(k), m \(m): a column between two codewords was changed")
+            let unchanged = stripe == input  // (a Bool: the stripes are too long to print)
+            #expect(unchanged, "k \(k), m \(m): a column between two codewords was changed")
         }
     }
 
