@@ -64,7 +64,7 @@ struct DamageMixedTests {
             }
         }
         _ = DamageTests.flipBits(sample.path, rate: 1e-5, seed: 44)
-        try DamageTests.expectRefused(sample)
+        try DamageTests.expectRefused(sample, by: .byRepair)
     }
 
     @Test func validatorAndRepairerAgreeWithTheReader() throws {

@@ -48,46 +48,67 @@ struct DamageTests {
         return report
     }
 
+    /// Which refusal a damaged file must get. They differ in what they say about the
+    /// repair: `byRepair` is the repair knowing it cannot rebuild some shards (the
+    /// report names them); `byGCM` is wrong bytes the repair let through, caught by a
+    /// chunk's tag, which for damage a test planted on purpose beyond the parity means
+    /// a miscorrection; `notABackup` is a file with no layout left to find.
+    enum Refusal: CustomStringConvertible {
+        case byRepair, byGCM, notABackup
+        var description: String {
+            switch self {
+            case .byRepair: "the repair (damagedBeyondRepair)"
+            case .byGCM: "GCM (corruptedChunk)"
+            case .notABackup: "the locator (notABackup)"
+            }
+        }
+        func matches(_ error: any Error) -> Bool {
+            switch (self, error as? BackupError) {
+            case (.byRepair, .damagedBeyondRepair?), (.byGCM, .corruptedChunk?), (.notABackup, .notABackup?): true
+            default: false
+            }
+        }
+    }
+
     /// Reads back; expects the refusal of the repair itself (`damagedBeyondRepair`, not
     /// a GCM or stream error after a miscorrection), a correct prefix before it, and
     /// returns the lost shards it reports.
     static func expectRefusedByRepair(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws
         -> [LostShard] {
-        let reader = try BackupReader(path: sample.path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2)
-        var out = [UInt8]()
-        do {
-            while try reader.read(into: &out, maxLength: 1 << 16) > 0 {}
-            Issue.record("damage beyond repair was not refused", sourceLocation: sourceLocation)
-        } catch BackupError.damagedBeyondRepair(let report) {
-            #expect(Array(sample.data.prefix(out.count)) == out, sourceLocation: sourceLocation)
-            return report.lostShards
-        } catch {
-            Issue.record("refused by \(error), not by the repair", sourceLocation: sourceLocation)
-        }
-        return []
+        try expectRefused(sample, by: .byRepair, sourceLocation: sourceLocation)
     }
 
-    /// Reads back; expects a refusal, and that whatever came out before it is a
-    /// correct prefix of the plaintext.
-    static func expectRefused(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// Reads back; expects the refusal `refusal` (at open or while reading), that
+    /// whatever came out before it is a correct prefix of the plaintext, and that
+    /// reading on yields nothing more. Returns the lost shards a refusal by the repair
+    /// reports.
+    @discardableResult
+    static func expectRefused(_ sample: Sample, by refusal: Refusal,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws -> [LostShard] {
+        func check(_ error: any Error) -> [LostShard] {
+            #expect(refusal.matches(error), "expected a refusal by \(refusal), got \(error)", sourceLocation: sourceLocation)
+            if case .damagedBeyondRepair(let report)? = error as? BackupError { return report.lostShards }
+            return []
+        }
         let reader: BackupReader
         do {
             reader = try BackupReader(path: sample.path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2)
         } catch {
-            #expect(error.exitCode == 4 || error.exitCode == 1, sourceLocation: sourceLocation)
-            return
+            return check(error)
         }
         var out = [UInt8]()
+        var lost: [LostShard] = []
         do {
             while try reader.read(into: &out, maxLength: 1 << 16) > 0 {}
             Issue.record("damage beyond repair was not refused", sourceLocation: sourceLocation)
-        } catch let error as BackupError {
-            #expect(error.exitCode == 4, "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            lost = check(error)
         }
         // Reading on after the refusal yields nothing more.
         #expect(throws: BackupError.self, sourceLocation: sourceLocation) { try reader.read(into: &out, maxLength: 1 << 16) }
         #expect(out.count < sample.data.count, sourceLocation: sourceLocation)
         #expect(Array(sample.data.prefix(out.count)) == out, sourceLocation: sourceLocation)
+        return lost
     }
 
     /// Flips each bit of the file with probability `rate`.
@@ -322,7 +343,7 @@ struct DamageTests {
         if recoverable {
             try Self.expectExact(sample)
         } else {
-            try Self.expectRefused(sample)
+            try Self.expectRefused(sample, by: .byRepair)
         }
     }
 
@@ -370,20 +391,34 @@ struct DamageTests {
                                                 fileOffset: layout.shardOffset(copy: 0, stripe: 1, shard: $0)) }
         let lost = try Self.expectRefusedByRepair(sample)
         #expect(lost == expected)
-        guard case .unrecoverable(let report) = try BackupValidator.validate(path: sample.path, threads: 2) else {
-            Issue.record("the validator did not call the stripe unrecoverable")
-            return
+        let reported = try Self.expectUnrecoverableWithoutPassphrase(sample)
+        #expect(reported.validator == expected && reported.repairer == expected)
+    }
+
+    /// The passphrase-less readers on damage beyond repair: the validator calls the file
+    /// unrecoverable, the repairer refuses with `damagedBeyondRepair` and writes nothing.
+    /// Returns the lost shards each reports (empty where it did not refuse as it must).
+    static func expectUnrecoverableWithoutPassphrase(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> (validator: [LostShard], repairer: [LostShard]) {
+        var result: (validator: [LostShard], repairer: [LostShard]) = ([], [])
+        switch try BackupValidator.validate(path: sample.path, threads: 2) {
+        case .unrecoverable(let report): result.validator = report.lostShards
+        case let verdict: Issue.record("the validator said \(verdict)", sourceLocation: sourceLocation)
         }
-        #expect(report.lostShards == expected)
         let repaired = sample.directory + "/repaired.dbs"
         do {
             _ = try BackupRepairer.repair(source: sample.path, destination: repaired, threads: 2)
-            Issue.record("repair wrote a file from a stripe beyond repair")
+            Issue.record("repair wrote a file from a stripe beyond repair", sourceLocation: sourceLocation)
         } catch {
-            guard case .damagedBeyondRepair(let report) = error else { Issue.record("got \(error)"); return }
-            #expect(report.lostShards == expected)
+            if case .damagedBeyondRepair(let report) = error {
+                result.repairer = report.lostShards
+            } else {
+                Issue.record("repair refused with \(error)", sourceLocation: sourceLocation)
+            }
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: sample.directory) == ["b.dbs"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sample.directory) == ["b.dbs"],
+                sourceLocation: sourceLocation)
+        return result
     }
 
     // MARK: tampering

@@ -51,18 +51,77 @@ struct GuardTests {
         let expected = (0..<2).map { LostShard(copy: $0, stripe: 1, shard: 5,
                                                 fileOffset: layout.shardOffset(copy: $0, stripe: 1, shard: 5)) }
         #expect(try DamageTests.expectRefusedByRepair(sample) == expected)
-        guard case .unrecoverable(let report) = try BackupValidator.validate(path: sample.path, threads: 2) else {
-            Issue.record("the validator accepted a stripe rebuilt from a forged shard")
-            return
+        let reported = try DamageTests.expectUnrecoverableWithoutPassphrase(sample)
+        #expect(reported.validator == expected && reported.repairer == expected)
+    }
+
+    /// (b) A miscorrection of weight m + 1 in both copies: a nonzero codeword of the
+    /// stripe's code (one data shard's bytes changed and every parity shard changed to
+    /// match; an MDS code's minimum weight) added to the stripe in both copies. Every
+    /// column is then a valid codeword, the wrong one: the column decode finds nothing
+    /// to fix and no column fails, and m + 1 shards are bad in both copies, one more
+    /// than a whole-shard rebuild takes. Only the shard checksums tell; a column round
+    /// that kept its unresolved shards because no column failed would call the stripe
+    /// healable, and only GCM would notice, later. Every reader must refuse it as the
+    /// repair, naming the 2 (m + 1) lost shards.
+    @Test func aMiscorrectionOfWeightMPlusOneInBothCopiesIsUnrecoverable() throws {
+        let sample = try DamageTests.smallSample(seed: 63)
+        defer { sample.cleanup() }
+        let layout = sample.layout
+        let k = layout.dataShards, m = layout.parityShards, s = layout.shardSize
+        let stripe: UInt64 = 1, dataShard = 2
+        var error = [UInt8](repeating: 0, count: layout.totalShards * s)
+        var rng = SeededGenerator(seed: 63)
+        for column in 0..<s { error[dataShard * s + column] = UInt8(1 + rng.next() % 255) }
+        try ReedSolomon(dataShards: k, parityShards: m).encode(stripe: &error, shardLength: s)
+        let changed = (0..<layout.totalShards).filter { shard in error[(shard * s)..<((shard + 1) * s)].contains { $0 != 0 } }
+        #expect(changed == [dataShard] + Array(k..<(k + m)), "the added codeword has weight m + 1")
+        Fixture.mutate(sample.path) { bytes in
+            for copy in 0..<layout.copies {
+                let start = Int(layout.shardOffset(copy: copy, stripe: stripe, shard: 0))
+                for i in 0..<error.count { bytes[start + i] ^= error[i] }
+            }
         }
-        #expect(report.lostShards == expected)
-        do {
-            _ = try BackupRepairer.repair(source: sample.path, destination: sample.directory + "/r.dbs", threads: 2)
-            Issue.record("repair wrote a stripe rebuilt from a forged shard")
-        } catch {
-            guard case .damagedBeyondRepair(let report) = error else { Issue.record("got \(error)"); return }
-            #expect(report.lostShards == expected)
+        let expected = (0..<layout.copies).flatMap { copy in
+            changed.map { LostShard(copy: copy, stripe: stripe, shard: $0,
+                                    fileOffset: layout.shardOffset(copy: copy, stripe: stripe, shard: $0)) }
+        }.sorted { ($0.shard, $0.copy) < ($1.shard, $1.copy) }
+        let byShard = { (lost: [LostShard]) in lost.sorted { ($0.shard, $0.copy) < ($1.shard, $1.copy) } }
+
+        let reported = try DamageTests.expectUnrecoverableWithoutPassphrase(sample)
+        #expect(byShard(reported.validator) == expected && byShard(reported.repairer) == expected)
+        #expect(byShard(try DamageTests.expectRefusedByRepair(sample)) == expected)
+    }
+
+    /// A backup of the same chunk repeated, stored uncompressed: in the file every chunk's
+    /// ciphertext must differ (no 32-byte window of copy A's stream repeats). A nonce
+    /// that did not change with the chunk index would seal every chunk with one
+    /// keystream, which round trips perfectly and leaks the XOR of any two chunks.
+    @Test func repeatedPlaintextChunksNeverRepeatInTheFile() throws {
+        let dir = Fixture.temporaryDirectory()
+        defer { Fixture.removeDirectory(dir) }
+        let path = dir + "/b.dbs"
+        var options = Fixture.smallOptions()
+        options.compression = .none
+        let chunk = Fixture.randomBytes(options.chunkSize, seed: 64)
+        let data = Array([[UInt8]](repeating: chunk, count: 6).joined())
+        try Fixture.write(data, to: path, options: options)
+        let info = try Fixture.info(path)
+        let layout = DamageTests.Sample(directory: dir, path: path, data: data, info: info).layout
+        let file = try PositionedFile.openForReading(path)
+        var stream = [UInt8]()
+        for stripe in 0..<layout.stripeCount {
+            stream += try file.read(count: layout.dataShards * layout.shardSize,
+                                    at: layout.shardOffset(copy: 0, stripe: stripe, shard: 0))
         }
+        stream = Array(stream.prefix(Int(try #require(info.ciphertextLength))))
+        #expect(stream.count > data.count)
+        var windows = Set<[UInt8]>(), repeats = 0
+        for start in 0..<(stream.count - 32) where !windows.insert(Array(stream[start..<(start + 32)])).inserted {
+            repeats += 1
+        }
+        #expect(repeats == 0, "\(repeats) repeated 32-byte windows in the ciphertext stream")
+        #expect(try Fixture.read(path).0 == data)
     }
 
     /// (c) A backup written without verify-after-write, read from copy B alone (copy A

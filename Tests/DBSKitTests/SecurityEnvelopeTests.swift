@@ -124,6 +124,24 @@ struct SecurityEnvelopeTests {
         #expect(try cipher.open(sealed, chunkIndex: 7, isFinal: true) == plaintext)
     }
 
+    /// Each chunk index gets its own nonce, so no two chunks share a keystream: the
+    /// same plaintext sealed at different indices gives unrelated ciphertexts, and two
+    /// different plaintexts do not XOR to what their ciphertexts XOR to (a constant
+    /// nonce would make both hold).
+    @Test func chunksNeverShareAKeystream() throws {
+        let cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
+        let p = Array(repeating: UInt8(0x11), count: 256), q = (0..<256).map { UInt8($0) }
+        var bodies = Set<[UInt8]>()
+        for index in UInt64(0)..<64 {
+            let sealed = try cipher.seal(p, chunkIndex: index, isFinal: false)
+            bodies.insert(Array(sealed.prefix(p.count)))
+        }
+        #expect(bodies.count == 64, "equal plaintexts at different indices gave equal ciphertexts")
+        let cp = try cipher.seal(p, chunkIndex: 1, isFinal: false), cq = try cipher.seal(q, chunkIndex: 2, isFinal: false)
+        let cipherXOR = zip(cp, cq).prefix(p.count).map { $0 ^ $1 }, plainXOR = zip(p, q).map { $0 ^ $1 }
+        #expect(cipherXOR != plainXOR, "chunks 1 and 2 were sealed with one keystream")
+    }
+
     @Test func bufferFormsMatchArrayForms() throws {
         let cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
         let plaintext = (0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) }

@@ -79,6 +79,17 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The error is a verdict on the file read (not a backup, damaged, corrupted, hostile
+    /// parameters, wrong passphrase), not a failure of the reader itself or its
+    /// environment. The fuzz tests and the coverage-guided fuzzer hold every reader to
+    /// refusals of this kind on arbitrary bytes.
+    var isRefusalOfTheFile: Bool {
+        switch self {
+        case .internalFailure, .io, .invalidOptions, .writerClosed, .destinationExists: false
+        default: true
+        }
+    }
+
     private static func mebibytes(_ kib: UInt32) -> String {
         kib % 1024 == 0 ? "\(kib / 1024) MiB" : "\(Double(kib) / 1024) MiB"
     }
