@@ -41,14 +41,14 @@ DBS_FUZZ_REDUCED=1 ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitiz
     --filter 'ReedSolomon|RSKernel|GF256|Container|Damage|Fuzz|Payload|FileTree|Checksum|Compression|Security' \
     --skip 'BoundedMemory'
 
-step "3b. address sanitizer: issue 12's suites (descriptor vote, guards, KDF cap, passphrase forms)"
+step "3b. address sanitizer: issue 12's suites (descriptor vote, guards, KDF cap, passphrase forms, shifted stripes, test vectors)"
 # A separate step so the lead can merge it beside other branches' filters. Same build as
 # step 3 (nothing rebuilt). Not measured under the sanitizer on this branch (the shared
 # machine was saturated); the four suites take about 30 s in a debug build, so about
 # 1-2 minutes here. LayoutScanTests is left out: its time bounds are for an
 # uninstrumented build.
 ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --scratch-path .build-asan \
-    --filter 'DescriptorVoteTests|GuardTests|KDFCostCapTests|PassphraseNormalizationTests'
+    --filter 'DescriptorVoteTests|GuardTests|KDFCostCapTests|PassphraseNormalizationTests|ShiftedStripeTests|TestVectorTests'
 
 step "3c. coverage-guided fuzzing: head, stripe header, whole file (libFuzzer + address sanitizer)"
 # A separate, self-contained step (issue 12): scripts/fuzz.sh builds its own instrumented
