@@ -10,7 +10,7 @@ import pytest
 from conftest import PASSPHRASE, damage, media_files, table_rows, wipe
 from zoo.sample_data import file_tree_backup
 from dbs import create_backup, restore_backup, validate_backup
-from dbs.exceptions import CorruptionError, DBSError, InvalidPassphrase
+from dbs.exceptions import CorruptionError, DBSError, InvalidPassphrase, UsageError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -215,3 +215,16 @@ def test_unsafe_paths_in_a_backup_are_refused(fixture, unsafe, unsafe_base):
     with pytest.raises(DBSError, match=re.escape(f"unsafe file root path {unsafe!r}; refused")):
         restore_backup(path, PASSPHRASE)
     assert sorted(unsafe_base.rglob("*")) == [unsafe_base / "root"]  # no escape.txt, nothing in the root
+
+
+def test_the_app_cannot_write_an_unsafe_path(tmp_path, media):
+    """The binding's writer (dbs_writer) refuses what the fixtures hold, naming the path
+    and the rule, and leaves no backup behind."""
+    from dbs import engine
+
+    output = tmp_path / "evil.dbs"
+    with pytest.raises(UsageError, match=re.escape("invalid entry 'roots/0/a/../../escape.txt': the path has a '..' "
+                                                   "component")):
+        with engine.Writer(output, PASSPHRASE, kdf={"time_cost": 1, "memory_kib": 8192, "parallelism": 1}) as writer:
+            writer.begin("roots/0/a/../../escape.txt", engine.ENTRY_FILE)
+    assert not output.exists()
