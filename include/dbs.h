@@ -240,9 +240,12 @@ int dbs_writer_open(const char *output, const void *passphrase, size_t passphras
                     const dbs_options *options, dbs_writer **writer);
 
 /* Starts an entry; every entry is ended with dbs_writer_end_entry, content or not.
- * The path is not judged here (an empty path is DBS_ERR_USAGE): a path no restore
- * would create (absolute, with an empty, "." or ".." component) is written, and
- * every restore refuses it. Write relative paths without such components.
+ * A path no restore would create is refused with DBS_ERR_USAGE, the message naming
+ * the path and the rule it breaks (docs/PAYLOAD.md, "Names"): empty, absolute
+ * (starting with '/'), or with an empty, "." or ".." component ("a//b", "a/", "./a",
+ * "a/../b"); likewise a hard link whose link_target (another entry's path) breaks
+ * it. The rule is on the bytes: "...", "..a" or an overlong "\xc0\xae\xc0\xae" are
+ * names. A refused entry is not begun; the writer stays usable.
  * Ownership: *info and its strings are caller-owned, only read during the call. */
 int dbs_writer_begin_entry(dbs_writer *writer, const dbs_entry_info *info);
 

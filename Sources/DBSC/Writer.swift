@@ -1,7 +1,7 @@
 // dbs_writer: a backup written entry by entry.
 
 public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
-@_spi(UncheckedEntryPaths) import DBSKit
+import DBSKit
 
 /// The object behind a dbs_writer handle: the payload framing over the container
 /// writer. Both are the engine's; this only holds them together.
@@ -12,12 +12,9 @@ final class StreamWriter {
     init(destination: String, passphrase: SecureBytes, options: BackupOptions) throws {
         container = try BackupWriter(destination: destination, passphrase: passphrase, options: options)
         do {
+            // The writer's entry-path rule (EntryPath) holds here as for every writer:
+            // dbs_writer_begin_entry refuses a path no restore would create.
             payload = try PayloadWriter(sink: container, metadata: [:])
-            // Not yet the entry-path rule here: the Django app's test of its own
-            // restore's refusals (tests/test_damage.py, unsafe paths) writes its hostile
-            // backup through this writer, and has no other way to. Turning it on is this
-            // one line once that test has one (the restores refuse such paths anyway).
-            payload.checksEntryPaths = false
         } catch {
             container.abort()
             throw error

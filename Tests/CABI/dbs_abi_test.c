@@ -350,6 +350,70 @@ static void test_byte_names(void) {
     printf("names that are not UTF-8: written and read back byte for byte\n");
 }
 
+/* The writer refuses a path no restore would create, as every DBS writer does
+ * (docs/PAYLOAD.md, "Names"): DBS_ERR_USAGE, the message naming the path and the rule
+ * it breaks, nothing written, the writer still usable. (A NUL inside a path cannot
+ * be passed through a C string; the rule refuses it too.) */
+static void test_unsafe_paths(void) {
+    static const struct {
+        const char *path;
+        const char *rule;
+    } unsafe[] = {
+        {"../escaped", "'..' component"},
+        {"a/../../escaped", "'..' component"},
+        {"..", "'..' component"},
+        {"/etc/escaped", "absolute"},
+        {"//twice", "absolute"},
+        {"./a", "'.' component"},
+        {"a/./b", "'.' component"},
+        {"a//b", "empty component"},
+        {"a/", "empty component"},
+    };
+    dbs_options options = fast_options();
+    dbs_writer *writer = NULL;
+    CHECK_OK(dbs_writer_open(path_in("unsafe.dbs"), PASS, &options, &writer));
+    for (size_t i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++) {
+        dbs_entry_info file = {.path = unsafe[i].path, .kind = DBS_ENTRY_FILE, .mode = 0644, .size = 1};
+        CHECK_STATUS(dbs_writer_begin_entry(writer, &file), DBS_ERR_USAGE);
+        char quoted[256];
+        snprintf(quoted, sizeof quoted, "'%s'", unsafe[i].path);
+        CHECK(strstr(dbs_last_error(), quoted) && strstr(dbs_last_error(), unsafe[i].rule),
+              "refusing %s, the message names neither the path nor \"%s\": %s", quoted, unsafe[i].rule,
+              dbs_last_error());
+        /* Refused, not opened: content now is content outside an entry. */
+        CHECK_STATUS(dbs_writer_write(writer, "x", 1), DBS_ERR_USAGE);
+    }
+    /* A hard link's target is another entry's path: the same rule. */
+    dbs_entry_info link = {.path = "inside", .kind = DBS_ENTRY_HARDLINK, .mode = 0644, .link_target = "../outside"};
+    CHECK_STATUS(dbs_writer_begin_entry(writer, &link), DBS_ERR_USAGE);
+    CHECK(strstr(dbs_last_error(), "'inside'") && strstr(dbs_last_error(), "hard link target") &&
+              strstr(dbs_last_error(), "'..' component"),
+          "hard link refusal: %s", dbs_last_error());
+    /* Names that merely look like a way up are names: "...", "..a", an overlong "..". */
+    static const char *const safe[] = {"...", "..a", "a../b", "\xc0\xae\xc0\xae"};
+    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++) {
+        dbs_entry_info file = {.path = safe[i], .kind = DBS_ENTRY_FILE, .mode = 0644, .size = 1};
+        CHECK_OK(dbs_writer_begin_entry(writer, &file));
+        CHECK_OK(dbs_writer_write(writer, "x", 1));
+        CHECK_OK(dbs_writer_end_entry(writer));
+    }
+    CHECK_OK(dbs_writer_close(writer));
+
+    dbs_reader *reader = NULL;
+    CHECK_OK(dbs_reader_open(path_in("unsafe.dbs"), PASS, 2, &reader));
+    dbs_entry_info info;
+    int has_entry = 0;
+    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++) {
+        CHECK_OK(dbs_reader_next_entry(reader, &info, &has_entry));
+        CHECK(has_entry && strcmp(info.path, safe[i]) == 0, "entry %zu is not '%s'", i, safe[i]);
+    }
+    CHECK_OK(dbs_reader_next_entry(reader, &info, &has_entry));
+    CHECK(!has_entry, "a refused entry was written");
+    dbs_reader_close(reader);
+    printf("unsafe entry paths: %zu refused with their rule, %zu look-alikes written\n",
+           sizeof unsafe / sizeof unsafe[0] + 1, sizeof safe / sizeof safe[0]);
+}
+
 enum { STREAM_BIG = 2 * 1024 * 1024 + 333 };
 static const char records[] = "{\"model\": \"shop.item\", \"pk\": 1}\n{\"model\": \"shop.item\", \"pk\": 2}\n";
 
@@ -726,6 +790,7 @@ int main(int argc, char **argv) {
     test_beyond_repair();
     test_streaming();
     test_byte_names();
+    test_unsafe_paths();
     test_raw_codec();
     test_bad_arguments();
     test_threads();

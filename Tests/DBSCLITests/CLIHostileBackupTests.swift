@@ -1,4 +1,4 @@
-@_spi(UncheckedEntryPaths) @testable import DBSKit
+@testable import DBSKit
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
 import Testing
-@_spi(UncheckedEntryPaths) @testable import DBSKit
+@testable import DBSKit
 import DBSTestSupport
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).

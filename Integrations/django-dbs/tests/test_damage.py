@@ -1,13 +1,16 @@
 """Damage, wrong passphrases and bad input, through the real engine on real files."""
 import json
 import os
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from conftest import PASSPHRASE, damage, media_files, table_rows, wipe
 from zoo.sample_data import file_tree_backup
 from dbs import create_backup, restore_backup, validate_backup
-from dbs.exceptions import CorruptionError, DBSError, InvalidPassphrase
+from dbs.exceptions import CorruptionError, DBSError, InvalidPassphrase, UsageError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -183,11 +186,45 @@ def test_file_path_outside_the_restore_roots_is_refused(backup, settings, popula
     assert media_files(settings.MEDIA_ROOT) == {} and media_files(populated / "scans") == {}
 
 
-def test_unsafe_paths_in_a_backup_are_refused(tmp_path, media):
-    path = tmp_path / "evil.dbs"
-    manifest = {"format": "django-dbs", "payload_version": 1, "migrations": {}, "models": [],
-                "file_roots": [str(tmp_path)]}
-    write_payload(path, manifest, [("roots/0/a/../../escape.txt", None, b"x")])
-    with pytest.raises(DBSError):
+#: The attacker-made backups (tests/fixtures/make_unsafe_backups.py says how they were
+#: made: DBS's writers, the app's included, refuse such paths). Their manifest names
+#: the file root UNSAFE_BASE/root; each entry aims at UNSAFE_BASE/escape.txt.
+FIXTURES = Path(__file__).parent / "fixtures"
+UNSAFE_BASE = Path("/tmp/django-dbs-unsafe-path-fixture")
+
+
+@pytest.fixture
+def unsafe_base(media, settings):
+    """The fixtures' file root, created empty, and its parent the only restore root: the
+    escape target is inside DBS_RESTORE_ROOTS, so only the refusal of the path itself
+    stands between the backup and it."""
+    shutil.rmtree(UNSAFE_BASE, ignore_errors=True)
+    (UNSAFE_BASE / "root").mkdir(parents=True)
+    settings.DBS_RESTORE_ROOTS = [str(UNSAFE_BASE)]
+    yield UNSAFE_BASE
+    shutil.rmtree(UNSAFE_BASE, ignore_errors=True)
+
+
+@pytest.mark.parametrize("fixture, unsafe", [
+    ("unsafe-root-dotdot.dbs", "a/../../escape.txt"),
+    ("unsafe-root-absolute.dbs", str(UNSAFE_BASE / "escape.txt")),  # os.path.join(root, it) is it
+])
+def test_unsafe_paths_in_a_backup_are_refused(fixture, unsafe, unsafe_base):
+    path = FIXTURES / fixture
+    assert validate_backup(path, PASSPHRASE).ok  # a sound backup: refused for its path, not damage
+    with pytest.raises(DBSError, match=re.escape(f"unsafe file root path {unsafe!r}; refused")):
         restore_backup(path, PASSPHRASE)
-    assert not (tmp_path.parent / "escape.txt").exists()
+    assert sorted(unsafe_base.rglob("*")) == [unsafe_base / "root"]  # no escape.txt, nothing in the root
+
+
+def test_the_app_cannot_write_an_unsafe_path(tmp_path, media):
+    """The binding's writer (dbs_writer) refuses what the fixtures hold, naming the path
+    and the rule, and leaves no backup behind."""
+    from dbs import engine
+
+    output = tmp_path / "evil.dbs"
+    with pytest.raises(UsageError, match=re.escape("invalid entry 'roots/0/a/../../escape.txt': the path has a '..' "
+                                                   "component")):
+        with engine.Writer(output, PASSPHRASE, kdf={"time_cost": 1, "memory_kib": 8192, "parallelism": 1}) as writer:
+            writer.begin("roots/0/a/../../escape.txt", engine.ENTRY_FILE)
+    assert not output.exists()

@@ -5,10 +5,9 @@
 /// four bytes to the kernel, not a way up).
 ///
 /// One rule for both ends: `PayloadWriter` refuses to write a path that breaks it (so
-/// a library caller cannot make a backup no restore extracts; the C ABI's writer does
-/// not apply it yet, Sources/DBSC/Writer.swift says why), `FileTreeWriter`
-/// refuses to restore one (a payload from elsewhere), and `dbs backup --name` is
-/// checked against it. The payload reader does not apply it: `dbs list` shows any
+/// a library caller, the C ABI's `dbs_writer` included, cannot make a backup no
+/// restore extracts), `FileTreeWriter` refuses to restore one (a payload from
+/// elsewhere), and `dbs backup --name` is checked against it. The payload reader does not apply it: `dbs list` shows any
 /// payload as it is.
 ///
 /// This is the lexical half of restore safety; the other half is that

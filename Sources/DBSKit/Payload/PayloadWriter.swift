@@ -71,9 +71,10 @@ public final class PayloadWriter {
     }
 
     /// Whether `beginEntry` refuses a path no restore would create (`EntryPath`):
-    /// always, but for tests that write the hostile payloads a restore must refuse,
-    /// and for now the C ABI's writer (Sources/DBSC/Writer.swift says why).
-    @_spi(UncheckedEntryPaths) public var checksEntryPaths = true
+    /// always, but for tests (`@testable`) that write the hostile payloads a restore
+    /// must refuse. Internal, so no caller of the library, the C ABI included, can
+    /// turn it off.
+    var checksEntryPaths = true
 
     /// Opens an entry. Every entry, content or not, is closed with `endEntry()`.
     /// Refuses (`PayloadError.invalidEntry`) an entry that breaks the payload's rules
