@@ -44,7 +44,11 @@ import Darwin
 /// Modes and nanosecond modification times are restored: files' on the open file,
 /// symlinks' with AT_SYMLINK_NOFOLLOW, directories' at the very end (their contents
 /// change their times, and a read-only directory must still be filled). Runs of zero
-/// bytes are skipped with lseek, so sparse files stay sparse.
+/// bytes are not written (each piece goes to its offset), so sparse files stay sparse.
+///
+/// The files' writes and their metadata calls run on `writeThreads` writer lanes
+/// (`StagedFileWriters`) while the payload is read and verified; the commit waits for
+/// every lane, so nothing takes a name before its content and metadata are written.
 public struct FileTreeWriter {
     public let destination: String
     public let overwrite: Bool
