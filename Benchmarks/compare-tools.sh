@@ -4,6 +4,7 @@
 #   Benchmarks/compare-tools.sh [--size 2G] [--runs 3] [--seed N] [--work DIR]
 #                               [--tools "dbs dbs-noverify restic borg tar-zstd-age"]
 #                               [--no-restore] [--wait-load L] [--keep] [--small-files N]
+#                               [--both [N]] [--small-tools "..."] [--cache cold|warm]
 #
 # --size     tree size, bytes or with K/M/G suffix (binary units); default 2G
 # --runs     rounds; each round runs every tool once, the order rotated by one each round
@@ -19,14 +20,23 @@
 # --wait-load   before each round, wait (up to 5 minutes) for the 1-minute load to drop
 #               below L; the load is printed either way
 # --keep     leave the work directory behind
-# --small-files N  the small-files shape instead: N files sharing --size (log-uniform
-#            1 KiB to 4x the mean, 1000 per directory; gen-tree.c), as a media directory
+# --small-files N  the small-files shape instead: N files of 256 B to 256 KiB (skewed
+#            to the small end, mean about 13 KiB; --size caps the total), 100 per leaf
+#            directory three levels deep (gen-tree.c), as a media directory
+# --both [N] both shapes in the same run: the --size tree with --tools, and N small files
+#            (default 100000) with --small-tools (default "dbs restic borg tar-zstd-age");
+#            each round runs every tool on both shapes
+# --cache    cold (the default as root): sync and drop the page cache
+#            (/proc/sys/vm/drop_caches) before every timed command, so every tool reads
+#            its input (the tree, or its repository) from the disk; warm (the default
+#            otherwise): read the input once right before every timed command instead
 #
 # Fairness (see docs/PERFORMANCE.md, "Comparison with other tools"):
-# - every tool reads the same tree from the page cache (read once before the runs) and
-#   writes to the same filesystem; each timed command is followed by a timed `sync`, so
-#   "wall+sync" has every tool pay for getting its bytes to disk, whatever its own fsync
-#   policy (dbs fsyncs its output, and each restored file, itself);
+# - every tool starts from the same page cache (--cache: dropped before each timed
+#   command, or its input read just before) and writes to the same filesystem; each
+#   timed command is followed by a timed `sync`, so "wall+sync" has every tool pay for
+#   getting its bytes to disk, whatever its own fsync policy (dbs fsyncs its output, and
+#   syncfs-es the restored files before they take their names);
 # - encryption on everywhere: dbs (Argon2id 64 MiB default, AES-256-GCM), restic (always),
 #   borg repokey (HMAC-SHA256 ids + AES-CTR; the CPU has SHA-NI, so it is borg's fast
 #   mode here), age to an X25519 recipient from age-keygen (age's passphrase mode only
@@ -41,8 +51,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-size=2G runs=3 seed=20261128 work="" restore=1 wait_load="" keep=0 small_files=
+size=2G runs=3 seed=20261128 work="" restore=1 wait_load="" keep=0 small_files= both=
 tools=(dbs dbs-noverify restic borg tar-zstd-age)
+small_tools=(dbs restic borg tar-zstd-age)
+cache=warm
+if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/drop_caches ]; then cache=cold; fi
 while [ $# -gt 0 ]; do
     case $1 in
         --size) size=$2; shift 2 ;;
@@ -54,6 +67,12 @@ while [ $# -gt 0 ]; do
         --wait-load) wait_load=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         --small-files) small_files=$2; shift 2 ;;
+        --both)
+            both=100000
+            if [ $# -gt 1 ] && [[ $2 =~ ^[0-9]+$ ]]; then both=$2; shift; fi
+            shift ;;
+        --small-tools) read -r -a small_tools <<< "$2"; shift 2 ;;
+        --cache) cache=$2; shift 2 ;;
         *) echo "compare-tools: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -88,16 +107,36 @@ export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS
 unset GOMAXPROCS
 
 cd "$work"
-rm -rf tree
-./gen-tree tree "$bytes" "$seed" $small_files >&2
 age-keygen -o age.key 2>/dev/null
 recipient=$(age-keygen -y age.key)
+
+# The shapes this run measures, each in its own directory with its own tree and tools:
+# NAME:BYTES:FILES (FILES empty for the mixed tree).
+if [ -n "$both" ]; then
+    shapes=("tree:$bytes:" "small:$(numfmt --from=iec 4G):$both")
+elif [ -n "$small_files" ]; then
+    shapes=("small:$bytes:$small_files")
+else
+    shapes=("tree:$bytes:")
+fi
+shape_tools() { if [ "$1" = small ] && [ -n "$both" ]; then echo "${small_tools[*]}"; else echo "${tools[*]}"; fi; }
+for shape in "${shapes[@]}"; do
+    IFS=: read -r name shape_bytes files <<< "$shape"
+    rm -rf "$name"
+    mkdir -p "$name"
+    (cd "$name" && ../gen-tree tree "$shape_bytes" "$seed" $files >&2)
+done
 
 # --- machine and versions ------------------------------------------------------------
 {
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+    echo "cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx2|avx512f|aes|vaes|sha_ni|pclmulqdq|vpclmulqdq|gfni' | sort -u | tr '\n' ' ')"
     echo "filesystem: $(df -h --output=source,fstype . | tail -1 | tr -s ' ')"
-    echo "tree: $bytes bytes, $(find tree -type f | wc -l) files, seed $seed"
+    for shape in "${shapes[@]}"; do
+        IFS=: read -r name _ _ <<< "$shape"
+        echo "shape $name: $(du -sb "$name/tree" | cut -f1) bytes, $(find "$name/tree" -type f | wc -l) files, $(find "$name/tree" -type d | wc -l) directories, seed $seed; tools: $(shape_tools "$name")"
+    done
+    echo "page cache: $cache"
     echo "dbs: $("$dbs" version 2>&1 | tr '\n' ' ')"
     echo "restic: $(restic version)"
     echo "borg: $(borg --version)"
@@ -131,15 +170,27 @@ restore_command() {
         dbs | dbs-noverify) echo "$dbs restore out --to restored --threads 2" ;;
         restic) echo "restic -r out restore -q latest --target restored" ;;
         borg) echo "cd restored && borg extract ../out::a" ;;
-        tar-zstd-age) echo "age -d -i age.key out | zstd -d -q | tar -xf - -C restored" ;;
+        tar-zstd-age) echo "age -d -i ../age.key out | zstd -d -q | tar -xf - -C restored" ;;
     esac
+}
+
+# Puts the page cache in the same state for every tool before a timed command: cold
+# (everything written back, then every clean page dropped: the input comes from the
+# disk) or warm (INPUT, the tree or the repository, read once just before).
+settle_cache() {
+    sync
+    if [ "$cache" = cold ]; then
+        echo 3 > /proc/sys/vm/drop_caches
+    else
+        find "$1" -type f -print0 | xargs -0 cat > /dev/null
+    fi
 }
 
 # Runs COMMAND (a shell line) under /usr/bin/time, then times a closing `sync` on its own
 # (dbs fsyncs its output itself; whatever a tool left dirty is paid here); appends one row.
 timed() {
-    local tool=$1 phase=$2 run=$3 command=$4
-    sync
+    local shape=$1 tool=$2 phase=$3 run=$4 command=$5 input=$6
+    settle_cache "$input"
     /usr/bin/time -f "%e %U %S %M" -o time.txt bash -c "$command"
     local started ended wall user sys rss cpu flush outsize
     started=$(date +%s.%N)
@@ -149,10 +200,10 @@ timed() {
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     flush=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.2f", b - a }')
     outsize=$(du -sb out | cut -f1)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$run" "$wall" "$flush" "$cpu" "$rss" \
-        "$outsize" >> results.tsv
-    printf '  %-13s %-7s wall %6.2fs sync %5.2fs cpu %6.2fs rss %7d KiB out %d\n' "$tool" "$phase" "$wall" \
-        "$flush" "$cpu" "$rss" "$outsize" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$run" "$wall" "$flush" "$cpu" "$rss" \
+        "$outsize" "$shape" >> ../results.tsv
+    printf '  %-6s %-13s %-7s wall %6.2fs sync %5.2fs cpu %6.2fs rss %7d KiB out %d\n' "$shape" "$tool" "$phase" \
+        "$wall" "$flush" "$cpu" "$rss" "$outsize" >&2
 }
 
 # Finds the restored copy of ./tree under ./restored (restic keeps the absolute path).
@@ -160,8 +211,6 @@ restored_tree() {
     find restored -type d -name tree -print -quit
 }
 
-echo "warming the page cache" >&2
-find tree -type f -print0 | xargs -0 cat > /dev/null
 : > results.tsv
 : > load.txt
 for run in $(seq 1 "$runs"); do
@@ -172,37 +221,49 @@ for run in $(seq 1 "$runs"); do
         done
     fi
     echo "run $run: $(uptime)" | tee -a load.txt >&2
-    shift_by=$(( (run - 1) % ${#tools[@]} ))
-    order=("${tools[@]:shift_by}" "${tools[@]:0:shift_by}")
-    for tool in "${order[@]}"; do
-        prepare "$tool"
-        timed "$tool" backup "$run" "$(backup_command "$tool")"
-        if [ "$restore" = 1 ] && [ "$tool" != dbs-noverify ]; then
-            mkdir restored
-            timed "$tool" restore "$run" "$(restore_command "$tool")"
-            if ! diff -r tree "$(restored_tree)" > diff.txt; then
-                echo "RESTORE MISMATCH for $tool in run $run:" >&2
-                head -20 diff.txt >&2
-                exit 1
+    for shape in "${shapes[@]}"; do
+        IFS=: read -r name _ _ <<< "$shape"
+        read -r -a shape_list <<< "$(shape_tools "$name")"
+        shift_by=$(( (run - 1) % ${#shape_list[@]} ))
+        order=("${shape_list[@]:shift_by}" "${shape_list[@]:0:shift_by}")
+        cd "$work/$name"
+        for tool in "${order[@]}"; do
+            prepare "$tool"
+            timed "$name" "$tool" backup "$run" "$(backup_command "$tool")" tree
+            if [ "$restore" = 1 ] && [ "$tool" != dbs-noverify ]; then
+                mkdir restored
+                timed "$name" "$tool" restore "$run" "$(restore_command "$tool")" out
+                if ! diff -r tree "$(restored_tree)" > ../diff.txt; then
+                    echo "RESTORE MISMATCH for $tool on $name in run $run:" >&2
+                    head -20 ../diff.txt >&2
+                    exit 1
+                fi
             fi
-        fi
+        done
+        rm -rf out restored
+        cd "$work"
     done
 done
 echo "after: $(uptime)" | tee -a load.txt >&2
 
-# --- table: medians over runs -------------------------------------------------------------
+# --- tables: medians over runs, one per shape ----------------------------------------------
 echo
 cat info.txt
 cat load.txt
-echo "size $size, runs $runs; medians over runs; wall is the tool alone, wall+sync adds the closing sync"
+echo "runs $runs; medians over runs; wall is the tool alone, wall+sync adds the closing sync"
+for shape in "${shapes[@]}"; do
+IFS=: read -r name _ _ <<< "$shape"
+input=$(du -sb "$name/tree" | cut -f1)
 echo
-awk -F'\t' -v input="$bytes" -v order="${tools[*]}" '
+echo "shape $name ($input bytes):"
+echo
+awk -F'\t' -v shape="$name" -v input="$input" -v order="$(shape_tools "$name")" '
 function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{
+$9 == shape {
     k = $1 SUBSEP $2; seen[k] = 1; out[k] = $8
     wall[k] = wall[k] " " $4; durable[k] = durable[k] " " ($4 + $5); cpu[k] = cpu[k] " " $6; rss[k] = rss[k] " " $7
 }
@@ -223,10 +284,10 @@ END {
     }
 }' results.tsv
 echo
-echo "each round (wall s of the tool alone / CPU s):"
+echo "each round (wall+sync s / CPU s):"
 echo
-awk -F'\t' -v runs="$runs" -v order="${tools[*]}" '
-{ k = $1 SUBSEP $2; seen[k] = 1; cell[k, $3] = sprintf("%.2f / %.2f", $4, $6) }
+awk -F'\t' -v shape="$name" -v runs="$runs" -v order="$(shape_tools "$name")" '
+$9 == shape { k = $1 SUBSEP $2; seen[k] = 1; cell[k, $3] = sprintf("%.2f / %.2f", $4 + $5, $6) }
 END {
     printf "| tool | phase |"; for (r = 1; r <= runs; r++) printf " round %d |", r; printf "\n|---|---|"
     for (r = 1; r <= runs; r++) printf "---:|"; printf "\n"
@@ -240,3 +301,4 @@ END {
         printf "\n"
     }
 }' results.tsv
+done

@@ -14,9 +14,10 @@
  *   gen-tree DIR TOTAL_BYTES SEED FILES
  *
  * The small-files shape (a media or mail directory): FILES files and nothing else,
- * sizes log-uniform from 1 KiB to 4 times TOTAL_BYTES / FILES (capped by what is
- * left), 1000 per directory, three incompressible for one text, until TOTAL_BYTES
- * or FILES runs out (the last files may be empty then).
+ * sizes from 256 bytes to 256 KiB, log-scale skewed to the small end (the exponent's
+ * fraction is uniform cubed: median about 1.1 KiB, mean about 13 KiB), 100 per leaf
+ * directory three levels deep (dNN/dN/dN), three incompressible for one text, until
+ * FILES or TOTAL_BYTES (a cap) runs out (the last files may be empty then).
  */
 #include <errno.h>
 #include <math.h>
@@ -104,21 +105,31 @@ int main(int argc, char **argv) {
     char path[4096];
     if (argc > 4) {
         unsigned files = (unsigned)strtoul(argv[4], NULL, 10);
-        double largest = 4.0 * (double)total / (files ? files : 1);
-        if (largest < 2048) largest = 2048;
         uint64_t left = total;
+        unsigned directories = 0;
         for (unsigned i = 0; i < files; i++) {
-            uint64_t size = (uint64_t)exp(log(1024.0) + uniform() * (log(largest) - log(1024.0)));
+            /* 256 B to 256 KiB, skewed to the small end (u cubed): mean about 13 KiB */
+            double u = uniform();
+            uint64_t size = (uint64_t)exp(log(256.0) + u * u * u * (log(262144.0) - log(256.0)));
             if (size > left) size = left;
-            if (i % 1000 == 0) {
-                snprintf(path, sizeof path, "%s/d%03u", root, i / 1000);
+            /* three levels, 100 files per leaf directory: dNN/dN/dN */
+            unsigned leaf = i / 100;
+            if (i % 100 == 0) {
+                snprintf(path, sizeof path, "%s/d%02u", root, leaf / 100);
                 if (mkdir(path, 0755) != 0 && errno != EEXIST) fail("cannot create", path);
+                snprintf(path, sizeof path, "%s/d%02u/d%u", root, leaf / 100, leaf / 10 % 10);
+                if (mkdir(path, 0755) != 0 && errno != EEXIST) fail("cannot create", path);
+                snprintf(path, sizeof path, "%s/d%02u/d%u/d%u", root, leaf / 100, leaf / 10 % 10, leaf % 10);
+                if (mkdir(path, 0755) != 0 && errno != EEXIST) fail("cannot create", path);
+                directories++;
             }
-            snprintf(path, sizeof path, "%s/d%03u/f%06u.%s", root, i / 1000, i, i % 4 == 3 ? "txt" : "jpg");
+            snprintf(path, sizeof path, "%s/d%02u/d%u/d%u/f%06u.%s", root, leaf / 100, leaf / 10 % 10, leaf % 10, i,
+                     i % 4 == 3 ? "txt" : "jpg");
             write_file(path, size, i % 4 == 3);
             left -= size;
         }
-        printf("%u small files, %llu bytes\n", files, (unsigned long long)(total - left));
+        printf("%u small files in %u leaf directories, %llu bytes\n", files, directories,
+               (unsigned long long)(total - left));
         return 0;
     }
     uint64_t large = total / 8;

@@ -46,7 +46,11 @@ import Darwin
 /// Modes and nanosecond modification times are restored: files' on the open file,
 /// symlinks' with AT_SYMLINK_NOFOLLOW, directories' at the very end (their contents
 /// change their times, and a read-only directory must still be filled). Runs of zero
-/// bytes are skipped with lseek, so sparse files stay sparse.
+/// bytes are not written (each piece goes to its offset), so sparse files stay sparse.
+///
+/// The files' writes and their metadata calls run on `writeThreads` writer lanes
+/// (`StagedFileWriters`) while the payload is read and verified; the commit waits for
+/// every lane, so nothing takes a name before its content and metadata are written.
 public struct FileTreeWriter {
     public let destination: String
     public let overwrite: Bool
@@ -62,10 +66,14 @@ public struct FileTreeWriter {
     /// As root, give entries their recorded uid and gid even where the recorded user
     /// or group name exists with another number here (tar's --numeric-owner).
     public let numericOwner: Bool
+    /// Threads that write the files' content and set their metadata while the payload
+    /// is read and verified (`StagedFileWriters`).
+    public let writeThreads: Int
 
     public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true,
-                salvage: Bool = false, numericOwner: Bool = false) {
+                salvage: Bool = false, numericOwner: Bool = false, writeThreads: Int = 2) {
         self.numericOwner = numericOwner
+        self.writeThreads = max(1, writeThreads)
         self.destination = destination
         self.overwrite = overwrite
         self.dryRun = dryRun
@@ -89,21 +97,22 @@ public struct FileTreeWriter {
             while let entry = try reader.nextEntry() {
                 try restore.stage(entry, from: reader)
             }
+            if !dryRun { try restore.finishWrites() }
         } catch {
             guard salvage, !dryRun else {
                 restore.discardAll()
                 throw error
             }
-            let lost = restore.lostEntry(failure: error)
+            let lost = restore.lostEntries(failure: error)
             restore.dropUnfinished()
             var placed = RestoreSummary()
             do {
                 placed = try restore.commit()
             } catch let commitFailure {
-                throw RestoreIncomplete(placed: placed, lost: lost.map { [$0] } ?? [], readToTheEnd: false,
+                throw RestoreIncomplete(placed: placed, lost: lost, readToTheEnd: false,
                                         cause: commitFailure)
             }
-            throw RestoreIncomplete(placed: placed, lost: lost.map { [$0] } ?? [], readToTheEnd: false, cause: error)
+            throw RestoreIncomplete(placed: placed, lost: lost, readToTheEnd: false, cause: error)
         }
         if dryRun { return restore.summary }
         return try restore.commit()

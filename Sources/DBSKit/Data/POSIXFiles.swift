@@ -20,6 +20,13 @@ final class DescriptorHandle {
 
     deinit { if isOpen { _ = closeDescriptor(raw) } }
 
+    /// Gives the descriptor up to a new owner (a restore's writer lane, which closes
+    /// it): this handle will not close it.
+    func release() -> Int32 {
+        isOpen = false
+        return raw
+    }
+
     /// Closes now, reporting the error that `deinit` would have to ignore.
     func close(path: String) throws(DataError) {
         guard isOpen else { return }

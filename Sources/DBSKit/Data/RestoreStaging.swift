@@ -37,6 +37,8 @@ struct PlannedEntry {
     /// Exists on disk now: a directory that existed, or was created early for a named
     /// temporary file below it, or any entry once it took its name.
     var onDisk: Bool
+    /// A file's content size (for a salvage's report of a file whose write failed).
+    var contentSize: UInt64 = 0
     /// Took its name in this run (what a failed commit removes again).
     var placedByRun = false
 
@@ -85,6 +87,15 @@ struct RestoreStaging {
     var cleanedDirectories: Set<PathBytes> = []
     /// One descriptor per file system holding staged files, for `syncfs`.
     var syncHandles: [UInt64: DescriptorHandle] = [:]
+    /// The directory the last staged file went into (the anchor of its parent) and
+    /// its file system: one fstat per directory, not per file.
+    private var syncAnchor: (handle: DescriptorHandle, device: UInt64)?
+    /// The content writes and each file's metadata calls, on worker threads.
+    let writers: StagedFileWriters
+    /// The writer lane of the next file (round-robin).
+    private var nextLane = 0
+    /// The directory `materialize` opened last, by its components joined.
+    private var materialized: (key: PathBytes, handle: DescriptorHandle)?
     var unnamedOpen = 0
     var unnamedSupported = TemporaryName.unnamedAllowed
     let unnamedBudget: Int
@@ -131,13 +142,23 @@ struct RestoreStaging {
         })
         base = missing.map { PathBytes($0) }
         unnamedBudget = Self.descriptorBudget()
+        writers = StagedFileWriters(lanes: writer.writeThreads)
     }
 
     /// How many unnamed files may be open at once: the soft descriptor limit raised to
-    /// the hard one, less a reserve for everything else the process opens.
+    /// the hard one (as root, the hard one first raised to `rootDescriptorLimit`, which
+    /// the kernel allows up to fs.nr_open), less a reserve for everything else the
+    /// process opens. Every file beyond waits as a named temporary, which costs a
+    /// directory created early, a name and an unlink, and is left after a kill -9.
     static func descriptorBudget() -> Int {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_max < Self.rootDescriptorLimit, geteuid() == 0 {
+            var raised = limit
+            raised.rlim_cur = Self.rootDescriptorLimit
+            raised.rlim_max = Self.rootDescriptorLimit
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
             raised.rlim_cur = limit.rlim_max
@@ -146,6 +167,10 @@ struct RestoreStaging {
         let soft = Int(clamping: limit.rlim_cur)
         return max(0, min(soft, 1 << 20) - 512)
     }
+
+    /// The descriptor limit a restore as root asks for: a million files wait unnamed
+    /// (the kernel's default fs.nr_open; a smaller one refuses it and the limit stays).
+    static let rootDescriptorLimit: rlim_t = 1 << 20
 
     /// The path as messages show it: under the destination as the user wrote it,
     /// escaped (`PathBytes.escaped`).
@@ -162,6 +187,9 @@ struct RestoreStaging {
     // MARK: Staging
 
     mutating func stage(_ entry: EntryMetadata, from reader: PayloadReader) throws {
+        // A write of an earlier file that failed on its lane stops the restore here,
+        // between entries (so a salvage's report names that file, not this one).
+        try writers.check()
         let relative = try EntryPath.restorable(entry.path)
         let components = base + relative
         let name = components[components.count - 1]
@@ -221,9 +249,11 @@ struct RestoreStaging {
                 summary.bytes += reader.lastEntrySize ?? 0
             } else {
                 current = (entry.path, 0, entry.isStreamed ? nil : entry.size)
-                let (staged, size) = try stageFile(components, parent: parent, entry: entry, mode: mode, from: reader)
+                let (staged, size) = try stageFile(components, parent: parent, entry: entry, mode: mode,
+                                                   index: plan.count, from: reader)
                 current = nil
                 planEntry.content = .file(staged)
+                planEntry.contentSize = size
                 summary.bytes += size
             }
         case .symlink:
@@ -336,23 +366,27 @@ struct RestoreStaging {
         return mask
     }()
 
-    /// A later entry of the same path replaces the earlier one: its temporary goes.
+    /// A later entry of the same path replaces the earlier one: its temporary goes
+    /// (once its writes are done).
     private mutating func drop(_ index: Int) {
+        writers.settle()
         plan[index].dropped = true
         planned[PathBytes(joining: plan[index].components)] = nil
         if case .file(let staged) = plan[index].content { discard(staged, in: plan[index].components) }
     }
 
     /// Writes the content into an unnamed file in the nearest existing directory, or a
-    /// named temporary in the final one, and sets mode and time; returns once the
-    /// reader has verified it. On failure nothing of it remains.
+    /// named temporary in the final one, through the writer lanes (which also set its
+    /// owner, mode, xattrs and time after the last write); returns once the reader has
+    /// verified the content, possibly before the lane has written it (the commit waits
+    /// for the lanes). `index` is the plan index the file will have. On failure nothing
+    /// of it remains.
     private mutating func stageFile(_ components: [PathBytes], parent: ResolvedParent, entry: EntryMetadata,
-                                    mode: UInt32, from reader: PayloadReader) throws -> (StagedFile, UInt64) {
-        let time = entry.modificationTime
+                                    mode: UInt32, index: Int, from reader: PayloadReader) throws -> (StagedFile, UInt64) {
         let path = shown(components)
         var staged: StagedFile
         var file: DescriptorHandle
-        var named: (parent: DescriptorHandle, name: PathBytes, token: Int)?
+        var named = false
         if unnamedSupported, unnamedOpen < unnamedBudget,
            case let fd = FileSystemSync.openUnnamed(in: parent.anchor.raw, mode: 0o600), fd >= 0 || !Self.lacksUnnamed(errno) {
             guard fd >= 0 else { throw DataError.io(path: path, operation: "create temporary file for", errno: errno) }
@@ -364,40 +398,59 @@ struct RestoreStaging {
             let directory = try materialize(Array(components.dropLast()))
             let (name, token, handle) = try createNamedTemporary(in: directory, components: components)
             file = handle
-            named = (directory, name, token)
+            named = true
             staged = .named(temporaryName: name, token: token)
         }
+        let lane = nextLane
+        nextLane = (nextLane + 1) % writers.laneCount
         do {
+            try noteFileSystem(of: parent.anchor, path: path)
             var size: UInt64 = 0
+            var writtenEnd: UInt64 = 0
             while true {
                 let bytes = try reader.readContent(maxLength: zeros.count)
                 if bytes.isEmpty { break }  // the reader verified the SHA-256
-                try writeSkippingZeros(bytes, to: file, path: path)
+                // Runs of zeros are not written (the file stays sparse; a final
+                // ftruncate gives it its length when it ends with one).
+                if !isAllZero(bytes) {
+                    writers.write(bytes, to: file.raw, at: size, entry: index, path: path, lane: lane)
+                    writtenEnd = size + UInt64(bytes.count)
+                }
                 size += UInt64(bytes.count)
                 current?.received = size
                 progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: entry.path))
             }
-            try POSIX.check("write", path) { ftruncate(file.raw, off_t(size)) }
-            let actual = try setOwnerAndMode(of: file, path: path, owner: entry.owner, mode: mode)
-            ExtendedAttributes.apply(entry.extendedAttributes, descriptor: file.raw, path: nil, shownAs: path) {
-                summary.warnings.append(FileTreeWarning(path: shownPath(components), message: $0))
-            }
-            let times = POSIX.timespecs(time)
-            try POSIX.check("set the time of", path) { futimens(file.raw, times) }
-            if syncHandles[actual.device] == nil {
-                syncHandles[actual.device] = DescriptorHandle(try POSIX.check("duplicate", path) { dup(file.raw) })
-            }
-            if named != nil {
-                if !FileSystemSync.hasFileSystemSync, syncFiles {
-                    try POSIX.check("sync", path) { fsync(file.raw) }
-                }
-                try file.close(path: path)
-            }
+            let closing = StagedFileWriters.Closing(
+                path: path, shownPath: shownPath(components), size: size, truncate: writtenEnd < size, chown: owners.target(for: entry.owner),
+                intended: owners.intended(for: entry.owner), mode: mode, attributes: entry.extendedAttributes,
+                time: entry.modificationTime, close: named,
+                fsync: named && syncFiles && !FileSystemSync.hasFileSystemSync)
+            writers.close(named ? file.release() : file.raw, entry: index, closing, lane: lane)
             return (staged, size)
         } catch {
+            writers.settle()
             discard(staged, in: components)
             throw error
         }
+    }
+
+    /// Keeps one descriptor per file system that holds staged files, for the commit's
+    /// `syncfs`; `directory` is where the file was created (or the nearest existing
+    /// directory above it: new directories are on their parent's file system).
+    private mutating func noteFileSystem(of directory: DescriptorHandle, path: String) throws(DataError) {
+        if let syncAnchor, syncAnchor.handle === directory { return }
+        let device = try POSIX.status(of: directory, path: path).device
+        syncAnchor = (directory, device)
+        if syncHandles[device] == nil {
+            syncHandles[device] = DescriptorHandle(try POSIX.check("duplicate", path) { dup(directory.raw) })
+        }
+    }
+
+    /// Waits for the writer lanes to finish every staged file; throws the first
+    /// failure of a write or of a file's metadata calls.
+    mutating func finishWrites() throws(DataError) {
+        try writers.drain()
+        summary.warnings += writers.takeWarnings()
     }
 
     /// chown as root (to the recorded owner, `OwnerMapping`), then chmod with the
@@ -451,6 +504,8 @@ struct RestoreStaging {
     /// Creates the planned directories of `components` that are not on disk yet (for
     /// a named temporary below them) and opens the last.
     mutating func materialize(_ components: [PathBytes]) throws(DataError) -> DescriptorHandle {
+        let wanted = PathBytes(joining: components)
+        if let materialized, materialized.key == wanted { return materialized.handle }
         var current = root
         for depth in 0..<components.count {
             let prefix = Array(components[0...depth])
@@ -472,25 +527,14 @@ struct RestoreStaging {
                 prefix[depth].withCString { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             })
         }
+        materialized = (wanted, current)
         return current
     }
 
-    /// Writes `bytes` at the file's position, seeking over them instead when they are
-    /// all zero (the final ftruncate gives the file its length).
-    private func writeSkippingZeros(_ bytes: [UInt8], to file: DescriptorHandle, path: String) throws(DataError) {
-        let allZero = bytes.withUnsafeBytes { content in
+    /// Whether `bytes` (at most `zeros.count` of them) are all zero.
+    private func isAllZero(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { content in
             zeros.withUnsafeBytes { memcmp(content.baseAddress!, $0.baseAddress!, content.count) == 0 }
-        }
-        if allZero {
-            try POSIX.check("seek in", path) { lseek(file.raw, off_t(bytes.count), SEEK_CUR) }
-            return
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let written = try POSIX.check("write", path) {
-                bytes.withUnsafeBytes { Glibc.write(file.raw, $0.baseAddress! + offset, $0.count - offset) }
-            }
-            offset += written
         }
     }
 
@@ -512,6 +556,7 @@ struct RestoreStaging {
 
     /// Everything the run staged or created goes; nothing new remains.
     mutating func discardAll() {
+        writers.settle()
         for index in plan.indices where !plan[index].dropped {
             if case .file(let staged) = plan[index].content { discard(staged, in: plan[index].components) }
             plan[index].dropped = true
@@ -530,18 +575,41 @@ struct RestoreStaging {
         createdEarly = []
     }
 
-    /// The entry that was being read when `failure` stopped the restore.
-    func lostEntry(failure: any Error) -> LostEntry? {
-        guard let current else { return nil }
+    /// The entries `failure` lost: the one being read when it stopped the restore, and
+    /// every staged file whose write or metadata calls failed on its lane (all of its
+    /// content counts as lost: what reached the disk is not known).
+    func lostEntries(failure: any Error) -> [LostEntry] {
+        var lost: [LostEntry] = []
+        for index in writers.failedEntries.sorted() {
+            let entry = plan[index]
+            lost.append(LostEntry(path: entry.entryPath ?? shownPath(entry.components),
+                                  lostRanges: [LostRange(start: 0, end: entry.contentSize)]))
+        }
+        guard let current else { return lost }
         // A content hash mismatch condemns the whole entry; a read that stopped lost
         // what it had not received yet (what it had was authentic, but unverified).
         let start: UInt64 = failure is PayloadError ? 0 : current.received
-        return LostEntry(path: current.path, lostRanges: [LostRange(start: start, end: current.size)])
+        lost.append(LostEntry(path: current.path, lostRanges: [LostRange(start: start, end: current.size)]))
+        return lost
     }
 
-    /// A salvage keeps what verified; the entry that failed has already discarded its
-    /// own temporary.
-    mutating func dropUnfinished() { current = nil }
+    /// A salvage keeps what verified: the lanes finish, the files whose writes failed
+    /// are dropped (with the hard links to them); the entry that failed while read has
+    /// already discarded its own temporary.
+    mutating func dropUnfinished() {
+        current = nil
+        writers.settle()
+        summary.warnings += writers.takeWarnings()
+        let failed = writers.failedEntries
+        guard !failed.isEmpty else { return }
+        for index in plan.indices where !plan[index].dropped {
+            var lost = failed.contains(index)
+            if case .hardLink(let target) = plan[index].content, failed.contains(target) { lost = true }
+            guard lost else { continue }
+            if case .file(let staged) = plan[index].content { discard(staged, in: plan[index].components) }
+            plan[index].dropped = true
+        }
+    }
 
     /// Opens the on-disk directory `components` below the root, never following a
     /// symlink.

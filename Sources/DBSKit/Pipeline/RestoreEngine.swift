@@ -1,7 +1,9 @@
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
 /// their verified ciphertext cut into sealed chunks, the chunks opened and
 /// decompressed in parallel, the plaintext handed out in order. At most one batch of
-/// stripes and its chunks are in memory.
+/// stripes and its chunks are in memory, and a pass opens at most `chunksPerPass`
+/// chunks, so the plaintext held is bounded by bytes, not by the compression ratio
+/// (a round of highly compressible stripes holds many times its size in plaintext).
 ///
 /// Serves `BackupReader` and the writer's verify-after-write (which also checks copy B).
 final class RestoreEngine {
@@ -90,13 +92,93 @@ final class RestoreEngine {
     /// (a text chunk takes several times as long to open as a random one).
     private var stripesPerRound: Int { Parallel.roundItems(threads: threads) }
 
+    /// Complete frames are still waiting in `stream` after the last pass (it opened
+    /// `chunksPerPass`): the next pass opens them before any new stripe comes in.
+    private var backlog = false
+
+    /// Plaintext one pass may produce, in bytes (`chunksPerPass`).
+    static let plaintextPerPass = 16 << 20
+
+    /// Chunks one pass opens at most: `plaintextPerPass` of full chunks, but never
+    /// fewer than a round's items (so the threads still balance).
+    private var chunksPerPass: Int {
+        max(Parallel.roundItems(threads: threads), Self.plaintextPerPass / max(1, located.descriptor.chunkSize))
+    }
+
     /// One round: take the stripes recovered in the last pass (recovering them now in
     /// the first round), cut their ciphertext into frames, then one parallel pass opens
     /// those chunks and recovers the next round's stripes, so neither waits for the
     /// other at a barrier of its own.
     private func advance() throws(BackupError) {
-        if let lostStripe { throw lostStripe }
         let layout = located.layout
+        let recovery = self.recovery, both = examineBothCopies
+        if !backlog {
+            if let lostStripe { throw lostStripe }
+            try takeStripes()
+        }
+
+        // Cut complete frames; the last stripe's trailing bytes after the final frame
+        // are padding.
+        var frames: [(sealed: Range<Int>, index: UInt64, isFinal: Bool)] = []
+        var position = 0
+        let limit = chunksPerPass
+        while !finished, frames.count < limit, stream.count - position >= ChunkFrame.prefixSize {
+            let (length, isFinal) = ChunkFrame.parsePrefix(stream[position..<(position + ChunkFrame.prefixSize)])
+            if let why = ChunkFrame.impossibleLength(length, chunk: nextChunk, chunkSize: located.descriptor.chunkSize) {
+                throw .corruptedStream(why)
+            }
+            let end = position + ChunkFrame.prefixSize + length
+            guard end <= stream.count else { break }
+            frames.append(((position + ChunkFrame.prefixSize)..<end, nextChunk, isFinal))
+            nextChunk += 1
+            position = end
+            if isFinal { finished = true }
+        }
+        backlog = !finished && frames.count == limit
+        consumed += UInt64(position)
+        // The workers open the frames where they lie in this snapshot of the stream
+        // (shared storage, no copy); the stream itself moves on.
+        let source = stream
+        stream.removeFirst(position)
+        if finished {
+            if let why = FrameWalker.endProblem(finalEnd: consumed, in: layout) { throw .corruptedStream(why) }
+            report.addDamagedHeads(located.headsDisagreeing(finalEnd: consumed, chunks: nextChunk))
+            stream = []
+        }
+
+        // The pass: this round's chunks first (the caller waits for them), then the
+        // next round's stripes (none once the final chunk is found, nor while frames
+        // wait in the stream).
+        let batch = frames
+        let (nextFirst, nextCount) = finished || lostStripe != nil || backlog ? (nextStripe, 0) : claimNextRound()
+        let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
+        let digest = digestChunks
+        let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in
+            guard i < batch.count else {
+                return .stripe(recovery.recover(nextFirst + UInt64(i - batch.count), examineBothCopies: both))
+            }
+            return .chunk(Result { () throws(BackupError) in
+                let plaintext = try ChunkFrame.open(source[batch[i].sealed], index: batch[i].index, isFinal: batch[i].isFinal,
+                                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+                return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
+            })
+        }
+        for item in results {
+            switch item {
+            case .chunk(let result):
+                let (plaintext, chunkDigest) = try result.get()
+                if digestChunks { chunkDigests.update(chunkDigest) }
+                pending.append(plaintext)
+            case .stripe(let stripe):
+                prefetched.append(stripe)
+            }
+        }
+    }
+
+    /// Takes the stripes recovered in the last pass (recovering them now in the first
+    /// round) into the stream: their records into the report, a stripe beyond repair
+    /// ending them.
+    private func takeStripes() throws(BackupError) {
         let recovery = self.recovery, both = examineBothCopies
         if prefetched.isEmpty {
             let (first, count) = claimNextRound()
@@ -122,60 +204,6 @@ final class RestoreEngine {
         }
         try onStripes?(stripes)
         for stripe in stripes { stream.append(contentsOf: stripe.data) }
-
-        // Cut complete frames; the last stripe's trailing bytes after the final frame
-        // are padding.
-        var frames: [(sealed: Range<Int>, index: UInt64, isFinal: Bool)] = []
-        var position = 0
-        while !finished, stream.count - position >= ChunkFrame.prefixSize {
-            let (length, isFinal) = ChunkFrame.parsePrefix(stream[position..<(position + ChunkFrame.prefixSize)])
-            if let why = ChunkFrame.impossibleLength(length, chunk: nextChunk, chunkSize: located.descriptor.chunkSize) {
-                throw .corruptedStream(why)
-            }
-            let end = position + ChunkFrame.prefixSize + length
-            guard end <= stream.count else { break }
-            frames.append(((position + ChunkFrame.prefixSize)..<end, nextChunk, isFinal))
-            nextChunk += 1
-            position = end
-            if isFinal { finished = true }
-        }
-        consumed += UInt64(position)
-        // The workers open the frames where they lie in this snapshot of the stream
-        // (shared storage, no copy); the stream itself moves on.
-        let source = stream
-        stream.removeFirst(position)
-        if finished {
-            if let why = FrameWalker.endProblem(finalEnd: consumed, in: layout) { throw .corruptedStream(why) }
-            report.addDamagedHeads(located.headsDisagreeing(finalEnd: consumed, chunks: nextChunk))
-            stream = []
-        }
-
-        // The pass: this round's chunks first (the caller waits for them), then the
-        // next round's stripes (none once the final chunk is found).
-        let batch = frames
-        let (nextFirst, nextCount) = finished || lostStripe != nil ? (nextStripe, 0) : claimNextRound()
-        let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
-        let digest = digestChunks
-        let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in
-            guard i < batch.count else {
-                return .stripe(recovery.recover(nextFirst + UInt64(i - batch.count), examineBothCopies: both))
-            }
-            return .chunk(Result { () throws(BackupError) in
-                let plaintext = try ChunkFrame.open(source[batch[i].sealed], index: batch[i].index, isFinal: batch[i].isFinal,
-                                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
-                return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
-            })
-        }
-        for item in results {
-            switch item {
-            case .chunk(let result):
-                let (plaintext, chunkDigest) = try result.get()
-                if digestChunks { chunkDigests.update(chunkDigest) }
-                pending.append(plaintext)
-            case .stripe(let stripe):
-                prefetched.append(stripe)
-            }
-        }
     }
 
     /// The stripes of the next round (none past the last stripe), counted as read.

@@ -85,7 +85,7 @@ struct RestoreCommand: DBSSubcommand {
         let progress = ProgressLine(label: "restore", total: nil, quiet: quiet || json)
         let payload = try PayloadReader(source: ProgressSource(reader, progress: progress))
         let writer = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
-                                    numericOwner: numericOwner)
+                                    numericOwner: numericOwner, writeThreads: threads)
         let summary: RestoreSummary
         do {
             summary = try writer.restore(from: payload)
