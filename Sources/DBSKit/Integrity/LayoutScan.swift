@@ -16,8 +16,11 @@ import Darwin
 /// whose first and last `probeLength` bytes hold no candidate at all is not a backup,
 /// refused without reading the rest.
 struct LayoutScan {
-    /// Where a candidate sits and what it is.
-    enum Found {
+    /// Where a candidate sits and what it is. Indirect: as a two-payload enum inline, its
+    /// outlined destroy tested tag bits in payload bytes a `nil` or the smaller case never
+    /// writes (valgrind: "conditional jump depends on uninitialised value"); boxed, the
+    /// tag is in a pointer's spare bits, always written. One allocation per found block.
+    indirect enum Found {
         case head(HeadRecord, offset: UInt64)
         case stripeHeader(StripeHeader, offset: UInt64)
     }
