@@ -169,7 +169,10 @@ struct CLIAllOrNothingTests {
         let clear = { if FileManager.default.fileExists(atPath: outputs + "/t.dbs") { try FileManager.default.removeItem(atPath: outputs + "/t.dbs") } }
         for signal in [SIGINT, SIGTERM] {
             #expect(try Self.interruptWhileRunning(backupArguments, whole: whole, with: signal, environment: named, reset: clear))
-            #expect(Self.names(outputs).isEmpty, "\(signal)")
+            // As for the restore below: a signal during the final rename waits for it.
+            let left = Self.names(outputs)
+            #expect(left.isEmpty || left == ["t.dbs"], "\(signal): \(left)")
+            try clear()
         }
         #expect(try Self.interruptWhileRunning(backupArguments, whole: whole, with: SIGKILL, environment: named, reset: clear))
         let leftover = Self.names(outputs)
@@ -185,7 +188,14 @@ struct CLIAllOrNothingTests {
         for signal in [SIGINT, SIGTERM] {
             #expect(try Self.interruptWhileRunning(restoreArguments, whole: restoreTime, with: signal,
                                                    environment: named, reset: reset))
-            #expect(!FileManager.default.fileExists(atPath: target), "\(signal): \(Self.names(target + "/tree"))")
+            // A signal that arrives while the restore gives its names waits for that commit
+            // (all or nothing), then ends the process: everything is there, nothing else
+            // (release builds restore this tree in a fraction of a second, so the kill
+            // lands in the commit now and then). Otherwise nothing is.
+            if FileManager.default.fileExists(atPath: target) {
+                try expectSameTree(tree, target + "/tree")
+                try reset()
+            }
         }
         // SIGKILL leaves temporaries only once the restore has staged a file, which on a
         // loaded machine can be after half its usual time: later and later until one does.
