@@ -54,6 +54,9 @@ struct StripeAnchors: Sendable {
             }
             return true
         }
+        // `records[c][i, default: []]` stores the empty list even when `keep` refused the
+        // header (too far from its nominal offset): no stripe without an anchor is kept.
+        records = records.map { $0.filter { !$0.value.isEmpty } }
         self.records = records
         // The file's start and end are fixed points: head #0 is the first block, head
         // #2's region the last; what lies between copy A and copy B is head #1.
