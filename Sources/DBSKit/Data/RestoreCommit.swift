@@ -192,7 +192,8 @@ extension RestoreStaging {
         for entry in plan.reversed() where !entry.dropped && entry.isDirectory && entry.setsAttributes {
             let path = shown(entry.components)
             let handle = try openExisting(entry.components)
-            _ = try setOwnerAndMode(of: handle, path: path, owner: entry.owner, mode: entry.mode)
+            try RestoredMode.apply(entry.mode, chown: owners.target(for: entry.owner),
+                                   intended: owners.intended(for: entry.owner), to: handle.raw, path: path)
             ExtendedAttributes.apply(entry.attributes, descriptor: handle.raw, path: nil, shownAs: path) {
                 warnings.append(FileTreeWarning(path: shownPath(entry.components), message: $0))
             }

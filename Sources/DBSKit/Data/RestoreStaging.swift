@@ -421,7 +421,7 @@ struct RestoreStaging {
                 progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: entry.path))
             }
             let closing = StagedFileWriters.Closing(
-                path: path, shownPath: shownPath(components), size: size, truncate: writtenEnd < size, chown: owners.target(for: entry.owner),
+                shownPath: shownPath(components), size: size, truncate: writtenEnd < size, chown: owners.target(for: entry.owner),
                 intended: owners.intended(for: entry.owner), mode: mode, attributes: entry.extendedAttributes,
                 time: entry.modificationTime, close: named,
                 fsync: named && syncFiles && !FileSystemSync.hasFileSystemSync)
@@ -451,20 +451,6 @@ struct RestoreStaging {
     mutating func finishWrites() throws(DataError) {
         try writers.drain()
         summary.warnings += writers.takeWarnings()
-    }
-
-    /// chown as root (to the recorded owner, `OwnerMapping`), then chmod with the
-    /// set-ID bits the resulting owner permits (chown clears them, so it goes first).
-    /// Returns the file's status after.
-    func setOwnerAndMode(of file: DescriptorHandle, path: String, owner: EntryOwner?,
-                         mode: UInt32) throws(DataError) -> FileStatus {
-        if let target = owners.target(for: owner) {
-            try POSIX.check("set the owner of", path) { fchown(file.raw, uid_t(target.uid), gid_t(target.gid)) }
-        }
-        let actual = try POSIX.status(of: file, path: path)
-        let permitted = RestoredMode.permitted(mode, recorded: owners.intended(for: owner), actual: (actual.uid, actual.gid))
-        try POSIX.check("set the mode of", path) { fchmod(file.raw, mode_t(permitted)) }
-        return actual
     }
 
     /// errno values of an O_TMPFILE open that mean "not here" rather than a failure.

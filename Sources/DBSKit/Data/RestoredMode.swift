@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The permission bits a restore may give an entry.
 ///
 /// Set-user-ID and set-group-ID grant the privileges of the file's owner and group
@@ -21,5 +27,23 @@ enum RestoredMode {
         if result & setUserID != 0, recorded?.uid != actual.uid { result &= ~setUserID }
         if result & setGroupID != 0, recorded?.gid != actual.gid { result &= ~setGroupID }
         return result
+    }
+
+    /// chown as root (`chown`: the owner `OwnerMapping.target` gives), then chmod with the
+    /// set-ID bits the resulting owner permits (chown clears them, so it goes first). The
+    /// file's status is read only when the mode has a set-ID bit: without one, `permitted`
+    /// is the mode's low 12 bits whoever owns it.
+    static func apply(_ mode: UInt32, chown: (uid: UInt32, gid: UInt32)?, intended: (uid: UInt32, gid: UInt32)?,
+                      to descriptor: Int32, path: String) throws(DataError) {
+        if let target = chown {
+            try POSIX.check("set the owner of", path) { fchown(descriptor, uid_t(target.uid), gid_t(target.gid)) }
+        }
+        var permitted = mode & 0o7777
+        if permitted & (setUserID | setGroupID) != 0 {
+            var status = stat()
+            try POSIX.check("stat", path) { fstat(descriptor, &status) }
+            permitted = Self.permitted(mode, recorded: intended, actual: (UInt32(status.st_uid), UInt32(status.st_gid)))
+        }
+        try POSIX.check("set the mode of", path) { fchmod(descriptor, mode_t(permitted)) }
     }
 }

@@ -24,9 +24,9 @@ internal import Synchronization
 final class StagedFileWriters: Sendable {
     /// What a file's lane does once its content is written.
     struct Closing: Sendable {
-        /// The path as messages show it, and as warnings carry it (bytes).
-        var path: String
+        /// The path as warnings carry it (bytes); `path` is how messages show it.
         var shownPath: PathBytes
+        var path: String { shownPath.description }
         /// The file's size: set with ftruncate when the content ended with a skipped
         /// run of zeros (a sparse end).
         var size: UInt64
@@ -157,17 +157,7 @@ final class StagedFileWriters: Sendable {
         if closing.truncate {
             try POSIX.check("write", path) { ftruncate(descriptor, off_t(closing.size)) }
         }
-        if let target = closing.chown {
-            try POSIX.check("set the owner of", path) { fchown(descriptor, uid_t(target.uid), gid_t(target.gid)) }
-        }
-        var permitted = closing.mode & 0o7777
-        if permitted & (RestoredMode.setUserID | RestoredMode.setGroupID) != 0 {
-            var status = stat()
-            try POSIX.check("stat", path) { fstat(descriptor, &status) }
-            permitted = RestoredMode.permitted(closing.mode, recorded: closing.intended,
-                                               actual: (UInt32(status.st_uid), UInt32(status.st_gid)))
-        }
-        try POSIX.check("set the mode of", path) { fchmod(descriptor, mode_t(permitted)) }
+        try RestoredMode.apply(closing.mode, chown: closing.chown, intended: closing.intended, to: descriptor, path: path)
         if !closing.attributes.isEmpty {
             ExtendedAttributes.apply(closing.attributes, descriptor: descriptor, path: nil, shownAs: path, warn: warn)
         }
