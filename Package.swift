@@ -66,6 +66,7 @@ let package = Package(
         // What the test suites share (a seeded generator), so each is written once.
         .target(name: "DBSTestSupport", path: "Tests/DBSTestSupport"),
         .testTarget(name: "DBSKitTests", dependencies: ["DBSKit", "DBSTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSTestSupport"]),
+        // The front ends are imported too: their mappings of the engine's error categories are tested.
+        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSTestSupport", "dbs", "DBSC"]),
     ]
 )

@@ -34,17 +34,25 @@ enum Status {
     static let damaged = Int32(DBS_ERR_DAMAGED)
     static let io = Int32(DBS_ERR_IO)
 
-    /// The status code of `error`: the CLI's exit code, except that options out of
-    /// range are the caller's argument error here.
+    /// The status code of an engine error of `category`: the one place the C ABI maps
+    /// the engine's categories to its codes.
+    static func of(_ category: BackupError.Category) -> Int32 {
+        switch category {
+        case .wrongPassphrase: wrongPassphrase
+        case .damaged: damaged
+        case .inputOutput: io
+        case .invalidArgument: usage
+        case .unreadable, .misuse, .internalFailure: failure
+        }
+    }
+
+    /// The status code of `error`.
     static func of(_ error: any Error, side: PayloadSide) -> Int32 {
         switch error {
         case is UsageError:
             return usage
         case let error as BackupError:
-            switch error {
-            case .invalidOptions, .kdfParametersOutOfBounds: return usage
-            default: return error.exitCode
-            }
+            return of(error.category)
         case let error as DataError:
             return error.isInputOutput ? io : failure
         case let error as PayloadError:

@@ -3,16 +3,15 @@
 public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
 
-/// The object behind a dbs_reader handle: the payload reader over the container
-/// reader, and the C strings of the current entry.
+/// The object behind a dbs_reader handle: the engine's opened backup, and the C
+/// strings of the current entry.
 final class StreamReader {
-    let container: BackupReader
-    let payload: PayloadReader
+    let backup: OpenedBackup
+    var payload: PayloadReader { backup.payload }
     let strings = EntryStrings()
 
     init(path: String, passphrase: SecureBytes, threads: Int, kdfCap: KDFCostCap = .default) throws {
-        container = try BackupReader(path: path, passphrase: passphrase, threads: threads, kdfCap: kdfCap)
-        payload = try PayloadReader(source: container)
+        backup = try OpenedBackup(path: path, passphrase: passphrase, threads: threads, kdfCap: kdfCap)
     }
 }
 
@@ -110,7 +109,7 @@ public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutableP
         let reader: StreamReader = try object(reader, "reader")
         guard let report else { throw UsageError("report is NULL") }
         let summary = reader.payload.summary
-        report.pointee = dbs_report(reader.container.repairReport, entries: summary?.entryCount ?? 0,
+        report.pointee = dbs_report(reader.backup.repairReport, entries: summary?.entryCount ?? 0,
                                     contentBytes: summary?.contentBytes ?? 0)
     }
 }

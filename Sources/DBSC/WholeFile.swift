@@ -1,5 +1,6 @@
-// Whole-file operations: back up paths, restore, validate, repair. Each is the
-// engine's pipeline as the CLI runs it, with C arguments checked first.
+// Whole-file operations: back up paths, restore, validate, repair. Each checks its C
+// arguments first, then runs the engine's own operation (`Engine`, `OpenedBackup`),
+// the one the CLI runs.
 
 public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
@@ -17,16 +18,7 @@ public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePoi
         let inputs = try cStrings(paths, count: count, "paths")
         let options = try backupOptions(options)
         let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: false)
-        let writer = try BackupWriter(destination: output, passphrase: key, options: options)
-        do {
-            let payload = try PayloadWriter(sink: writer, metadata: [:])
-            try FileTreeReader(inputs: inputs).write(to: payload)
-            _ = try payload.finish()
-            _ = try writer.finish()
-        } catch {
-            writer.abort()
-            throw error
-        }
+        _ = try Engine.backUp(.paths(inputs), to: output, passphrase: key, options: options)
     }
 }
 
@@ -68,11 +60,9 @@ private func restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer
     try reportingDamage(to: report) {
         // A wrong passphrase (or a key derivation above the cap) fails here, before
         // the directory is touched.
-        let reader = try BackupReader(path: backup, passphrase: key, threads: settings.threads,
-                                      kdfCap: settings.kdfCap)
-        let payload = try PayloadReader(source: reader)
-        let summary = try FileTreeWriter(destination: directory, overwrite: settings.overwrite).restore(from: payload)
-        store(dbs_report(reader.repairReport, entries: summary.entries, contentBytes: summary.bytes), to: report)
+        let opened = try OpenedBackup(path: backup, passphrase: key, threads: settings.threads, kdfCap: settings.kdfCap)
+        let summary = try opened.restore(into: FileTreeWriter(destination: directory, overwrite: settings.overwrite))
+        store(dbs_report(opened.repairReport, entries: summary.entries, contentBytes: summary.bytes), to: report)
     }
 }
 
@@ -115,25 +105,13 @@ private func validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsafe
         if case .unrecoverable(let lost) = structure { throw BackupError.damagedBeyondRepair(lost) }
         var result = dbs_report(structure.report)
         if let key {
-            let summary = try readEverything(backup, passphrase: key, settings: settings)
+            let summary = try OpenedBackup(path: backup, passphrase: key, threads: settings.threads,
+                                           kdfCap: settings.kdfCap).verifyContents()
             result.entries = summary.entryCount
             result.content_bytes = summary.contentBytes
         }
         store(result, to: report)
     }
-}
-
-/// Decrypts and verifies the whole payload, writing nothing: every chunk's GCM tag,
-/// every entry's SHA-256, the payload's end record.
-private func readEverything(_ path: String, passphrase: SecureBytes, settings: ReaderSettings) throws -> PayloadSummary {
-    let reader = try BackupReader(path: path, passphrase: passphrase, threads: settings.threads,
-                                  kdfCap: settings.kdfCap)
-    let payload = try PayloadReader(source: reader)
-    while try payload.nextEntry() != nil {
-        try payload.skipContent()
-    }
-    guard let summary = payload.summary else { throw PayloadError.unexpectedEnd }
-    return summary
 }
 
 #if compiler(>=6.3)

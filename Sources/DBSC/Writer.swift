@@ -1,37 +1,7 @@
-// dbs_writer: a backup written entry by entry.
+// dbs_writer: a backup written entry by entry. The handle is the engine's `NewBackup`.
 
 public import CDBSHeader  // C types in the exported signatures (a non-public @c function is not exported)
 import DBSKit
-
-/// The object behind a dbs_writer handle: the payload framing over the container
-/// writer. Both are the engine's; this only holds them together.
-final class StreamWriter {
-    let container: BackupWriter
-    let payload: PayloadWriter
-
-    init(destination: String, passphrase: SecureBytes, options: BackupOptions) throws {
-        container = try BackupWriter(destination: destination, passphrase: passphrase, options: options)
-        do {
-            // The writer's entry-path rule (EntryPath) holds here as for every writer:
-            // dbs_writer_begin_entry refuses a path no restore would create.
-            payload = try PayloadWriter(sink: container, metadata: [:])
-        } catch {
-            container.abort()
-            throw error
-        }
-    }
-
-    /// Ends the payload and the container (verify, rename); aborts on failure.
-    func finish() throws {
-        do {
-            _ = try payload.finish()
-            _ = try container.finish()
-        } catch {
-            container.abort()
-            throw error
-        }
-    }
-}
 
 #if compiler(>=6.3)
 @c
@@ -47,7 +17,7 @@ public func dbs_writer_open(_ output: UnsafePointer<CChar>?, _ passphraseBytes: 
         let output = try cString(output, "output")
         let options = try backupOptions(options)
         let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: false)
-        writer.pointee = handle(retaining: try StreamWriter(destination: output, passphrase: key, options: options))
+        writer.pointee = handle(retaining: try NewBackup(destination: output, passphrase: key, options: options))
     }
 }
 
@@ -58,7 +28,7 @@ public func dbs_writer_open(_ output: UnsafePointer<CChar>?, _ passphraseBytes: 
 #endif
 public func dbs_writer_begin_entry(_ writer: OpaquePointer?, _ info: UnsafePointer<dbs_entry_info>?) -> Int32 {
     cCall(side: .writing) {
-        let writer: StreamWriter = try object(writer, "writer")
+        let writer: NewBackup = try object(writer, "writer")
         guard let info else { throw UsageError("entry info is NULL") }
         try writer.payload.beginEntry(EntryMetadata(info.pointee))
     }
@@ -71,7 +41,7 @@ public func dbs_writer_begin_entry(_ writer: OpaquePointer?, _ info: UnsafePoint
 #endif
 public func dbs_writer_write(_ writer: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ lengthArgument: UInt) -> Int32 {
     cCall(side: .writing) {
-        let writer: StreamWriter = try object(writer, "writer")
+        let writer: NewBackup = try object(writer, "writer")
         let length = try cSize(lengthArgument, "length")
         guard length > 0 else { return }
         guard let bytes else { throw UsageError("bytes is NULL with length \(length)") }
@@ -86,7 +56,7 @@ public func dbs_writer_write(_ writer: OpaquePointer?, _ bytes: UnsafeRawPointer
 #endif
 public func dbs_writer_end_entry(_ writer: OpaquePointer?) -> Int32 {
     cCall(side: .writing) {
-        let writer: StreamWriter = try object(writer, "writer")
+        let writer: NewBackup = try object(writer, "writer")
         _ = try writer.payload.endEntry()
     }
 }
@@ -98,10 +68,10 @@ public func dbs_writer_end_entry(_ writer: OpaquePointer?) -> Int32 {
 #endif
 public func dbs_writer_close(_ writer: OpaquePointer?) -> Int32 {
     guard let writer else { return Status.ok }
-    defer { release(writer, as: StreamWriter.self) }
+    defer { release(writer, as: NewBackup.self) }
     return cCall(side: .writing) {
-        let object: StreamWriter = try object(writer, "writer")
-        try object.finish()
+        let object: NewBackup = try object(writer, "writer")
+        _ = try object.finish()
     }
 }
 
@@ -112,8 +82,8 @@ public func dbs_writer_close(_ writer: OpaquePointer?) -> Int32 {
 #endif
 public func dbs_writer_abort(_ writer: OpaquePointer?) {
     guard let writer else { return }
-    defer { release(writer, as: StreamWriter.self) }
-    if let object: StreamWriter = try? object(writer, "writer") {
-        object.container.abort()
+    defer { release(writer, as: NewBackup.self) }
+    if let object: NewBackup = try? object(writer, "writer") {
+        object.abort()
     }
 }

@@ -97,7 +97,7 @@ struct ContainerRoundTripTests {
             Issue.record("a wrong passphrase opened the backup")
         } catch {
             guard case .wrongPassphrase = error else { Issue.record("expected wrongPassphrase, got \(error)"); return }
-            #expect(error.exitCode == 3)
+            #expect(error.category == .wrongPassphrase)
         }
     }
 

@@ -44,7 +44,7 @@ struct ContainerWriterFailureTests {
             Issue.record("an existing destination was accepted")
         } catch {
             guard case .destinationExists = error else { Issue.record("got \(error)"); return }
-            #expect(error.exitCode == 5)
+            #expect(error.category == .inputOutput)
         }
         #expect(Fixture.bytes(of: path) == [1, 2, 3])
         var options = Fixture.smallOptions()
@@ -64,7 +64,7 @@ struct ContainerWriterFailureTests {
             guard case .io(let path, _, let code) = error else { Issue.record("got \(error)"); return }
             #expect(path.hasPrefix("/nonexistent-dbs-dir"))
             #expect(code == ENOENT)
-            #expect(error.exitCode == 5)
+            #expect(error.category == .inputOutput)
         }
     }
 

@@ -461,7 +461,7 @@ struct DamageTests {
                 Issue.record("expected corruptedChunk, got \(error)")
                 return
             }
-            #expect(error.exitCode == 4)
+            #expect(error.category == .damaged)
         }
     }
 

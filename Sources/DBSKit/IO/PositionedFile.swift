@@ -77,10 +77,9 @@ public final class PositionedFile: @unchecked Sendable {
     public func read(into buffer: inout [UInt8], range: Range<Int>, at offset: UInt64) throws(IOError) -> Int {
         precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count)
         if range.isEmpty { return 0 }
-        let result = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(IOError) in try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), at: offset) }
+        return try buffer.withTypedUnsafeMutableBytes { raw throws(IOError) in
+            try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), at: offset)
         }
-        return try result.get()
     }
 
     /// Up to `count` bytes from `offset` (fewer at the end of the file).
@@ -107,11 +106,11 @@ public final class PositionedFile: @unchecked Sendable {
     }
 
     public func write(_ bytes: ArraySlice<UInt8>, at offset: UInt64) throws(IOError) {
-        try bytes.withUnsafeBytes { raw in Result { () throws(IOError) in try write(raw, at: offset) } }.get()
+        try bytes.withTypedUnsafeBytes { raw throws(IOError) in try write(raw, at: offset) }
     }
 
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(IOError) {
-        try bytes.withUnsafeBytes { raw in Result { () throws(IOError) in try write(raw, at: offset) } }.get()
+        try bytes.withTypedUnsafeBytes { raw throws(IOError) in try write(raw, at: offset) }
     }
 
     /// Sets the file's length (extending with zeros or cutting).

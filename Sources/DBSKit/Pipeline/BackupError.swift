@@ -1,5 +1,9 @@
 /// Why a backup could not be written, read, validated or repaired. The cases keep
-/// apart what a user must act on differently, and each maps to the CLI's exit code.
+/// apart what a user must act on differently; `category` groups them by what they
+/// mean, which each front end (the CLI's exit status, the C ABI's result code) maps
+/// once to its own codes. An error that stands for another one (a read-back that
+/// failed, an unexpected library error) keeps it as a value, as swift-nio's
+/// `FileSystemError` keeps its cause.
 public enum BackupError: Error, CustomStringConvertible, Sendable {
     /// The data key did not unwrap: the passphrase is wrong. Raised before any plaintext.
     case wrongPassphrase
@@ -25,23 +29,17 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     /// The destination exists and overwriting was not asked for.
     case destinationExists(String)
     /// The file written did not read back as it was written (verify-after-write);
-    /// nothing was put at the destination.
+    /// nothing was put at the destination. Says what did not match.
     case verificationFailed(String)
+    /// Verify-after-write's read-back of the file written threw `cause` (a stripe
+    /// beyond repair with its report, a chunk that failed its tag); nothing was put at
+    /// the destination.
+    indirect case readBackFailed(BackupError)
     /// A write or finish on a writer that already failed, finished or was aborted.
     case writerClosed
-    /// A library call failed unexpectedly; the message names it.
-    case internalFailure(String)
-
-    /// The CLI's exit status: 3 wrong passphrase, 4 damaged beyond repair or
-    /// corrupted, 5 I/O, 1 anything else.
-    public var exitCode: Int32 {
-        switch self {
-        case .wrongPassphrase: 3
-        case .damagedBeyondRepair, .corruptedChunk, .corruptedStream, .verificationFailed: 4
-        case .io, .destinationExists: 5
-        default: 1
-        }
-    }
+    /// A library call failed unexpectedly: what was being done, and the error it threw
+    /// (when there was one), kept as it was.
+    case internalFailure(String = "", cause: (any Error)? = nil)
 
     public var description: String {
         switch self {
@@ -72,10 +70,14 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
             "\(path) already exists (pass overwrite to replace it)"
         case .verificationFailed(let why):
             "verify-after-write failed, nothing was written to the destination: \(why)"
+        case .readBackFailed(let cause):
+            "verify-after-write failed, nothing was written to the destination: \(cause)"
         case .writerClosed:
             "the backup writer is closed (finished, aborted or failed earlier)"
-        case .internalFailure(let why):
-            "internal failure: \(why)"
+        case let .internalFailure(what, cause?):
+            what.isEmpty ? "internal failure: \(cause)" : "internal failure: \(what): \(cause)"
+        case let .internalFailure(what, nil):
+            "internal failure: \(what)"
         }
     }
 

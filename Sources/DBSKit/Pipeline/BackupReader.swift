@@ -52,7 +52,7 @@ public final class BackupReader: ByteSource {
             switch error {
             case .wrongPassphrase: throw .wrongPassphrase
             case .kdfParametersOutOfBounds(let why): throw .kdfParametersOutOfBounds(why)
-            default: throw .internalFailure("opening the data key: \(error)")
+            default: throw .internalFailure("opening the data key", cause: error)
             }
         }
     }

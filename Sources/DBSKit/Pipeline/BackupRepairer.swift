@@ -30,7 +30,7 @@ public enum BackupRepairer {
             recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: descriptor,
                                           layout: layout)
         } catch {
-            throw .internalFailure("\(error)")
+            throw .internalFailure(cause: error)
         }
         let output: AtomicOutputFile
         do {
@@ -63,7 +63,7 @@ public enum BackupRepairer {
                 do {
                     try recovery.code.encode(stripes: &buffer, shardLength: layout.shardSize, threads: threads)
                 } catch {
-                    throw .internalFailure("Reed-Solomon encoding: \(error)")
+                    throw .internalFailure("Reed-Solomon encoding", cause: error)
                 }
                 let stripes = recovered.enumerated().map { i, stripe in
                     RecordEmitter.Stripe(index: stripe.index,

@@ -31,7 +31,7 @@ public enum BackupValidator {
             recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
                                           layout: located.layout)
         } catch {
-            throw .internalFailure("\(error)")
+            throw .internalFailure(cause: error)
         }
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads

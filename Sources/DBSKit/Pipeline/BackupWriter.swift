@@ -103,7 +103,7 @@ public final class BackupWriter: ByteSink {
         } catch {
             output?.discard()
             if case .kdfParametersOutOfBounds(let why) = error { throw .kdfParametersOutOfBounds(why) }
-            throw .internalFailure("setting up the keys: \(error)")
+            throw .internalFailure("setting up the keys", cause: error)
         }
         var compressor: ChunkCompressor?
         let code: ReedSolomon
@@ -255,7 +255,7 @@ public final class BackupWriter: ByteSink {
         } catch let error as IOError {
             throw BackupError(error)
         } catch {
-            throw .internalFailure("\(error)")
+            throw .internalFailure(cause: error)
         }
     }
 
@@ -297,7 +297,7 @@ public final class BackupWriter: ByteSink {
         do {
             while try engine.next() != nil {}
         } catch {
-            throw .verificationFailed("\(error)")
+            throw .readBackFailed(error)
         }
         guard engine.report.isClean else { throw .verificationFailed("read-back found damage: \(engine.report)") }
         guard engine.plaintextDigest() == expectedDigest else {

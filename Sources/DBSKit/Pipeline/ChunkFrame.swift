@@ -34,7 +34,7 @@ enum ChunkFrame {
         do {
             return try compressor.encode(plaintext)
         } catch {
-            throw .internalFailure("compressing chunk \(index): \(error)")
+            throw .internalFailure("compressing chunk \(index)", cause: error)
         }
     }
 
@@ -64,7 +64,7 @@ enum ChunkFrame {
                     try cipher.seal(inner, chunkIndex: index, isFinal: isFinal,
                                     into: UnsafeMutableRawBufferPointer(rebasing: frame[prefixSize...]))
                 } catch {
-                    throw .internalFailure("sealing chunk \(index): \(error)")
+                    throw .internalFailure("sealing chunk \(index)", cause: error)
                 }
             }
         }
@@ -104,7 +104,7 @@ enum ChunkFrame {
             try opened.get()
         } catch {
             if case .authenticationFailed = error { throw .corruptedChunk(index: index) }
-            throw .internalFailure("opening chunk \(index): \(error)")
+            throw .internalFailure("opening chunk \(index)", cause: error)
         }
         guard inner.count >= innerHeaderSize, let encoding = ChunkEncoding(rawValue: inner[0]) else {
             throw .corruptedStream("chunk \(index) has an invalid inner header")

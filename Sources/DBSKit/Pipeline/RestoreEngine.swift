@@ -44,7 +44,7 @@ final class RestoreEngine {
                                           layout: located.layout)
             decompressor = try ChunkCompressor()
         } catch {
-            throw .internalFailure("\(error)")
+            throw .internalFailure(cause: error)
         }
         self.located = located
         self.cipher = cipher

@@ -238,7 +238,7 @@ final class SealingStage: @unchecked Sendable {
                     try code.encode(data: buffer, at: i * capacity, parity: parity, at: i * parityLength,
                                     shardLength: shardSize)
                 } catch {
-                    throw .internalFailure("Reed-Solomon encoding: \(error)")
+                    throw .internalFailure("Reed-Solomon encoding", cause: error)
                 }
                 let table = buffer.withUnsafeBytes { data in
                     parity.withUnsafeBytes { parity in

@@ -30,10 +30,8 @@ public struct ChunkCipher: Sendable {
     /// `ciphertext || tag`, 16 bytes longer than `plaintext`.
     public func seal(_ plaintext: [UInt8], chunkIndex: UInt64, isFinal: Bool) throws(SecurityError) -> [UInt8] {
         try Self.array(count: plaintext.count + Self.tagLength) { sealed throws(SecurityError) in
-            try SecurityError.typed {
-                try plaintext.withUnsafeBytes { plaintext in
-                    try seal(plaintext, chunkIndex: chunkIndex, isFinal: isFinal, into: sealed)
-                }
+            try plaintext.withTypedUnsafeBytes { plaintext throws(SecurityError) in
+                try seal(plaintext, chunkIndex: chunkIndex, isFinal: isFinal, into: sealed)
             }
         }
     }
@@ -50,13 +48,11 @@ public struct ChunkCipher: Sendable {
         }
         let cipher = try AESGCM(key: dataKey)
         let nonce = Self.nonce(chunkIndex), associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
-        try SecurityError.typed {
-            try nonce.withUnsafeBytes { nonce in
-                try associatedData.withUnsafeBytes { ad in
-                    try cipher.seal(nonce: nonce, associatedData: ad, plaintext: plaintext,
-                                    ciphertext: UnsafeMutableRawBufferPointer(rebasing: sealed[..<plaintext.count]),
-                                    tag: UnsafeMutableRawBufferPointer(rebasing: sealed[plaintext.count...]))
-                }
+        try nonce.withTypedUnsafeBytes { nonce throws(SecurityError) in
+            try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
+                try cipher.seal(nonce: nonce, associatedData: ad, plaintext: plaintext,
+                                ciphertext: UnsafeMutableRawBufferPointer(rebasing: sealed[..<plaintext.count]),
+                                tag: UnsafeMutableRawBufferPointer(rebasing: sealed[plaintext.count...]))
             }
         }
     }
@@ -68,10 +64,8 @@ public struct ChunkCipher: Sendable {
         guard sealed.count >= Self.tagLength else { throw .authenticationFailed(chunkIndex: chunkIndex) }
         // The array keeps the decrypted bytes only if the tag verified.
         return try Self.array(count: sealed.count - Self.tagLength) { plaintext throws(SecurityError) in
-            try SecurityError.typed {
-                try sealed.withUnsafeBytes { sealed in
-                    try open(sealed, chunkIndex: chunkIndex, isFinal: isFinal, into: plaintext)
-                }
+            try sealed.withTypedUnsafeBytes { sealed throws(SecurityError) in
+                try open(sealed, chunkIndex: chunkIndex, isFinal: isFinal, into: plaintext)
             }
         }
     }
@@ -109,14 +103,12 @@ public struct ChunkCipher: Sendable {
         }
         let cipher = try AESGCM(key: dataKey)
         let nonce = Self.nonce(chunkIndex), associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
-        let verified = try SecurityError.typed {
-            try nonce.withUnsafeBytes { nonce in
-                try associatedData.withUnsafeBytes { ad in
-                    try cipher.open(nonce: nonce, associatedData: ad,
-                                    ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<count]),
-                                    tag: UnsafeRawBufferPointer(rebasing: sealed[count...]),
-                                    plaintext: plaintext)
-                }
+        let verified = try nonce.withTypedUnsafeBytes { nonce throws(SecurityError) in
+            try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
+                try cipher.open(nonce: nonce, associatedData: ad,
+                                ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<count]),
+                                tag: UnsafeRawBufferPointer(rebasing: sealed[count...]),
+                                plaintext: plaintext)
             }
         }
         guard verified else {

@@ -62,14 +62,12 @@ public enum KeyEnvelope {
         if let fixedNonce { nonce = fixedNonce } else { nonce = try SecureRandom.bytes(WrappedKey.nonceLength) }
         var ciphertext = [UInt8](repeating: 0, count: WrappedKey.ciphertextLength)
         var tag = [UInt8](repeating: 0, count: WrappedKey.tagLength)
-        try SecurityError.typed {
-            try dataKey.withUnsafeBytes { key in
-                try nonce.withUnsafeBytes { nonce in
-                    try associatedData.withUnsafeBytes { ad in
-                        try ciphertext.withUnsafeMutableBytes { out in
-                            try tag.withUnsafeMutableBytes { tag in
-                                try cipher.seal(nonce: nonce, associatedData: ad, plaintext: key, ciphertext: out, tag: tag)
-                            }
+        try dataKey.withUnsafeBytes { key throws(SecurityError) in
+            try nonce.withTypedUnsafeBytes { nonce throws(SecurityError) in
+                try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
+                    try ciphertext.withTypedUnsafeMutableBytes { out throws(SecurityError) in
+                        try tag.withTypedUnsafeMutableBytes { tag throws(SecurityError) in
+                            try cipher.seal(nonce: nonce, associatedData: ad, plaintext: key, ciphertext: out, tag: tag)
                         }
                     }
                 }
@@ -94,14 +92,12 @@ public enum KeyEnvelope {
         let cipher = try AESGCM(key: keyEncryptionKey)
         return try SecureBytes(count: WrappedKey.ciphertextLength) {
             (key: UnsafeMutableRawBufferPointer) throws(SecurityError) in
-            let verified = try SecurityError.typed {
-                try wrapped.nonce.withUnsafeBytes { nonce in
-                    try associatedData.withUnsafeBytes { ad in
-                        try wrapped.ciphertext.withUnsafeBytes { ciphertext in
-                            try wrapped.tag.withUnsafeBytes { tag in
-                                try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
-                                                plaintext: key)
-                            }
+            let verified = try wrapped.nonce.withTypedUnsafeBytes { nonce throws(SecurityError) in
+                try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
+                    try wrapped.ciphertext.withTypedUnsafeBytes { ciphertext throws(SecurityError) in
+                        try wrapped.tag.withTypedUnsafeBytes { tag throws(SecurityError) in
+                            try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
+                                            plaintext: key)
                         }
                     }
                 }

@@ -39,18 +39,3 @@ public enum SecurityError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
-
-extension SecurityError {
-    /// Runs `body`, which throws only `SecurityError`s but through standard-library
-    /// calls (`Array.withUnsafeBytes`) whose `rethrows` erases the type, and gives the
-    /// type back.
-    static func typed<R>(_ body: () throws -> R) throws(SecurityError) -> R {
-        do {
-            return try body()
-        } catch let error as SecurityError {
-            throw error
-        } catch {
-            throw .cryptoFailure("unexpected error: \(error)")
-        }
-    }
-}

@@ -148,29 +148,20 @@ struct BackupCommand: DBSSubcommand {
 
         let total = stdinEntry ? nil : FileSystem.totalSize(of: inputs)
         let progress = ProgressLine(label: "backup", total: total, quiet: quiet || json)
-        let writer = try BackupWriter(destination: destination, passphrase: secret, options: options)
-        let payload = try PayloadWriter(sink: ProgressSink(writer, progress: progress),
-                                        metadata: ["tool": "dbs \(DBSKitVersion.string)"])
-        var problems: [FileTreeWarning] = []
-        if stdinEntry {
-            try StandardInputEntry(name: name).write(to: payload)
-        } else {
-            let options = FileTreeReader.Options(warning: { problems.append($0) })
-            try FileTreeReader(inputs: inputs, options: options).write(to: payload)
-        }
-        let contents = try payload.finish()
-        let summary = try writer.finish()
+        let backup = try Engine.backUp(stdinEntry ? .entries(StandardInputEntry(name: name).write) : .paths(inputs),
+                                       to: destination, passphrase: secret, options: options,
+                                       metadata: ["tool": "dbs \(DBSKitVersion.string)"], progress: progress.advance)
         progress.finish()
 
         if spool != nil {
             try FileSystem.copy(file: destination, toDescriptor: STDOUT_FILENO)
         }
         func listed(_ kind: FileTreeWarning.Kind) -> [Problem] {
-            problems.filter { $0.kind == kind }.map(Problem.init)
+            backup.warnings.filter { $0.kind == kind }.map(Problem.init)
         }
         var report = Report(
-            output: output, entries: contents.entryCount, inputBytes: contents.contentBytes,
-            fileSize: summary.fileBytes, stripes: summary.stripes,
+            output: output, entries: backup.contents.entryCount, inputBytes: backup.contents.contentBytes,
+            fileSize: backup.file.fileBytes, stripes: backup.file.stripes,
             seconds: Date().timeIntervalSince(started), verified: !noVerify)
         report.skipped = listed(.skipped)
         report.changed = listed(.changed)

@@ -38,9 +38,8 @@ struct ListCommand: DBSSubcommand {
     func execute() throws {
         try FileSystem.requireReadable(backup)
         let secret = try passphrase.resolve(confirm: false)
-        let reader = try BackupReader(path: backup, passphrase: secret, threads: try engine.threadCount(),
-                                      kdfCap: kdfCap.cap)
-        let payload = try PayloadReader(source: reader)
+        let payload = try OpenedBackup(path: backup, passphrase: secret, threads: try engine.threadCount(),
+                                       kdfCap: kdfCap.cap).payload
         var entries = [Entry]()
         while let metadata = try payload.nextEntry() {
             try payload.skipContent()

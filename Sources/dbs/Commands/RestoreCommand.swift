@@ -81,17 +81,16 @@ struct RestoreCommand: DBSSubcommand {
         try FileSystem.requireReadable(backup)
         let secret = try passphrase.resolve(confirm: false)
         let threads = try engine.threadCount()
-        let reader = try BackupReader(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
+        let opened = try OpenedBackup(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
         let progress = ProgressLine(label: "restore", total: nil, quiet: quiet || json)
-        let payload = try PayloadReader(source: ProgressSource(reader, progress: progress))
-        let writer = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
-                                    numericOwner: numericOwner, writeThreads: threads)
+        let tree = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
+                                  numericOwner: numericOwner, writeThreads: threads)
         let summary: RestoreSummary
         do {
-            summary = try writer.restore(from: payload)
+            summary = try opened.restore(into: tree, progress: progress.advance)
         } catch let incomplete as RestoreIncomplete {
             progress.finish()
-            try reportSalvage(incomplete, repair: RepairCounts(reader.repairReport))
+            try reportSalvage(incomplete, repair: RepairCounts(opened.repairReport))
             throw CLIFailure(wrapping: incomplete.cause)
         } catch {
             progress.finish()
@@ -102,7 +101,7 @@ struct RestoreCommand: DBSSubcommand {
         }
         progress.finish()
 
-        let counts = RepairCounts(reader.repairReport)
+        let counts = RepairCounts(opened.repairReport)
         let report = Report(healed: counts.healed, dryRun: dryRun, destination: to,
                             entries: summary.entries, bytes: summary.bytes, repair: counts,
                             warnings: summary.warnings.map {

@@ -49,18 +49,11 @@ struct ValidateCommand: DBSSubcommand {
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
             let secret = try passphrase.resolve(confirm: false)
-            let reader = try BackupReader(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
-            let payload = try PayloadReader(source: reader)
-            var entries = 0
-            var bytes: UInt64 = 0
-            while try payload.nextEntry() != nil {
-                entries += 1
-                try payload.skipContent()  // still hashed and verified, just not handed out
-                bytes += payload.lastEntrySize ?? 0
-            }
+            let contents = try OpenedBackup(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
+                .verifyContents()
             report.decrypted = true
-            report.entries = entries
-            report.bytes = bytes
+            report.entries = Int(contents.entryCount)
+            report.bytes = contents.contentBytes
         }
 
         if json {

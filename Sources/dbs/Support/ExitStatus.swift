@@ -19,6 +19,20 @@ enum ExitStatus: Int32 {
     case incomplete = 6
 }
 
+extension ExitStatus {
+    /// The exit status of an engine error of `category`: the one place the CLI maps
+    /// the engine's categories to its codes.
+    init(_ category: BackupError.Category) {
+        switch category {
+        case .wrongPassphrase: self = .wrongPassphrase
+        case .damaged: self = .damaged
+        case .inputOutput: self = .io
+        case .invalidArgument: self = .usage
+        case .unreadable, .misuse, .internalFailure: self = .failure
+        }
+    }
+}
+
 /// A failure `dbs` reports: one message for stderr and the exit status.
 struct CLIFailure: Error, CustomStringConvertible {
     let status: ExitStatus
@@ -43,13 +57,11 @@ extension CLIFailure {
         case BackupError.destinationExists(let path), DataError.alreadyExists(let path):
             // An output error like any other (exit 5), and the CLI's flag, not the API's parameter.
             self.init(.io, "\(path) already exists; use --force to replace it")
-        case BackupError.invalidOptions, BackupError.kdfParametersOutOfBounds:
-            self.init(.usage, String(describing: error))
         case BackupError.kdfCostAboveCap:
             self.init(.failure, "\(error); if you trust this backup, raise the cap with --max-kdf-memory KIB "
                       + "and --max-kdf-time PASSES")
         case let error as BackupError:
-            self.init(ExitStatus(rawValue: error.exitCode) ?? .failure, error.description)
+            self.init(ExitStatus(error.category), error.description)
         case let error as SecurityError:
             self.init(error == .wrongPassphrase ? .wrongPassphrase : .damaged, error.description)
         case let error as DataError:

@@ -48,36 +48,3 @@ final class ProgressLine {
         FileHandleStream.standardError.write("\r\u{1B}[K" + line)
     }
 }
-
-/// Counts the plaintext passing into a backup, for the progress line.
-final class ProgressSink: ByteSink {
-    private let inner: any ByteSink
-    private let progress: ProgressLine
-
-    init(_ inner: any ByteSink, progress: ProgressLine) {
-        self.inner = inner
-        self.progress = progress
-    }
-
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try inner.write(bytes)
-        progress.advance(by: bytes.count)
-    }
-}
-
-/// Counts the plaintext coming out of a backup, for the progress line.
-final class ProgressSource: ByteSource {
-    private let inner: any ByteSource
-    private let progress: ProgressLine
-
-    init(_ inner: any ByteSource, progress: ProgressLine) {
-        self.inner = inner
-        self.progress = progress
-    }
-
-    func read(into buffer: inout [UInt8], maxLength: Int) throws -> Int {
-        let n = try inner.read(into: &buffer, maxLength: maxLength)
-        progress.advance(by: n)
-        return n
-    }
-}
