@@ -68,8 +68,8 @@ enum FuzzDecoders {
             let located = try ContainerLocator.locate(file)
             fuzzCheck(located.heads.count == 3 && located.headRecords.count == 3, "located heads \(located.heads)")
             fuzzCheck(located.fileLength == UInt64(input.count), "located file length \(located.fileLength)")
-        } catch let error as BackupError {
-            checkRefusal(error, "locate")
+        } catch let error as ContainerError {
+            checkRefusal(BackupError(error), "locate")
             return
         } catch {
             fuzzCheck(false, "locate threw \(error)")

@@ -36,11 +36,11 @@ struct LocatedContainer: Sendable {
 
 /// Finds a container's layout: from any intact head (file start, file end, then the
 /// start of copy B), else by scanning the file for stripe headers and deriving the
-/// layout from the descriptor they replicate.
+/// layout from the descriptor they replicate. Throws Integrity's own `ContainerError`.
 enum ContainerLocator {
-    static func locate(_ file: PositionedFile) throws(BackupError) -> LocatedContainer {
+    static func locate(_ file: PositionedFile) throws(ContainerError) -> LocatedContainer {
         let fileLength: UInt64
-        do { fileLength = try file.size() } catch { throw BackupError(error) }
+        do { fileLength = try file.size() } catch { throw .io(error) }
         guard fileLength >= UInt64(ProtectedBlock.size) else {
             throw .notABackup("\(file.path) is \(fileLength) bytes, too short for a backup head")
         }
@@ -74,14 +74,14 @@ enum ContainerLocator {
     /// layout stripe headers give (the stripe count from a last-stripe header, a copy-B
     /// header, or the file length).
     private static func scan(_ file: PositionedFile, fileLength: UInt64, election: inout DescriptorElection,
-                             outvoted: Bool) throws(BackupError) -> LocatedContainer {
+                             outvoted: Bool) throws(ContainerError) -> LocatedContainer {
         var descriptor: BackupDescriptor?
         var stripeCount: UInt64?
         var highestIndex: UInt64 = 0
         var elected: DescriptorElection.Tally?
         var headCandidates: [DescriptorElection.Candidate] = []
         var scanner = LayoutScan(file: file, fileLength: fileLength)
-        let any = try scanner.forEach { found throws(BackupError) in
+        let any = scanner.forEach { found in
             switch found {
             case .head(let head, let offset):
                 let candidate = DescriptorElection.Candidate(descriptor: head.descriptor, stripeCount: head.stripeCount)

@@ -44,7 +44,7 @@ struct LayoutScan {
     /// the first and the last `probeLength` bytes, then (only if those held a candidate)
     /// the rest. Returns false when nothing was found at all.
     @discardableResult
-    mutating func forEach(_ visit: (Found) throws(BackupError) -> Bool) throws(BackupError) -> Bool {
+    mutating func forEach<E: Error>(_ visit: (Found) throws(E) -> Bool) throws(E) -> Bool {
         var found = false, stopped = false
         let probe = Self.probeLength
         var ranges: [Range<UInt64>] = [0..<fileLength]
@@ -53,7 +53,7 @@ struct LayoutScan {
         }
         for (number, range) in ranges.enumerated() {
             if number == 2 && !found { return false }
-            try scan(range) { candidate throws(BackupError) in
+            try scan(range) { candidate throws(E) in
                 found = true
                 stopped = try !visit(candidate)
                 return !stopped
@@ -65,8 +65,7 @@ struct LayoutScan {
 
     /// Scans `range` window by window (each read with 8 KiB beyond it, so a block that
     /// starts inside the window is in memory whole).
-    private mutating func scan(_ range: Range<UInt64>, _ visit: (Found) throws(BackupError) -> Bool)
-        throws(BackupError) {
+    private mutating func scan<E: Error>(_ range: Range<UInt64>, _ visit: (Found) throws(E) -> Bool) throws(E) {
         var position = range.lowerBound
         while position < range.upperBound {
             let count = Int(min(UInt64(Self.window), range.upperBound - position))

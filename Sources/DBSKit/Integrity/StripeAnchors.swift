@@ -41,7 +41,7 @@ struct StripeAnchors: Sendable {
             list.sort { Self.distance($0, nominal) < Self.distance($1, nominal) }
             if list.count > Self.candidatesPerRecord { list.removeLast() }
         }
-        _ = try? scan.forEach { found in
+        scan.forEach { found in
             switch found {
             case .stripeHeader(let header, let offset):
                 guard header.descriptor == descriptor, header.copy < copies, header.stripeIndex < count,

@@ -100,6 +100,19 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
         self = .io(path: error.path, operation: error.operation, errno: error.errno)
     }
 
+    /// The container layer's errors, as users see them (the messages they had when the
+    /// layer threw `BackupError` itself).
+    init(_ error: ContainerError) {
+        switch error {
+        case .notABackup(let why): self = .notABackup(why)
+        case .unsupportedVersion(let version): self = .unsupportedVersion(version)
+        case .io(let error): self.init(error)
+        case .encoding(let error): self = .internalFailure("Reed-Solomon encoding", cause: error)
+        case let .damagedSourceRecord(stripe, record):
+            self = .verificationFailed("copy A's stripe \(stripe) read back damaged: \(record)")
+        }
+    }
+
     init(_ error: FormatError) {
         switch error {
         case .unsupportedVersion(let version): self = .unsupportedVersion(version)

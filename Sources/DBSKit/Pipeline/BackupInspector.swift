@@ -39,10 +39,7 @@ public struct BackupInfo: Sendable, Equatable {
 /// Reads a backup's public metadata: no passphrase, no payload decryption.
 public enum BackupInspector {
     public static func inspect(path: String) throws(BackupError) -> BackupInfo {
-        let file: PositionedFile
-        do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
-        let located = try ContainerLocator.locate(file)
-        return info(located)
+        info(try ContainerLocator.open(path).located)
     }
 
     static func info(_ located: LocatedContainer) -> BackupInfo {

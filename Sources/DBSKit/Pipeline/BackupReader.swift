@@ -17,36 +17,21 @@ public final class BackupReader: ByteSource {
     /// unverified head) throw `.kdfCostAboveCap` before any key derivation.
     public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
                 kdfCap: KDFCostCap = .default) throws(BackupError) {
-        let file: PositionedFile
-        do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
-        let located = try ContainerLocator.locate(file)
+        let (file, located) = try ContainerLocator.open(path)
         guard kdfCap.admits(located.descriptor.kdf) else { throw .kdfCostAboveCap(located.descriptor.kdf, kdfCap) }
         let cipher = try Self.openKey(located.descriptor, passphrase: passphrase)
         engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: BackupOptions.clampThreads(threads))
         backupID = BackupWriter.hex(located.descriptor.backupID)
     }
 
-    /// The chunk cipher of a backup: Argon2id of the passphrase (parameters bounded
-    /// first), then the data key's unwrap, which authenticates the descriptor.
-    ///
-    /// The passphrase's NFC form is tried first, then (if it differs) its bytes as given,
-    /// which older backups were written with (`PassphraseNormalization`).
+    /// The chunk cipher of a backup: its key envelope opened (`KeyEnvelope.open`:
+    /// Argon2id of the passphrase, parameters bounded first, then the data key's unwrap,
+    /// which authenticates the descriptor).
     static func openKey(_ descriptor: BackupDescriptor, passphrase: SecureBytes) throws(BackupError) -> ChunkCipher {
-        let forms = PassphraseNormalization.forReading(passphrase)
-        for form in forms.dropLast() {
-            if let cipher = try? openKey(descriptor, exactly: form) { return cipher }
-        }
-        return try openKey(descriptor, exactly: forms.last!)
-    }
-
-    private static func openKey(_ descriptor: BackupDescriptor, exactly passphrase: SecureBytes)
-        throws(BackupError) -> ChunkCipher {
         do {
-            let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: descriptor.salt,
-                                                          parameters: descriptor.kdf)
-            let wrapped = try WrappedKey(bytes: descriptor.wrappedKey)
-            let dataKey = try KeyEnvelope.unwrap(wrapped, keyEncryptionKey: keyEncryptionKey,
-                                                 associatedData: descriptor.wrapAssociatedData)
+            let dataKey = try KeyEnvelope.open(descriptor.wrappedKey, passphrase: passphrase, salt: descriptor.salt,
+                                               parameters: descriptor.kdf,
+                                               associatedData: descriptor.wrapAssociatedData)
             return try ChunkCipher(dataKey: dataKey, backupID: descriptor.backupID)
         } catch {
             switch error {

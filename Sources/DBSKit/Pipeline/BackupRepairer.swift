@@ -21,9 +21,7 @@ public enum BackupRepairer {
     public static func repair(source: String, destination: String, threads: Int = BackupOptions.coreCount,
                               overwrite: Bool = false)
         throws(BackupError) -> RepairReport {
-        let file: PositionedFile
-        do { file = try PositionedFile.openForReading(source) } catch { throw BackupError(error) }
-        let located = try ContainerLocator.locate(file)
+        let (file, located) = try ContainerLocator.open(source)
         let layout = located.layout, descriptor = located.descriptor
         let recovery: StripeRecovery
         do {
@@ -40,8 +38,7 @@ public enum BackupRepairer {
             throw BackupError(error)
         }
         let threads = BackupOptions.clampThreads(threads)
-        let background = BackgroundWriter(file: output.file)
-        let emitter = RecordEmitter(output: background, descriptor: descriptor, threads: threads)
+        let container = ContainerWriter(file: output.file, descriptor: descriptor, code: recovery.code, threads: threads)
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
@@ -60,19 +57,17 @@ public enum BackupRepairer {
                     if let defect = walker.defect { throw .corruptedStream(defect) }
                     buffer.append(contentsOf: stripe.shards)
                 }
-                do {
-                    try recovery.code.encode(stripes: &buffer, shardLength: layout.shardSize, threads: threads)
+                let stripes = recovered.map { stripe in
+                    ContainerWriter.Stripe(index: stripe.index,
+                                           dataLength: stripe.checksumVerified ? stripe.dataLength
+                                               : walker.dataLength(inStripe: stripe.index, capacity: layout.stripeDataCapacity),
+                                           isLast: stripe.index + 1 == layout.stripeCount)
+                }
+                do throws(ContainerError) {
+                    try container.writeStripes(stripes, shards: &buffer, copies: 0..<layout.copies, layout: layout)
                 } catch {
-                    throw .internalFailure("Reed-Solomon encoding", cause: error)
+                    throw BackupError(error)
                 }
-                let stripes = recovered.enumerated().map { i, stripe in
-                    RecordEmitter.Stripe(index: stripe.index,
-                                         shards: buffer[(i * layout.stripeSize)..<((i + 1) * layout.stripeSize)],
-                                         dataLength: stripe.checksumVerified ? stripe.dataLength
-                                             : walker.dataLength(inStripe: stripe.index, capacity: layout.stripeDataCapacity),
-                                         isLast: stripe.index + 1 == layout.stripeCount)
-                }
-                try emitter.emit(stripes, copies: Array(0..<layout.copies), layout: layout)
             }
             if let finalEnd = walker.finalEnd {
                 report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
@@ -82,17 +77,11 @@ public enum BackupRepairer {
                 throw .corruptedStream("no final chunk found in the ciphertext stream")
             }
             do {
-                try background.drain()
-                try output.file.truncate(to: layout.fileLength)
-                for head in 0..<3 {
-                    let record = HeadRecord(headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
-                                            ciphertextLength: ciphertextLength, chunkCount: chunkCount)
-                    try output.file.write(record.encoded, at: layout.headBlockOffset(head))
-                }
-                try output.file.sync()
+                try container.writeHeads(layout, ciphertextLength: ciphertextLength, chunkCount: chunkCount)
             } catch {
                 throw BackupError(error)
             }
+            do { try output.file.sync() } catch { throw BackupError(error) }
             let verdict = try BackupValidator.validate(path: output.temporaryPath, threads: threads)
             guard verdict == .healthy else {
                 throw .verificationFailed("the repaired file does not validate: \(verdict.report)")

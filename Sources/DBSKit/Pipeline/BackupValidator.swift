@@ -23,9 +23,7 @@ public enum ValidationReport: Sendable, Equatable {
 public enum BackupValidator {
     public static func validate(path: String, threads: Int = BackupOptions.coreCount) throws(BackupError)
         -> ValidationReport {
-        let file: PositionedFile
-        do { file = try PositionedFile.openForReading(path) } catch { throw BackupError(error) }
-        let located = try ContainerLocator.locate(file)
+        let (file, located) = try ContainerLocator.open(path)
         let recovery: StripeRecovery
         do {
             recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,

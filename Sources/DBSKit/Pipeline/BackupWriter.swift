@@ -51,7 +51,7 @@ public final class BackupWriter: ByteSink {
     var temporaryPath: String? { output?.temporaryPath }
     private let descriptor: BackupDescriptor
     private let cipher: ChunkCipher
-    private let background: BackgroundWriter
+    private let container: ContainerWriter
     private let stage: SealingStage
 
     private var fullChunks: [[UInt8]] = []
@@ -72,7 +72,6 @@ public final class BackupWriter: ByteSink {
     /// fixes what is otherwise random or the time: for the test vectors only.
     init(destination: String, passphrase: SecureBytes, options: BackupOptions, normalizing: Bool,
          draws: WriterDraws? = nil) throws(BackupError) {
-        let passphrase = normalizing ? PassphraseNormalization.forWriting(passphrase) : passphrase
         let options = try options.validated()
         self.options = options
         do {
@@ -86,7 +85,7 @@ public final class BackupWriter: ByteSink {
             if let draws {
                 (backupID, salt, dataKey) = (draws.backupID, draws.salt, SecureBytes(draws.dataKey))
             } else {
-                (backupID, salt, dataKey) = (try SecureRandom.bytes(16), try SecureRandom.bytes(Argon2id.saltLength),
+                (backupID, salt, dataKey) = (try SecureRandom.bytes(16), try KeyEnvelope.newSalt(),
                                              try SecureBytes(randomCount: 32))
             }
             var descriptor = BackupDescriptor(
@@ -94,10 +93,9 @@ public final class BackupWriter: ByteSink {
                 wrappedKey: [UInt8](repeating: 0, count: WrappedKey.serializedLength), chunkSize: options.chunkSize,
                 compression: options.compression, checksum: options.checksum, copies: options.copies,
                 dataShards: options.dataShards, parityShards: options.parityShards, shardSize: options.shardSize)
-            let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: salt, parameters: options.kdf)
-            descriptor.wrappedKey = try KeyEnvelope.wrap(dataKey: dataKey, keyEncryptionKey: keyEncryptionKey,
-                                                         associatedData: descriptor.wrapAssociatedData,
-                                                         nonce: draws?.wrapNonce).bytes
+            descriptor.wrappedKey = try KeyEnvelope.seal(
+                dataKey, passphrase: passphrase, normalizing: normalizing, salt: salt, parameters: options.kdf,
+                associatedData: descriptor.wrapAssociatedData, nonce: draws?.wrapNonce).bytes
             self.descriptor = descriptor
             cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
         } catch {
@@ -114,9 +112,8 @@ public final class BackupWriter: ByteSink {
             output?.discard()
             throw .invalidOptions("\(error)")
         }
-        background = BackgroundWriter(file: output!.file)
-        stage = SealingStage(options: options, descriptor: descriptor, cipher: cipher, compressor: compressor,
-                             code: code, background: background)
+        container = ContainerWriter(file: output!.file, descriptor: descriptor, code: code, threads: options.threads)
+        stage = SealingStage(options: options, cipher: cipher, compressor: compressor, container: container)
         currentChunk.reserveCapacity(options.chunkSize)
     }
 
@@ -166,7 +163,11 @@ public final class BackupWriter: ByteSink {
             let totals = try stage.finish(fullChunks)
             fullChunks = []
             let layout = descriptor.layout(stripeCount: totals.stripes)
-            try writeHeads(layout, totals: totals)
+            do {
+                try container.writeHeads(layout, ciphertextLength: totals.ciphertextLength, chunkCount: totals.chunks)
+            } catch {
+                throw BackupError(error)
+            }
             if options.verifyAfterWrite {
                 try verifyCopyA(layout, expectedDigest: totals.plaintextDigest)
                 try drainBackground()
@@ -214,7 +215,7 @@ public final class BackupWriter: ByteSink {
     }
 
     private func drainBackground() throws(BackupError) {
-        do { try background.drain() } catch { throw BackupError(error) }
+        do { try container.drain() } catch { throw BackupError(error) }
     }
 
     /// Without verify-after-write: copy A read back (from the page cache) stripe by
@@ -228,23 +229,10 @@ public final class BackupWriter: ByteSink {
         }
     }
 
-    /// Hands copy B's records of `stripes` (copy A's, as read back) to the background
-    /// writer: the shards as read, each header re-encoded with copy = B. A stripe that
-    /// did not read back clean is refused, so a bad copy A is never duplicated.
+    /// Hands copy B's records of `stripes` (copy A's, as read back) to the container
+    /// writer, which refuses a stripe that did not read back clean.
     private func duplicate(_ stripes: [StripeRecovery.Recovered], layout: ContainerLayout) throws(BackupError) {
-        var writes: [BackgroundWriter.Write] = []
-        for stripe in stripes {
-            guard stripe.record.isClean, let header = stripe.header else {
-                throw .verificationFailed("copy A's stripe \(stripe.index) read back damaged: \(stripe.record)")
-            }
-            let offset = layout.recordOffset(copy: 1, stripe: stripe.index)
-            let copyB = StripeHeader(copy: 1, isLast: header.isLast, stripeIndex: stripe.index,
-                                     dataLength: header.dataLength, descriptor: descriptor,
-                                     checksums: header.checksums).encoded
-            writes.append(.init(bytes: copyB[...], offset: offset))
-            writes.append(.init(bytes: stripe.shards[...], offset: offset + UInt64(layout.headerSize)))
-        }
-        do throws(IOError) { try background.submit(writes) } catch { throw BackupError(error) }
+        do { try container.writeCopyB(stripes, layout: layout) } catch { throw BackupError(error) }
     }
 
     /// Stripe reads of the temp file as written so far.
@@ -259,31 +247,13 @@ public final class BackupWriter: ByteSink {
         }
     }
 
-    /// Sets the file's final length (copy B's place is a hole until it is written) and
-    /// writes the three heads.
-    private func writeHeads(_ layout: ContainerLayout, totals: SealingStage.Totals) throws(BackupError) {
-        let file = output!.file
-        do {
-            try file.truncate(to: layout.fileLength)
-            for head in 0..<3 {
-                let record = HeadRecord(headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
-                                        ciphertextLength: totals.ciphertextLength, chunkCount: totals.chunks)
-                try file.write(record.encoded, at: layout.headBlockOffset(head))
-            }
-        } catch {
-            throw BackupError(error)
-        }
-    }
-
     /// Verify-after-write, first pass: the heads read back intact, then copy A read back
     /// as a restore reads it (every shard against its checksum, every chunk opened, the
     /// plaintext digest compared with the one computed while writing). With two copies,
     /// copy B is written from those verified records as they come (the read-back of
     /// copy A that writing copy B needs anyway, done once for both).
     private func verifyCopyA(_ layout: ContainerLayout, expectedDigest: [UInt8]) throws(BackupError) {
-        let file: PositionedFile
-        do { file = try PositionedFile.openForReading(output!.temporaryPath) } catch { throw BackupError(error) }
-        let located = try ContainerLocator.locate(file)
+        let (file, located) = try ContainerLocator.open(output!.temporaryPath)
         guard located.layout == layout, located.descriptor == descriptor, !located.fromScan,
               located.heads.allSatisfy({ $0 == .intact }) else {
             throw .verificationFailed("the heads did not read back intact")

@@ -4,6 +4,13 @@
 /// stream without a final chunk or ending before the last stripe. The repairer
 /// writes heads from it; the validator checks a stream with it as far as can be
 /// checked without the key.
+///
+/// Why in Pipeline and not in Security: the frames are cut by the security layer's
+/// codec (`ChunkFrame.cut`, the routine the restore cuts with), but the walk is over
+/// the container's stripes (the stream arrives stripe by stripe, a prefix may straddle
+/// two, and the stream's end is judged against the layout's last stripe), and
+/// Integrity sits above Security (its descriptor carries the KDF parameters): the walk
+/// joins the two, as the pipeline does.
 struct FrameWalker {
     private(set) var frames: UInt64 = 0
     /// Stream offset just after the final frame, once seen.
@@ -13,11 +20,16 @@ struct FrameWalker {
     private let chunkSize: Int
     private var position: UInt64 = 0
     private var nextFrame: UInt64 = 0
-    private var prefix: [UInt8] = []
+    /// The first bytes of a prefix the last slice ended in.
+    private var carry: [UInt8] = []
 
     init(chunkSize: Int) { self.chunkSize = chunkSize }
 
-    mutating func consume(_ data: ArraySlice<UInt8>) {
+    /// Walks the next `data.count` bytes of the stream; returns the frames whose prefix
+    /// ended in them (`sealed` in stream offsets).
+    @discardableResult
+    mutating func consume(_ data: ArraySlice<UInt8>) -> [ChunkFrame.Frame] {
+        var found: [ChunkFrame.Frame] = []
         var i = data.startIndex
         while i < data.endIndex, finalEnd == nil, defect == nil {
             let here = position + UInt64(i - data.startIndex)
@@ -25,21 +37,38 @@ struct FrameWalker {
                 i += Int(min(nextFrame - here, UInt64(data.endIndex - i)))
                 continue
             }
-            prefix.append(data[i])
-            i += 1
-            if prefix.count == ChunkFrame.prefixSize {
-                let (length, isFinal) = ChunkFrame.parsePrefix(prefix)
-                prefix.removeAll()
-                if let why = ChunkFrame.impossibleLength(length, chunk: frames, chunkSize: chunkSize) {
-                    defect = why
-                    return
-                }
-                nextFrame = here + 1 + UInt64(length)
-                frames += 1
-                if isFinal { finalEnd = nextFrame }
+            if carry.isEmpty && data.endIndex - i >= ChunkFrame.prefixSize {
+                cut(data, at: i, streamOffset: here, into: &found)
+            } else {
+                // A prefix split by the end of a slice: its bytes gathered, then cut alike.
+                let start = here - UInt64(carry.count)
+                let take = min(ChunkFrame.prefixSize - carry.count, data.endIndex - i)
+                carry.append(contentsOf: data[i..<(i + take)])
+                i += take
+                guard carry.count == ChunkFrame.prefixSize else { break }
+                let prefix = carry
+                carry = []
+                cut(prefix, at: 0, streamOffset: start, into: &found)
             }
         }
         position += UInt64(data.count)
+        return found
+    }
+
+    /// Cuts the frame whose prefix (whole in `bytes`) starts at stream offset `start`.
+    private mutating func cut<Bytes: RandomAccessCollection<UInt8>>(
+        _ bytes: Bytes, at index: Int, streamOffset start: UInt64, into found: inout [ChunkFrame.Frame]
+    ) where Bytes.Index == Int {
+        do {
+            guard let frame = try ChunkFrame.cut(bytes, at: index, index: frames, chunkSize: chunkSize) else { return }
+            nextFrame = start + UInt64(frame.end - index)
+            let sealed = Int(start) + ChunkFrame.prefixSize
+            found.append(.init(index: frames, sealed: sealed..<Int(nextFrame), isFinal: frame.isFinal))
+            frames += 1
+            if frame.isFinal { finalEnd = nextFrame }
+        } catch {
+            defect = error.description
+        }
     }
 
     /// The ciphertext bytes in stripe `index` (for a stripe whose header was lost).

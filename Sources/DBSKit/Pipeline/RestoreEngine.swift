@@ -119,20 +119,19 @@ final class RestoreEngine {
 
         // Cut complete frames; the last stripe's trailing bytes after the final frame
         // are padding.
-        var frames: [(sealed: Range<Int>, index: UInt64, isFinal: Bool)] = []
+        var frames: [ChunkFrame.Frame] = []
         var position = 0
-        let limit = chunksPerPass
-        while !finished, frames.count < limit, stream.count - position >= ChunkFrame.prefixSize {
-            let (length, isFinal) = ChunkFrame.parsePrefix(stream[position..<(position + ChunkFrame.prefixSize)])
-            if let why = ChunkFrame.impossibleLength(length, chunk: nextChunk, chunkSize: located.descriptor.chunkSize) {
-                throw .corruptedStream(why)
+        let limit = chunksPerPass, chunkSize = located.descriptor.chunkSize
+        while !finished, frames.count < limit {
+            let cut: ChunkFrame.Frame?
+            do { cut = try ChunkFrame.cut(stream, at: position, index: nextChunk, chunkSize: chunkSize) } catch {
+                throw BackupError(error)
             }
-            let end = position + ChunkFrame.prefixSize + length
-            guard end <= stream.count else { break }
-            frames.append(((position + ChunkFrame.prefixSize)..<end, nextChunk, isFinal))
+            guard let frame = cut, frame.end <= stream.count else { break }
+            frames.append(frame)
             nextChunk += 1
-            position = end
-            if isFinal { finished = true }
+            position = frame.end
+            if frame.isFinal { finished = true }
         }
         backlog = !finished && frames.count == limit
         consumed += UInt64(position)
@@ -151,15 +150,16 @@ final class RestoreEngine {
         // wait in the stream).
         let batch = frames
         let (nextFirst, nextCount) = finished || lostStripe != nil || backlog ? (nextStripe, 0) : claimNextRound()
-        let cipher = self.cipher, decompressor = self.decompressor, chunkSize = located.descriptor.chunkSize
+        let cipher = self.cipher, decompressor = self.decompressor
         let digest = digestChunks
         let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in
             guard i < batch.count else {
                 return .stripe(recovery.recover(nextFirst + UInt64(i - batch.count), examineBothCopies: both))
             }
             return .chunk(Result { () throws(BackupError) in
-                let plaintext = try ChunkFrame.open(source[batch[i].sealed], index: batch[i].index, isFinal: batch[i].isFinal,
-                                                    cipher: cipher, decompressor: decompressor, chunkSize: chunkSize)
+                let plaintext = try PayloadChunk.open(source[batch[i].sealed], index: batch[i].index,
+                                                      isFinal: batch[i].isFinal, cipher: cipher,
+                                                      decompressor: decompressor, chunkSize: chunkSize)
                 return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
             })
         }

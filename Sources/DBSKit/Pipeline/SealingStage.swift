@@ -6,9 +6,10 @@ internal import Synchronization
 /// A batch of full plaintext chunks is compressed in parallel, which fixes every
 /// frame's place in the ciphertext stream; the frames are then sealed in parallel
 /// straight into that place in a reusable batch buffer, which holds the stream
-/// contiguously (its stripes' data shards back to back); each stripe's parity (into a
-/// second buffer), shard checksums and header are computed in one parallel pass; the
-/// background writer writes the records in order straight from those buffers.
+/// contiguously (its stripes' data shards back to back); the container writer computes
+/// each stripe's parity (into a second buffer), shard checksums and header in one
+/// parallel pass and has the background writer write the records in order straight
+/// from those buffers.
 ///
 /// Why a thread of its own: the caller of `BackupWriter.write` is the producer (the
 /// file-tree reader, which also hashes every file with SHA-256, a serial cost). Run
@@ -16,10 +17,11 @@ internal import Synchronization
 /// core idle either way; here the producer fills the next batch while this stage seals
 /// the last one (docs/PERFORMANCE.md, "Write and read pipelines").
 ///
-/// Discipline that makes the `@unchecked Sendable` sound: the mutable state below is
-/// touched only by the one block running on `queue` (a serial queue), or by the caller
-/// after `drain()` returned (the queue's completion orders the two).
-final class SealingStage: @unchecked Sendable {
+/// The stream's state (`Stream`) is under a mutex the compiler checks. It is taken once
+/// per batch, by the one block running on `queue` (a serial queue) or by the caller
+/// after `drain()` returned, so it is never contended: the queue orders the two, the
+/// lock proves it.
+final class SealingStage: Sendable {
     /// What the stage wrote, read after the final batch.
     struct Totals {
         var chunks: UInt64
@@ -32,11 +34,10 @@ final class SealingStage: @unchecked Sendable {
     private let threads: Int
     private let chunkSize: Int
     private let digestChunks: Bool
-    private let descriptor: BackupDescriptor
     private let cipher: ChunkCipher
     private let compressor: ChunkCompressor?
-    private let code: ReedSolomon
-    private let background: BackgroundWriter
+    /// Builds and writes copy A's records.
+    private let container: ContainerWriter
     /// Where copy A's records go while the stripe count is unknown.
     private let layout: ContainerLayout
     /// Batch buffers (ciphertext stream, parity), reused.
@@ -53,28 +54,29 @@ final class SealingStage: @unchecked Sendable {
     /// costs page faults and the kernel's zeroing of every page.
     private let spareChunks = Mutex<[[UInt8]]>([])
 
-    // State of the stream; see the discipline above.
-    private var nextChunkIndex: UInt64 = 0
-    /// The ciphertext of the stripe being filled (less than one stripe), at the end of
-    /// the last batch's stream buffer; `owned` when that buffer was not handed to the
-    /// background writer (no stripe completed) and so goes back to the pool here.
-    private var partial: (buffer: AlignedBuffer, range: Range<Int>, owned: Bool)?
-    private var ciphertextLength: UInt64 = 0
-    private var nextStripe: UInt64 = 0
-    /// SHA-256 over the per-chunk XXH3-128 digests (`BackupSummary.plaintextDigest`).
-    private var chunkDigests = SHA256Hasher()
+    /// Where the stream stands after the batches sealed so far.
+    private struct Stream {
+        var nextChunkIndex: UInt64 = 0
+        /// The ciphertext of the stripe being filled (less than one stripe), at the end of
+        /// the last batch's stream buffer; `owned` when that buffer was not handed to the
+        /// container writer (no stripe completed) and so goes back to the pool here.
+        var partial: (buffer: AlignedBuffer, range: Range<Int>, owned: Bool)?
+        var ciphertextLength: UInt64 = 0
+        var nextStripe: UInt64 = 0
+        /// SHA-256 over the per-chunk XXH3-128 digests (`BackupSummary.plaintextDigest`).
+        var chunkDigests = SHA256Hasher()
+    }
 
-    init(options: BackupOptions, descriptor: BackupDescriptor, cipher: ChunkCipher, compressor: ChunkCompressor?,
-         code: ReedSolomon, background: BackgroundWriter) {
+    private let stream = Mutex(Stream())
+
+    init(options: BackupOptions, cipher: ChunkCipher, compressor: ChunkCompressor?, container: ContainerWriter) {
         threads = options.threads
         chunkSize = options.chunkSize
         digestChunks = options.verifyAfterWrite
-        self.descriptor = descriptor
         self.cipher = cipher
         self.compressor = compressor
-        self.code = code
-        self.background = background
-        layout = descriptor.layout(stripeCount: 0)
+        self.container = container
+        layout = container.streamingLayout
     }
 
     /// Chunks per batch: four per thread, so that a batch's parallel passes have items
@@ -136,18 +138,21 @@ final class SealingStage: @unchecked Sendable {
         drain()
         try rethrowFailure()
         try seal(chunks, lastIsFinal: true)
-        do { try background.drain() } catch { throw BackupError(error) }
+        do { try container.drain() } catch { throw BackupError(error) }
         pool.removeAll()
         spareChunks.withLock { $0.removeAll() }
-        return Totals(chunks: nextChunkIndex, stripes: nextStripe, ciphertextLength: ciphertextLength,
-                      plaintextDigest: digestChunks ? chunkDigests.finalize() : [])
+        let digestChunks = self.digestChunks
+        return stream.withLock { stream in
+            Totals(chunks: stream.nextChunkIndex, stripes: stream.nextStripe, ciphertextLength: stream.ciphertextLength,
+                   plaintextDigest: digestChunks ? stream.chunkDigests.finalize() : [])
+        }
     }
 
     /// Stops: a queued batch is skipped, the one running finishes, spare buffers go.
     func cancel() {
         failure.withLock { $0 = $0 ?? .writerClosed }
         drain()
-        partial = nil
+        stream.withLock { $0.partial = nil }
         pool.removeAll()
         spareChunks.withLock { $0.removeAll() }
     }
@@ -161,13 +166,19 @@ final class SealingStage: @unchecked Sendable {
 
     /// Compresses and seals `chunks` in parallel into the stream buffer and writes every
     /// stripe the stream fills (never the last one: a final chunk is still to come
-    /// unless `lastIsFinal`).
+    /// unless `lastIsFinal`), under the stream's lock.
     private func seal(_ chunks: [[UInt8]], lastIsFinal: Bool) throws(BackupError) {
-        let first = nextChunkIndex
+        try stream.withLock { (stream) throws(BackupError) in try seal(chunks, lastIsFinal: lastIsFinal, &stream) }
+    }
+
+    private func seal(_ chunks: [[UInt8]], lastIsFinal: Bool, _ stream: inout Stream) throws(BackupError) {
+        let first = stream.nextChunkIndex
         let cipher = self.cipher, compressor = self.compressor, digest = digestChunks
         let compressed: [Result<(encoding: ChunkEncoding, bytes: [UInt8]), BackupError>] =
             Parallel.map(count: chunks.count, threads: threads) { i in
-                Result { () throws(BackupError) in try ChunkFrame.stored(chunks[i], index: first + UInt64(i), compressor: compressor) }
+                Result { () throws(BackupError) in
+                    try PayloadChunk.stored(chunks[i], index: first + UInt64(i), compressor: compressor)
+                }
             }
         var stored: [(encoding: ChunkEncoding, bytes: [UInt8])] = []
         stored.reserveCapacity(chunks.count)
@@ -176,39 +187,41 @@ final class SealingStage: @unchecked Sendable {
         // Every frame's place in the stream buffer, after the carried partial stripe.
         let capacity = layout.stripeDataCapacity
         var offsets: [Int] = []
-        var end = partial?.range.count ?? 0
+        var end = stream.partial?.range.count ?? 0
         for form in stored {
             offsets.append(end)
             end += ChunkFrame.frameLength(storedCount: form.bytes.count)
         }
         let stripes = lastIsFinal ? (end + capacity - 1) / capacity : end / capacity
         let buffer = pool.take(count: max(streamBufferSize, stripes * capacity, end))
-        if let partial {
+        if let partial = stream.partial {
             partial.buffer.withUnsafeBytes { bytes in
                 _ = buffer.copy(UnsafeRawBufferPointer(rebasing: bytes[partial.range]), to: 0)
             }
             if partial.owned && partial.buffer !== buffer { pool.give(partial.buffer) }
-            self.partial = nil
+            stream.partial = nil
         }
 
         let forms = stored, places = offsets
         let sealed: [Result<[UInt8], BackupError>] = Parallel.map(count: chunks.count, threads: threads) { i in
             Result { () throws(BackupError) in
-                try ChunkFrame.seal(forms[i], plaintextLength: chunks[i].count, index: first + UInt64(i),
-                                    isFinal: lastIsFinal && i == chunks.count - 1, cipher: cipher,
-                                    into: buffer, at: places[i])
+                try PayloadChunk.seal(forms[i], plaintextLength: chunks[i].count, index: first + UInt64(i),
+                                      isFinal: lastIsFinal && i == chunks.count - 1, cipher: cipher,
+                                      into: buffer, at: places[i])
                 return digest ? ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes : []
             }
         }
-        nextChunkIndex += UInt64(chunks.count)
-        for result in sealed { chunkDigests.update(try result.get()) }
-        ciphertextLength += UInt64(end - (offsets.first ?? end))
+        stream.nextChunkIndex += UInt64(chunks.count)
+        for result in sealed { stream.chunkDigests.update(try result.get()) }
+        stream.ciphertextLength += UInt64(end - (offsets.first ?? end))
         if lastIsFinal { buffer.zero(end..<(stripes * capacity)) }
         if stripes > 0 {
-            try writeStripes(count: stripes, from: buffer, streamLength: end, isFinalBatch: lastIsFinal)
+            try writeStripes(count: stripes, first: stream.nextStripe, from: buffer, streamLength: end,
+                             isFinalBatch: lastIsFinal)
+            stream.nextStripe += UInt64(stripes)
         }
         if stripes * capacity < end {
-            partial = (buffer, (stripes * capacity)..<end, owned: stripes == 0)
+            stream.partial = (buffer, (stripes * capacity)..<end, owned: stripes == 0)
         } else if stripes == 0 {
             pool.give(buffer)
         }
@@ -222,57 +235,23 @@ final class SealingStage: @unchecked Sendable {
         return (capacity + frames + capacity - 1) / capacity * capacity
     }
 
-    /// Encodes the parity, checksums and header of the first `count` stripes of the
-    /// stream in `buffer` (one parallel pass, a stripe per step) and hands copy A's
-    /// records to the background writer, which writes them straight from the buffers.
-    private func writeStripes(count: Int, from buffer: AlignedBuffer, streamLength: Int,
+    /// Hands the first `count` stripes of the stream in `buffer` to the container
+    /// writer, which computes their parity (into a pool buffer), checksums and headers
+    /// and writes copy A's records straight from the two buffers; they go back to the
+    /// pool once written.
+    private func writeStripes(count: Int, first: UInt64, from buffer: AlignedBuffer, streamLength: Int,
                               isFinalBatch: Bool) throws(BackupError) {
-        let layout = self.layout, descriptor = self.descriptor, code = self.code
-        let capacity = layout.stripeDataCapacity, shardSize = layout.shardSize
-        let parityLength = layout.parityShards * shardSize
-        let parity = pool.take(count: streamBufferSize / capacity * parityLength)
-        let firstStripe = nextStripe
-        let headers: [Result<[UInt8], BackupError>] = Parallel.map(count: count, threads: threads) { i in
-            Result { () throws(BackupError) in
-                do {
-                    try code.encode(data: buffer, at: i * capacity, parity: parity, at: i * parityLength,
-                                    shardLength: shardSize)
-                } catch {
-                    throw .internalFailure("Reed-Solomon encoding", cause: error)
-                }
-                let table = buffer.withUnsafeBytes { data in
-                    parity.withUnsafeBytes { parity in
-                        ShardChecksums.table(of: UnsafeRawBufferPointer(rebasing: data[(i * capacity)..<((i + 1) * capacity)]),
-                                             shardCount: layout.dataShards, shardSize: shardSize, algorithm: descriptor.checksum)
-                            + ShardChecksums.table(
-                                of: UnsafeRawBufferPointer(rebasing: parity[(i * parityLength)..<((i + 1) * parityLength)]),
-                                shardCount: layout.parityShards, shardSize: shardSize, algorithm: descriptor.checksum)
-                    }
-                }
-                return StripeHeader(copy: 0, isLast: isFinalBatch && i == count - 1, stripeIndex: firstStripe + UInt64(i),
-                                    dataLength: min(capacity, streamLength - i * capacity), descriptor: descriptor,
-                                    checksums: table).encoded
-            }
-        }
-        var writes: [BackgroundWriter.Write] = []
-        writes.reserveCapacity(3 * count)
-        for i in 0..<count {
-            let offset = layout.recordOffset(copy: 0, stripe: firstStripe + UInt64(i))
-            let shards = offset + UInt64(layout.headerSize)
-            writes.append(.init(bytes: try headers[i].get()[...], offset: offset))
-            writes.append(.init(buffer: buffer, range: (i * capacity)..<((i + 1) * capacity), offset: shards))
-            writes.append(.init(buffer: parity, range: (i * parityLength)..<((i + 1) * parityLength),
-                                offset: shards + UInt64(capacity)))
-        }
+        let parityLength = layout.parityShards * layout.shardSize
+        let parity = pool.take(count: streamBufferSize / layout.stripeDataCapacity * parityLength)
         let pool = self.pool
-        do throws(IOError) {
-            try background.submit(writes) {
+        do throws(ContainerError) {
+            try container.writeCopyA(count, first: first, data: buffer, parity: parity, streamLength: streamLength,
+                                     endsStream: isFinalBatch) {
                 pool.give(parity)
                 pool.give(buffer)
             }
         } catch {
             throw BackupError(error)
         }
-        nextStripe += UInt64(count)
     }
 }

@@ -106,3 +106,50 @@ public enum KeyEnvelope {
         }
     }
 }
+
+/// The passphrase's envelope around the data key, both halves of one protocol
+/// (docs/FORMAT.md, "Keys"): creating it (a fresh salt, Argon2id of the passphrase's NFC
+/// form, the wrap binding the head's clear fields) and opening it (the NFC form first,
+/// then the bytes as given, which older backups were written with:
+/// `PassphraseNormalization`). The writer and the reader call these, so what one
+/// derives and binds is what the other does.
+extension KeyEnvelope {
+    /// A fresh Argon2id salt for a new envelope.
+    static func newSalt() throws(SecurityError) -> [UInt8] {
+        try SecureRandom.bytes(Argon2id.saltLength)
+    }
+
+    /// Wraps `dataKey` under the key Argon2id derives from `passphrase` (its NFC form,
+    /// or its bytes as given when not `normalizing`: for the tests that older backups
+    /// still open), binding `associatedData`. `nonce` is fixed for the test vectors only.
+    static func seal(_ dataKey: SecureBytes, passphrase: SecureBytes, normalizing: Bool = true, salt: [UInt8],
+                     parameters: KDFParameters, associatedData: [UInt8],
+                     nonce: [UInt8]? = nil) throws(SecurityError) -> WrappedKey {
+        let form = normalizing ? PassphraseNormalization.forWriting(passphrase) : passphrase
+        let keyEncryptionKey = try Argon2id.deriveKey(passphrase: form, salt: salt, parameters: parameters)
+        return try wrap(dataKey: dataKey, keyEncryptionKey: keyEncryptionKey, associatedData: associatedData,
+                        nonce: nonce)
+    }
+
+    /// The data key in `wrapped` (its serialized form), under the passphrase's NFC form
+    /// or else (if it differs) its bytes as given. A wrong passphrase is
+    /// `.wrongPassphrase`; the error of the last form tried is the one thrown.
+    static func open(_ wrapped: [UInt8], passphrase: SecureBytes, salt: [UInt8], parameters: KDFParameters,
+                     associatedData: [UInt8]) throws(SecurityError) -> SecureBytes {
+        let forms = PassphraseNormalization.forReading(passphrase)
+        for form in forms.dropLast() {
+            if let dataKey = try? open(wrapped, exactly: form, salt: salt, parameters: parameters,
+                                       associatedData: associatedData) {
+                return dataKey
+            }
+        }
+        return try open(wrapped, exactly: forms.last!, salt: salt, parameters: parameters,
+                        associatedData: associatedData)
+    }
+
+    private static func open(_ wrapped: [UInt8], exactly passphrase: SecureBytes, salt: [UInt8],
+                             parameters: KDFParameters, associatedData: [UInt8]) throws(SecurityError) -> SecureBytes {
+        let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: salt, parameters: parameters)
+        return try unwrap(WrappedKey(bytes: wrapped), keyEncryptionKey: keyEncryptionKey, associatedData: associatedData)
+    }
+}

@@ -1,0 +1,152 @@
+/// The security layer's wire format: one payload chunk in the ciphertext stream
+/// (docs/FORMAT.md, "Ciphertext stream"):
+///
+/// ```
+/// frame  = prefix (u32 LE: bit 31 final flag, bits 0-30 sealed length) || sealed
+/// sealed = AES-256-GCM(encoding u8 || plaintext length u32 LE || stored bytes) || tag
+/// ```
+///
+/// Only the sealed length and the final flag are in the clear; the flag is also bound
+/// into the chunk's GCM associated data, so flipping it fails the tag. The encoding and
+/// the plaintext length are inside the sealed data. The encoding is a byte here: what
+/// it means (raw, zstd) is the compression layer's business, not this codec's.
+///
+/// The one codec of the stream: the writer seals with it, the restore opens with it,
+/// and the restore and the keyless walk (`FrameWalker`) cut the stream with the one
+/// routine `cut`.
+enum ChunkFrame {
+    static let prefixSize = 4
+    static let innerHeaderSize = 5
+    static let finalFlag: UInt32 = 1 << 31
+
+    /// The largest sealed length a chunk of `chunkSize` plaintext bytes can have: a
+    /// chunk that does not shrink is stored raw, so never more than the plaintext,
+    /// plus the inner header and the tag.
+    static func maximumSealedLength(chunkSize: Int) -> Int {
+        chunkSize + innerHeaderSize + ChunkCipher.tagLength
+    }
+
+    /// Bytes of the frame of a chunk whose stored (compressed or raw) form is
+    /// `storedCount` bytes.
+    static func frameLength(storedCount: Int) -> Int {
+        prefixSize + innerHeaderSize + storedCount + ChunkCipher.tagLength
+    }
+
+    /// The prefix of a frame of `sealedLength` sealed bytes, as the value stored
+    /// little-endian.
+    static func prefixValue(sealedLength: Int, isFinal: Bool) -> UInt32 {
+        UInt32(sealedLength) | (isFinal ? finalFlag : 0)
+    }
+
+    /// The prefix of a frame of `sealedLength` sealed bytes, as its four bytes.
+    static func prefix(sealedLength: Int, isFinal: Bool) -> [UInt8] {
+        let value = prefixValue(sealedLength: sealedLength, isFinal: isFinal)
+        return (0..<prefixSize).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+
+    /// Parses a prefix: (sealed length, final flag).
+    static func parsePrefix(_ bytes: some Collection<UInt8>) -> (length: Int, isFinal: Bool) {
+        var value: UInt32 = 0
+        for (i, byte) in bytes.prefix(prefixSize).enumerated() { value |= UInt32(byte) << (8 * i) }
+        return (Int(value & ~finalFlag), value & finalFlag != 0)
+    }
+
+    /// Whether a prefix claiming `length` sealed bytes can be real: at least a tag and
+    /// an inner header, at most the largest chunk.
+    static func isPossible(sealedLength length: Int, chunkSize: Int) -> Bool {
+        length >= ChunkCipher.tagLength + innerHeaderSize && length <= maximumSealedLength(chunkSize: chunkSize)
+    }
+
+    /// Where one frame lies in the bytes it was cut from.
+    struct Frame: Sendable, Equatable {
+        /// The chunk's index in the stream.
+        var index: UInt64
+        /// The sealed bytes, in the indices of the bytes cut (they may reach beyond them).
+        var sealed: Range<Int>
+        var isFinal: Bool
+        /// Just after the frame.
+        var end: Int { sealed.upperBound }
+    }
+
+    /// Cuts the frame of chunk `index` whose prefix starts at `start` in `bytes`: nil
+    /// when fewer than `prefixSize` bytes are left there; else where its sealed bytes
+    /// lie, which may be beyond `bytes` (the caller needs more of the stream to open it,
+    /// or only skips it). A prefix no chunk of `chunkSize` can have throws
+    /// `.impossibleLength`: the restore and the keyless walk refuse the same frames.
+    static func cut<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at start: Int, index: UInt64,
+                                                          chunkSize: Int) throws(FrameError) -> Frame?
+    where Bytes.Index == Int {
+        guard bytes.endIndex - start >= prefixSize else { return nil }
+        let (length, isFinal) = parsePrefix(bytes[start..<(start + prefixSize)])
+        guard isPossible(sealedLength: length, chunkSize: chunkSize) else {
+            throw .impossibleLength(chunk: index, length: length)
+        }
+        return Frame(index: index, sealed: (start + prefixSize)..<(start + prefixSize + length), isFinal: isFinal)
+    }
+
+    /// Seals chunk `index` as a frame straight into `buffer` at `offset` (exactly
+    /// `frameLength(storedCount: stored.count)` bytes): the inner header and the stored
+    /// bytes are laid where the ciphertext goes and encrypted in place, so the frame
+    /// costs one copy of the stored bytes and no intermediate array.
+    static func seal(encoding: UInt8, stored: [UInt8], plaintextLength: Int, index: UInt64, isFinal: Bool,
+                     cipher: ChunkCipher, into buffer: UnsafeMutableRawBufferPointer,
+                     at offset: Int) throws(FrameError) {
+        let innerCount = innerHeaderSize + stored.count
+        let sealedCount = innerCount + ChunkCipher.tagLength
+        guard offset >= 0, offset <= buffer.count - (prefixSize + sealedCount) else { throw .doesNotFit(chunk: index) }
+        let frame = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + prefixSize + sealedCount)])
+        frame.storeBytes(of: prefixValue(sealedLength: sealedCount, isFinal: isFinal).littleEndian, as: UInt32.self)
+        frame.storeBytes(of: encoding, toByteOffset: prefixSize, as: UInt8.self)
+        frame.storeBytes(of: UInt32(plaintextLength).littleEndian, toByteOffset: prefixSize + 1, as: UInt32.self)
+        stored.withUnsafeBytes { bytes in
+            UnsafeMutableRawBufferPointer(rebasing: frame[(prefixSize + innerHeaderSize)...]).copyMemory(from: bytes)
+        }
+        // In place: OpenSSL's GCM accepts an output that is exactly its input.
+        let inner = UnsafeRawBufferPointer(rebasing: frame[prefixSize..<(prefixSize + innerCount)])
+        do {
+            try cipher.seal(inner, chunkIndex: index, isFinal: isFinal,
+                            into: UnsafeMutableRawBufferPointer(rebasing: frame[prefixSize...]))
+        } catch {
+            throw .sealing(chunk: index, error)
+        }
+    }
+
+    /// What a sealed chunk holds, once its tag verified.
+    struct Opened {
+        /// The inner header's encoding byte.
+        var encoding: UInt8
+        /// The inner header's plaintext length (not yet checked against anything).
+        var plaintextLength: Int
+        /// The stored bytes.
+        var stored: [UInt8]
+    }
+
+    /// Opens a sealed chunk (a slice of the verified ciphertext stream, opened where it
+    /// lies); nothing is returned unless the GCM tag verifies.
+    static func open(_ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool,
+                     cipher: ChunkCipher) throws(FrameError) -> Opened {
+        guard sealed.count >= ChunkCipher.tagLength else { throw .authenticationFailed(chunk: index) }
+        var inner = [UInt8](repeating: 0, count: sealed.count - ChunkCipher.tagLength)
+        let opened = inner.withUnsafeMutableBytes { out in
+            sealed.withUnsafeBytes { input in
+                Result { () throws(SecurityError) in
+                    try cipher.open(input, chunkIndex: index, isFinal: isFinal, into: out)
+                }
+            }
+        }
+        do {
+            try opened.get()
+        } catch {
+            if case .authenticationFailed = error { throw .authenticationFailed(chunk: index) }
+            throw .opening(chunk: index, error)
+        }
+        guard inner.count >= innerHeaderSize else { throw .invalidInnerHeader(chunk: index) }
+        let encoding = inner[0]
+        var length = 0
+        for i in 0..<4 { length |= Int(inner[1 + i]) << (8 * i) }
+        // The stored bytes are the rest of `inner`, moved down in place (no second
+        // 1 MiB array to allocate and fault in).
+        inner.removeFirst(innerHeaderSize)
+        return Opened(encoding: encoding, plaintextLength: length, stored: inner)
+    }
+}
