@@ -1,8 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Synchronization
 import Testing
 @testable import DBSKit
-import DBSTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

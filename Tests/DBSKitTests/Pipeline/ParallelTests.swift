@@ -15,7 +15,7 @@ struct ParallelTests {
                 calls.add(1, ordering: .relaxed)
                 // Unequal costs, so that workers finish out of order.
                 var x = UInt64(i)
-                for _ in 0..<((i % 7) * 500) { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+                for _ in 0..<((i % 7) * 500) { x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407 }
                 return (i, x)
             }
             #expect(results.map(\.0) == Array(0..<count), "\(count) items on \(threads) threads")
@@ -25,11 +25,14 @@ struct ParallelTests {
 
     @Test(arguments: [0, 1, 4])
     func zeroItemsRunNothing(threads: Int) {
-        let calls = Atomic<Int>(0), states = Atomic<Int>(0)
-        let results = Parallel.map(count: 0, threads: threads, makeState: { states.add(1, ordering: .relaxed) }) { _, i in
-            calls.add(1, ordering: .relaxed)
-            return i
-        }
+        let calls = Atomic<Int>(0)
+        let states = Atomic<Int>(0)
+        let results = Parallel.map(
+            count: 0, threads: threads, makeState: { states.add(1, ordering: .relaxed) },
+            { _, i in
+                calls.add(1, ordering: .relaxed)
+                return i
+            })
         #expect(results.isEmpty)
         #expect(calls.load(ordering: .relaxed) == 0)
         #expect(states.load(ordering: .relaxed) == 0)
@@ -40,13 +43,16 @@ struct ParallelTests {
     @Test(arguments: [(3, 8), (1, 64), (5, 5), (4, 0), (4, -2)])
     func workersNeverOutnumberItems(count: Int, threads: Int) {
         let states = Atomic<Int>(0)
-        let results = Parallel.map(count: count, threads: threads, makeState: { () -> [Int] in
-            states.add(1, ordering: .relaxed)
-            return []
-        }) { seen, i in
-            seen.append(i)
-            return i * i
-        }
+        let results = Parallel.map(
+            count: count, threads: threads,
+            makeState: { () -> [Int] in
+                states.add(1, ordering: .relaxed)
+                return []
+            },
+            { seen, i in
+                seen.append(i)
+                return i * i
+            })
         #expect(results == (0..<count).map { $0 * $0 })
         let made = states.load(ordering: .relaxed)
         #expect(made >= 1)
@@ -57,10 +63,12 @@ struct ParallelTests {
     /// through its state, add up to every item exactly once.
     @Test func stateIsKeptAcrossAWorkersItems() {
         let count = 200
-        let results = Parallel.map(count: count, threads: 4, makeState: { 0 }) { seenBefore, i in
-            defer { seenBefore += 1 }
-            return (item: i, seenBefore: seenBefore)
-        }
+        let results = Parallel.map(
+            count: count, threads: 4, makeState: { 0 },
+            { seenBefore, i in
+                defer { seenBefore += 1 }
+                return (item: i, seenBefore: seenBefore)
+            })
         #expect(results.map(\.item) == Array(0..<count))
         // One worker's items are numbered 0, 1, 2... in its state: as many zeros as
         // workers, and the numbers of each worker without gaps.
