@@ -1,5 +1,11 @@
 // swift-tools-version: 6.1
 //
+// 6.1 is the true minimum: package traits (the `ISAL` trait and `.when(traits:)` below)
+// arrived in SwiftPM 6.1. The C ABI's `@c` needs a 6.3 compiler but is written
+// `#if compiler(>=6.3) @c #else @_cdecl("name") #endif` (issue 15), and the sources use
+// nothing newer than 6.1 otherwise, so Debian's 6.2.3 builds the package too
+// (docs/ARM64.md, "Swift 6.2"). CI runs 6.3.1; a 6.1 toolchain has not been tried.
+//
 // DBS: one encrypted, redundant, self-healing backup file.
 //
 // The C libraries the engine stands on are reached through the thin modules in

@@ -1,5 +1,5 @@
 /// Where a file tree backup or restore stands, reported after each entry and each
-/// chunk of content.
+/// piece of content.
 public struct FileTreeProgress: Sendable, Equatable {
     /// Entries finished so far.
     public var entries: UInt64

@@ -18,7 +18,7 @@ import Darwin
 /// entries naming that one. Names are stored as the file system has them, byte for
 /// byte: not necessarily UTF-8 (`PathBytes`), never normalised.
 ///
-/// Content is streamed in chunks through one buffer, so memory does not grow with
+/// Content is streamed in pieces through one buffer, so memory does not grow with
 /// file size; a sparse file is read as its zeros (the compression layer shrinks them).
 public struct FileTreeReader {
     public struct Options {

@@ -1,4 +1,4 @@
-/// Which descriptor and stripe count a file really carries, by a vote over the copies
+/// Which descriptor and stripe count a file really carries, by a vote over the replicas
 /// of its metadata (docs/FORMAT.md, "Finding the layout").
 ///
 /// Any one head can lie: another backup's head copied over it, or one field changed and

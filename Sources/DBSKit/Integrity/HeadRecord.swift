@@ -1,6 +1,6 @@
 /// A head (docs/FORMAT.md, "Head"): the descriptor plus what is only known once the
 /// backup is complete (stripe count, ciphertext length, chunk count) and the offsets
-/// derived from them. Three copies: file start, start of copy B, file end; any
+/// derived from them. Three heads: file start, start of copy B, file end; any
 /// intact one gives the whole layout.
 struct HeadRecord: Equatable {
     static let magic: [UInt8] = Array("DBS-HEAD".utf8)

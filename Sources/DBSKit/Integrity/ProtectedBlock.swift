@@ -3,7 +3,7 @@
 ///
 /// Why its own error correction: a stripe header holds up to 255 shard checksums
 /// (about 4 KiB), so at 1e-4 flips per bit each copy takes about three flips, and a
-/// checksum plus a second copy would lose it (DESIGN §4; the Python original failed
+/// checksum plus a second copy would lose it (docs/FORMAT.md §3; the Python original failed
 /// exactly so). The block is laid out as a small stripe of 128 shards of 64 bytes:
 /// 70 data shards (body then checksum) and 58 parity shards of the same classical
 /// RS code as the data, so column j is the codeword of byte j of every shard, and an

@@ -1,4 +1,4 @@
-/// Reads one stripe of a located container and repairs it, exactly as DESIGN §3:
+/// Reads one stripe of a located container and repairs it, as docs/FORMAT.md §10 ("Per stripe") says:
 ///
 /// 1. copy A's shards, each checked against its checksum; a failing one is taken from
 ///    copy B if B's passes;
@@ -194,7 +194,7 @@ final class StripeRecovery: Sendable {
     /// Where the column values of the shards bad in both copies come from in one round.
     enum CandidateSource: CaseIterable {
         /// Where the copies agree, their byte; where they differ, an erasure for that
-        /// column only (DESIGN §3). Best when both copies carry sparse damage.
+        /// column only (docs/FORMAT.md §10). Best when both copies carry sparse damage.
         case agreementWithErasures
         /// Like `agreementWithErasures`, but a byte inside a run of identical bytes
         /// (`suspectRunLength` or longer) is suspect: ciphertext and parity look

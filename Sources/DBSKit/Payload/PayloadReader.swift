@@ -33,12 +33,12 @@ public final class PayloadReader {
     private var contentBytes: UInt64 = 0
     private var state = State.betweenEntries
     private var failure: PayloadError?
-    /// The open entry's content so far: its hash, its length, and the last chunk,
-    /// of which `chunk[chunkOffset...]` is not handed out yet.
+    /// The open entry's content so far: its hash, its length, and the last content frame,
+    /// of which `contentFrame[frameOffset...]` is not handed out yet.
     private var entryHasher = SHA256Hasher()
     private var entryRead: UInt64 = 0
-    private var chunk: [UInt8] = []
-    private var chunkOffset = 0
+    private var contentFrame: [UInt8] = []
+    private var frameOffset = 0
 
     private enum State {
         case betweenEntries
@@ -92,8 +92,8 @@ public final class PayloadReader {
                 state = .inContent(entry)
                 entryHasher = SHA256Hasher()
                 entryRead = 0
-                chunk = []
-                chunkOffset = 0
+                contentFrame = []
+                frameOffset = 0
                 return entry
             case .end:
                 try finishPayload(frame.body)
@@ -110,10 +110,10 @@ public final class PayloadReader {
     public func readContent(maxLength: Int) throws -> [UInt8] {
         try guarded {
             while case .inContent(let entry) = state {
-                if chunkOffset < chunk.count {
-                    let count = min(max(maxLength, 1), chunk.count - chunkOffset)
-                    defer { chunkOffset += count }
-                    return Array(chunk[chunkOffset..<(chunkOffset + count)])
+                if frameOffset < contentFrame.count {
+                    let count = min(max(maxLength, 1), contentFrame.count - frameOffset)
+                    defer { frameOffset += count }
+                    return Array(contentFrame[frameOffset..<(frameOffset + count)])
                 }
                 try advanceContent(entry)
             }
@@ -150,8 +150,8 @@ public final class PayloadReader {
             }
             entryHasher.update(frame.body)
             entryRead = total
-            chunk = frame.body
-            chunkOffset = 0
+            contentFrame = frame.body
+            frameOffset = 0
         case .entryEnd:
             var decoder = FrameBodyDecoder(frame.body, frame: .entryEnd)
             let recordedSize = try decoder.uint64("size")
@@ -162,7 +162,7 @@ public final class PayloadReader {
                 throw PayloadError.contentSizeMismatch(path: entry.path.description, declared: declared, actual: read)
             }
             let digest = takeEntryHasher().finalize()
-            chunk = []
+            contentFrame = []
             guard digest == recordedDigest else { throw PayloadError.contentHashMismatch(path: entry.path.description) }
             contentBytes += read
             lastEntryDigest = digest

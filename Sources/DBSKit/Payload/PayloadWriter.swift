@@ -2,9 +2,9 @@ import FoundationEssentials
 
 /// Writes entries as a payload (PayloadFrame.swift) into a byte sink.
 ///
-/// Content may be handed over in pieces of any size; it leaves in chunk frames of
-/// at most `PayloadFormat.maxChunkSize` bytes, so the writer holds one chunk of
-/// memory whatever the size of a file.
+/// Content may be handed over in pieces of any size; it leaves in content frames (type
+/// 0x11, "chunk" on the wire) of at most `PayloadFormat.maxChunkSize` bytes, so the
+/// writer holds one frame's content in memory whatever the size of a file.
 ///
 ///     let writer = try PayloadWriter(sink: sink, metadata: ["app": "shop"])
 ///     try writer.beginEntry(EntryMetadata(path: "a.txt", kind: .file, ...))
@@ -24,8 +24,8 @@ public final class PayloadWriter {
     private var openEntry: OpenEntry?
     /// Kept apart from `openEntry` so that updating it never copies the digest context.
     private var entryHasher = SHA256Hasher()
-    private var chunk: [UInt8]
-    private var chunkFill = 0
+    private var contentFrame: [UInt8]
+    private var frameFill = 0
     private var finished = false
 
     private struct OpenEntry {
@@ -51,7 +51,7 @@ public final class PayloadWriter {
          stamp: (created: String, toolVersion: String)? = nil) throws {
         self.sink = sink
         self.formatVersion = formatVersion
-        self.chunk = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
+        self.contentFrame = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
         if let key = metadata.keys.first(where: Self.reservedMetadataKeys.contains) {
             throw PayloadError.invalidMetadata("key '\(key)' is reserved for the writer")
         }
@@ -109,14 +109,14 @@ public final class PayloadWriter {
 
         var offset = 0
         while offset < bytes.count {
-            let take = min(bytes.count - offset, chunk.count - chunkFill)
-            chunk.withUnsafeMutableBytes { destination in
-                destination.baseAddress!.advanced(by: chunkFill)
+            let take = min(bytes.count - offset, contentFrame.count - frameFill)
+            contentFrame.withUnsafeMutableBytes { destination in
+                destination.baseAddress!.advanced(by: frameFill)
                     .copyMemory(from: base.advanced(by: offset), byteCount: take)
             }
-            chunkFill += take
+            frameFill += take
             offset += take
-            if chunkFill == chunk.count { try flushChunk() }
+            if frameFill == contentFrame.count { try flushContentFrame() }
         }
     }
 
@@ -134,7 +134,7 @@ public final class PayloadWriter {
             throw PayloadError.contentSizeMismatch(path: open.metadata.path.description, declared: open.metadata.size,
                                                    actual: open.written)
         }
-        try flushChunk()
+        try flushContentFrame()
         let digest = takeEntryHasher().finalize()
         var body = FrameBodyEncoder()
         body.append(open.written)
@@ -166,11 +166,11 @@ public final class PayloadWriter {
         if finished { throw PayloadError.invalidState("the payload is already finished") }
     }
 
-    private func flushChunk() throws {
-        guard chunkFill > 0 else { return }
-        let fill = chunkFill
-        chunkFill = 0
-        try chunk.withUnsafeBytes { try writeFrame(.chunk, UnsafeRawBufferPointer(rebasing: $0[0..<fill])) }
+    private func flushContentFrame() throws {
+        guard frameFill > 0 else { return }
+        let fill = frameFill
+        frameFill = 0
+        try contentFrame.withUnsafeBytes { try writeFrame(.chunk, UnsafeRawBufferPointer(rebasing: $0[0..<fill])) }
     }
 
     private func writeFrame(_ type: FrameType, _ body: [UInt8]) throws {

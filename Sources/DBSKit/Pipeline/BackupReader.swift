@@ -1,4 +1,4 @@
-/// Reads a backup back as its plaintext stream, repairing as it goes (DESIGN §3).
+/// Reads a backup back as its plaintext stream, repairing as it goes (docs/FORMAT.md, "Reading").
 ///
 /// Only verified plaintext is ever returned: every byte comes from a chunk whose GCM
 /// tag verified, cut from stripes that passed their checksums after repair. A stripe

@@ -86,3 +86,62 @@ struct EntryPathTests {
         }
     }
 }
+
+/// What the rule lets through, and the edges of what it refuses: the tests above
+/// cover the refusals one by one.
+extension EntryPathTests {
+    /// Names that only look like dots are names: the rule refuses exactly "." and "..".
+    @Test func namesThatOnlyLookLikeDotsAreAccepted() throws {
+        let accepted: [(PathBytes, [PathBytes])] = [
+            ("a", ["a"]),
+            ("a/b/c", ["a", "b", "c"]),
+            ("...", ["..."]),
+            (".hidden/..x/x..", [".hidden", "..x", "x.."]),
+            ("a./.a/-/~", ["a.", ".a", "-", "~"]),
+            ("dir with spaces/é", ["dir with spaces", "é"]),
+        ]
+        for (path, components) in accepted {
+            #expect(try EntryPath.components(of: path) == components, "\(path)")
+            #expect(try EntryPath.restorable(path) == components, "\(path)")
+            let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
+            try writer.beginEntry(Self.entry(path))
+        }
+    }
+
+    @Test func anEmptyPathIsRefused() {
+        #expect(throws: EntryPath.Refusal(reason: "the path is empty")) { try EntryPath.check("") }
+        #expect(throws: DataError.unsafePath(path: "", reason: "the path is empty")) { _ = try EntryPath.restorable("") }
+    }
+
+    /// A path broken several ways is refused for the first rule in order: NUL, then
+    /// absolute, then its components from the first.
+    @Test func theFirstBrokenRuleIsTheReason() {
+        let cases: [(PathBytes, String)] = [
+            ("/a\u{0}/..", "the path contains a NUL byte"),
+            ("/../x", "the path is absolute"),
+            ("a/./../b", "the path has a '.' component"),
+            ("a/..//b", "the path has a '..' component, which could leave the destination"),
+            ("a//./b", "the path has an empty component"),
+        ]
+        for (path, reason) in cases {
+            #expect(throws: EntryPath.Refusal(reason: reason), "\(path)") { try EntryPath.check(path) }
+        }
+    }
+
+    /// The rule has no length bound of its own: the payload's (`maxPathBytes`) is the
+    /// writer's, with its own reason, so a long path is refused as too long, not unsafe.
+    @Test func lengthIsThePayloadsBoundNotTheRules() throws {
+        let longest = PathBytes(String(repeating: "a/", count: PayloadFormat.maxPathBytes / 2 - 1) + "bc")
+        let tooLong = PathBytes(String(repeating: "a/", count: PayloadFormat.maxPathBytes / 2) + "b")
+        #expect(longest.bytes.count == PayloadFormat.maxPathBytes)
+        #expect(try EntryPath.components(of: longest).count == PayloadFormat.maxPathBytes / 2)
+        try EntryPath.check(tooLong)
+        let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
+        try writer.beginEntry(Self.entry(longest))
+        try writer.endEntry()
+        let reason = "path is \(PayloadFormat.maxPathBytes + 1) bytes, more than \(PayloadFormat.maxPathBytes)"
+        #expect(throws: PayloadError.invalidEntry(path: tooLong.escaped, reason: reason)) {
+            try writer.beginEntry(Self.entry(tooLong))
+        }
+    }
+}

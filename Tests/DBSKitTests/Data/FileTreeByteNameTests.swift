@@ -101,8 +101,7 @@ struct FileTreeByteNameTests {
 
     /// The fixture's plaintext payload (make-payload-v2-fixture.py wrote it).
     static func fixtureReader() throws -> BackupReader {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/payload-v2-93db50b.dbs").path
+        let fixture = RepositoryPaths.file("Tests/DBSKitTests/Fixtures/payload-v2-93db50b.dbs").path
         return try BackupReader(path: fixture, passphrase: SecureBytes(Array("fixture passphrase".utf8)), threads: 1)
     }
 

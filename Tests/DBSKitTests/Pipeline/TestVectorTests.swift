@@ -87,8 +87,7 @@ struct TestVectorTests {
 
     // MARK: The documents
 
-    static let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("docs")
+    static let docs = RepositoryPaths.file("docs")
     static var regenerating: Bool { ProcessInfo.processInfo.environment["DBS_WRITE_TEST_VECTORS"] == "1" }
 
     static func hexFile(_ vector: Vector) -> URL { docs.appendingPathComponent("vectors/\(vector.name).dbs.hex") }

@@ -1,15 +1,14 @@
 import Foundation
 import Testing
 @testable import DBSKit
+import DBSTestSupport
 
 /// Known-answer vectors from an independent implementation: Tests/Reference/rs_reference.py
 /// (pure Python, shift-and-add field arithmetic, polynomial long division), run here with
 /// `python3`. Without python3 these tests fail: the vectors are the point.
 @Suite("Reed-Solomon known answers")
 struct ReedSolomonReferenceTests {
-    static let script = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Reference/rs_reference.py")
+    static let script = RepositoryPaths.file("Tests/Reference/rs_reference.py")
 
     /// The n shards of the reference's stripe for (k, m, S, seed), data then parity.
     static func referenceStripe(k: Int, m: Int, s: Int, seed: Int) throws -> [UInt8] {
