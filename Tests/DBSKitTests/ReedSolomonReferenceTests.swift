@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 
 /// Known-answer vectors from an independent implementation: Tests/Reference/rs_reference.py
 /// (pure Python, shift-and-add field arithmetic, polynomial long division), run here with

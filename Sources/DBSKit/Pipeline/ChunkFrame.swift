@@ -1,3 +1,5 @@
+import DBSCompression
+
 /// One payload chunk in the ciphertext stream (docs/FORMAT.md, "Ciphertext stream"):
 ///
 /// ```
