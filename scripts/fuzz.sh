@@ -34,8 +34,12 @@ mapfile -t all_sources < <(find "${lower[@]/#/Sources/}" Sources/DBSKit Tests/Fu
 # default build.
 shims=()
 for shim in CISAL COpenSSL CArgon2 CZstd CXXHash CBlake2 CLibc; do shims+=(-I "CShims/$shim"); done
+# The libraries themselves, for the final link: the lower modules' static archives do
+# not carry their module maps' autolink entries into it.
+links=()
 for library in libisal libcrypto libargon2 libzstd libxxhash libb2; do
     for flag in $(pkg-config --cflags-only-I "$library"); do shims+=(-Xcc "$flag"); done
+    for flag in $(pkg-config --libs "$library"); do links+=("$flag"); done
 done
 
 stale=1
@@ -57,7 +61,7 @@ if [ $stale = 1 ]; then
             || { grep -v "Cannot export local symbol" "$out/build.log"; exit 1; }
         libraries=(-l"$module" "${libraries[@]}")  # a library before those it uses
     done
-    swiftc "${flags[@]}" -module-name DBSFuzz "${sources[@]}" -L "$modules" "${libraries[@]}" \
+    swiftc "${flags[@]}" -module-name DBSFuzz "${sources[@]}" -L "$modules" "${libraries[@]}" "${links[@]}" \
         -o "$binary.tmp" 2>> "$out/build.log" \
         || { grep -v "Cannot export local symbol" "$out/build.log"; exit 1; }
     mv "$binary.tmp" "$binary"
