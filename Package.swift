@@ -10,7 +10,17 @@
 //
 // The C libraries the engine stands on are reached through the thin modules in
 // CShims/ (one Clang module per system library, found through pkg-config). Each is
-// imported with `internal import` by exactly one wrapper layer of DBSKit.
+// imported with `internal import` by exactly one wrapper layer.
+//
+// The bottom layers are modules of their own, so that the compiler, not review, keeps
+// each to what is below it (what crosses between them inside the package is `package`;
+// `public` is what DBSKit re-exports to its users, Sources/DBSKit/Exports.swift):
+//
+//   DBSKit (Pipeline, Integrity, Security, Payload, Data, IO's pipeline buffers)
+//     +-- DBSCompression   zstd per chunk (CZstd)
+//     +-- DBSReedSolomon   GF(2^8), the codec and its kernels (CISAL under the ISAL trait)
+//     |     +-- DBSSystem
+//     +-- DBSSystem        the C library and the system calls (CLibc)
 //
 // Intel ISA-L is an on-by-default trait: `swift build --disable-default-traits`
 // builds the engine without it, with the portable Swift SIMD backend as the fast
@@ -51,28 +61,51 @@ let package = Package(
                        providers: [.apt(["libb2-dev"])]),
         // Inline wrappers of libc calls Swift's Glibc module hides (sync_file_range, mallopt).
         .systemLibrary(name: "CLibc", path: "CShims/CLibc"),
+        // The system layer: the one import of the C library (re-exported to the modules
+        // that import this one), the descriptor owner, the EINTR loop, the errno error,
+        // positioned file I/O, the atomic output file, durability and extended-attribute
+        // calls (CLibc), signals' cleanup, the kernel's byte-string names (PathBytes).
+        // What belongs here: a thin layer over system calls that knows nothing of the
+        // backup format; buffers and streams the pipeline shares stay in DBSKit's IO/,
+        // and AlignedBuffer lives with the Reed-Solomon kernels whose speed it is for.
+        .target(name: "DBSSystem", dependencies: ["CLibc"]),
+        // GF(2^8), Reed-Solomon and its kernels (scalar, SIMD, ISA-L under the ISAL
+        // trait), with AlignedBuffer. scripts/test-arm64.sh compiles GF/ and RS/Kernels/
+        // alone (its probe step): keep them free of anything but DBSSystem's platform import.
+        .target(
+            name: "DBSReedSolomon",
+            dependencies: ["DBSSystem", .target(name: "CISAL", condition: .when(traits: ["ISAL"]))]
+        ),
+        // zstd per chunk: the compressor and its per-thread contexts.
+        .target(name: "DBSCompression", dependencies: ["CZstd"]),
         .target(
             name: "DBSKit",
             dependencies: [
-                .target(name: "CISAL", condition: .when(traits: ["ISAL"])),
-                "COpenSSL", "CArgon2", "CZstd", "CXXHash", "CBlake2", "CLibc",
+                "DBSSystem", "DBSReedSolomon", "DBSCompression",
+                "COpenSSL", "CArgon2", "CXXHash", "CBlake2",
             ]
         ),
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
         .systemLibrary(name: "CDBSHeader", path: "CShims/CDBSHeader"),
-        .target(name: "DBSC", dependencies: ["DBSKit", "CDBSHeader"]),
+        .target(name: "DBSC", dependencies: ["DBSKit", "DBSSystem", "CDBSHeader"]),
         .executableTarget(
             name: "dbs",
             dependencies: [
-                "DBSKit",
+                "DBSKit", "DBSSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "dbs-bench", dependencies: ["DBSKit"], path: "Benchmarks/dbs-bench"),
+        .executableTarget(name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression"], path: "Benchmarks/dbs-bench"),
         // What the test suites share (a seeded generator), so each is written once.
-        .target(name: "DBSTestSupport", path: "Tests/DBSTestSupport"),
-        .testTarget(name: "DBSKitTests", dependencies: ["DBSKit", "DBSTestSupport"], exclude: ["Fixtures"]),
+        .target(name: "DBSTestSupport", dependencies: ["DBSSystem"], path: "Tests/DBSTestSupport"),
+        // The engine's suites, the bottom layers' among them (`@testable import` of the
+        // layer a suite tests).
+        .testTarget(
+            name: "DBSKitTests",
+            dependencies: ["DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSTestSupport"],
+            exclude: ["Fixtures"]
+        ),
         // The front ends are imported too: their mappings of the engine's error categories are tested.
-        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSTestSupport", "dbs", "DBSC"]),
+        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSSystem", "DBSTestSupport", "dbs", "DBSC"]),
     ]
 )

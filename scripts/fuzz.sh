@@ -7,7 +7,9 @@
 # Targets (Tests/Fuzz/FuzzTargets.swift): head, stripe, file (layout scan, locator,
 # descriptor election and the passphrase-less validator over a whole small file), entry.
 # Builds one instrumented executable from DBSKit's sources plus Tests/Fuzz with swiftc
-# (-sanitize=fuzzer,address; the fuzz entry points stay out of the library), rebuilt only
+# (-sanitize=fuzzer,address; the fuzz entry points stay out of the library), over the
+# modules below DBSKit built the same way first (DBSSystem, DBSReedSolomon,
+# DBSCompression: static libraries in .build-fuzz/modules), rebuilt only
 # when a source changed; writes the seed corpus with the engine itself; runs each target
 # for SECONDS with the corpus kept in .build-fuzz/corpus/<target>; prints executions,
 # coverage (cov: edges, ft: features) and corpus size per target. Exits non-zero on any
@@ -23,24 +25,44 @@ targets=("$@")
 out=.build-fuzz
 binary=$out/dbs-fuzz
 mkdir -p "$out/crashes"
+# The modules below DBSKit, in dependency order, then DBSKit and the fuzz targets as one.
+lower=(DBSSystem DBSReedSolomon DBSCompression)
 mapfile -t sources < <(find Sources/DBSKit Tests/Fuzz -name '*.swift' | sort)
+mapfile -t all_sources < <(find "${lower[@]/#/Sources/}" Sources/DBSKit Tests/Fuzz -name '*.swift' | sort)
 
 # The C shims as Clang modules (their module maps link the libraries); ISA-L as in the
 # default build.
 shims=()
 for shim in CISAL COpenSSL CArgon2 CZstd CXXHash CBlake2 CLibc; do shims+=(-I "CShims/$shim"); done
+# The libraries themselves, for the final link: the lower modules' static archives do
+# not carry their module maps' autolink entries into it.
+links=()
 for library in libisal libcrypto libargon2 libzstd libxxhash libb2; do
     for flag in $(pkg-config --cflags-only-I "$library"); do shims+=(-Xcc "$flag"); done
+    for flag in $(pkg-config --libs "$library"); do links+=("$flag"); done
 done
 
 stale=1
-if [ -x "$binary" ] && [ -z "$(find "${sources[@]}" scripts/fuzz.sh -newer "$binary" | head -1)" ]; then stale=0; fi
+if [ -x "$binary" ] && [ -z "$(find "${all_sources[@]}" scripts/fuzz.sh -newer "$binary" | head -1)" ]; then stale=0; fi
 if [ $stale = 1 ]; then
     build_started=$SECONDS
+    modules=$out/modules
+    rm -rf "$modules" && mkdir -p "$modules"
     # -O: the decoders run their Reed-Solomon corrections, which unoptimised Swift makes
     # ~10x slower, and executions per second are what a bounded run buys.
-    swiftc -swift-version 6 -parse-as-library -module-name DBSFuzz -package-name DBS -D ISAL -O -g \
-        -sanitize=fuzzer,address "${shims[@]}" "${sources[@]}" -o "$binary.tmp" 2> "$out/build.log" \
+    flags=(-swift-version 6 -parse-as-library -package-name DBS -D ISAL -O -g -sanitize=fuzzer,address
+           "${shims[@]}" -I "$modules")
+    : > "$out/build.log"
+    libraries=()
+    for module in "${lower[@]}"; do
+        mapfile -t module_sources < <(find "Sources/$module" -name '*.swift' | sort)
+        swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$modules/$module.swiftmodule" \
+            -emit-library -static -o "$modules/lib$module.a" "${module_sources[@]}" 2>> "$out/build.log" \
+            || { grep -v "Cannot export local symbol" "$out/build.log"; exit 1; }
+        libraries=(-l"$module" "${libraries[@]}")  # a library before those it uses
+    done
+    swiftc "${flags[@]}" -module-name DBSFuzz "${sources[@]}" -L "$modules" "${libraries[@]}" "${links[@]}" \
+        -o "$binary.tmp" 2>> "$out/build.log" \
         || { grep -v "Cannot export local symbol" "$out/build.log"; exit 1; }
     mv "$binary.tmp" "$binary"
     echo "fuzz: built $binary in $((SECONDS - build_started)) s"

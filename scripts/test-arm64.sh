@@ -177,12 +177,18 @@ bin=.build-test-isal/release
 # The probe first: the kernels' sources alone (CPU features, ISA-L's dispatch, the
 # scalar, SIMD and ISA-L kernels) in one small program, minutes instead of hours: the
 # features, ISA-L's pick and the kernels checked against the scalar reference on each
-# of qemu's CPU models below (its binary, not stripped, is kept for disassembly).
-kernels=Sources/DBSKit/RS/Kernels
-probe_sources="Sources/DBSKit/GF/GF256.swift Sources/DBSKit/GF/GFMatrix.swift $kernels/RSKernel.swift \
+# of qemu's CPU models below (its binary, not stripped, is kept for disassembly). The
+# kernels import DBSSystem for the C library: the probe first makes a DBSSystem module
+# of Platform.swift alone (the one platform import, no code), then the program.
+gf=Sources/DBSReedSolomon/GF
+kernels=Sources/DBSReedSolomon/RS/Kernels
+probe_sources="$gf/GF256.swift $gf/GFMatrix.swift $kernels/RSKernel.swift \
     $kernels/ScalarKernel.swift $kernels/SIMDKernel.swift $kernels/ISALKernel.swift $kernels/CPUFeatures.swift \
     $kernels/ISALDispatch.swift scripts/arm64-probe/main.swift"
-run_step probe "mkdir -p .build-probe && swiftc -O -D ISAL -I CShims/CISAL -package-name DBS -module-name DBSProbe \
+run_step probe "mkdir -p .build-probe && \
+    swiftc -parse-as-library -module-name DBSSystem -emit-module -emit-module-path .build-probe/DBSSystem.swiftmodule \
+        Sources/DBSSystem/Platform.swift && \
+    swiftc -O -D ISAL -I CShims/CISAL -I .build-probe -package-name DBS -module-name DBSProbe \
     $probe_sources -o .build-probe/dbs-probe && \
     for cpu in cortex-a72 a64fx max; do echo \"QEMU_CPU=\$cpu\"; QEMU_CPU=\$cpu .build-probe/dbs-probe || exit 1; done"
 if run_step build-isal "swift build --build-tests $isal"; then

@@ -1,9 +1,5 @@
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Whole backups through the public API: `BackupWriter` from a `TestData` stream into
 /// a file, `BackupReader` back, each timed.

@@ -1,9 +1,5 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Runs `body(i)` for i in 0..<count on `threads` workers, each taking a contiguous range.
 /// The bodies touch disjoint items only.

@@ -1,9 +1,5 @@
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// What a figure was measured on: the CPU, its SIMD features, the RS backends this
 /// binary carries, the C libraries' versions, the load when the run started.

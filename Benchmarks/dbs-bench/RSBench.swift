@@ -1,10 +1,6 @@
 import DBSKit
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// The `rs` mode's settings.
 struct RSBenchOptions {

@@ -1,9 +1,5 @@
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Peak memory of a large streamed backup and restore, each measured in a child
 /// process (`dbs-bench rss --size N`) so that nothing of the parent's buffers counts.

@@ -1,10 +1,6 @@
 import DBSKit
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// `dbs-bench scan`: how long the reader takes to find, or refuse, the layout of files
 /// that hold hostile patterns instead of a backup (issue 12: a file of `DBS-STRP`

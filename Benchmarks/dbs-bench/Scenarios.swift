@@ -1,9 +1,5 @@
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Where things are in a backup file, from `BackupInspector.inspect` of the clean file.
 struct Geometry {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// The kinds of plaintext the benchmarks feed the engine.
 enum DataKind: String, CaseIterable, Codable {

@@ -1,10 +1,7 @@
+import DBSCompression
 import DBSKit
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// `dbs-bench throughput`: GB/s (10^9 bytes per second) of every stage of the engine,
 /// per thread count and Reed-Solomon backend, then the whole pipeline, then the

@@ -1,9 +1,5 @@
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// `dbs-bench scan --whole [--sizes 64M,256M,1G]`: the layout scan forced through whole
 /// files (issue 12, items 3 and 8), beside a plain read of the same file in the same run.

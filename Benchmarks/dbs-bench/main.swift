@@ -15,11 +15,7 @@
 // bench has no dependency beyond DBSKit.
 
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 // As the `dbs` tool runs: freed pipeline buffers are reused, not unmapped.
 AllocatorTuning.keepFreedMemory()

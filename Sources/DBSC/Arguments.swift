@@ -4,11 +4,7 @@
 
 import DBSKit
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// A required NUL-terminated UTF-8 string.
 func cString(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(UsageError) -> String {

@@ -3,11 +3,7 @@
 internal import CDBSHeader
 import DBSKit
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 extension EntryMetadata {
     /// The entry a writer's caller describes. The payload writer checks the rules

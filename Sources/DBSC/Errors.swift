@@ -5,11 +5,7 @@
 internal import CDBSHeader
 import DBSKit
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// A refusal of the C layer itself: an argument the caller got wrong. The message
 /// names the argument and its value.

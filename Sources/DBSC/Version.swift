@@ -2,11 +2,7 @@
 
 import DBSKit
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Built on first use and never freed: the header promises a static string.
 /// Immutable after its one-time initialization, so sharing it is safe.

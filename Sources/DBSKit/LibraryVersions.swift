@@ -1,3 +1,5 @@
+import DBSCompression
+
 /// The versions of the C libraries this build of the engine runs on, so that
 /// benchmark figures from different machines can be compared. Each version is read by
 /// the layer that wraps its library (at run time where the library has a call for it,

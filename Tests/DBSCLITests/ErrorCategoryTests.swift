@@ -2,9 +2,7 @@ import Testing
 @testable import DBSC
 @testable import DBSKit
 @testable import dbs
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// Every `BackupError` case: its category, and the codes the two front ends give it
 /// (each maps the category once: `ExitStatus.init(_:)` and `Status.of(_:)`). The codes

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// A tree of real files whose names are bytes a `String` cannot hold, and a byte-exact
 /// comparison of two trees: for the library's and the CLI's tests of names that are

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// A listening Unix socket at `path` (what a backup meets in /run or a home
 /// directory and cannot store), closed when released.

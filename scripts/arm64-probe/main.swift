@@ -6,9 +6,7 @@
 // reference on random matrices and lengths around every vector width; exits 1 on
 // any difference.
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 var state: UInt64 = 0x5EED_0F_A64
 func nextByte() -> UInt8 {

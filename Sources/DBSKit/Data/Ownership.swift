@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// User and group names for a backup, by number, looked up once each.
 final class OwnerNames {

@@ -1,37 +1,25 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 // The few POSIX calls the data layer needs where FileManager is not precise
 // enough (nanosecond times, no following of symlinks, descriptors relative to a
-// directory), each turning errno into a DataError that names the path.
+// directory), each turning errno into a DataError that names the path. The calls
+// themselves, their EINTR loop, the descriptor's owner and the errno error are the
+// system layer's (DBSSystem); this file only says them in the data layer's terms.
 
-/// close(2), named apart from `DescriptorHandle.close(path:)`.
-private func closeDescriptor(_ raw: Int32) -> Int32 { close(raw) }
+/// The data layer's name for the system layer's descriptor owner.
+typealias DescriptorHandle = FileDescriptor
 
-/// An open file descriptor, closed when its owner lets go of it.
-final class DescriptorHandle {
-    let raw: Int32
-    private var isOpen = true
-
-    init(_ raw: Int32) { self.raw = raw }
-
-    deinit { if isOpen { _ = closeDescriptor(raw) } }
-
-    /// Gives the descriptor up to a new owner (a restore's writer lane, which closes
-    /// it): this handle will not close it.
-    func release() -> Int32 {
-        isOpen = false
-        return raw
-    }
-
+extension FileDescriptor {
     /// Closes now, reporting the error that `deinit` would have to ignore.
     func close(path: String) throws(DataError) {
-        guard isOpen else { return }
-        isOpen = false
-        if closeDescriptor(raw) != 0 { throw .io(path: path, operation: "close", errno: errno) }
+        do throws(IOError) { try close(reportingAs: path) } catch { throw DataError(error) }
+    }
+}
+
+extension DataError {
+    /// A failed system call, as the data layer reports it.
+    init(_ error: IOError) {
+        self = .io(path: error.path, operation: error.operation, errno: error.errno)
     }
 }
 
@@ -94,16 +82,14 @@ struct FileStatus {
 }
 
 enum POSIX {
-    /// Runs `call` until it does not fail with EINTR; a -1 result throws the errno
-    /// as `DataError.io(path, operation)`.
+    /// `SystemCall.retryingInterrupts`, its failure as `DataError.io(path, operation)`.
     @discardableResult
     static func check<T: BinaryInteger>(_ operation: String, _ path: String,
                                         _ call: () -> T) throws(DataError) -> T {
-        while true {
-            let result = call()
-            if result != -1 { return result }
-            let code = errno
-            if code != EINTR { throw .io(path: path, operation: operation, errno: code) }
+        do throws(IOError) {
+            return try SystemCall.retryingInterrupts(operation, path: path, call)
+        } catch {
+            throw DataError(error)
         }
     }
 
@@ -186,5 +172,5 @@ enum POSIX {
         return [value, value]
     }
 
-    static func errorMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
+    static func errorMessage(_ code: Int32) -> String { IOError.reason(code) }
 }

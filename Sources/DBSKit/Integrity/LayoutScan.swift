@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// The search for heads and stripe headers anywhere in a file, when no head at its ends
 /// is elected: linear in the file size with a small constant, whatever the file holds.

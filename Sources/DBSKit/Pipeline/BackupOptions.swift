@@ -1,3 +1,4 @@
+import DBSSystem
 import Dispatch
 
 /// How a backup is written. Every value is stored in the file, so a reader needs none
@@ -82,12 +83,4 @@ public struct BackupOptions: Sendable, Equatable {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-private func sysconfCores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
-#elseif canImport(Darwin)
-import Darwin
-private func sysconfCores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
-#else
-private func sysconfCores() -> Int { 1 }
-#endif
+private func sysconfCores() -> Int { ProcessorCount.online }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSCompression
+import DBSSystem
 
 /// What a finished backup is.
 public struct BackupSummary: Sendable, Equatable {

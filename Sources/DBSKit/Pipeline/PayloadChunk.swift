@@ -1,3 +1,5 @@
+import DBSCompression
+
 /// A payload chunk as the pipeline seals and opens it: its stored form (zstd or raw,
 /// the compression layer's), sealed in a frame of the ciphertext stream (the security
 /// layer's `ChunkFrame`). The writer's stage and the restore call this; the two layers

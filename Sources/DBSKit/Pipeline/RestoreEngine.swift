@@ -1,3 +1,5 @@
+import DBSCompression
+
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
 /// their verified ciphertext cut into sealed chunks, the chunks opened and
 /// decompressed in parallel, the plaintext handed out in order. At most one batch of

@@ -1,3 +1,4 @@
+import DBSCompression
 import Dispatch
 internal import Synchronization
 

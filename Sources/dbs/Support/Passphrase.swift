@@ -1,10 +1,6 @@
 import ArgumentParser
 import DBSKit
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Where the passphrase comes from, strongest last: `--passphrase` (visible to other
 /// users in the process list, so the weakest), then `$DBS_PASSPHRASE`, then

@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+@testable import DBSCompression
 
 @Suite("Compression: zstd chunk codec")
 struct CompressionTests {

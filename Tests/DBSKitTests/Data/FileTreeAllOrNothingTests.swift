@@ -1,10 +1,8 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
+import DBSSystem
 import DBSTestSupport
-#endif
 
 /// A restore places every entry or none; `salvage` places exactly the verified ones.
 @Suite("File tree restore, all or nothing")

@@ -2,9 +2,7 @@ import Foundation
 import Testing
 @testable import DBSKit
 import DBSTestSupport
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// Names as the kernel has them: bytes that are not UTF-8, Unicode normalisation
 /// forms, control characters (`ByteNameTree`). Real files on this machine's file

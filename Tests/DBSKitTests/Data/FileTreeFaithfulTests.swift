@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// What tar, restic and borg keep and DBS must too: owners, extended attributes and
 /// ACLs, hard links, FIFOs, device nodes (payload version 2). Root parts run in CI.

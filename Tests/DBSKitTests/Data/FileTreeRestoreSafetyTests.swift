@@ -1,10 +1,8 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
+import DBSSystem
 import DBSTestSupport
-#endif
 
 /// Hostile or conflicting payloads: nothing is ever written outside the
 /// destination, nothing existing is replaced without `overwrite`, and a failed

@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// What a restore run as root (CI runs as root) must never do: hand out
 /// set-user-ID or set-group-ID bits without the owner they were set for, or re-mode

@@ -1,10 +1,8 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
+import DBSSystem
 import DBSTestSupport
-#endif
 
 @Suite("File tree backup and restore")
 struct FileTreeRoundTripTests {

@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// A sink writing into a pipe: backup and restore run at once, so nothing holds
 /// the whole payload.

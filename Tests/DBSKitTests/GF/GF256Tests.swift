@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 
 @Suite("GF(2^8) over 0x11D")
 struct GF256Tests {

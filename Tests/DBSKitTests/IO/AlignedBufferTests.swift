@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 @Suite("IO: aligned batch buffers and Reed-Solomon over them")

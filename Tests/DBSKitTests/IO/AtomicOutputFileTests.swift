@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+@testable import DBSSystem
 
 /// The file a backup or a repair writes appears at its destination whole, or nothing
 /// appears and nothing is left behind; it replaces only a regular file, and only when

@@ -3,9 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+@testable import DBSSystem
 
 /// The writer thread behind the backup's records: every write lands at its offset
 /// whatever the order of submission, from arrays or from pipeline buffers, and the

@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+@testable import DBSSystem
 
 /// A leftover temporary is removed only when its name proves a dead run of this
 /// user on this boot.

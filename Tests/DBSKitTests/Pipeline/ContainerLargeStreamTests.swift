@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+import DBSCompression
 
 /// A 1 GiB payload streamed through the writer and the reader with threads = 2: the
 /// peak resident memory (VmHWM, reset before the run) must not grow with the backup.

@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// The engine's whole-file operations (`Engine.backUp`, `OpenedBackup`), the ones the
 /// CLI and the C ABI both run, on real files in a temporary directory.

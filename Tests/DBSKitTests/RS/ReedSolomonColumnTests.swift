@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 /// Per-column errors-and-erasures decoding: exact within 2e + f ≤ m, never a reported

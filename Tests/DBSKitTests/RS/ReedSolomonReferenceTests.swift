@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 /// Known-answer vectors from an independent implementation: Tests/Reference/rs_reference.py

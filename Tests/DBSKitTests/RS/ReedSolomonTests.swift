@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 /// Encode, consistency and whole-shard erasure decoding, one stripe and batches.

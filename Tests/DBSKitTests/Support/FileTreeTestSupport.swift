@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import DBSKit
-#if canImport(Glibc)
-import Glibc
-#endif
+import DBSSystem
 
 /// A fresh directory under /tmp (or `base`), removed (with everything in it) on deinit.
 final class TemporaryDirectory {

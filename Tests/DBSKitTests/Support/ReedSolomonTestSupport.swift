@@ -1,4 +1,5 @@
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 /// The code for a backend, or nil when `KernelRegistry` reports that backend

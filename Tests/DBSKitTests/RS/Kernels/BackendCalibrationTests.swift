@@ -1,5 +1,6 @@
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 
 /// The default backend: measured at first use, overridden by DBS_RS_BACKEND, the
 /// reason stated. Runs on whatever machine and build runs the suite.

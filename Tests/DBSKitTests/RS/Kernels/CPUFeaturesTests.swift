@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 /// CPU feature detection on the texts and capability bits real machines give, x86-64

@@ -1,10 +1,7 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 import Testing
 @testable import DBSKit
+@testable import DBSReedSolomon
 import DBSTestSupport
 
 /// Every backend built into this binary against the scalar reference, on random

@@ -4,9 +4,9 @@
 /// Addition is XOR. Multiplication goes through log/antilog tables, built once on
 /// first use. Everything here is scalar and meant for setting up matrices and for
 /// per-column decoding; bulk work over shards goes through an ``RSKernel``.
-public enum GF256 {
+package enum GF256 {
     /// The reduction polynomial, with the x^8 term.
-    public static let polynomial: Int = 0x11D
+    package static let polynomial: Int = 0x11D
 
     /// `exp[i]` = α^i for i in 0..<510 (doubled so `exp[log a + log b]` needs no modulo).
     @usableFromInline static let exp: [UInt8] = {
@@ -29,39 +29,39 @@ public enum GF256 {
     }()
 
     /// a + b (and a - b): XOR.
-    @inlinable public static func add(_ a: UInt8, _ b: UInt8) -> UInt8 { a ^ b }
+    @inlinable package static func add(_ a: UInt8, _ b: UInt8) -> UInt8 { a ^ b }
 
     /// a * b.
-    @inlinable public static func multiply(_ a: UInt8, _ b: UInt8) -> UInt8 {
+    @inlinable package static func multiply(_ a: UInt8, _ b: UInt8) -> UInt8 {
         if a == 0 || b == 0 { return 0 }
         return exp[Int(log[Int(a)]) + Int(log[Int(b)])]
     }
 
     /// a / b. `b` must not be zero (a programming error, trapped).
-    @inlinable public static func divide(_ a: UInt8, _ b: UInt8) -> UInt8 {
+    @inlinable package static func divide(_ a: UInt8, _ b: UInt8) -> UInt8 {
         precondition(b != 0, "GF256.divide by zero")
         if a == 0 { return 0 }
         return exp[Int(log[Int(a)]) + 255 - Int(log[Int(b)])]
     }
 
     /// The multiplicative inverse of a non-zero element.
-    @inlinable public static func inverse(_ a: UInt8) -> UInt8 { divide(1, a) }
+    @inlinable package static func inverse(_ a: UInt8) -> UInt8 { divide(1, a) }
 
     /// α^n for any integer n (negative exponents allowed).
-    @inlinable public static func alphaPower(_ n: Int) -> UInt8 {
+    @inlinable package static func alphaPower(_ n: Int) -> UInt8 {
         let e = ((n % 255) + 255) % 255
         return exp[e]
     }
 
     /// a^n for n >= 0.
-    @inlinable public static func power(_ a: UInt8, _ n: Int) -> UInt8 {
+    @inlinable package static func power(_ a: UInt8, _ n: Int) -> UInt8 {
         if n == 0 { return 1 }
         if a == 0 { return 0 }
         return exp[(Int(log[Int(a)]) * n) % 255]
     }
 
     /// The discrete logarithm of a non-zero element (0..<255).
-    @inlinable public static func logarithm(_ a: UInt8) -> Int {
+    @inlinable package static func logarithm(_ a: UInt8) -> Int {
         precondition(a != 0, "GF256.logarithm of zero")
         return Int(log[Int(a)])
     }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Which of ISA-L's encode kernels its run-time dispatcher picks on this CPU, where
 /// ISA-L lets us ask. Its arm64 build exports `ec_encode_data_dispatcher`, the function

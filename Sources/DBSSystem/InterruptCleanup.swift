@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 
 /// Removes the named temporary files and directories a run has registered when it
@@ -50,7 +45,7 @@ public enum InterruptCleanup {
             for path in registry.directories.values.sorted(by: { $0.bytes.count > $1.bytes.count }) {
                 path.withCString { _ = rmdir($0) }
             }
-            Glibc.signal(signal, SIG_DFL)
+            restoreDefaultAction(of: signal)
             var only = sigset_t()
             sigemptyset(&only)
             sigaddset(&only, signal)
@@ -101,6 +96,9 @@ public enum InterruptCleanup {
         return try body()
     }
 }
+
+/// signal(2) back to SIG_DFL, named apart from the local `signal` above.
+private func restoreDefaultAction(of number: Int32) { _ = signal(number, SIG_DFL) }
 
 /// A plain pthread mutex, recursive so that `uninterruptible` work may register.
 final class SerialLock: @unchecked Sendable {

@@ -1,7 +1,7 @@
 internal import CZstd
 
 /// How a payload chunk's plaintext is stored before sealing.
-public enum ChunkEncoding: UInt8, Sendable {
+package enum ChunkEncoding: UInt8, Sendable {
     /// The plaintext itself: it did not shrink enough to be worth a decompression.
     case raw = 0
     /// One zstd frame that states its content size.
@@ -13,24 +13,24 @@ public enum ChunkEncoding: UInt8, Sendable {
 ///
 /// Safe to use from many threads at once: each call borrows its own zstd context from
 /// a pool shared by the copies of this value.
-public struct ChunkCompressor: Sendable {
+package struct ChunkCompressor: Sendable {
     /// A chunk that does not shrink by at least this fraction is stored raw: reading a
     /// raw chunk costs nothing, and already-compressed data gains nothing.
-    public static let minimumSaving = 0.02
+    package static let minimumSaving = 0.02
 
     /// The levels the linked libzstd accepts (negative levels are its fast modes).
-    public static var levelRange: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
+    package static var levelRange: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 
     /// The largest plaintext length `decode` accepts (1 GiB; chunks are about 1 MiB):
     /// a last bound on what a damaged or hostile chunk record can make it allocate.
-    public static let maximumPlaintextLength = 1 << 30
+    package static let maximumPlaintextLength = 1 << 30
 
-    public let level: Int32
+    package let level: Int32
     private let compressionContexts = ContextPool { () throws(CompressionError) in try ZstdCompressionContext() }
     private let decompressionContexts = ContextPool { () throws(CompressionError) in try ZstdDecompressionContext() }
 
     /// Level 1 by default: the best speed for its ratio on this project's data.
-    public init(level: Int32 = 1) throws(CompressionError) {
+    package init(level: Int32 = 1) throws(CompressionError) {
         guard Self.levelRange.contains(level) else {
             throw .levelOutOfRange(level: level, range: Self.levelRange)
         }
@@ -38,7 +38,7 @@ public struct ChunkCompressor: Sendable {
     }
 
     /// The chunk as stored: zstd if that saves at least `minimumSaving`, else raw.
-    public func encode(_ plaintext: [UInt8]) throws(CompressionError) -> (encoding: ChunkEncoding, bytes: [UInt8]) {
+    package func encode(_ plaintext: [UInt8]) throws(CompressionError) -> (encoding: ChunkEncoding, bytes: [UInt8]) {
         let limit = Int((Double(plaintext.count) * (1 - Self.minimumSaving)).rounded(.down))
         guard limit > 0 else { return (.raw, plaintext) }
         let compressed = try compress(plaintext)
@@ -49,7 +49,7 @@ public struct ChunkCompressor: Sendable {
     /// chunk record and bounds everything: no allocation exceeds it, and a frame must
     /// state exactly that content size, decode to exactly that many bytes and end
     /// exactly where `bytes` ends.
-    public func decode(_ bytes: [UInt8], encoding: ChunkEncoding, plaintextLength: Int) throws(CompressionError) -> [UInt8] {
+    package func decode(_ bytes: [UInt8], encoding: ChunkEncoding, plaintextLength: Int) throws(CompressionError) -> [UInt8] {
         guard (0...Self.maximumPlaintextLength).contains(plaintextLength) else {
             throw .invalidPlaintextLength(plaintextLength)
         }
@@ -123,5 +123,5 @@ public struct ChunkCompressor: Sendable {
 
 extension ChunkCompressor {
     /// The linked libzstd's version, e.g. "1.5.4".
-    static var libraryVersion: String { String(cString: ZSTD_versionString()) }
+    package static var libraryVersion: String { String(cString: ZSTD_versionString()) }
 }

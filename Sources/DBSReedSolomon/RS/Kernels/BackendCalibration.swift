@@ -1,16 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// The backend a code gets when nobody names one, and why: `dbs version` prints both.
-public struct BackendChoice: Sendable, Equatable, CustomStringConvertible {
-    public let kind: RSBackendKind
+package struct BackendChoice: Sendable, Equatable, CustomStringConvertible {
+    package let kind: RSBackendKind
     /// Why this backend: `DBS_RS_BACKEND=simd`, `the only fast backend in this build`,
     /// or the calibration's figures.
-    public let reason: String
-    public var description: String { "\(kind.rawValue) (\(reason))" }
+    package let reason: String
+    package var description: String { "\(kind.rawValue) (\(reason))" }
 }
 
 /// Which fast kernel is fastest here, measured: ISA-L is not the fastest everywhere.

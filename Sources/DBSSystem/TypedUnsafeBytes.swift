@@ -1,4 +1,4 @@
-/// The engine's one adapter between typed throws and the standard library's
+/// The package's one adapter between typed throws and the standard library's
 /// `rethrows` byte access.
 ///
 /// `Array.withUnsafeBytes` and `withUnsafeMutableBytes` (and `ArraySlice`'s) are
@@ -9,19 +9,19 @@
 /// a `Result` and is thrown again on the other side, so no error is cast, converted or
 /// lost, and the compiler checks the type. `SecureBytes` and `AlignedBuffer` lend their
 /// bytes with typed throws of their own.
-protocol TypedUnsafeBytes {
+package protocol TypedUnsafeBytes {
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
     mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R
 }
 
 extension TypedUnsafeBytes {
     /// `withUnsafeBytes`, throwing `body`'s own error type.
-    func withTypedUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    package func withTypedUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try withUnsafeBytes { bytes in Result { () throws(E) in try body(bytes) } }.get()
     }
 
     /// `withUnsafeMutableBytes`, throwing `body`'s own error type.
-    mutating func withTypedUnsafeMutableBytes<R, E: Error>(
+    package mutating func withTypedUnsafeMutableBytes<R, E: Error>(
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {
         try withUnsafeMutableBytes { bytes in Result { () throws(E) in try body(bytes) } }.get()

@@ -4,8 +4,8 @@ internal import CISAL
 
 /// ISA-L's version as its headers stated it when this binary was built: the library
 /// has no run-time version call.
-enum ISALVersion {
-    static var string: String? {
+package enum ISALVersion {
+    package static var string: String? {
         #if ISAL
         "\(ISAL_MAJOR_VERSION).\(ISAL_MINOR_VERSION).\(ISAL_PATCH_VERSION) (build)"
         #else

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// Chooses the Reed-Solomon kernel: an explicit request, else the `DBS_RS_BACKEND`
 /// environment variable, else the fastest backend this binary carries on this machine

@@ -1,13 +1,13 @@
 /// One byte changed by ``ReedSolomon/correctColumns(stripe:shardLength:erasures:trusted:)``.
-public struct ByteCorrection: Sendable, Equatable, Hashable {
+package struct ByteCorrection: Sendable, Equatable, Hashable {
     /// The column (byte offset within every shard).
-    public var column: Int
+    package var column: Int
     /// The shard whose byte changed.
-    public var shard: Int
-    public var old: UInt8
-    public var new: UInt8
+    package var shard: Int
+    package var old: UInt8
+    package var new: UInt8
 
-    public init(column: Int, shard: Int, old: UInt8, new: UInt8) {
+    package init(column: Int, shard: Int, old: UInt8, new: UInt8) {
         self.column = column
         self.shard = shard
         self.old = old
@@ -16,20 +16,20 @@ public struct ByteCorrection: Sendable, Equatable, Hashable {
 }
 
 /// What per-column decoding did to a stripe.
-public struct ColumnCorrectionReport: Sendable, Equatable {
+package struct ColumnCorrectionReport: Sendable, Equatable {
     /// Every changed byte, ordered by column then shard.
-    public var corrections: [ByteCorrection]
+    package var corrections: [ByteCorrection]
     /// Columns beyond the code's capacity (or whose only decoding would change a trusted
     /// shard), ascending. Their bytes were left exactly as they were.
-    public var failedColumns: [Int]
+    package var failedColumns: [Int]
 
-    public init(corrections: [ByteCorrection] = [], failedColumns: [Int] = []) {
+    package init(corrections: [ByteCorrection] = [], failedColumns: [Int] = []) {
         self.corrections = corrections
         self.failedColumns = failedColumns
     }
 
     /// Whether every column now is a codeword.
-    public var isComplete: Bool { failedColumns.isEmpty }
+    package var isComplete: Bool { failedColumns.isEmpty }
 }
 
 extension ReedSolomon {
@@ -50,7 +50,7 @@ extension ReedSolomon {
     ///     where the two copies of a stripe disagree). Columns not listed have none.
     ///   - trusted: shards known good (their hash verified): never changed. A column
     ///     whose decoding would change one fails instead.
-    public func correctColumns(stripe: inout [UInt8], shardLength: Int,
+    package func correctColumns(stripe: inout [UInt8], shardLength: Int,
                                erasures: [Int: [Int]], trusted: Set<Int>)
         throws(ReedSolomonError) -> ColumnCorrectionReport
     {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// What the processor offers the Reed-Solomon kernels, for `dbs version` and the
 /// benchmark to print next to the active backend (a figure means little without it).

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A file that appears at its destination whole or not at all, and leaves nothing
 /// behind when it does not, even after SIGKILL.
 ///
@@ -20,17 +12,19 @@ import Darwin
 /// left it. `commit` fsyncs the file, gives it its name and fsyncs the directory so
 /// the name survives a crash; anything else (`discard`, or the object going away
 /// uncommitted) leaves nothing where the user looks.
-public final class AtomicOutputFile {
+package final class AtomicOutputFile {
     /// Where the file will be once committed.
-    public let destination: String
+    package let destination: String
     /// A path the temp file can be opened by while it is being written.
-    public let temporaryPath: String
+    package let temporaryPath: String
     /// The open temp file.
-    public let file: PositionedFile
+    package let file: PositionedFile
     /// Whether the temp file is unnamed (O_TMPFILE).
-    public let isUnnamed: Bool
+    package let isUnnamed: Bool
     private let overwrite: Bool
-    private let directory: Int32
+    /// The destination's directory, open: where the temp file is created and linked.
+    private let directoryOwner: FileDescriptor
+    private var directory: Int32 { directoryOwner.raw }
     private let name: String
     private var registration: Int?
     private var state: State = .open
@@ -42,7 +36,7 @@ public final class AtomicOutputFile {
 
     /// Creates the temp file. Refuses an existing destination unless `overwrite`,
     /// and even then anything but a regular file (`refusesToReplace`).
-    public init(destination: String, overwrite: Bool) throws(IOError) {
+    package init(destination: String, overwrite: Bool) throws(IOError) {
         self.destination = destination
         self.overwrite = overwrite
         if !overwrite, Self.exists(destination) {
@@ -51,13 +45,14 @@ public final class AtomicOutputFile {
         try Self.checkReplaceable(destination)
         let (directoryPath, name) = Self.split(destination)
         let directoryName = directoryPath.isEmpty ? "." : directoryPath
-        let directory = open(directoryName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { throw IOError.last(path: directoryName, operation: "open directory") }
-        self.directory = directory
+        let directory = FileDescriptor(try SystemCall.retryingInterrupts("open directory", path: directoryName) {
+            open(directoryName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        })
+        directoryOwner = directory
         self.name = name
-        TemporaryName.removeStale(in: directory, prefix: Self.temporaryPrefix(name))
+        TemporaryName.removeStale(in: directory.raw, prefix: Self.temporaryPrefix(name))
 
-        let unnamed = TemporaryName.unnamedAllowed ? FileSystemSync.openUnnamed(in: directory, mode: 0o600) : -1
+        let unnamed = TemporaryName.unnamedAllowed ? FileSystemSync.openUnnamed(in: directory.raw, mode: 0o600) : -1
         if unnamed >= 0, access("/proc/self/fd/\(unnamed)", F_OK) == 0 {
             _ = fchmod(unnamed, 0o600)
             file = PositionedFile(adopting: unnamed, path: destination)
@@ -80,23 +75,17 @@ public final class AtomicOutputFile {
             } catch {
                 InterruptCleanup.unregister(token)
                 attempt += 1
-                if error.errno != EEXIST || attempt >= 16 {
-                    _ = close(directory)
-                    throw error
-                }
+                if error.errno != EEXIST || attempt >= 16 { throw error }
             }
         }
     }
 
-    deinit {
-        discard()
-        _ = close(directory)
-    }
+    deinit { discard() }
 
     /// fsync, then atomically give the file its name at `destination` (refusing to
     /// replace an existing file unless `overwrite`, and anything but a regular file
     /// always), then fsync the directory.
-    public func commit() throws(IOError) {
+    package func commit() throws(IOError) {
         precondition(state == .open, "AtomicOutputFile.commit called twice or after discard")
         try file.sync()
         if isUnnamed {
@@ -163,7 +152,7 @@ public final class AtomicOutputFile {
 
     /// Removes the temp file (an unnamed one goes with its descriptor); nothing is
     /// left at the destination. Idempotent.
-    public func discard() {
+    package func discard() {
         guard state == .open else { return }
         state = .discarded
         if !isUnnamed { _ = unlink(temporaryPath) }
@@ -175,7 +164,7 @@ public final class AtomicOutputFile {
     /// than a regular file: replacing it would rename over a device node, a FIFO, a
     /// symlink or a socket (`dbs backup --force /dev/null` as root would delete
     /// /dev/null), so overwriting only ever replaces a regular file.
-    public static let refusesToReplace = "refuse to replace what is not a regular file:"
+    package static let refusesToReplace = "refuse to replace what is not a regular file:"
 
     /// Throws `refusesToReplace` (EINVAL) when `path` exists and is not a regular file.
     static func checkReplaceable(_ path: String) throws(IOError) {
@@ -200,11 +189,11 @@ public final class AtomicOutputFile {
 
     /// fsync of the directory holding `path`, so that a rename in it is durable.
     static func syncDirectory(of path: String) throws(IOError) {
-        let (directory, _) = split(path)
-        let target = directory.isEmpty ? "." : directory
-        let fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw IOError.last(path: target, operation: "open directory") }
-        defer { _ = close(fd) }
-        guard fsync(fd) == 0 else { throw IOError.last(path: target, operation: "fsync directory") }
+        let (directoryPath, _) = split(path)
+        let target = directoryPath.isEmpty ? "." : directoryPath
+        let directory = FileDescriptor(try SystemCall.retryingInterrupts("open directory", path: target) {
+            open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        })
+        try SystemCall.retryingInterrupts("fsync directory", path: target) { fsync(directory.raw) }
     }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The names of the named temporary files DBS leaves for a moment (where there is no
 /// O_TMPFILE, or while an unnamed file takes a name it must replace), made so that a
 /// later run can prove a leftover is a dead run's own and remove it.
@@ -14,16 +8,16 @@ import Darwin
 /// is this machine's current one (so not another host's, on a shared file system), it
 /// is owned by this user, and its process is gone or its pid now belongs to a process
 /// that started at another time. Anything else with the prefix is left alone.
-public enum TemporaryName {
+package enum TemporaryName {
     /// This process's `<pid>-<start>-<boot>`.
-    public static let processTag: String = {
+    package static let processTag: String = {
         "\(getpid())-\(startTime(of: getpid()) ?? 0)-\(bootID)"
     }()
 
     /// Whether unnamed (O_TMPFILE) files may be used where the file system has them:
     /// yes unless `DBS_NAMED_TEMPORARIES=1` is set, which tests of the named fallback
     /// set (and a file system whose O_TMPFILE misbehaves could).
-    public static let unnamedAllowed: Bool = {
+    package static let unnamedAllowed: Bool = {
         guard let value = getenv("DBS_NAMED_TEMPORARIES") else { return true }
         return String(cString: value) != "1"
     }()
@@ -32,7 +26,7 @@ public enum TemporaryName {
     private static let serialLock = SerialLock()
 
     /// A new name `<prefix><processTag>-<serial>`, unique within this process.
-    public static func make(prefix: String) -> String {
+    package static func make(prefix: String) -> String {
         let next = serialLock.withLock { () -> UInt64 in
             serial += 1
             return serial
@@ -44,7 +38,7 @@ public enum TemporaryName {
     /// named `<prefix><tag>-...` whose tag proves a dead run of this user on this
     /// boot. Returns the names removed. Errors are ignored: this is housekeeping.
     @discardableResult
-    public static func removeStale(in directory: Int32, prefix: String) -> [String] {
+    package static func removeStale(in directory: Int32, prefix: String) -> [String] {
         let copy = dup(directory)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { close(copy) }
@@ -94,9 +88,9 @@ public enum TemporaryName {
     private static func readSmallFile(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        let file = FileDescriptor(fd)
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        let count = buffer.withUnsafeMutableBytes { read(file.raw, $0.baseAddress!, $0.count) }
         guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count], as: UTF8.self)
     }

@@ -1,12 +1,12 @@
 /// A dense matrix over GF(2^8), row-major. Small: parity, syndrome and decoding
 /// matrices of at most 255 x 255.
-public struct GFMatrix: Sendable, Equatable {
-    public let rows: Int
-    public let columns: Int
+package struct GFMatrix: Sendable, Equatable {
+    package let rows: Int
+    package let columns: Int
     /// Row-major coefficients, `rows * columns` of them.
-    public private(set) var elements: [UInt8]
+    package private(set) var elements: [UInt8]
 
-    public init(rows: Int, columns: Int, elements: [UInt8]) {
+    package init(rows: Int, columns: Int, elements: [UInt8]) {
         precondition(rows >= 0 && columns >= 0 && elements.count == rows * columns,
                      "GFMatrix: \(elements.count) elements for \(rows) x \(columns)")
         self.rows = rows
@@ -14,23 +14,23 @@ public struct GFMatrix: Sendable, Equatable {
         self.elements = elements
     }
 
-    public init(rows: Int, columns: Int) {
+    package init(rows: Int, columns: Int) {
         self.init(rows: rows, columns: columns, elements: [UInt8](repeating: 0, count: rows * columns))
     }
 
-    public static func identity(_ size: Int) -> GFMatrix {
+    package static func identity(_ size: Int) -> GFMatrix {
         var m = GFMatrix(rows: size, columns: size)
         for i in 0..<size { m[i, i] = 1 }
         return m
     }
 
-    public subscript(row: Int, column: Int) -> UInt8 {
+    package subscript(row: Int, column: Int) -> UInt8 {
         get { elements[row * columns + column] }
         set { elements[row * columns + column] = newValue }
     }
 
     /// The product self x other.
-    public func multiplied(by other: GFMatrix) -> GFMatrix {
+    package func multiplied(by other: GFMatrix) -> GFMatrix {
         precondition(columns == other.rows, "GFMatrix: \(rows)x\(columns) times \(other.rows)x\(other.columns)")
         var result = GFMatrix(rows: rows, columns: other.columns)
         for r in 0..<rows {
@@ -46,7 +46,7 @@ public struct GFMatrix: Sendable, Equatable {
     }
 
     /// The inverse by Gauss-Jordan elimination, or nil when the matrix is singular.
-    public func inverted() -> GFMatrix? {
+    package func inverted() -> GFMatrix? {
         precondition(rows == columns, "GFMatrix: inverse of a \(rows)x\(columns) matrix")
         let n = rows
         var a = self
@@ -77,7 +77,7 @@ public struct GFMatrix: Sendable, Equatable {
     }
 
     /// The rows at the given indices, in that order.
-    public func selectingRows(_ indices: [Int]) -> GFMatrix {
+    package func selectingRows(_ indices: [Int]) -> GFMatrix {
         var out = [UInt8]()
         out.reserveCapacity(indices.count * columns)
         for r in indices { out.append(contentsOf: elements[(r * columns)..<((r + 1) * columns)]) }
@@ -85,7 +85,7 @@ public struct GFMatrix: Sendable, Equatable {
     }
 
     /// The columns at the given indices, in that order.
-    public func selectingColumns(_ indices: [Int]) -> GFMatrix {
+    package func selectingColumns(_ indices: [Int]) -> GFMatrix {
         var out = [UInt8]()
         out.reserveCapacity(rows * indices.count)
         for r in 0..<rows { for c in indices { out.append(self[r, c]) } }

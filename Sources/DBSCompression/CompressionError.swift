@@ -1,6 +1,6 @@
 /// Why a chunk could not be compressed or decompressed. Every case names the values
 /// that did not fit, so a damaged chunk is reported, never trusted.
-public enum CompressionError: Error, Equatable, CustomStringConvertible {
+package enum CompressionError: Error, Equatable, CustomStringConvertible {
     /// The zstd level is outside what the linked libzstd accepts.
     case levelOutOfRange(level: Int32, range: ClosedRange<Int32>)
     /// A declared plaintext length that cannot be: negative, or beyond
@@ -16,7 +16,7 @@ public enum CompressionError: Error, Equatable, CustomStringConvertible {
     /// libzstd failed while compressing (or could not allocate a context).
     case zstdFailure(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .levelOutOfRange(let level, let range):
             return "zstd level \(level) is outside \(range)"

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DBSSystem
 
 /// A fixed-size byte buffer whose first byte sits a chosen distance past a 4 KiB page
 /// boundary, owned by this object (`posix_memalign`, freed in `deinit`), zero-filled
@@ -23,13 +19,13 @@ import Darwin
 /// workers at once, each writing only its own disjoint byte range, and hands it to
 /// the background writer only after those workers have finished (`concurrentPerform`
 /// returns only then); after that, until the write completes, it is only read.
-public final class AlignedBuffer: @unchecked Sendable {
-    public static let pageSize = 4096
+package final class AlignedBuffer: @unchecked Sendable {
+    package static let pageSize = 4096
     /// The distance past a page boundary that runs ISA-L fastest here.
-    public static let defaultPageOffset = 16
+    package static let defaultPageOffset = 16
 
     /// Bytes usable, `0..<count`.
-    public let count: Int
+    package let count: Int
     private let allocation: UnsafeMutableRawPointer
     private let start: UnsafeMutableRawPointer
 
@@ -37,7 +33,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     ///   - count: bytes (negative counts as 0).
     ///   - pageOffset: where the first byte sits past a page boundary, taken modulo
     ///     the page size.
-    public init(count: Int, pageOffset: Int = AlignedBuffer.defaultPageOffset) {
+    package init(count: Int, pageOffset: Int = AlignedBuffer.defaultPageOffset) {
         let count = max(0, count)
         let offset = ((pageOffset % Self.pageSize) + Self.pageSize) % Self.pageSize
         var pointer: UnsafeMutableRawPointer?
@@ -53,20 +49,20 @@ public final class AlignedBuffer: @unchecked Sendable {
     deinit { free(allocation) }
 
     /// How far past a page boundary byte 0 is.
-    public var pageOffset: Int { Int(bitPattern: start) % Self.pageSize }
+    package var pageOffset: Int { Int(bitPattern: start) % Self.pageSize }
 
-    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    package func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: start, count: count))
     }
 
-    public func withUnsafeMutableBytes<R, E: Error>(
+    package func withUnsafeMutableBytes<R, E: Error>(
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {
         try body(UnsafeMutableRawBufferPointer(start: start, count: count))
     }
 
     /// A copy of `range` (clamped to the buffer).
-    public subscript(range: Range<Int>) -> [UInt8] {
+    package subscript(range: Range<Int>) -> [UInt8] {
         let range = range.clamped(to: 0..<count)
         return [UInt8](UnsafeRawBufferPointer(start: start + range.lowerBound, count: range.count))
     }
@@ -74,14 +70,14 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// Copies `source` to `offset ..< offset + source.count`; false (nothing copied)
     /// when that does not fit. Overlapping source memory is allowed (memmove).
     @discardableResult
-    public func copy(_ source: UnsafeRawBufferPointer, to offset: Int) -> Bool {
+    package func copy(_ source: UnsafeRawBufferPointer, to offset: Int) -> Bool {
         guard offset >= 0, source.count <= count - offset else { return false }
         if let base = source.baseAddress { memmove(start + offset, base, source.count) }
         return true
     }
 
     /// Zeroes `range` (clamped to the buffer).
-    public func zero(_ range: Range<Int>) {
+    package func zero(_ range: Range<Int>) {
         let range = range.clamped(to: 0..<count)
         if !range.isEmpty { memset(start + range.lowerBound, 0, range.count) }
     }

@@ -1,15 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import CLibc
 
 /// Extended attributes through the `CLibc` shim, for the data layer: by path without
 /// following a symlink, or by descriptor. Each returns the errno on failure.
-enum ExtendedAttributeCalls {
+package enum ExtendedAttributeCalls {
     /// The attribute names of `path` (or of `descriptor` when `path` is nil).
-    static func names(descriptor: Int32, path: PathBytes?) -> Result<[String], Errno> {
+    package static func names(descriptor: Int32, path: PathBytes?) -> Result<[String], Errno> {
         var size = 4096
         while true {
             var buffer = [CChar](repeating: 0, count: size)
@@ -24,7 +19,7 @@ enum ExtendedAttributeCalls {
     }
 
     /// The value of `name`, at most `limit` bytes (E2BIG beyond).
-    static func value(descriptor: Int32, path: PathBytes?, name: String, limit: Int) -> Result<[UInt8], Errno> {
+    package static func value(descriptor: Int32, path: PathBytes?, name: String, limit: Int) -> Result<[UInt8], Errno> {
         var size = 4096
         while true {
             var buffer = [UInt8](repeating: 0, count: size)
@@ -41,7 +36,7 @@ enum ExtendedAttributeCalls {
         }
     }
 
-    static func set(descriptor: Int32, path: PathBytes?, name: String, value: [UInt8]) -> Errno? {
+    package static func set(descriptor: Int32, path: PathBytes?, name: String, value: [UInt8]) -> Errno? {
         let result = call(path) { pathPointer in
             value.withUnsafeBytes { clibc_set_xattr(descriptor, pathPointer, name, $0.baseAddress, UInt($0.count)) }
         }
@@ -53,5 +48,6 @@ enum ExtendedAttributeCalls {
         return path.withCString { body($0) }
     }
 
-    struct Errno: Error { let code: Int32; init(_ code: Int32) { self.code = code } }
+    /// The errno of a failed call (a `Result`'s failure: the callers warn and go on).
+    package struct Errno: Error { package let code: Int32; init(_ code: Int32) { self.code = code } }
 }

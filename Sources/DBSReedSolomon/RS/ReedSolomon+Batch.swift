@@ -35,7 +35,7 @@ extension ReedSolomon {
 extension ReedSolomon {
     /// Fills the parity shards of every stripe (stripes back to back from byte 0; the
     /// buffer holds a whole number of stripes).
-    public func encode(stripes: AlignedBuffer, shardLength: Int, threads: Int) throws(ReedSolomonError) {
+    package func encode(stripes: AlignedBuffer, shardLength: Int, threads: Int) throws(ReedSolomonError) {
         let count = try checkBatch(count: stripes.count, shardLength: shardLength, threads: threads)
         let work = StripeWork(code: self, shardLength: shardLength, stripes: count, threads: threads)
         stripes.withUnsafeMutableBytes { bytes in work.encode(base: bytes.baseAddress) }
@@ -46,7 +46,7 @@ extension ReedSolomon {
     /// from `parityOffset`: for a pipeline that keeps the ciphertext stream contiguous
     /// (frames sealed straight into it) and the parity beside it. The two ranges must
     /// not overlap when both buffers are the same object.
-    public func encode(data: AlignedBuffer, at dataOffset: Int, parity: AlignedBuffer, at parityOffset: Int,
+    package func encode(data: AlignedBuffer, at dataOffset: Int, parity: AlignedBuffer, at parityOffset: Int,
                        shardLength: Int) throws(ReedSolomonError) {
         try checkShardLength(shardLength)
         let (dataLength, overflow) = dataShards.multipliedReportingOverflow(by: shardLength)

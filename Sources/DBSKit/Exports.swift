@@ -1,0 +1,16 @@
+// What DBSKit's users (the `dbs` tool, libDBSC, dbs-bench, the tests) see of the
+// layers below it, so that `import DBSKit` is all a user of the engine needs.
+//
+// The Reed-Solomon codec whole: what is `public` there is what a user calls or reads
+// (`ReedSolomon` for the C API's raw codec, the backend and CPU facts `dbs version`
+// prints); the rest is `package`. Of the system layer only the types DBSKit's own API
+// and its users name: not the C library that layer re-exports to the package's
+// modules, nor its descriptor and system-call helpers. Nothing of the compressor,
+// whose whole surface is `package` (the pipeline, the benchmark and the tests import
+// it themselves).
+@_exported import DBSReedSolomon
+@_exported import struct DBSSystem.PathBytes
+@_exported import struct DBSSystem.IOError
+@_exported import class DBSSystem.PositionedFile
+@_exported import enum DBSSystem.InterruptCleanup
+@_exported import enum DBSSystem.AllocatorTuning
