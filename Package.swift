@@ -44,21 +44,27 @@ let package = Package(
         .default(enabledTraits: ["ISAL"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
-        .systemLibrary(name: "CISAL", path: "CShims/CISAL", pkgConfig: "libisal",
-                       providers: [.apt(["libisal-dev"])]),
-        .systemLibrary(name: "COpenSSL", path: "CShims/COpenSSL", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CArgon2", path: "CShims/CArgon2", pkgConfig: "libargon2",
-                       providers: [.apt(["libargon2-dev"])]),
-        .systemLibrary(name: "CZstd", path: "CShims/CZstd", pkgConfig: "libzstd",
-                       providers: [.apt(["libzstd-dev"])]),
-        .systemLibrary(name: "CXXHash", path: "CShims/CXXHash", pkgConfig: "libxxhash",
-                       providers: [.apt(["libxxhash-dev"])]),
-        .systemLibrary(name: "CBlake2", path: "CShims/CBlake2", pkgConfig: "libb2",
-                       providers: [.apt(["libb2-dev"])]),
+        .systemLibrary(
+            name: "CISAL", path: "CShims/CISAL", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "CShims/COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CArgon2", path: "CShims/CArgon2", pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "CShims/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CXXHash", path: "CShims/CXXHash", pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(
+            name: "CBlake2", path: "CShims/CBlake2", pkgConfig: "libb2",
+            providers: [.apt(["libb2-dev"])]),
         // Inline wrappers of libc calls Swift's Glibc module hides (sync_file_range, mallopt).
         .systemLibrary(name: "CLibc", path: "CShims/CLibc"),
         // The system layer: the one import of the C library (re-exported to the modules
@@ -95,7 +101,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression"], path: "Benchmarks/dbs-bench"),
+        .executableTarget(
+            name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression"], path: "Benchmarks/dbs-bench"),
         // What the test suites share (a seeded generator), so each is written once.
         .target(name: "DBSTestSupport", dependencies: ["DBSSystem"], path: "Tests/DBSTestSupport"),
         // The engine's suites, the bottom layers' among them (`@testable import` of the

@@ -74,7 +74,8 @@ struct Arguments {
 
 /// Byte counts as people read them: 4 KiB, 64 MiB, 1 GiB.
 func formatBytes(_ count: Int) -> String {
-    for (unit, name) in [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] where count >= unit && count % unit == 0 {
+    for (unit, name) in [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")] where count >= unit && count % unit == 0
+    {
         return "\(count / unit) \(name)"
     }
     return "\(count) B"

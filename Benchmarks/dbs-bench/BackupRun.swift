@@ -19,8 +19,9 @@ enum BackupRun {
     @discardableResult
     static func write(_ data: TestData, size: Int, to path: String, options: BackupOptions) throws -> Double {
         let clock = Stopwatch()
-        let writer = try BackupWriter(destination: path, passphrase: SecureBytes(Array(passphrase.utf8)),
-                                      options: options)
+        let writer = try BackupWriter(
+            destination: path, passphrase: SecureBytes(Array(passphrase.utf8)),
+            options: options)
         try data.stream(count: size) { try writer.write($0) }
         _ = try writer.finish()
         return clock.seconds
@@ -55,7 +56,9 @@ enum BackupRun {
                 let n = try opened.read(into: &buffer, maxLength: 1 << 20)
                 if n == 0 { break }
                 if let expected {
-                    if outcome.bytes + n > size || !expected.matches(buffer[...], at: outcome.bytes) { outcome.wrong = true }
+                    if outcome.bytes + n > size || !expected.matches(buffer[...], at: outcome.bytes) {
+                        outcome.wrong = true
+                    }
                 }
                 outcome.bytes += n
             }

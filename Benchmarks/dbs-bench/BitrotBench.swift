@@ -29,7 +29,10 @@ struct BitrotBench {
         }
     }
 
-    enum Outcome: String { case exact, refused, wrong = "WRONG" }
+    enum Outcome: String {
+        case exact, refused
+        case wrong = "WRONG"
+    }
 
     struct Result {
         let scenario: Scenario
@@ -64,15 +67,17 @@ struct BitrotBench {
         let directory = scratchDirectory()
         defer { removeScratch(directory) }
         let data = TestData(kind: .random, poolSize: min(options.size, 16 << 20) + 12_345, seed: options.seed)
-        let clean = "\(directory)/clean.dbs", damaged = "\(directory)/damaged.dbs"
+        let clean = "\(directory)/clean.dbs"
+        let damaged = "\(directory)/damaged.dbs"
         try BackupRun.write(data, size: options.size, to: clean, options: BackupRun.options(threads: options.threads))
         let geometry = Geometry(try BackupInspector.inspect(path: clean))
         let cleanBytes = try readFile(clean)
         if !options.json {
             print(machine.text)
-            print("bitrot: \(formatBytes(options.size)) of random data, file \(cleanBytes.count) bytes, "
-                  + "\(geometry.stripeCount) stripes per copy, \(options.trials) trial(s) per scenario, seed \(options.seed), "
-                  + "restore with \(options.threads) threads\n")
+            print(
+                "bitrot: \(formatBytes(options.size)) of random data, file \(cleanBytes.count) bytes, "
+                    + "\(geometry.stripeCount) stripes per copy, \(options.trials) trial(s) per scenario, seed \(options.seed), "
+                    + "restore with \(options.threads) threads\n")
         }
         var results: [Result] = []
         for (index, scenario) in Scenario.all.enumerated() {
@@ -102,23 +107,32 @@ struct BitrotBench {
         } else {
             print(table(results))
             let wrong = results.filter { $0.worst == .wrong }
-            print(wrong.isEmpty ? "\nWRONG: none." : "\nWRONG in: \(wrong.map(\.scenario.name).joined(separator: "; "))")
+            print(
+                wrong.isEmpty ? "\nWRONG: none." : "\nWRONG in: \(wrong.map(\.scenario.name).joined(separator: "; "))")
         }
         if let plot = options.plot {
-            try writeText(SVGChart.outcomeGrid(results, title: "DBS bit-rot outcomes, \(formatBytes(options.size)) backup, "
-                                                + "\(options.trials) trial(s) each", machine: machine), to: plot)
+            try writeText(
+                SVGChart.outcomeGrid(
+                    results,
+                    title: "DBS bit-rot outcomes, \(formatBytes(options.size)) backup, "
+                        + "\(options.trials) trial(s) each", machine: machine), to: plot)
         }
         return !results.contains { $0.worst == .wrong }
     }
 
     private func table(_ results: [Result]) -> String {
         markdownTable(
-            ["damage", "level", "outcome", "from other copy", "rebuilt", "bytes corrected", "stripe headers repaired",
-             "heads damaged", "lost shards", "restore MB/s", "django-dbs 0.1"],
+            [
+                "damage", "level", "outcome", "from other copy", "rebuilt", "bytes corrected",
+                "stripe headers repaired",
+                "heads damaged", "lost shards", "restore MB/s", "django-dbs 0.1",
+            ],
             results.map { r in
-                [r.scenario.kind, r.scenario.level, r.summary, mean(r.fromOtherCopy), mean(r.rebuilt),
-                 mean(r.bytesCorrected), mean(r.headersRepaired), mean(r.headsDamaged), mean(r.lostShards),
-                 r.speeds.isEmpty ? "-" : "\(Int(median(r.speeds).rounded()))", r.scenario.seed ?? "not known"]
+                [
+                    r.scenario.kind, r.scenario.level, r.summary, mean(r.fromOtherCopy), mean(r.rebuilt),
+                    mean(r.bytesCorrected), mean(r.headersRepaired), mean(r.headsDamaged), mean(r.lostShards),
+                    r.speeds.isEmpty ? "-" : "\(Int(median(r.speeds).rounded()))", r.scenario.seed ?? "not known",
+                ]
             })
     }
 
@@ -129,23 +143,28 @@ struct BitrotBench {
             ("trials", .integer(options.trials)), ("seed", .integer(Int(truncatingIfNeeded: options.seed))),
             ("threads", .integer(options.threads)),
             ("wrong", .bool(results.contains { $0.worst == .wrong })),
-            ("scenarios", .array(results.map { r in
-                .object([
-                    ("kind", .string(r.scenario.kind)), ("level", .string(r.scenario.level)),
-                    ("outcome", .string(r.worst.rawValue)),
-                    ("exact", .integer(r.count(.exact))), ("refused", .integer(r.count(.refused))),
-                    ("wrong", .integer(r.count(.wrong))),
-                    ("shardsFromOtherCopy", .array(r.fromOtherCopy.map(JSON.integer))),
-                    ("shardsRebuilt", .array(r.rebuilt.map(JSON.integer))),
-                    ("bytesCorrected", .array(r.bytesCorrected.map(JSON.integer))),
-                    ("headersRepaired", .array(r.headersRepaired.map(JSON.integer))),
-                    ("headsDamaged", .array(r.headsDamaged.map(JSON.integer))),
-                    ("lostShards", .array(r.lostShards.map(JSON.integer))),
-                    ("restoreMBps", r.speeds.isEmpty ? .null : .number(median(r.speeds))),
-                    ("damage", .array(r.details.map(JSON.string))), ("errors", .array(r.errors.map(JSON.string))),
-                    ("seedOutcome", r.scenario.seed.map(JSON.string) ?? .null),
-                ])
-            })),
+            (
+                "scenarios",
+                .array(
+                    results.map { r in
+                        .object([
+                            ("kind", .string(r.scenario.kind)), ("level", .string(r.scenario.level)),
+                            ("outcome", .string(r.worst.rawValue)),
+                            ("exact", .integer(r.count(.exact))), ("refused", .integer(r.count(.refused))),
+                            ("wrong", .integer(r.count(.wrong))),
+                            ("shardsFromOtherCopy", .array(r.fromOtherCopy.map(JSON.integer))),
+                            ("shardsRebuilt", .array(r.rebuilt.map(JSON.integer))),
+                            ("bytesCorrected", .array(r.bytesCorrected.map(JSON.integer))),
+                            ("headersRepaired", .array(r.headersRepaired.map(JSON.integer))),
+                            ("headsDamaged", .array(r.headsDamaged.map(JSON.integer))),
+                            ("lostShards", .array(r.lostShards.map(JSON.integer))),
+                            ("restoreMBps", r.speeds.isEmpty ? .null : .number(median(r.speeds))),
+                            ("damage", .array(r.details.map(JSON.string))),
+                            ("errors", .array(r.errors.map(JSON.string))),
+                            ("seedOutcome", r.scenario.seed.map(JSON.string) ?? .null),
+                        ])
+                    })
+            ),
         ])
     }
 

@@ -1,5 +1,5 @@
-import Dispatch
 import DBSSystem
+import Dispatch
 
 /// Runs `body(i)` for i in 0..<count on `threads` workers, each taking a contiguous range.
 /// The bodies touch disjoint items only.

@@ -23,8 +23,10 @@ struct Machine: Codable {
             architecture: cpu.architecture, model: cpu.model, simdFeatures: cpu.simdFeatures,
             cores: BackupOptions.coreCount, backends: KernelRegistry.available.map(\.rawValue),
             defaultBackend: choice?.kind.rawValue ?? "none", defaultBackendReason: choice?.reason ?? "none",
-            libraries: ["isa-l": libraries.isal ?? "absent", "openssl": libraries.openssl, "zstd": libraries.zstd,
-                        "xxhash": libraries.xxhash, "argon2": libraries.argon2, "libb2": libraries.blake2],
+            libraries: [
+                "isa-l": libraries.isal ?? "absent", "openssl": libraries.openssl, "zstd": libraries.zstd,
+                "xxhash": libraries.xxhash, "argon2": libraries.argon2, "libb2": libraries.blake2,
+            ],
             loadAverage: Self.loadAverage(), date: Self.utcNow())
     }
 

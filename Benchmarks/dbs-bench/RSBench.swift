@@ -1,6 +1,6 @@
 import DBSKit
-import Dispatch
 import DBSSystem
+import Dispatch
 
 /// The `rs` mode's settings.
 struct RSBenchOptions {
@@ -56,22 +56,28 @@ struct RSBench {
     /// same three through the public codec's batch API (`ReedSolomon`).
     enum Operation: String, CaseIterable {
         case encode, syndrome, decode
-        case codecEncode = "codec-encode", codecSyndrome = "codec-syndrome", codecDecode = "codec-decode"
+        case codecEncode = "codec-encode"
+        case codecSyndrome = "codec-syndrome"
+        case codecDecode = "codec-decode"
         var isCodec: Bool { rawValue.hasPrefix("codec-") }
     }
 
     let options: RSBenchOptions
 
     func run() throws {
-        let k = options.dataShards, m = options.parityShards, n = k + m
+        let k = options.dataShards
+        let m = options.parityShards
+        let n = k + m
         let shard = options.shardBytes
         let stripeBytes = n * shard
         let stripes = max(1, options.mebibytes << 20 / (k * shard))
         print("cpu: \(CPUFeatures.current)")
-        print("rs: RS(\(n),\(k)) shard=\(shard) stripes=\(stripes) data=\(stripes * k * shard) bytes passes=\(options.passes)")
+        print(
+            "rs: RS(\(n),\(k)) shard=\(shard) stripes=\(stripes) data=\(stripes * k * shard) bytes passes=\(options.passes)"
+        )
 
         let codes = ReedSolomonMatrices(dataShards: k, parityShards: m)
-        let lost = Array(0..<m)                      // the first m data shards
+        let lost = Array(0..<m)  // the first m data shards
         let (decodeMatrix, survivors) = codes.erasureSolution(erased: lost)
 
         // Stripes back to back: shard s of stripe i at (i * n + s) * shard.
@@ -101,14 +107,18 @@ struct RSBench {
                 ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) }, (k..<n).map { shardPointer(stripe, $0) })
             }
             let out = (0..<m).map { scratch + $0 * shard }
-            matrices[.syndrome]!.apply(length: shard, inputs: (0..<n).map { UnsafePointer(shardPointer(0, $0)) },
-                                       outputs: out)
+            matrices[.syndrome]!.apply(
+                length: shard, inputs: (0..<n).map { UnsafePointer(shardPointer(0, $0)) },
+                outputs: out)
             guard out.allSatisfy({ p in (0..<shard).allSatisfy { p[$0] == 0 } }) else {
                 throw CheckFailed(backend: backend, operation: .syndrome)
             }
-            matrices[.decode]!.apply(length: shard, inputs: survivors.map { UnsafePointer(shardPointer(0, $0)) },
-                                     outputs: out)
-            guard lost.indices.allSatisfy({ i in (0..<shard).allSatisfy { out[i][$0] == shardPointer(0, lost[i])[$0] } }) else {
+            matrices[.decode]!.apply(
+                length: shard, inputs: survivors.map { UnsafePointer(shardPointer(0, $0)) },
+                outputs: out)
+            guard
+                lost.indices.allSatisfy({ i in (0..<shard).allSatisfy { out[i][$0] == shardPointer(0, lost[i])[$0] } })
+            else {
                 throw CheckFailed(backend: backend, operation: .decode)
             }
             prepared.append((backend, matrices))
@@ -122,11 +132,15 @@ struct RSBench {
                 case .encode:
                     ((0..<k).map { UnsafePointer(shardPointer(stripe, $0)) }, (k..<n).map { shardPointer(stripe, $0) })
                 case .syndrome:
-                    ((0..<n).map { UnsafePointer(shardPointer(stripe, $0)) },
-                     (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
+                    (
+                        (0..<n).map { UnsafePointer(shardPointer(stripe, $0)) },
+                        (0..<m).map { scratch + stripe * scratchBytes + $0 * shard }
+                    )
                 case .decode, .codecEncode, .codecSyndrome, .codecDecode:
-                    (survivors.map { UnsafePointer(shardPointer(stripe, $0)) },
-                     (0..<m).map { scratch + stripe * scratchBytes + $0 * shard })
+                    (
+                        survivors.map { UnsafePointer(shardPointer(stripe, $0)) },
+                        (0..<m).map { scratch + stripe * scratchBytes + $0 * shard }
+                    )
                 }
             }
             for threads in options.threads {
@@ -135,8 +149,9 @@ struct RSBench {
                 for _ in 0..<options.passes {
                     for (index, entry) in prepared.enumerated() {
                         let cpuBefore = processCPUSeconds()
-                        let seconds = runPass(stripes: stripes, threads: threads,
-                                              matrix: entry.matrices[operation]!, buffers: buffers)
+                        let seconds = runPass(
+                            stripes: stripes, threads: threads,
+                            matrix: entry.matrices[operation]!, buffers: buffers)
                         let cpuSeconds = processCPUSeconds() - cpuBefore
                         rates[index].append(Double(stripes * inputBytes) / seconds / 1e9)
                         cpuRates[index].append(Double(stripes * inputBytes) / cpuSeconds / 1e9)
@@ -155,7 +170,9 @@ struct RSBench {
     private func runCodec(stripes: Int, lost: [Int]) throws {
         let operations = options.operations.filter(\.isCodec)
         guard !operations.isEmpty else { return }
-        let k = options.dataShards, m = options.parityShards, shard = options.shardBytes
+        let k = options.dataShards
+        let m = options.parityShards
+        let shard = options.shardBytes
         var generator = SplitMix64(seed: 0xC0DEC)
         var buffer = (0..<(stripes * (k + m) * shard)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let codes = try options.backends.map { backend throws(ReedSolomonError) in
@@ -202,12 +219,16 @@ struct RSBench {
         }
     }
 
-    private func report(_ operation: Operation, _ backend: RSBackendKind, _ threads: Int,
-                        _ rates: [Double], _ cpuRates: [Double]) {
+    private func report(
+        _ operation: Operation, _ backend: RSBackendKind, _ threads: Int,
+        _ rates: [Double], _ cpuRates: [Double]
+    ) {
         let median = rates.sorted()[rates.count / 2]
         let cpuMedian = cpuRates.sorted()[cpuRates.count / 2]
         let all = rates.map(format3).joined(separator: " ")
-        print("rs \(operation.rawValue) backend=\(backend.rawValue) threads=\(threads) GB/s=\(format3(median)) per-cpu-second=\(format3(cpuMedian)) passes=[\(all)]")
+        print(
+            "rs \(operation.rawValue) backend=\(backend.rawValue) threads=\(threads) GB/s=\(format3(median)) per-cpu-second=\(format3(cpuMedian)) passes=[\(all)]"
+        )
     }
 
     struct CheckFailed: Error, CustomStringConvertible {
@@ -218,8 +239,10 @@ struct RSBench {
     /// Applies `matrix` to every stripe, the stripes split into `threads` contiguous
     /// ranges run concurrently. Pointer lists are built before the clock starts.
     @discardableResult
-    private func runPass(stripes: Int, threads: Int, matrix: any PreparedGFMatrix,
-                         buffers: (Int) -> ([UnsafePointer<UInt8>], [UnsafeMutablePointer<UInt8>])) -> Double {
+    private func runPass(
+        stripes: Int, threads: Int, matrix: any PreparedGFMatrix,
+        buffers: (Int) -> ([UnsafePointer<UInt8>], [UnsafeMutablePointer<UInt8>])
+    ) -> Double {
         let lists = (0..<stripes).map(buffers)
         let length = options.shardBytes
         nonisolated(unsafe) let work = lists

@@ -56,16 +56,18 @@ enum RSSProbe {
         defer { removeScratch(directory) }
         let path = "\(directory)/rss.dbs"
         let data = TestData(kind: .random, poolSize: 4 << 20 + 12_345)
-        let writeSeconds = try BackupRun.write(data, size: size, to: path,
-                                               options: BackupRun.options(threads: threads, kdf: .default))
+        let writeSeconds = try BackupRun.write(
+            data, size: size, to: path,
+            options: BackupRun.options(threads: threads, kdf: .default))
         let writePeak = peakKiB()
         resetPeak()
         let read = BackupRun.read(path, threads: threads, expected: nil, size: size)
         guard read.error == nil, read.bytes == size else {
             throw ThroughputBench.CheckFailed(what: "restore: \(read.error ?? "\(read.bytes) bytes")")
         }
-        print("size=\(size) write_hwm_kib=\(writePeak ?? -1) restore_hwm_kib=\(peakKiB() ?? -1) "
-              + "write_s=\(writeSeconds) restore_s=\(read.seconds)")
+        print(
+            "size=\(size) write_hwm_kib=\(writePeak ?? -1) restore_hwm_kib=\(peakKiB() ?? -1) "
+                + "write_s=\(writeSeconds) restore_s=\(read.seconds)")
     }
 
     /// VmHWM from /proc/self/status, KiB.
@@ -98,6 +100,7 @@ enum RSSProbe {
     static func selfExecutable() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        return n > 0
+            ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
     }
 }

@@ -57,10 +57,12 @@ func markdownTable(_ header: [String], _ rows: [[String]]) -> String {
         ([header] + rows).map { $0[column].count }.max() ?? 0
     }
     func line(_ cells: [String]) -> String {
-        "| " + cells.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }
+        "| "
+            + cells.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }
             .joined(separator: " | ") + " |"
     }
-    return ([line(header), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]
+    return
+        ([line(header), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]
         + rows.map(line)).joined(separator: "\n")
 }
 

@@ -1,6 +1,6 @@
 import DBSKit
-import Foundation
 import DBSSystem
+import Foundation
 
 /// `dbs-bench scan`: how long the reader takes to find, or refuse, the layout of files
 /// that hold hostile patterns instead of a backup (issue 12: a file of `DBS-STRP`
@@ -43,9 +43,9 @@ struct ScanBench {
         put(16, at: 24 + 122, width: 2)
         put(4096, at: 24 + 124, width: 4)
         var random = [UInt8](repeating: 0, count: 1 << 20)
-        var state: UInt64 = 0x9E3779B97F4A7C15
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for i in random.indices {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             random[i] = UInt8(truncatingIfNeeded: state >> 56)
         }
         return [
@@ -61,8 +61,9 @@ struct ScanBench {
     func run() throws -> Bool {
         if options.whole { return try WholeScanBench(options: options).run() }
         print(Machine.current().text)
-        print("scan of \(formatBytes(options.size)) files in \(options.directory) (each: the engine's locate, "
-              + "then a plain sequential read of the same file)")
+        print(
+            "scan of \(formatBytes(options.size)) files in \(options.directory) (each: the engine's locate, "
+                + "then a plain sequential read of the same file)")
         let path = options.directory + "/dbs-bench-scan-\(getpid()).bin"
         defer { unlink(path) }
         var ok = true
@@ -80,8 +81,9 @@ struct ScanBench {
             let readStarted = now()
             try readThrough(path)
             let read = now() - readStarted
-            print("  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) scan \(format2(scan)) s, "
-                  + "read \(format2(read)) s, ratio \(format2(scan / max(read, 1e-9))): \(verdict)")
+            print(
+                "  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) scan \(format2(scan)) s, "
+                    + "read \(format2(read)) s, ratio \(format2(scan / max(read, 1e-9))): \(verdict)")
         }
         return ok
     }

@@ -65,7 +65,8 @@ struct TestData {
         while bytes.count < count {
             let r = generator.next()
             // The product of two uniform draws favours small indices (Zipf-like).
-            let a = Int(r & 0xFFFF), b = Int((r >> 16) & 0xFFFF)
+            let a = Int(r & 0xFFFF)
+            let b = Int((r >> 16) & 0xFFFF)
             let index = (a * b >> 16) * 2000 >> 16
             bytes += vocabulary[index]
             column += vocabulary[index].count + 1

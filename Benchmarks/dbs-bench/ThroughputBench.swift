@@ -1,7 +1,7 @@
 import DBSCompression
 import DBSKit
-import Dispatch
 import DBSSystem
+import Dispatch
 
 /// `dbs-bench throughput`: GB/s (10^9 bytes per second) of every stage of the engine,
 /// per thread count and Reed-Solomon backend, then the whole pipeline, then the
@@ -32,10 +32,15 @@ struct ThroughputBench {
             }
             passes = try a.positive("--passes") ?? passes
             if let sizes = a.string("--rss-sizes") {
-                rssSizes = sizes == "none" ? [] : try sizes.split(separator: ",").map {
-                    guard let n = Arguments.parseBytes(String($0)), n > 0 else { throw BadArgument(argument: "--rss-sizes \(sizes)") }
-                    return n
-                }
+                rssSizes =
+                    sizes == "none"
+                    ? []
+                    : try sizes.split(separator: ",").map {
+                        guard let n = Arguments.parseBytes(String($0)), n > 0 else {
+                            throw BadArgument(argument: "--rss-sizes \(sizes)")
+                        }
+                        return n
+                    }
             }
             json = a.flag("--json")
             plot = a.string("--plot")
@@ -103,15 +108,19 @@ struct ThroughputBench {
         let data = TestData(kind: options.data, poolSize: min(options.size, 16 << 20) + 12_345)
         if !options.json {
             print(machine.text)
-            print("throughput: \(formatBytes(options.size)) of \(options.data.rawValue) data through the pipeline, "
-                  + "threads \(options.threads.map(String.init).joined(separator: ",")), "
-                  + "backends \(options.backends.map(\.rawValue).joined(separator: ",")), median of \(options.passes) passes\n")
+            print(
+                "throughput: \(formatBytes(options.size)) of \(options.data.rawValue) data through the pipeline, "
+                    + "threads \(options.threads.map(String.init).joined(separator: ",")), "
+                    + "backends \(options.backends.map(\.rawValue).joined(separator: ",")), median of \(options.passes) passes\n"
+            )
         }
         var figures = try primitives(data)
         figures += try pipeline(data)
         let rss = options.rssSizes.map { RSSProbe.measure(size: $0) }
         // The ratios are of the backend a backup runs by default, when it was measured.
-        let chosen = RSBackendKind(rawValue: machine.defaultBackend).flatMap { options.backends.contains($0) ? $0 : nil }
+        let chosen = RSBackendKind(rawValue: machine.defaultBackend).flatMap {
+            options.backends.contains($0) ? $0 : nil
+        }
         let ratios = Ratios(figures: figures, rss: rss, defaultBackend: chosen ?? options.backends.first)
         if options.json {
             print(json(figures, ratios: ratios, machine: machine).rendered)
@@ -121,12 +130,16 @@ struct ThroughputBench {
         }
         if let plot = options.plot {
             let bars = figures.map { f in
-                SVGChart.Bar(stage: f.stage.rawValue, group: f.backend?.rawValue ?? "", threads: f.threads, value: f.rate)
+                SVGChart.Bar(
+                    stage: f.stage.rawValue, group: f.backend?.rawValue ?? "", threads: f.threads, value: f.rate)
             }
-            let subtitle = "\(machine.architecture), \(machine.model), \(machine.cores) cores, \(options.data.rawValue) data, "
+            let subtitle =
+                "\(machine.architecture), \(machine.model), \(machine.cores) cores, \(options.data.rawValue) data, "
                 + "\(formatBytes(options.size)), median of \(options.passes), \(machine.date)"
-            try writeText(SVGChart.bars(bars, title: "DBS throughput by stage, backend and threads", unit: "GB/s",
-                                        subtitle: subtitle), to: plot)
+            try writeText(
+                SVGChart.bars(
+                    bars, title: "DBS throughput by stage, backend and threads", unit: "GB/s",
+                    subtitle: subtitle), to: plot)
         }
         return true
     }
@@ -141,8 +154,9 @@ struct ThroughputBench {
         plaintext.reserveCapacity(dataBytes)
         data.stream(count: dataBytes) { plaintext.append(contentsOf: $0) }
         for s in 0..<stripeCount {
-            stripes.replaceSubrange((s * (k + m) * shard)..<(s * (k + m) * shard + k * shard),
-                                    with: plaintext[(s * k * shard)..<((s + 1) * k * shard)])
+            stripes.replaceSubrange(
+                (s * (k + m) * shard)..<(s * (k + m) * shard + k * shard),
+                with: plaintext[(s * k * shard)..<((s + 1) * k * shard)])
         }
         let codes = try options.backends.map { try ReedSolomon(dataShards: k, parityShards: m, backend: $0) }
         try codes[0].encode(stripes: &stripes, shardLength: shard, threads: 1)
@@ -152,7 +166,9 @@ struct ThroughputBench {
         // Chunks of 1 MiB for the cipher and zstd, sealed and compressed once so that
         // open and decompress have real input.
         let chunkSize = 1 << 20
-        let chunks = stride(from: 0, to: dataBytes, by: chunkSize).map { Array(plaintext[$0..<min(dataBytes, $0 + chunkSize)]) }
+        let chunks = stride(from: 0, to: dataBytes, by: chunkSize).map {
+            Array(plaintext[$0..<min(dataBytes, $0 + chunkSize)])
+        }
         let cipher = try ChunkCipher(dataKey: SecureBytes(randomCount: 32), backupID: [UInt8](repeating: 7, count: 16))
         let compressor = try ChunkCompressor(level: 1)
         let sealed = try chunks.enumerated().map { try cipher.seal($1, chunkIndex: UInt64($0), isFinal: false) }
@@ -166,11 +182,15 @@ struct ThroughputBench {
             for _ in 0..<options.passes {
                 for (index, code) in codes.enumerated() {
                     func record(_ stage: Stage, _ bytes: Int, _ body: () throws -> Void) rethrows {
-                        rates[stage, default: Array(repeating: [], count: codes.count)][index].append(try Sample.measure(bytes, body))
+                        rates[stage, default: Array(repeating: [], count: codes.count)][index].append(
+                            try Sample.measure(bytes, body))
                     }
-                    try record(.rsEncode, dataBytes) { try code.encode(stripes: &stripes, shardLength: shard, threads: threads) }
+                    try record(.rsEncode, dataBytes) {
+                        try code.encode(stripes: &stripes, shardLength: shard, threads: threads)
+                    }
                     try record(.rsDecode, dataBytes) {
-                        try code.reconstruct(stripes: &stripes, shardLength: shard, erased: Array(0..<m), threads: threads)
+                        try code.reconstruct(
+                            stripes: &stripes, shardLength: shard, erased: Array(0..<m), threads: threads)
                     }
                     try record(.syndrome, stripes.count) {
                         let consistent = try code.consistency(stripes: stripes, shardLength: shard, threads: threads)
@@ -186,32 +206,41 @@ struct ThroughputBench {
                     record(algorithm == .xxh3_128 ? .xxh3 : .blake2b, stripes.count) {
                         stripes.withUnsafeBytes { raw in
                             parallel(shards, threads) { i in
-                                _ = algorithm.digest(UnsafeRawBufferPointer(rebasing: raw[(i * shard)..<((i + 1) * shard)]))
+                                _ = algorithm.digest(
+                                    UnsafeRawBufferPointer(rebasing: raw[(i * shard)..<((i + 1) * shard)]))
                             }
                         }
                     }
                 }
                 try record(.seal, dataBytes) {
-                    try parallelThrowing(chunks.count, threads) { i in _ = try cipher.seal(chunks[i], chunkIndex: UInt64(i), isFinal: false) }
+                    try parallelThrowing(chunks.count, threads) { i in
+                        _ = try cipher.seal(chunks[i], chunkIndex: UInt64(i), isFinal: false)
+                    }
                 }
                 try record(.open, dataBytes) {
-                    try parallelThrowing(chunks.count, threads) { i in _ = try cipher.open(sealed[i], chunkIndex: UInt64(i), isFinal: false) }
+                    try parallelThrowing(chunks.count, threads) { i in
+                        _ = try cipher.open(sealed[i], chunkIndex: UInt64(i), isFinal: false)
+                    }
                 }
                 try record(.compress, dataBytes) {
                     try parallelThrowing(chunks.count, threads) { i in _ = try compressor.encode(chunks[i]) }
                 }
                 try record(.decompress, dataBytes) {
                     try parallelThrowing(chunks.count, threads) { i in
-                        _ = try compressor.decode(stored[i].bytes, encoding: stored[i].encoding, plaintextLength: textChunks[i].count)
+                        _ = try compressor.decode(
+                            stored[i].bytes, encoding: stored[i].encoding, plaintextLength: textChunks[i].count)
                     }
                 }
-                try pageCache(plaintext, threads: threads) { stage, sample in rates[stage, default: [[]]][0].append(sample) }
+                try pageCache(plaintext, threads: threads) { stage, sample in
+                    rates[stage, default: [[]]][0].append(sample)
+                }
             }
             for stage in Stage.allCases {
                 guard let perBackend = rates[stage] else { continue }
                 if stage.usesBackend {
                     for (index, code) in codes.enumerated() {
-                        figures.append(Figure(stage: stage, backend: code.backend, threads: threads, samples: perBackend[index]))
+                        figures.append(
+                            Figure(stage: stage, backend: code.backend, threads: threads, samples: perBackend[index]))
                     }
                 } else {
                     figures.append(Figure(stage: stage, backend: nil, threads: threads, samples: perBackend[0]))
@@ -231,28 +260,33 @@ struct ThroughputBench {
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw FileError(path: path, operation: "open", code: errno) }
         defer { close(fd) }
-        let block = 1 << 20, blocks = bytes.count / block
+        let block = 1 << 20
+        let blocks = bytes.count / block
         let failure = FirstError()
-        report(.pageCacheWrite, Sample.measure(blocks * block) {
-            bytes.withUnsafeBytes { raw in
-                parallel(blocks, threads) { i in
-                    if pwrite(fd, raw.baseAddress! + i * block, block, off_t(i * block)) != block {
-                        failure.set(FileError(path: path, operation: "pwrite", code: errno))
+        report(
+            .pageCacheWrite,
+            Sample.measure(blocks * block) {
+                bytes.withUnsafeBytes { raw in
+                    parallel(blocks, threads) { i in
+                        if pwrite(fd, raw.baseAddress! + i * block, block, off_t(i * block)) != block {
+                            failure.set(FileError(path: path, operation: "pwrite", code: errno))
+                        }
                     }
                 }
-            }
-        })
+            })
         var back = [UInt8](repeating: 0, count: blocks * block)
-        report(.pageCacheRead, Sample.measure(blocks * block) {
-            back.withUnsafeMutableBytes { raw in
-                nonisolated(unsafe) let base = raw.baseAddress!
-                parallel(blocks, threads) { i in
-                    if pread(fd, base + i * block, block, off_t(i * block)) != block {
-                        failure.set(FileError(path: path, operation: "pread", code: errno))
+        report(
+            .pageCacheRead,
+            Sample.measure(blocks * block) {
+                back.withUnsafeMutableBytes { raw in
+                    nonisolated(unsafe) let base = raw.baseAddress!
+                    parallel(blocks, threads) { i in
+                        if pread(fd, base + i * block, block, off_t(i * block)) != block {
+                            failure.set(FileError(path: path, operation: "pread", code: errno))
+                        }
                     }
                 }
-            }
-        })
+            })
         if let error = failure.error { throw error }
     }
 
@@ -269,7 +303,8 @@ struct ThroughputBench {
     private func pipeline(_ data: TestData) throws -> [Figure] {
         let directory = scratchDirectory()
         defer { removeScratch(directory) }
-        let path = "\(directory)/bench.dbs", damaged = "\(directory)/damaged.dbs"
+        let path = "\(directory)/bench.dbs"
+        let damaged = "\(directory)/damaged.dbs"
         var figures: [Figure] = []
         for threads in options.threads {
             var rates: [Stage: [[Sample]]] = [:]
@@ -278,8 +313,9 @@ struct ThroughputBench {
             func add(_ stage: Stage, _ index: Int, _ body: () throws -> Double) rethrows {
                 let cpu = processCPUSeconds()
                 let seconds = try body()
-                let sample = Sample(wall: Double(options.size) / seconds / 1e9,
-                                    cpu: Double(options.size) / (processCPUSeconds() - cpu) / 1e9)
+                let sample = Sample(
+                    wall: Double(options.size) / seconds / 1e9,
+                    cpu: Double(options.size) / (processCPUSeconds() - cpu) / 1e9)
                 rates[stage, default: Array(repeating: [], count: options.backends.count)][index].append(sample)
             }
             for pass in 0..<options.passes {
@@ -287,11 +323,13 @@ struct ThroughputBench {
                     setenv(KernelRegistry.environmentVariable, backend.rawValue, 1)
                     defer { unsetenv(KernelRegistry.environmentVariable) }
                     try add(.writeNoVerify, index) {
-                        try BackupRun.write(data, size: options.size, to: path,
-                                            options: BackupRun.options(threads: threads, verify: false))
+                        try BackupRun.write(
+                            data, size: options.size, to: path,
+                            options: BackupRun.options(threads: threads, verify: false))
                     }
                     try add(.write, index) {
-                        try BackupRun.write(data, size: options.size, to: path, options: BackupRun.options(threads: threads))
+                        try BackupRun.write(
+                            data, size: options.size, to: path, options: BackupRun.options(threads: threads))
                     }
                     try add(.readClean, index) {
                         let clean = BackupRun.read(path, threads: threads, expected: nil, size: options.size)
@@ -303,7 +341,9 @@ struct ThroughputBench {
                     var bytes = try readFile(path)
                     let geometry = Geometry(try BackupInspector.inspect(path: path))
                     var rng = SplitMix64(seed: UInt64(pass + 1))
-                    for copy in geometry.copies { _ = Damage.flipBits(&bytes, copy.offset, copy.length, rate: 1e-6, &rng) }
+                    for copy in geometry.copies {
+                        _ = Damage.flipBits(&bytes, copy.offset, copy.length, rate: 1e-6, &rng)
+                    }
                     try writeFile(bytes, to: damaged)
                     bytes = []
                     try add(.readDamaged, index) {
@@ -317,7 +357,8 @@ struct ThroughputBench {
             }
             for stage in Stage.allCases where stage.isPipeline {
                 for (index, backend) in options.backends.enumerated() {
-                    figures.append(Figure(stage: stage, backend: backend, threads: threads, samples: rates[stage]![index]))
+                    figures.append(
+                        Figure(stage: stage, backend: backend, threads: threads, samples: rates[stage]![index]))
                 }
             }
         }
@@ -336,10 +377,13 @@ struct ThroughputBench {
             seen.append((f.stage, f.backend))
         }
         for (stage, backend) in seen {
-            let row = threads.map { t in figures.first { $0.stage == stage && $0.backend == backend && $0.threads == t }?.rate }
+            let row = threads.map { t in
+                figures.first { $0.stage == stage && $0.backend == backend && $0.threads == t }?.rate
+            }
             var cells = [stage.rawValue, backend?.rawValue ?? "-"] + row.map { $0.map(format3) ?? "-" }
             if let first = threads.first, let last = threads.last, last > first, let one = row.first ?? nil,
-               let top = row.last ?? nil {
+                let top = row.last ?? nil
+            {
                 cells.append(format2(top / (Double(last) / Double(first) * one)))
             } else if threads.count > 1 {
                 cells.append("-")
@@ -358,15 +402,20 @@ struct ThroughputBench {
         .object([
             ("mode", .string("throughput")), ("machine", machine.json), ("size", .integer(options.size)),
             ("data", .string(options.data.rawValue)), ("passes", .integer(options.passes)),
-            ("figures", .array(figures.map { f in
-                .object([
-                    ("stage", .string(f.stage.rawValue)), ("backend", f.backend.map { .string($0.rawValue) } ?? .null),
-                    ("threads", .integer(f.threads)), ("gbps", .number(f.rate)),
-                    ("gbPerCPUSecond", .number(f.cpuRate)),
-                    ("passes", .array(f.samples.map { JSON.number($0.wall) })),
-                    ("passesPerCPUSecond", .array(f.samples.map { JSON.number($0.cpu) })),
-                ])
-            })),
+            (
+                "figures",
+                .array(
+                    figures.map { f in
+                        .object([
+                            ("stage", .string(f.stage.rawValue)),
+                            ("backend", f.backend.map { .string($0.rawValue) } ?? .null),
+                            ("threads", .integer(f.threads)), ("gbps", .number(f.rate)),
+                            ("gbPerCPUSecond", .number(f.cpuRate)),
+                            ("passes", .array(f.samples.map { JSON.number($0.wall) })),
+                            ("passesPerCPUSecond", .array(f.samples.map { JSON.number($0.cpu) })),
+                        ])
+                    })
+            ),
             ("ratios", ratios.json),
         ])
     }

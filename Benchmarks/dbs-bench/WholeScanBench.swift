@@ -17,13 +17,16 @@ struct WholeScanBench {
     let options: ScanBench.Options
     private var scan: ScanBench { ScanBench(options: options) }
 
-    static let patterns: Set<String> = ["random", "DBS-STRP repeated", "DBS-HEAD repeated",
-                                        "plausible header every 256 B"]
+    static let patterns: Set<String> = [
+        "random", "DBS-STRP repeated", "DBS-HEAD repeated",
+        "plausible header every 256 B",
+    ]
 
     func run() throws -> Bool {
         print(Machine.current().text)
-        print("whole-file scans in \(options.directory): the engine's locate (inspect) or validate, "
-              + "then a plain sequential read of the same file")
+        print(
+            "whole-file scans in \(options.directory): the engine's locate (inspect) or validate, "
+                + "then a plain sequential read of the same file")
         let path = options.directory + "/dbs-bench-whole-\(getpid()).bin"
         let backup = options.directory + "/dbs-bench-whole-\(getpid()).dbs"
         defer {
@@ -69,7 +72,9 @@ struct WholeScanBench {
         try writeBackup(path, dataBytes: size * 10 / 22)  // two copies and parity: about `size` bytes
         let info = try BackupInspector.inspect(path: path)
         let fileSize = Int(info.fileLength)
-        let (healthy, verdict) = timed { (try? BackupValidator.validate(path: path, threads: 2)).map(Self.status) ?? "failed" }
+        let (healthy, verdict) = timed {
+            (try? BackupValidator.validate(path: path, threads: 2)).map(Self.status) ?? "failed"
+        }
         report("real backup, healthy: validate", seconds: healthy, size: fileSize, path: path, verdict: verdict)
         let copyA = info.copyExtents[0]
         try insertByte(into: path, at: copyA.offset + copyA.length / 2 + 1001)
@@ -77,8 +82,9 @@ struct WholeScanBench {
             guard let verdict = try? BackupValidator.validate(path: path, threads: 2) else { return "failed" }
             return Self.status(verdict) + ", " + verdict.report.shiftedRuns.map(\.description).joined(separator: "; ")
         }
-        report("real backup, 1 byte inserted: validate", seconds: shifted, size: fileSize + 1, path: path,
-               verdict: shiftedVerdict)
+        report(
+            "real backup, 1 byte inserted: validate", seconds: shifted, size: fileSize + 1, path: path,
+            verdict: shiftedVerdict)
         print("    shifted / healthy validate: \(format2(shifted / max(healthy, 1e-9)))")
         return shiftedVerdict.hasPrefix("healable")
     }
@@ -93,15 +99,18 @@ struct WholeScanBench {
 
     private func writeBackup(_ path: String, dataBytes: Int) throws {
         unlink(path)
-        let options = BackupOptions(threads: 2, compression: .none,
-                                    kdf: KDFParameters(timeCost: 1, memoryKiB: 8192, parallelism: 1))
+        let options = BackupOptions(
+            threads: 2, compression: .none,
+            kdf: KDFParameters(timeCost: 1, memoryKiB: 8192, parallelism: 1))
         let writer = try BackupWriter(destination: path, passphrase: SecureBytes(Array("bench".utf8)), options: options)
         var block = [UInt8](repeating: 0, count: 1 << 20)
-        var state: UInt64 = 0x2545F4914F6CDD1D
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
         var written = 0
         while written < dataBytes {
             for i in block.indices {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
                 block[i] = UInt8(truncatingIfNeeded: state)
             }
             let n = min(block.count, dataBytes - written)
@@ -146,8 +155,9 @@ struct WholeScanBench {
         let readStarted = scan.now()
         try? scan.readThrough(path)
         let read = scan.now() - readStarted
-        print("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(format2(seconds)) s "
-              + "(\(format2(seconds * 1e9 / Double(size))) ns/B), read \(format2(read)) s, "
-              + "ratio \(format2(seconds / max(read, 1e-9))): \(verdict)")
+        print(
+            "  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(format2(seconds)) s "
+                + "(\(format2(seconds * 1e9 / Double(size))) ns/B), read \(format2(read)) s, "
+                + "ratio \(format2(seconds / max(read, 1e-9))): \(verdict)")
     }
 }

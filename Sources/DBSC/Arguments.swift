@@ -3,7 +3,6 @@
 // caller's pointers to build values; everything above works on Swift values.
 
 import DBSKit
-
 import DBSSystem
 
 /// A required NUL-terminated UTF-8 string.
@@ -34,7 +33,9 @@ func cSize(_ value: UInt, _ name: String) throws(UsageError) -> Int {
 }
 
 /// `count` strings from a C array of string pointers.
-func cStrings(_ pointer: UnsafePointer<UnsafePointer<CChar>?>?, count: UInt, _ name: String) throws(UsageError) -> [String] {
+func cStrings(
+    _ pointer: UnsafePointer<UnsafePointer<CChar>?>?, count: UInt, _ name: String
+) throws(UsageError) -> [String] {
     let count = try cSize(count, "\(name) count")
     guard count > 0 else { throw UsageError("\(name): count is 0, nothing to back up") }
     guard let pointer else { throw UsageError("\(name) is NULL") }
@@ -61,7 +62,8 @@ func passphrase(_ bytes: UnsafeRawPointer?, length: UInt, allowEmpty: Bool) thro
 func threadCount(_ threads: Int32) throws(UsageError) -> Int {
     if threads == 0 { return BackupOptions.coreCount }
     guard BackupOptions.threadLimits.contains(Int(threads)) else {
-        throw UsageError("threads \(threads) is outside 0...\(BackupOptions.threadLimits.upperBound) (0 = one per core)")
+        throw UsageError(
+            "threads \(threads) is outside 0...\(BackupOptions.threadLimits.upperBound) (0 = one per core)")
     }
     return Int(threads)
 }

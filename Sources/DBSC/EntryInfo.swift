@@ -2,7 +2,6 @@
 
 internal import CDBSHeader
 import DBSKit
-
 import DBSSystem
 
 extension EntryMetadata {
@@ -18,11 +17,14 @@ extension EntryMetadata {
         }
         // Paths and link targets are names as a file system has them: bytes, not
         // necessarily UTF-8 (dbs.h says so).
-        self.init(path: try cBytes(info.path, "entry path"), kind: kind, mode: info.mode,
-                  modificationTime: FileTimestamp(seconds: info.mtime_sec, nanoseconds: info.mtime_nsec),
-                  size: info.size, isStreamed: info.streamed != 0,
-                  linkTarget: try info.link_target.map { (pointer) throws(UsageError) in try cBytes(pointer, "entry link_target") },
-                  modelLabel: try optionalCString(info.model_label, "entry model_label"))
+        self.init(
+            path: try cBytes(info.path, "entry path"), kind: kind, mode: info.mode,
+            modificationTime: FileTimestamp(seconds: info.mtime_sec, nanoseconds: info.mtime_nsec),
+            size: info.size, isStreamed: info.streamed != 0,
+            linkTarget: try info.link_target.map { (pointer) throws(UsageError) in
+                try cBytes(pointer, "entry link_target")
+            },
+            modelLabel: try optionalCString(info.model_label, "entry model_label"))
     }
 }
 

@@ -4,7 +4,6 @@
 
 internal import CDBSHeader
 import DBSKit
-
 import DBSSystem
 
 /// A refusal of the C layer itself: an argument the caller got wrong. The message
@@ -104,8 +103,9 @@ func cCall(side: PayloadSide = .reading, _ body: () throws -> Void) -> Int32 {
         return Status.ok
     } catch {
         if case BackupError.kdfCostAboveCap = error {
-            LastError.set("\(error); if you trust this backup, raise options->max_kdf_memory_kib and "
-                          + "options->max_kdf_time_cost (the *_with_options functions)")
+            LastError.set(
+                "\(error); if you trust this backup, raise options->max_kdf_memory_kib and "
+                    + "options->max_kdf_time_cost (the *_with_options functions)")
         } else {
             LastError.set(String(describing: error))
         }

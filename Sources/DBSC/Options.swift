@@ -49,7 +49,8 @@ extension dbs_options {
         swift.dataShards = Int(data_shards)
         swift.parityShards = Int(parity_shards)
         swift.shardSize = Int(shard_size)
-        guard checksum >= 0, checksum <= Int32(UInt8.max), let algorithm = ChecksumAlgorithm(rawValue: UInt8(checksum)) else {
+        guard checksum >= 0, checksum <= Int32(UInt8.max), let algorithm = ChecksumAlgorithm(rawValue: UInt8(checksum))
+        else {
             throw UsageError("checksum \(checksum) is not a DBS_CHECKSUM_* value")
         }
         swift.checksum = algorithm
@@ -82,10 +83,12 @@ struct ReaderSettings {
 /// key-derivation cap and overwrite flag.
 func readerSettings(_ pointer: UnsafePointer<dbs_options>?) throws(UsageError) -> ReaderSettings {
     let options = try callerOptions(pointer) ?? dbs_options.defaults(structSize: dbs_options.knownSize)
-    return ReaderSettings(threads: try threadCount(options.threads),
-                          kdfCap: KDFCostCap(maximumMemoryKiB: options.max_kdf_memory_kib,
-                                             maximumTimeCost: options.max_kdf_time_cost),
-                          overwrite: options.overwrite != 0)
+    return ReaderSettings(
+        threads: try threadCount(options.threads),
+        kdfCap: KDFCostCap(
+            maximumMemoryKiB: options.max_kdf_memory_kib,
+            maximumTimeCost: options.max_kdf_time_cost),
+        overwrite: options.overwrite != 0)
 }
 
 /// The caller's struct (nil for NULL): `struct_size` read first, then only the bytes
@@ -95,7 +98,9 @@ private func callerOptions(_ pointer: UnsafePointer<dbs_options>?) throws(UsageE
     guard let pointer else { return nil }
     let size = UnsafeRawPointer(pointer).load(as: Int.self)
     guard size >= dbs_options.firstVersionSize else {
-        throw UsageError("options->struct_size \(size) is smaller than any version of dbs_options (\(dbs_options.firstVersionSize)): fill it with dbs_options_init")
+        throw UsageError(
+            "options->struct_size \(size) is smaller than any version of dbs_options (\(dbs_options.firstVersionSize)): fill it with dbs_options_init"
+        )
     }
     var options = dbs_options.defaults(structSize: size)
     withUnsafeMutableBytes(of: &options) { target in
@@ -120,15 +125,18 @@ public func dbs_options_init(_ options: UnsafeMutablePointer<dbs_options>?, _ st
         guard let options else { throw UsageError("options is NULL") }
         let structSize = try cSize(structSizeArgument, "struct_size")
         guard structSize >= dbs_options.firstVersionSize else {
-            throw UsageError("struct_size \(structSize) is smaller than any version of dbs_options (\(dbs_options.firstVersionSize))")
+            throw UsageError(
+                "struct_size \(structSize) is smaller than any version of dbs_options (\(dbs_options.firstVersionSize))"
+            )
         }
         // Later fields a newer caller knows and this library does not are zeroed; an
         // older caller's struct receives only the fields it has.
         UnsafeMutableRawPointer(options).initializeMemory(as: UInt8.self, repeating: 0, count: structSize)
         var defaults = dbs_options.defaults(structSize: structSize)
         withUnsafeBytes(of: &defaults) { source in
-            UnsafeMutableRawPointer(options).copyMemory(from: source.baseAddress!,
-                                                        byteCount: min(structSize, dbs_options.knownSize))
+            UnsafeMutableRawPointer(options).copyMemory(
+                from: source.baseAddress!,
+                byteCount: min(structSize, dbs_options.knownSize))
         }
     }
 }

@@ -69,11 +69,13 @@ private func copyIn(_ source: UnsafePointer<UInt8>, _ columns: Range<Int>, to st
     }
 }
 
-private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>, to target: UnsafeMutablePointer<UInt8>) {
+private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>, to target: UnsafeMutablePointer<UInt8>)
+{
     let width = columns.count
     stripe.withUnsafeBytes { block in
-        (target + columns.lowerBound).update(from: (block.baseAddress! + index * width).assumingMemoryBound(to: UInt8.self),
-                                            count: width)
+        (target + columns.lowerBound).update(
+            from: (block.baseAddress! + index * width).assumingMemoryBound(to: UInt8.self),
+            count: width)
     }
 }
 
@@ -82,9 +84,11 @@ private func copyOut(_ stripe: [UInt8], shard index: Int, _ columns: Range<Int>,
 #else
 @_cdecl("dbs_rs_encode")
 #endif
-public func dbs_rs_encode(_ k: Int32, _ m: Int32, _ shardLength: UInt,
-                             _ data: UnsafePointer<UnsafePointer<UInt8>?>?,
-                             _ parity: UnsafePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32 {
+public func dbs_rs_encode(
+    _ k: Int32, _ m: Int32, _ shardLength: UInt,
+    _ data: UnsafePointer<UnsafePointer<UInt8>?>?,
+    _ parity: UnsafePointer<UnsafeMutablePointer<UInt8>?>?
+) -> Int32 {
     cCall {
         let shards = try ShardSet(k: k, m: m, shardLength: shardLength)
         let dataShards = try pointers(data, count: Int(k), "data")
@@ -104,9 +108,11 @@ public func dbs_rs_encode(_ k: Int32, _ m: Int32, _ shardLength: UInt,
 #else
 @_cdecl("dbs_rs_reconstruct")
 #endif
-public func dbs_rs_reconstruct(_ k: Int32, _ m: Int32, _ shardLength: UInt,
-                                  _ shards: UnsafePointer<UnsafeMutablePointer<UInt8>?>?,
-                                  _ erased: UnsafePointer<Int32>?, _ erasedCountArgument: UInt) -> Int32 {
+public func dbs_rs_reconstruct(
+    _ k: Int32, _ m: Int32, _ shardLength: UInt,
+    _ shards: UnsafePointer<UnsafeMutablePointer<UInt8>?>?,
+    _ erased: UnsafePointer<Int32>?, _ erasedCountArgument: UInt
+) -> Int32 {
     cCall {
         let set = try ShardSet(k: k, m: m, shardLength: shardLength)
         let n = set.code.totalShards

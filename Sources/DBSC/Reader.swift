@@ -20,9 +20,11 @@ final class StreamReader {
 #else
 @_cdecl("dbs_reader_open")
 #endif
-public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                               _ passphraseLength: UInt, _ threads: Int32,
-                               _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func dbs_reader_open(
+    _ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+    _ passphraseLength: UInt, _ threads: Int32,
+    _ reader: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
     openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in
         ReaderSettings(threads: try threadCount(threads), kdfCap: .default, overwrite: false)
     }
@@ -33,24 +35,31 @@ public func dbs_reader_open(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: 
 #else
 @_cdecl("dbs_reader_open_with_options")
 #endif
-public func dbs_reader_open_with_options(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                                            _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
-                                            _ reader: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in try readerSettings(options) }
+public func dbs_reader_open_with_options(
+    _ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+    _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
+    _ reader: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    openReader(backup, passphraseBytes, passphraseLength, reader) { () throws(UsageError) in try readerSettings(options)
+    }
 }
 
 /// Both opens: the arguments checked in order, then the reader made.
-private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
-                        _ reader: UnsafeMutablePointer<OpaquePointer?>?,
-                        _ settings: () throws(UsageError) -> ReaderSettings) -> Int32 {
+private func openReader(
+    _ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
+    _ reader: UnsafeMutablePointer<OpaquePointer?>?,
+    _ settings: () throws(UsageError) -> ReaderSettings
+) -> Int32 {
     reader?.pointee = nil
     return cCall {
         guard let reader else { throw UsageError("reader (the out pointer) is NULL") }
         let path = try cString(backup, "backup")
         let settings = try settings()
         let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
-        reader.pointee = handle(retaining: try StreamReader(path: path, passphrase: key, threads: settings.threads,
-                                                            kdfCap: settings.kdfCap))
+        reader.pointee = handle(
+            retaining: try StreamReader(
+                path: path, passphrase: key, threads: settings.threads,
+                kdfCap: settings.kdfCap))
     }
 }
 
@@ -59,8 +68,10 @@ private func openReader(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsa
 #else
 @_cdecl("dbs_reader_next_entry")
 #endif
-public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
-                                     _ hasEntry: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func dbs_reader_next_entry(
+    _ reader: OpaquePointer?, _ info: UnsafeMutablePointer<dbs_entry_info>?,
+    _ hasEntry: UnsafeMutablePointer<Int32>?
+) -> Int32 {
     hasEntry?.pointee = 0
     return cCall {
         let reader: StreamReader = try object(reader, "reader")
@@ -79,8 +90,10 @@ public func dbs_reader_next_entry(_ reader: OpaquePointer?, _ info: UnsafeMutabl
 #else
 @_cdecl("dbs_reader_read")
 #endif
-public func dbs_reader_read(_ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
-                               _ length: UnsafeMutablePointer<UInt>?) -> Int32 {
+public func dbs_reader_read(
+    _ reader: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacityArgument: UInt,
+    _ length: UnsafeMutablePointer<UInt>?
+) -> Int32 {
     length?.pointee = 0
     return cCall {
         let reader: StreamReader = try object(reader, "reader")
@@ -109,8 +122,9 @@ public func dbs_reader_report(_ reader: OpaquePointer?, _ report: UnsafeMutableP
         let reader: StreamReader = try object(reader, "reader")
         guard let report else { throw UsageError("report is NULL") }
         let summary = reader.payload.summary
-        report.pointee = dbs_report(reader.backup.repairReport, entries: summary?.entryCount ?? 0,
-                                    contentBytes: summary?.contentBytes ?? 0)
+        report.pointee = dbs_report(
+            reader.backup.repairReport, entries: summary?.entryCount ?? 0,
+            contentBytes: summary?.contentBytes ?? 0)
     }
 }
 

@@ -1,7 +1,6 @@
 // Static strings: the library's version and the Reed-Solomon backend in use.
 
 import DBSKit
-
 import DBSSystem
 
 /// Built on first use and never freed: the header promises a static string.

@@ -10,9 +10,11 @@ import DBSKit
 #else
 @_cdecl("dbs_backup_paths")
 #endif
-public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
-                                _ count: UInt, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
-                                _ options: UnsafePointer<dbs_options>?) -> Int32 {
+public func dbs_backup_paths(
+    _ output: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ count: UInt, _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
+    _ options: UnsafePointer<dbs_options>?
+) -> Int32 {
     cCall {
         let output = try cString(output, "output")
         let inputs = try cStrings(paths, count: count, "paths")
@@ -27,9 +29,11 @@ public func dbs_backup_paths(_ output: UnsafePointer<CChar>?, _ paths: UnsafePoi
 #else
 @_cdecl("dbs_restore")
 #endif
-public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
-                           _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ threads: Int32,
-                           _ overwrite: Int32, _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+public func dbs_restore(
+    _ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+    _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ threads: Int32,
+    _ overwrite: Int32, _ report: UnsafeMutablePointer<dbs_report>?
+) -> Int32 {
     cCall {
         let settings = ReaderSettings(threads: try threadCount(threads), kdfCap: .default, overwrite: overwrite != 0)
         try restore(backup, directory, passphraseBytes, passphraseLength, settings, report)
@@ -41,19 +45,23 @@ public func dbs_restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePoin
 #else
 @_cdecl("dbs_restore_with_options")
 #endif
-public func dbs_restore_with_options(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
-                                        _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
-                                        _ options: UnsafePointer<dbs_options>?,
-                                        _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+public func dbs_restore_with_options(
+    _ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+    _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt,
+    _ options: UnsafePointer<dbs_options>?,
+    _ report: UnsafeMutablePointer<dbs_report>?
+) -> Int32 {
     cCall {
         try restore(backup, directory, passphraseBytes, passphraseLength, try readerSettings(options), report)
     }
 }
 
 /// Both restores: the arguments checked in order, then the pipeline the CLI runs.
-private func restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
-                     _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ settings: ReaderSettings,
-                     _ report: UnsafeMutablePointer<dbs_report>?) throws {
+private func restore(
+    _ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?,
+    _ passphraseBytes: UnsafeRawPointer?, _ passphraseLength: UInt, _ settings: ReaderSettings,
+    _ report: UnsafeMutablePointer<dbs_report>?
+) throws {
     let backup = try cString(backup, "backup")
     let directory = try cString(directory, "directory")
     let key = try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
@@ -71,9 +79,11 @@ private func restore(_ backup: UnsafePointer<CChar>?, _ directory: UnsafePointer
 #else
 @_cdecl("dbs_validate")
 #endif
-public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                            _ passphraseLength: UInt, _ threads: Int32,
-                            _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+public func dbs_validate(
+    _ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+    _ passphraseLength: UInt, _ threads: Int32,
+    _ report: UnsafeMutablePointer<dbs_report>?
+) -> Int32 {
     cCall {
         let settings = ReaderSettings(threads: try threadCount(threads), kdfCap: .default, overwrite: false)
         try validate(backup, passphraseBytes, passphraseLength, settings, report)
@@ -85,28 +95,35 @@ public func dbs_validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Uns
 #else
 @_cdecl("dbs_validate_with_options")
 #endif
-public func dbs_validate_with_options(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                                         _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
-                                         _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+public func dbs_validate_with_options(
+    _ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+    _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
+    _ report: UnsafeMutablePointer<dbs_report>?
+) -> Int32 {
     cCall {
         try validate(backup, passphraseBytes, passphraseLength, try readerSettings(options), report)
     }
 }
 
 /// Both validations: structure first (no key), then, with a passphrase, every chunk.
-private func validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                      _ passphraseLength: UInt, _ settings: ReaderSettings,
-                      _ report: UnsafeMutablePointer<dbs_report>?) throws {
+private func validate(
+    _ backup: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+    _ passphraseLength: UInt, _ settings: ReaderSettings,
+    _ report: UnsafeMutablePointer<dbs_report>?
+) throws {
     let backup = try cString(backup, "backup")
-    let key: SecureBytes? = passphraseBytes == nil && passphraseLength == 0
+    let key: SecureBytes? =
+        passphraseBytes == nil && passphraseLength == 0
         ? nil : try passphrase(passphraseBytes, length: passphraseLength, allowEmpty: true)
     try reportingDamage(to: report) {
         let structure = try BackupValidator.validate(path: backup, threads: settings.threads)
         if case .unrecoverable(let lost) = structure { throw BackupError.damagedBeyondRepair(lost) }
         var result = dbs_report(structure.report)
         if let key {
-            let summary = try OpenedBackup(path: backup, passphrase: key, threads: settings.threads,
-                                           kdfCap: settings.kdfCap).verifyContents()
+            let summary = try OpenedBackup(
+                path: backup, passphrase: key, threads: settings.threads,
+                kdfCap: settings.kdfCap
+            ).verifyContents()
             result.entries = summary.entryCount
             result.content_bytes = summary.contentBytes
         }
@@ -119,8 +136,10 @@ private func validate(_ backup: UnsafePointer<CChar>?, _ passphraseBytes: Unsafe
 #else
 @_cdecl("dbs_repair")
 #endif
-public func dbs_repair(_ backup: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?, _ threads: Int32,
-                          _ report: UnsafeMutablePointer<dbs_report>?) -> Int32 {
+public func dbs_repair(
+    _ backup: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?, _ threads: Int32,
+    _ report: UnsafeMutablePointer<dbs_report>?
+) -> Int32 {
     cCall {
         let backup = try cString(backup, "backup")
         let output = try cString(output, "output")

@@ -8,9 +8,11 @@ import DBSKit
 #else
 @_cdecl("dbs_writer_open")
 #endif
-public func dbs_writer_open(_ output: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
-                               _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
-                               _ writer: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func dbs_writer_open(
+    _ output: UnsafePointer<CChar>?, _ passphraseBytes: UnsafeRawPointer?,
+    _ passphraseLength: UInt, _ options: UnsafePointer<dbs_options>?,
+    _ writer: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
     writer?.pointee = nil
     return cCall {
         guard let writer else { throw UsageError("writer (the out pointer) is NULL") }

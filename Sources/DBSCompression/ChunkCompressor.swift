@@ -49,7 +49,9 @@ package struct ChunkCompressor: Sendable {
     /// chunk record and bounds everything: no allocation exceeds it, and a frame must
     /// state exactly that content size, decode to exactly that many bytes and end
     /// exactly where `bytes` ends.
-    package func decode(_ bytes: [UInt8], encoding: ChunkEncoding, plaintextLength: Int) throws(CompressionError) -> [UInt8] {
+    package func decode(
+        _ bytes: [UInt8], encoding: ChunkEncoding, plaintextLength: Int
+    ) throws(CompressionError) -> [UInt8] {
         guard (0...Self.maximumPlaintextLength).contains(plaintextLength) else {
             throw .invalidPlaintextLength(plaintextLength)
         }
@@ -89,8 +91,10 @@ package struct ChunkCompressor: Sendable {
 
     private func decompress(_ bytes: [UInt8], plaintextLength: Int) throws(CompressionError) -> [UInt8] {
         let (contentSize, frameSize): (UInt64, Int) = bytes.withUnsafeBytes { source in
-            (ZSTD_getFrameContentSize(source.baseAddress, source.count),
-             ZSTD_findFrameCompressedSize(source.baseAddress, source.count))
+            (
+                ZSTD_getFrameContentSize(source.baseAddress, source.count),
+                ZSTD_findFrameCompressedSize(source.baseAddress, source.count)
+            )
         }
         // ZSTD_CONTENTSIZE_UNKNOWN and _ERROR are the two largest UInt64 values.
         guard contentSize < UInt64.max - 1 else {
@@ -107,8 +111,9 @@ package struct ChunkCompressor: Sendable {
             var status = 0
             let plaintext = [UInt8](unsafeUninitializedCapacity: plaintextLength) { buffer, initialized in
                 status = bytes.withUnsafeBytes { source in
-                    ZSTD_decompressDCtx(context.pointer, buffer.baseAddress, plaintextLength,
-                                        source.baseAddress, source.count)
+                    ZSTD_decompressDCtx(
+                        context.pointer, buffer.baseAddress, plaintextLength,
+                        source.baseAddress, source.count)
                 }
                 initialized = ZSTD_isError(status) != 0 ? 0 : min(status, plaintextLength)
             }

@@ -9,8 +9,9 @@
 // whose whole surface is `package` (the pipeline, the benchmark and the tests import
 // it themselves).
 @_exported import DBSReedSolomon
-@_exported import struct DBSSystem.PathBytes
-@_exported import struct DBSSystem.IOError
-@_exported import class DBSSystem.PositionedFile
-@_exported import enum DBSSystem.InterruptCleanup
+
 @_exported import enum DBSSystem.AllocatorTuning
+@_exported import struct DBSSystem.IOError
+@_exported import enum DBSSystem.InterruptCleanup
+@_exported import struct DBSSystem.PathBytes
+@_exported import class DBSSystem.PositionedFile

@@ -26,7 +26,9 @@ public struct LibraryVersions: Sendable, Equatable, CustomStringConvertible {
 
     /// name=version pairs, one line.
     public var description: String {
-        [("isa-l", isal ?? "absent"), ("openssl", openssl), ("zstd", zstd), ("xxhash", xxhash),
-         ("argon2", argon2), ("libb2", blake2)].map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        [
+            ("isa-l", isal ?? "absent"), ("openssl", openssl), ("zstd", zstd), ("xxhash", xxhash),
+            ("argon2", argon2), ("libb2", blake2),
+        ].map { "\($0.0) \($0.1)" }.joined(separator: ", ")
     }
 }

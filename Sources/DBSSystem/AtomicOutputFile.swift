@@ -45,9 +45,10 @@ package final class AtomicOutputFile {
         try Self.checkReplaceable(destination)
         let (directoryPath, name) = Self.split(destination)
         let directoryName = directoryPath.isEmpty ? "." : directoryPath
-        let directory = FileDescriptor(try SystemCall.retryingInterrupts("open directory", path: directoryName) {
-            open(directoryName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        })
+        let directory = FileDescriptor(
+            try SystemCall.retryingInterrupts("open directory", path: directoryName) {
+                open(directoryName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            })
         directoryOwner = directory
         self.name = name
         TemporaryName.removeStale(in: directory.raw, prefix: Self.temporaryPrefix(name))
@@ -64,7 +65,8 @@ package final class AtomicOutputFile {
         isUnnamed = false
         var attempt = 0
         while true {
-            let candidate = (directoryPath.isEmpty ? "" : directoryPath + "/")
+            let candidate =
+                (directoryPath.isEmpty ? "" : directoryPath + "/")
                 + TemporaryName.make(prefix: Self.temporaryPrefix(name))
             let token = InterruptCleanup.register(file: candidate)
             do {
@@ -105,7 +107,8 @@ package final class AtomicOutputFile {
         guard overwrite else { throw IOError(path: destination, operation: "rename", errno: EEXIST) }
         // Replacing: a name of its own first, then the atomic rename over the old file.
         let (directoryPath, _) = Self.split(destination)
-        let temporary = (directoryPath.isEmpty ? "" : directoryPath + "/")
+        let temporary =
+            (directoryPath.isEmpty ? "" : directoryPath + "/")
             + TemporaryName.make(prefix: Self.temporaryPrefix(name))
         let token = InterruptCleanup.register(file: temporary)
         defer { InterruptCleanup.unregister(token) }
@@ -191,9 +194,10 @@ package final class AtomicOutputFile {
     static func syncDirectory(of path: String) throws(IOError) {
         let (directoryPath, _) = split(path)
         let target = directoryPath.isEmpty ? "." : directoryPath
-        let directory = FileDescriptor(try SystemCall.retryingInterrupts("open directory", path: target) {
-            open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        })
+        let directory = FileDescriptor(
+            try SystemCall.retryingInterrupts("open directory", path: target) {
+                open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            })
         try SystemCall.retryingInterrupts("fsync directory", path: target) { fsync(directory.raw) }
     }
 }

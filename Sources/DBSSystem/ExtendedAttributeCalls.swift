@@ -10,7 +10,10 @@ package enum ExtendedAttributeCalls {
             var buffer = [CChar](repeating: 0, count: size)
             let count = call(path) { clibc_list_xattr(descriptor, $0, &buffer, UInt(size)) }
             if count < 0 {
-                if errno == ERANGE, size < 1 << 20 { size *= 4; continue }
+                if errno == ERANGE, size < 1 << 20 {
+                    size *= 4
+                    continue
+                }
                 return .failure(Errno(errno))
             }
             let bytes = buffer[0..<count].map { UInt8(bitPattern: $0) }
@@ -49,5 +52,8 @@ package enum ExtendedAttributeCalls {
     }
 
     /// The errno of a failed call (a `Result`'s failure: the callers warn and go on).
-    package struct Errno: Error { package let code: Int32; init(_ code: Int32) { self.code = code } }
+    package struct Errno: Error {
+        package let code: Int32
+        init(_ code: Int32) { self.code = code }
+    }
 }

@@ -9,7 +9,8 @@
 ///
 /// `description` is the one escaped form messages and `dbs list` show (`escaped`).
 public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringConvertible,
-    ExpressibleByStringInterpolation {
+    ExpressibleByStringInterpolation
+{
     /// The bytes, without a terminating NUL.
     public let bytes: [UInt8]
 
@@ -20,7 +21,9 @@ public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public init(stringLiteral value: String) { self.init(value) }
 
-    public init(stringInterpolation: DefaultStringInterpolation) { self.init(String(stringInterpolation: stringInterpolation)) }
+    public init(stringInterpolation: DefaultStringInterpolation) {
+        self.init(String(stringInterpolation: stringInterpolation))
+    }
 
     /// The path as text when it is valid UTF-8; nil when it is not.
     public var string: String? { String(validating: bytes, as: UTF8.self) }
@@ -133,15 +136,34 @@ public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringCo
         if lead < 0x80 { return (Unicode.Scalar(lead), 1) }
         let length: Int
         var value: UInt32
-        var lowest: UInt8 = 0x80, highest: UInt8 = 0xBF
+        var lowest: UInt8 = 0x80
+        var highest: UInt8 = 0xBF
         switch lead {
-        case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F)
-        case 0xE0: length = 3; value = 0; lowest = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3; value = UInt32(lead & 0x0F)
-        case 0xED: length = 3; value = 0x0D; highest = 0x9F
-        case 0xF0: length = 4; value = 0; lowest = 0x90
-        case 0xF1...0xF3: length = 4; value = UInt32(lead & 0x07)
-        case 0xF4: length = 4; value = 4; highest = 0x8F
+        case 0xC2...0xDF:
+            length = 2
+            value = UInt32(lead & 0x1F)
+        case 0xE0:
+            length = 3
+            value = 0
+            lowest = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF:
+            length = 3
+            value = UInt32(lead & 0x0F)
+        case 0xED:
+            length = 3
+            value = 0x0D
+            highest = 0x9F
+        case 0xF0:
+            length = 4
+            value = 0
+            lowest = 0x90
+        case 0xF1...0xF3:
+            length = 4
+            value = UInt32(lead & 0x07)
+        case 0xF4:
+            length = 4
+            value = 4
+            highest = 0x8F
         default: return nil
         }
         guard index + length <= bytes.count else { return nil }

@@ -51,7 +51,9 @@ package enum TemporaryName {
             let name = String(cString: field.assumingMemoryBound(to: CChar.self))
             guard name.hasPrefix(prefix), isStale(tagOf: String(name.dropFirst(prefix.count))) else { continue }
             var status = stat()
-            guard fstatat(directory, name, &status, AT_SYMLINK_NOFOLLOW) == 0, status.st_uid == geteuid() else { continue }
+            guard fstatat(directory, name, &status, AT_SYMLINK_NOFOLLOW) == 0, status.st_uid == geteuid() else {
+                continue
+            }
             let type = status.st_mode & S_IFMT
             guard type == S_IFREG || type == S_IFLNK else { continue }
             if unlinkat(directory, name, 0) == 0 { removed.append(name) }
@@ -64,7 +66,8 @@ package enum TemporaryName {
     static func isStale(tagOf rest: String) -> Bool {
         let parts = rest.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, let pid = Int32(parts[0]), pid > 0, let start = UInt64(parts[1]),
-              parts[2] == bootID, !bootID.isEmpty, UInt64(parts[3], radix: 16) != nil else { return false }
+            parts[2] == bootID, !bootID.isEmpty, UInt64(parts[3], radix: 16) != nil
+        else { return false }
         if pid == getpid() { return false }
         if kill(pid, 0) != 0 { return errno == ESRCH }
         guard let running = startTime(of: pid) else { return false }

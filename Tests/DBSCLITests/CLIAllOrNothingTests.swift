@@ -1,6 +1,6 @@
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 /// A restore places everything or nothing; `--salvage` places exactly what verifies;
 /// a kill at any moment of a backup or a restore leaves nothing behind.
@@ -55,7 +55,9 @@ struct CLIAllOrNothingTests {
         #expect(lostIndex > 0 && lostIndex < all.count - 1, "the damage is in the middle")
         #expect(placed == Array(all[..<lostIndex]))
         for name in placed {
-            #expect(FileManager.default.contentsEqual(atPath: tree + "/" + name, andPath: scratch.file("salvage/tree/" + name)))
+            #expect(
+                FileManager.default.contentsEqual(
+                    atPath: tree + "/" + name, andPath: scratch.file("salvage/tree/" + name)))
         }
         #expect(report["entries"] as? Int == placed.count + 1)
         #expect(Self.names(scratch.file("salvage")) == ["tree"])
@@ -68,8 +70,10 @@ struct CLIAllOrNothingTests {
 
     /// Starts `dbs`, kills it with `signal` after `delay` seconds; returns how it ended
     /// (nil when it finished first).
-    static func interrupt(_ arguments: [String], after delay: Double, with signal: Int32,
-                          environment: [String: String] = [:]) throws -> Int32? {
+    static func interrupt(
+        _ arguments: [String], after delay: Double, with signal: Int32,
+        environment: [String: String] = [:]
+    ) throws -> Int32? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DBSTool.binary)
         process.arguments = arguments
@@ -92,8 +96,10 @@ struct CLIAllOrNothingTests {
     /// until the signal lands while the run works (the shared machine's speed varies
     /// from run to run); `reset` clears what a run that finished first left.
     /// Returns whether it landed.
-    static func interruptWhileRunning(_ arguments: [String], whole: Double, with signal: Int32,
-                                      environment: [String: String], reset: () throws -> Void) throws -> Bool {
+    static func interruptWhileRunning(
+        _ arguments: [String], whole: Double, with signal: Int32,
+        environment: [String: String], reset: () throws -> Void
+    ) throws -> Bool {
         for fraction in [0.5, 0.3, 0.15, 0.05] {
             if try interrupt(arguments, after: whole * fraction, with: signal, environment: environment) == signal {
                 return true
@@ -166,15 +172,23 @@ struct CLIAllOrNothingTests {
         let whole = try Self.seconds(backupArguments, environment: named)
         let backup = scratch.file("t.dbs")
         try FileManager.default.moveItem(atPath: outputs + "/t.dbs", toPath: backup)
-        let clear = { if FileManager.default.fileExists(atPath: outputs + "/t.dbs") { try FileManager.default.removeItem(atPath: outputs + "/t.dbs") } }
+        let clear = {
+            if FileManager.default.fileExists(atPath: outputs + "/t.dbs") {
+                try FileManager.default.removeItem(atPath: outputs + "/t.dbs")
+            }
+        }
         for signal in [SIGINT, SIGTERM] {
-            #expect(try Self.interruptWhileRunning(backupArguments, whole: whole, with: signal, environment: named, reset: clear))
+            #expect(
+                try Self.interruptWhileRunning(
+                    backupArguments, whole: whole, with: signal, environment: named, reset: clear))
             // As for the restore below: a signal during the final rename waits for it.
             let left = Self.names(outputs)
             #expect(left.isEmpty || left == ["t.dbs"], "\(signal): \(left)")
             try clear()
         }
-        #expect(try Self.interruptWhileRunning(backupArguments, whole: whole, with: SIGKILL, environment: named, reset: clear))
+        #expect(
+            try Self.interruptWhileRunning(
+                backupArguments, whole: whole, with: SIGKILL, environment: named, reset: clear))
         let leftover = Self.names(outputs)
         #expect(leftover.count == 1 && leftover[0].hasPrefix(".t.dbs.tmp-"), "\(leftover)")
         #expect(try DBSTool.run(backupArguments, environment: named).status == 0)
@@ -184,10 +198,14 @@ struct CLIAllOrNothingTests {
         let restoreArguments = ["restore", backup, "--to", target, "--threads", "1", "--quiet"]
         let restoreTime = try Self.seconds(restoreArguments, environment: named)
         try FileManager.default.removeItem(atPath: target)
-        let reset = { if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) } }
+        let reset = {
+            if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+        }
         for signal in [SIGINT, SIGTERM] {
-            #expect(try Self.interruptWhileRunning(restoreArguments, whole: restoreTime, with: signal,
-                                                   environment: named, reset: reset))
+            #expect(
+                try Self.interruptWhileRunning(
+                    restoreArguments, whole: restoreTime, with: signal,
+                    environment: named, reset: reset))
             // A signal that arrives while the restore gives its names waits for that commit
             // (all or nothing), then ends the process: everything is there, nothing else
             // (release builds restore this tree in a fraction of a second, so the kill
@@ -202,8 +220,10 @@ struct CLIAllOrNothingTests {
         var killedLeft: [String] = []
         for fraction in [0.5, 0.7, 0.85, 0.95] where killedLeft.isEmpty {
             try reset()
-            if try Self.interrupt(restoreArguments, after: restoreTime * fraction, with: SIGKILL,
-                                  environment: named) == SIGKILL {
+            if try Self.interrupt(
+                restoreArguments, after: restoreTime * fraction, with: SIGKILL,
+                environment: named) == SIGKILL
+            {
                 killedLeft = Self.names(target + "/tree")
             }
         }

@@ -1,7 +1,7 @@
 import DBSKit
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 /// Every exit code and every kind of bad input, on the real binary.
 @Suite("dbs exit codes and bad input", .serialized)
@@ -40,8 +40,11 @@ struct CLIExitCodeTests {
         let backup = try smallBackup(scratch)
         let file = try scratch.write("pass.txt", Array("correct horse\n".utf8), mode: 0o600)
         #expect(try DBSTool.run(["list", backup, "--passphrase-file", file], passphrase: nil).status == 0)
-        #expect(try DBSTool.run(["list", backup, "--passphrase-stdin"], passphrase: nil,
-                                stdin: Data("correct horse\nignored\n".utf8)).status == 0)
+        #expect(
+            try DBSTool.run(
+                ["list", backup, "--passphrase-stdin"], passphrase: nil,
+                stdin: Data("correct horse\nignored\n".utf8)
+            ).status == 0)
         #expect(try DBSTool.run(["list", backup, "--passphrase", "correct horse"], passphrase: nil).status == 0)
         // $DBS_PASSPHRASE comes before the file.
         #expect(try DBSTool.run(["list", backup, "--passphrase-file", file], passphrase: "wrong").status == 3)
@@ -79,7 +82,8 @@ struct CLIExitCodeTests {
         #expect(refused.status != 0)
         #expect(FileManager.default.contents(atPath: scratch.file("out/in/a.txt")) == Data("mine".utf8))
         #expect(try DBSTool.run(["restore", backup, "--to", scratch.file("out"), "--force"]).status == 0)
-        #expect(FileManager.default.contents(atPath: scratch.file("out/in/a.txt"))
+        #expect(
+            FileManager.default.contents(atPath: scratch.file("out/in/a.txt"))
                 == FileManager.default.contents(atPath: scratch.file("in/a.txt")))
     }
 
@@ -99,8 +103,9 @@ struct CLIExitCodeTests {
         try scratch.write("in/secret", Array("x".utf8), mode: 0o000)
         chmod(scratch.file("in"), 0o777)
         let prefix = getuid() == 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : []
-        let result = try DBSTool.run(["backup", scratch.file("out.dbs"), scratch.file("in")] + DBSTool.fastKDF,
-                                     prefix: prefix)
+        let result = try DBSTool.run(
+            ["backup", scratch.file("out.dbs"), scratch.file("in")] + DBSTool.fastKDF,
+            prefix: prefix)
         #expect(result.status == 5, "\(result.stderr)")
         #expect(result.stderr.contains("secret"))
         #expect(!FileManager.default.fileExists(atPath: scratch.file("out.dbs")))
@@ -226,7 +231,10 @@ struct CLIExitCodeTests {
         #expect(refused.stderr.contains("--max-kdf-memory"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.file("out/in")))
         #expect(try DBSTool.run(["list", backup, "--max-kdf-memory", "8192", "--max-kdf-time", "1"]).status == 0)
-        #expect(try DBSTool.run(["validate", backup, "--passphrase", "correct horse", "--max-kdf-time", "0"],
-                                passphrase: nil).status == 1)
+        #expect(
+            try DBSTool.run(
+                ["validate", backup, "--passphrase", "correct horse", "--max-kdf-time", "0"],
+                passphrase: nil
+            ).status == 1)
     }
 }

@@ -28,8 +28,9 @@ enum DBSTool {
         var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
 
         func json() throws -> [String: Any] {
-            try #require(JSONSerialization.jsonObject(with: stdout) as? [String: Any],
-                         "stdout is not a JSON object: \(stdoutText) / \(stderr)")
+            try #require(
+                JSONSerialization.jsonObject(with: stdout) as? [String: Any],
+                "stdout is not a JSON object: \(stdoutText) / \(stderr)")
         }
     }
 
@@ -37,9 +38,11 @@ enum DBSTool {
     /// (never argv); nil removes `DBS_PASSPHRASE`. `stdin` nil means /dev/null.
     /// `prefix` runs the binary under another command (setpriv, a shell with ulimit).
     @discardableResult
-    static func run(_ arguments: [String], passphrase: String? = "correct horse",
-                    stdin: Data? = nil, stdinFile: String? = nil, prefix: [String] = [],
-                    environment: [String: String] = [:]) throws -> Result {
+    static func run(
+        _ arguments: [String], passphrase: String? = "correct horse",
+        stdin: Data? = nil, stdinFile: String? = nil, prefix: [String] = [],
+        environment: [String: String] = [:]
+    ) throws -> Result {
         let process = Process()
         let command = prefix + [binary] + arguments
         process.executableURL = URL(fileURLWithPath: prefix.isEmpty ? binary : "/usr/bin/env")
@@ -50,7 +53,8 @@ enum DBSTool {
         for (k, v) in environment { env[k] = v }
         process.environment = env
 
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let input = Pipe()
@@ -80,8 +84,9 @@ enum DBSTool {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         errDone.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: outData,
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: outData,
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
@@ -102,8 +107,9 @@ final class Scratch {
     @discardableResult
     func write(_ relative: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws -> String {
         let p = file(relative)
-        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (p as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: p))
         chmod(p, mode)
         return p
@@ -117,25 +123,29 @@ func expectSameTree(_ a: String, _ b: String, sourceLocation: SourceLocation = #
     let right = try fm.subpathsOfDirectory(atPath: b).sorted()
     #expect(left == right, "entry names differ", sourceLocation: sourceLocation)
     for relative in left where right.contains(relative) {
-        var sa = stat(), sb = stat()
+        var sa = stat()
+        var sb = stat()
         lstat(a + "/" + relative, &sa)
         lstat(b + "/" + relative, &sb)
         #expect(sa.st_mode == sb.st_mode, "mode of \(relative)", sourceLocation: sourceLocation)
         let kind = sa.st_mode & S_IFMT
         if kind != S_IFDIR {
-            #expect(sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec == sb.st_mtim.tv_nsec,
-                    "mtime of \(relative)", sourceLocation: sourceLocation)
+            #expect(
+                sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec == sb.st_mtim.tv_nsec,
+                "mtime of \(relative)", sourceLocation: sourceLocation)
         }
         if kind == S_IFREG {
             #expect(sa.st_size == sb.st_size, "size of \(relative)", sourceLocation: sourceLocation)
             if sa.st_size < 64 << 20 {
-                #expect(fm.contents(atPath: a + "/" + relative) == fm.contents(atPath: b + "/" + relative),
-                        "content of \(relative)", sourceLocation: sourceLocation)
+                #expect(
+                    fm.contents(atPath: a + "/" + relative) == fm.contents(atPath: b + "/" + relative),
+                    "content of \(relative)", sourceLocation: sourceLocation)
             }
         } else if kind == S_IFLNK {
-            #expect(try fm.destinationOfSymbolicLink(atPath: a + "/" + relative)
+            #expect(
+                try fm.destinationOfSymbolicLink(atPath: a + "/" + relative)
                     == fm.destinationOfSymbolicLink(atPath: b + "/" + relative),
-                    "link target of \(relative)", sourceLocation: sourceLocation)
+                "link target of \(relative)", sourceLocation: sourceLocation)
         }
     }
 }

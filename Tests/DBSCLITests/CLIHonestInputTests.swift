@@ -1,6 +1,6 @@
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 /// Inputs a backup must refuse rather than store in a form no restore can use, and
 /// the passphrase file read as the whole file.
@@ -10,8 +10,9 @@ struct CLIHonestInputTests {
     func nameThatNoRestoreCouldExtractIsRefused(name: String) throws {
         let scratch = try Scratch()
         let output = scratch.file("s.dbs")
-        let result = try DBSTool.run(["backup", output, "-", "--name", name] + DBSTool.fastKDF,
-                                     stdin: Data("dump".utf8))
+        let result = try DBSTool.run(
+            ["backup", output, "-", "--name", name] + DBSTool.fastKDF,
+            stdin: Data("dump".utf8))
         #expect(result.status == 2, "\(name): \(result.stderr)")
         #expect(result.stderr.contains("could never be restored"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output))
@@ -20,8 +21,11 @@ struct CLIHonestInputTests {
     @Test func aNestedNameIsFineAndRestores() throws {
         let scratch = try Scratch()
         let output = scratch.file("s.dbs")
-        #expect(try DBSTool.run(["backup", output, "-", "--name", "db/dump.sql"] + DBSTool.fastKDF,
-                                stdin: Data("dump".utf8)).status == 0)
+        #expect(
+            try DBSTool.run(
+                ["backup", output, "-", "--name", "db/dump.sql"] + DBSTool.fastKDF,
+                stdin: Data("dump".utf8)
+            ).status == 0)
         #expect(try DBSTool.run(["restore", output, "--to", scratch.file("out")]).status == 0)
         #expect(FileManager.default.contents(atPath: scratch.file("out/db/dump.sql")) == Data("dump".utf8))
     }
@@ -33,23 +37,28 @@ struct CLIHonestInputTests {
         try scratch.write("in", [1, 2, 3])
         let secret = "first line\nsecond line " + String(repeating: "x", count: 5000)
         let file = try scratch.write("pass", Array((secret + "\n").utf8), mode: 0o600)
-        let made = try DBSTool.run(["backup", scratch.file("a.dbs"), scratch.file("in"), "--passphrase-file", file]
-                                   + DBSTool.fastKDF, passphrase: nil)
+        let made = try DBSTool.run(
+            ["backup", scratch.file("a.dbs"), scratch.file("in"), "--passphrase-file", file]
+                + DBSTool.fastKDF, passphrase: nil)
         #expect(made.status == 0, "\(made.stderr)")
         // Opens with the whole secret, not with its first line.
-        #expect(try DBSTool.run(["validate", scratch.file("a.dbs"), "--passphrase", secret], passphrase: nil).status == 0)
-        #expect(try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase", "first line"], passphrase: nil).status == 3)
+        #expect(
+            try DBSTool.run(["validate", scratch.file("a.dbs"), "--passphrase", secret], passphrase: nil).status == 0)
+        #expect(
+            try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase", "first line"], passphrase: nil).status == 3)
 
         let fifo = scratch.file("fifo")
         try #require(mkfifo(fifo, 0o600) == 0)
         let writer = Thread { FileManager.default.createFile(atPath: fifo, contents: Data((secret + "\n").utf8)) }
         writer.start()
-        #expect(try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", fifo], passphrase: nil).status == 0)
+        #expect(
+            try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", fifo], passphrase: nil).status == 0)
 
         let large = try scratch.write("large", Array(repeating: UInt8(ascii: "p"), count: (64 << 10) + 1))
         let refused = try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", large], passphrase: nil)
         #expect(refused.status == 2 && refused.stderr.contains("larger than 64 KiB"), "\(refused.stderr)")
-        let directory = try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", scratch.path], passphrase: nil)
+        let directory = try DBSTool.run(
+            ["list", scratch.file("a.dbs"), "--passphrase-file", scratch.path], passphrase: nil)
         #expect(directory.status == 5 && directory.stderr.contains("is a directory"), "\(directory.stderr)")
     }
 }
@@ -74,11 +83,15 @@ struct CLIChangedInputTests {
             let fd = open(growing, O_WRONLY | O_APPEND)
             defer { close(fd) }
             let line = Array("another line\n".utf8)
-            while running { _ = write(fd, line, line.count); usleep(200) }
+            while running {
+                _ = write(fd, line, line.count)
+                usleep(200)
+            }
         }
         appender.start()
-        let result = try DBSTool.run(["backup", scratch.file("t.dbs"), scratch.file("tree"), "--json", "--threads", "1"]
-                                     + DBSTool.fastKDF)
+        let result = try DBSTool.run(
+            ["backup", scratch.file("t.dbs"), scratch.file("tree"), "--json", "--threads", "1"]
+                + DBSTool.fastKDF)
         running = false
         #expect(result.status == 6, "\(result.stderr)")
         let report = try result.json()

@@ -1,6 +1,7 @@
-@testable import DBSKit
 import Foundation
 import Testing
+
+@testable import DBSKit
 
 /// Backups whose entries try to write outside the restore directory: made with the
 /// engine's own writer (the CLI never produces such paths), restored with the CLI.
@@ -11,8 +12,9 @@ struct CLIHostileBackupTests {
     /// A valid, encrypted backup holding exactly `entries` (content "pwned" for files).
     func hostileBackup(at path: String, _ entries: [EntryMetadata]) throws {
         let options = BackupOptions(threads: 1, kdf: KDFParameters(timeCost: 1, memoryKiB: 8192, parallelism: 1))
-        let writer = try BackupWriter(destination: path, passphrase: SecureBytes(Array(Self.passphrase.utf8)),
-                                      options: options)
+        let writer = try BackupWriter(
+            destination: path, passphrase: SecureBytes(Array(Self.passphrase.utf8)),
+            options: options)
         let payload = try PayloadWriter(sink: writer, metadata: [:])
         payload.checksEntryPaths = false  // the engine's writer refuses these paths itself
         for entry in entries {
@@ -25,13 +27,15 @@ struct CLIHostileBackupTests {
     }
 
     static func file(_ path: String) -> EntryMetadata {
-        EntryMetadata(path: PathBytes(path), kind: .file, mode: 0o644,
-                      modificationTime: FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0), size: 5)
+        EntryMetadata(
+            path: PathBytes(path), kind: .file, mode: 0o644,
+            modificationTime: FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0), size: 5)
     }
 
     static func link(_ path: String, to target: String) -> EntryMetadata {
-        EntryMetadata(path: PathBytes(path), kind: .symlink, mode: 0o777,
-                      modificationTime: FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0), linkTarget: PathBytes(target))
+        EntryMetadata(
+            path: PathBytes(path), kind: .symlink, mode: 0o777,
+            modificationTime: FileTimestamp(seconds: 1_700_000_000, nanoseconds: 0), linkTarget: PathBytes(target))
     }
 
     @Test(arguments: [
@@ -47,8 +51,9 @@ struct CLIHostileBackupTests {
         let entries: [EntryMetadata] = spec.map { item in
             let resolved = item.replacingOccurrences(of: "/ABSOLUTE", with: outside)
             if let arrow = resolved.range(of: "->") {
-                return Self.link(String(resolved[..<arrow.lowerBound]),
-                                 to: String(resolved[arrow.upperBound...]).replacingOccurrences(of: "OUTSIDE", with: outside))
+                return Self.link(
+                    String(resolved[..<arrow.lowerBound]),
+                    to: String(resolved[arrow.upperBound...]).replacingOccurrences(of: "OUTSIDE", with: outside))
             }
             return Self.file(resolved)
         }

@@ -1,7 +1,7 @@
 import DBSKit
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 /// Issue 12, items 6 and 7: option values checked by the parser under their own names
 /// (exit 2), one thread limit, "already exists" an output error (exit 5) in the CLI's
@@ -37,10 +37,13 @@ struct CLIOptionAndSignalTests {
         try scratch.write("f", [1, 2, 3])
         let limit = BackupOptions.threadLimits.upperBound
         let backup = scratch.file("f.dbs")
-        #expect(try DBSTool.run(["backup", backup, scratch.file("f"), "--threads", "\(limit)"] + DBSTool.fastKDF)
-            .status == 0)
-        for command in [["restore", backup, "--to", scratch.file("out")], ["validate", backup], ["list", backup],
-                        ["repair", backup, scratch.file("r.dbs")]] {
+        #expect(
+            try DBSTool.run(["backup", backup, scratch.file("f"), "--threads", "\(limit)"] + DBSTool.fastKDF)
+                .status == 0)
+        for command in [
+            ["restore", backup, "--to", scratch.file("out")], ["validate", backup], ["list", backup],
+            ["repair", backup, scratch.file("r.dbs")],
+        ] {
             let result = try DBSTool.run(command + ["--threads", "\(limit + 1)"])
             #expect(result.status == 2, "\(command): \(result.stderr)")
             #expect(result.stderr.contains("--threads must be between 1 and \(limit)"), "\(result.stderr)")

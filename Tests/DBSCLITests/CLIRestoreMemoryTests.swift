@@ -19,10 +19,12 @@ struct CLIRestoreMemoryTests {
     /// parent whose only child it is (getrusage of its children).
     static func restorePeak(_ backup: String, to out: String, scratch: Scratch) throws -> Int {
         let report = scratch.file("rss-\(UUID().uuidString)")
-        let probe = "import resource, subprocess, sys; r = subprocess.run(sys.argv[2:]).returncode; "
+        let probe =
+            "import resource, subprocess, sys; r = subprocess.run(sys.argv[2:]).returncode; "
             + "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); sys.exit(r)"
-        let result = try DBSTool.run(["restore", backup, "--to", out, "--threads", "2", "--quiet"],
-                                     prefix: ["python3", "-c", probe, report])
+        let result = try DBSTool.run(
+            ["restore", backup, "--to", out, "--threads", "2", "--quiet"],
+            prefix: ["python3", "-c", probe, report])
         try #require(result.status == 0, "\(result.stderr)")
         return try #require(Int(String(contentsOfFile: report, encoding: .utf8)))
     }

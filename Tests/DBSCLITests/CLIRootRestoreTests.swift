@@ -32,7 +32,8 @@ struct CLIForceOutputTests {
             #expect(Self.kind(target) == type, "\(target) is still \(kind)")
         }
         #expect(FileManager.default.contents(atPath: scratch.file("target")) == Data("keep".utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
                 == (["fifo", "in", "link", "target"] + (geteuid() == 0 ? ["null"] : [])).sorted())
     }
 }

@@ -1,6 +1,6 @@
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 /// `dbs backup`, `list` and `restore` on names that are not UTF-8, NFC beside NFD,
 /// control characters (`ByteNameTree`): stored, not skipped (exit 0), listed escaped
@@ -11,7 +11,10 @@ struct CLIRoundTripByteNameTests {
         let scratch = try Scratch()
         let tree = Array(scratch.file("tree").utf8)
         try ByteNameTree.make(at: tree)
-        defer { ByteNameTree.remove(Array(scratch.file("tree").utf8)); ByteNameTree.remove(Array(scratch.file("out").utf8)) }
+        defer {
+            ByteNameTree.remove(Array(scratch.file("tree").utf8))
+            ByteNameTree.remove(Array(scratch.file("out").utf8))
+        }
         let backup = scratch.file("names.dbs")
 
         let made = try DBSTool.run(["backup", backup, scratch.file("tree"), "--json"] + DBSTool.fastKDF)
@@ -26,10 +29,12 @@ struct CLIRoundTripByteNameTests {
         #expect(listed.status == 0, "\(listed.stderr)")
         let lines = listed.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == 1 + ByteNameTree.entryCount, "a name cannot forge a line")
-        for shown in ["tree/\\xff-ff", "tree/lone-\\x80", "tree/\\xc0\\xae\\xc0\\xae", "tree/surrogate-\\xed\\xa0\\x80",
-                      "tree/caf\\xe9", "tree/cut-\\xe2\\x82", "tree/new\\nline", "tree/tab\\tand\\x1b[31mescape",
-                      "tree/c1-\\u{85}-next-line", "tree/back\\\\slash", "tree/\\xfe\\xff-dir/\\x80\\x81",
-                      "tree/link-\\xff -> \\xfe\\xff-dir/\\x80\\x81"] {
+        for shown in [
+            "tree/\\xff-ff", "tree/lone-\\x80", "tree/\\xc0\\xae\\xc0\\xae", "tree/surrogate-\\xed\\xa0\\x80",
+            "tree/caf\\xe9", "tree/cut-\\xe2\\x82", "tree/new\\nline", "tree/tab\\tand\\x1b[31mescape",
+            "tree/c1-\\u{85}-next-line", "tree/back\\\\slash", "tree/\\xfe\\xff-dir/\\x80\\x81",
+            "tree/link-\\xff -> \\xfe\\xff-dir/\\x80\\x81",
+        ] {
             #expect(lines.contains { $0.hasSuffix(" " + shown) }, "\(shown) in \(listed.stdoutText)")
         }
         #expect(!listed.stdout.contains(0x1B), "no raw escape character reaches the terminal")
@@ -54,11 +59,15 @@ struct CLIRoundTripByteNameTests {
             #expect(paths[Array("tree/".utf8) + name] != nil, "\(name) listed exactly")
         }
         let link = try #require(paths[Array("tree/".utf8) + ByteNameTree.symlink])
-        #expect((link["link_target_bytes"] as? String).flatMap { Data(base64Encoded: $0) } == Data(ByteNameTree.symlinkTarget))
+        #expect(
+            (link["link_target_bytes"] as? String).flatMap { Data(base64Encoded: $0) }
+                == Data(ByteNameTree.symlinkTarget))
 
         let restored = try DBSTool.run(["restore", backup, "--to", scratch.file("out"), "--json"])
         #expect(restored.status == 0, "\(restored.stderr)")
-        #expect(ByteNameTree.differences(try ByteNameTree.scan(tree), try ByteNameTree.scan(Array(scratch.file("out/tree").utf8))) == [])
+        #expect(
+            ByteNameTree.differences(
+                try ByteNameTree.scan(tree), try ByteNameTree.scan(Array(scratch.file("out/tree").utf8))) == [])
     }
 
     /// `restore --salvage` names a lost entry exactly too: escaped in the text,
@@ -66,7 +75,10 @@ struct CLIRoundTripByteNameTests {
     @Test func salvageReportsALostByteNameExactly() throws {
         let scratch = try Scratch()
         let tree = Array(scratch.file("tree").utf8)
-        defer { ByteNameTree.remove(tree); ByteNameTree.remove(Array(scratch.file("salvage").utf8)) }
+        defer {
+            ByteNameTree.remove(tree)
+            ByteNameTree.remove(Array(scratch.file("salvage").utf8))
+        }
         try #require(mkdir(scratch.file("tree"), 0o755) == 0)
         var rng = SeededGenerator(seed: 31)
         // As CLIAllOrNothingTests' tree (40 incompressible files of 256 KiB), each name
@@ -88,7 +100,9 @@ struct CLIRoundTripByteNameTests {
         #expect(lost[0]["path"] as? String == String(decoding: bytes, as: UTF8.self))
         let text = try DBSTool.run(["restore", backup, "--to", scratch.file("salvage-text"), "--salvage"])
         defer { ByteNameTree.remove(Array(scratch.file("salvage-text").utf8)) }
-        #expect(text.stderr.contains("lost tree/\\xff" + String(decoding: bytes.suffix(3), as: UTF8.self) + ": bytes"), "\(text.stderr)")
+        #expect(
+            text.stderr.contains("lost tree/\\xff" + String(decoding: bytes.suffix(3), as: UTF8.self) + ": bytes"),
+            "\(text.stderr)")
     }
 
     @Test func listHelpSaysHowNamesAreEscaped() throws {

@@ -1,6 +1,6 @@
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 @Suite("dbs backup and restore, end to end", .serialized)
 struct CLIRoundTripTests {
@@ -13,11 +13,14 @@ struct CLIRoundTripTests {
         try scratch.write("tree/bin/random.bin", rng.bytes(3_000_001), mode: 0o600)
         try scratch.write("tree/bin/tool.sh", Array("#!/bin/sh\necho hi\n".utf8), mode: 0o755)
         try scratch.write("tree/empty-file", [])
-        try FileManager.default.createDirectory(atPath: scratch.file("tree/empty/dir"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: scratch.file("tree/empty/dir"), withIntermediateDirectories: true)
         symlink("text/a.txt", scratch.file("tree/relative-link"))
         symlink("/etc/hostname", scratch.file("tree/absolute-link"))
         symlink("does/not/exist", scratch.file("tree/dangling-link"))
-        for (i, path) in ["tree/text/a.txt", "tree/bin/random.bin", "tree/empty-file", "tree/relative-link"].enumerated() {
+        for (i, path) in ["tree/text/a.txt", "tree/bin/random.bin", "tree/empty-file", "tree/relative-link"]
+            .enumerated()
+        {
             setModificationTime(scratch.file(path), seconds: 1_600_000_000 + i, nanoseconds: 123_456_789 + i)
         }
         chmod(scratch.file("tree/empty"), 0o700)
@@ -126,8 +129,11 @@ struct CLIRoundTripTests {
         let scratch = try Scratch()
         try scratch.write("f", Array(repeating: 7, count: 100_000))
         let backup = scratch.file("f.dbs")
-        #expect(try DBSTool.run(["backup", backup, scratch.file("f"), "--parity", "32", "--checksum", "blake2b"]
-                                + DBSTool.fastKDF).status == 0)
+        #expect(
+            try DBSTool.run(
+                ["backup", backup, scratch.file("f"), "--parity", "32", "--checksum", "blake2b"]
+                    + DBSTool.fastKDF
+            ).status == 0)
         let inspected = try DBSTool.run(["inspect", backup, "--json"], passphrase: nil)
         #expect(inspected.status == 0, "\(inspected.stderr)")
         let info = try inspected.json()

@@ -1,6 +1,6 @@
+import DBSTestSupport
 import Foundation
 import Testing
-import DBSTestSupport
 
 /// Issue 12, item 8, through the command line: a backup with a byte inserted into copy A
 /// and a 4 KiB block dropped from copy B (what a `dd conv=noerror` rescue without `sync`
@@ -15,7 +15,8 @@ struct CLIShiftedStripeTests {
         #expect(try DBSTool.run(["backup", backup, tree] + DBSTool.fastKDF).status == 0)
         let inspected = try DBSTool.run(["inspect", backup, "--json"], passphrase: nil).json()
         let copies = try #require(inspected["copies"] as? [[String: Any]])
-        let a = try #require(copies.first), b = try #require(copies.last)
+        let a = try #require(copies.first)
+        let b = try #require(copies.last)
         let aMiddle = (a["offset"] as! Int) + (a["length"] as! Int) / 2 + 1001
         let bMiddle = (b["offset"] as! Int) + (b["length"] as! Int) / 3 / 4096 * 4096
         var bytes = try #require(FileManager.default.contents(atPath: backup))

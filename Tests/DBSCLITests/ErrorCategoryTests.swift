@@ -1,8 +1,9 @@
+import DBSSystem
 import Testing
+
 @testable import DBSC
 @testable import DBSKit
 @testable import dbs
-import DBSSystem
 
 /// Every `BackupError` case: its category, and the codes the two front ends give it
 /// (each maps the category once: `ExitStatus.init(_:)` and `Status.of(_:)`). The codes
@@ -105,9 +106,10 @@ import DBSSystem
     @Test func causesAreKeptWithTheSameText() throws {
         let report = RepairReport()
         let readBack = BackupError.readBackFailed(.damagedBeyondRepair(report))
-        #expect(readBack.description
-            == "verify-after-write failed, nothing was written to the destination: "
-            + BackupError.damagedBeyondRepair(report).description)
+        #expect(
+            readBack.description
+                == "verify-after-write failed, nothing was written to the destination: "
+                + BackupError.damagedBeyondRepair(report).description)
         guard case .readBackFailed(.damagedBeyondRepair(let kept)) = readBack else {
             Issue.record("the read-back's report was not kept")
             return
@@ -118,8 +120,9 @@ import DBSSystem
         let keys = BackupError.internalFailure("setting up the keys", cause: cause)
         #expect(keys.description == "internal failure: setting up the keys: \(cause)")
         #expect(BackupError.internalFailure(cause: cause).description == "internal failure: \(cause)")
-        #expect(BackupError.internalFailure("chunk 2's frame does not fit its batch buffer").description
-            == "internal failure: chunk 2's frame does not fit its batch buffer")
+        #expect(
+            BackupError.internalFailure("chunk 2's frame does not fit its batch buffer").description
+                == "internal failure: chunk 2's frame does not fit its batch buffer")
         guard case .internalFailure(_, let underlying?) = keys else {
             Issue.record("the library's error was not kept")
             return
@@ -129,9 +132,11 @@ import DBSSystem
 
     /// The CLI's own wording stays where it replaces the engine's.
     @Test func theCLIsOwnMessages() {
-        #expect(CLIFailure(wrapping: BackupError.destinationExists("out.dbs")).message
-            == "out.dbs already exists; use --force to replace it")
-        #expect(CLIFailure(wrapping: BackupError.invalidOptions("copies must be 1 or 2")).message
-            == "invalid options: copies must be 1 or 2")
+        #expect(
+            CLIFailure(wrapping: BackupError.destinationExists("out.dbs")).message
+                == "out.dbs already exists; use --force to replace it")
+        #expect(
+            CLIFailure(wrapping: BackupError.invalidOptions("copies must be 1 or 2")).message
+                == "invalid options: copies must be 1 or 2")
     }
 }

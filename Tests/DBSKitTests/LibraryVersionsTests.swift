@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DBSKit
 
 /// The versions `dbs-bench` prints come from the linked libraries themselves.
@@ -15,8 +16,9 @@ import Testing
         #expect(zstd[0] == 1 && zstd[1] >= 4, "zstd \(versions.zstd): level-1 chunks need zstd 1.4 or later")
         let xxhash = try #require(Self.numbers(versions.xxhash[...]))
         #expect(xxhash[0] == 0 && xxhash[1] >= 8, "xxhash \(versions.xxhash): XXH3-128 needs 0.8 or later")
-        #expect(versions.openssl.hasPrefix("OpenSSL 3.") || versions.openssl.hasPrefix("OpenSSL 1.1"),
-                "openssl \(versions.openssl)")
+        #expect(
+            versions.openssl.hasPrefix("OpenSSL 3.") || versions.openssl.hasPrefix("OpenSSL 1.1"),
+            "openssl \(versions.openssl)")
         #expect(versions.argon2 == "Argon2 v1.3 (build)")
     }
 

@@ -6,13 +6,13 @@ import DBSSystem
 public enum ByteNameTree {
     /// Names that are not valid UTF-8, one of each way UTF-8 can be broken.
     public static let invalidNames: [[UInt8]] = [
-        [0xFF] + Array("-ff".utf8),                      // a byte UTF-8 never has
-        Array("lone-".utf8) + [0x80],                    // a continuation byte with no lead
-        [0xC0, 0xAE, 0xC0, 0xAE],                        // an overlong "..": four bytes, not a way up
-        [0xC0, 0xAF] + Array("overlong-slash".utf8),     // an overlong "/": part of the name
-        Array("surrogate-".utf8) + [0xED, 0xA0, 0x80],   // U+D800 encoded in UTF-8
-        Array("caf".utf8) + [0xE9],                      // Latin-1 "café"
-        Array("cut-".utf8) + [0xE2, 0x82],               // a sequence cut short
+        [0xFF] + Array("-ff".utf8),  // a byte UTF-8 never has
+        Array("lone-".utf8) + [0x80],  // a continuation byte with no lead
+        [0xC0, 0xAE, 0xC0, 0xAE],  // an overlong "..": four bytes, not a way up
+        [0xC0, 0xAF] + Array("overlong-slash".utf8),  // an overlong "/": part of the name
+        Array("surrogate-".utf8) + [0xED, 0xA0, 0x80],  // U+D800 encoded in UTF-8
+        Array("caf".utf8) + [0xE9],  // Latin-1 "café"
+        Array("cut-".utf8) + [0xE2, 0x82],  // a sequence cut short
     ]
     /// Valid UTF-8 a restore must neither merge nor rewrite: "é" precomposed (NFC)
     /// and decomposed (NFD) side by side, control characters, a backslash.
@@ -26,11 +26,15 @@ public enum ByteNameTree {
     ]
     /// The directory not named in UTF-8, its children, the hard links, the symlink.
     public static let directory: [UInt8] = [0xFE, 0xFF] + Array("-dir".utf8)
-    public static let directoryChildren: [[UInt8]] = [Array("inside".utf8), [0x80, 0x81], Array("linked-".utf8) + [0xFF]]
+    public static let directoryChildren: [[UInt8]] = [
+        Array("inside".utf8), [0x80, 0x81], Array("linked-".utf8) + [0xFF],
+    ]
     /// The first name of the hard-linked file in byte order (where a backup stores it),
     /// relative to the root, then its other two names.
-    public static let hardLinkNames: [[UInt8]] = [[0xED, 0xB0, 0x80], directory + [0x2F, 0xC1, 0xBF],
-                                                  directory + [0x2F] + Array("linked-".utf8) + [0xFF]]
+    public static let hardLinkNames: [[UInt8]] = [
+        [0xED, 0xB0, 0x80], directory + [0x2F, 0xC1, 0xBF],
+        directory + [0x2F] + Array("linked-".utf8) + [0xFF],
+    ]
     public static let symlink: [UInt8] = Array("link-".utf8) + [0xFF]
     public static let symlinkTarget: [UInt8] = directory + [0x2F, 0x80, 0x81]
     /// Entries below the root: every name, the directory and its three, two more
@@ -99,9 +103,10 @@ public enum ByteNameTree {
             }
             content = Array(content[0..<max(0, count)])
             if let relative {
-                nodes[relative] = Node(type: type, mode: status.st_mode & 0o7777,
-                                       mtime: [status.st_mtim.tv_sec, status.st_mtim.tv_nsec],
-                                       content: content, inode: UInt64(status.st_ino))
+                nodes[relative] = Node(
+                    type: type, mode: status.st_mode & 0o7777,
+                    mtime: [status.st_mtim.tv_sec, status.st_mtim.tv_nsec],
+                    content: content, inode: UInt64(status.st_ino))
             }
             guard type == 0o040000 else { return }
             guard let stream = opendir(c(path)) else { throw Failure(description: "opendir \(path): errno \(errno)") }
@@ -120,7 +125,8 @@ public enum ByteNameTree {
     /// contents, link targets and hard-link groups. Empty when they are the same.
     public static func differences(_ source: [[UInt8]: Node], _ restored: [[UInt8]: Node]) -> [String] {
         var found: [String] = []
-        let missing = Set(source.keys).subtracting(restored.keys), extra = Set(restored.keys).subtracting(source.keys)
+        let missing = Set(source.keys).subtracting(restored.keys)
+        let extra = Set(restored.keys).subtracting(source.keys)
         if !missing.isEmpty || !extra.isEmpty { found.append("names differ: missing \(missing), extra \(extra)") }
         for (path, node) in source {
             guard var copy = restored[path] else { continue }

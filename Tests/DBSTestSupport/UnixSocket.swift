@@ -16,11 +16,13 @@ public final class UnixSocket {
             for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
             return true
         }
-        let bound = fits && withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+        let bound =
+            fits
+            && withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+                }
             }
-        }
         guard bound else {
             close(descriptor)
             return nil

@@ -39,7 +39,8 @@ enum FuzzDecoders {
     static func stripe(_ input: [UInt8]) {
         let body = protectedBody(input)
         guard let header = try? StripeHeader(body: body) else { return }
-        fuzzCheck((try? StripeHeader(body: header.body)) == header, "an accepted stripe header does not re-encode to itself")
+        fuzzCheck(
+            (try? StripeHeader(body: header.body)) == header, "an accepted stripe header does not re-encode to itself")
     }
 
     static func entry(_ input: [UInt8]) {
@@ -47,13 +48,15 @@ enum FuzzDecoders {
             guard let entry = try? EntryHeaderCoding.decode(input, version: version) else { continue }
             let again = try? EntryHeaderCoding.encode(entry, version: version)
             fuzzCheck(again != nil, "an accepted entry header is refused by the encoder: \(entry)")
-            fuzzCheck(again.flatMap { try? EntryHeaderCoding.decode($0, version: version) } == entry,
-                      "an accepted entry header does not re-encode to itself")
+            fuzzCheck(
+                again.flatMap { try? EntryHeaderCoding.decode($0, version: version) } == entry,
+                "an accepted entry header does not re-encode to itself")
         }
     }
 
     /// One scratch file per process (libFuzzer's -fork/-jobs run several).
-    static let scratch = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+    static let scratch =
+        (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
         + "/dbs-fuzz-\(getpid()).dbs"
 
     static func file(_ input: [UInt8]) {

@@ -7,10 +7,10 @@ import Foundation
 enum FuzzSeeds {
     /// copies, k, m, shard size, plaintext bytes.
     static let shapes: [(Int, Int, Int, Int, Int)] = [
-        (2, 4, 2, 16, 150),     // two copies, the smallest shards: several stripes
-        (1, 4, 2, 16, 150),     // a single copy
-        (2, 8, 4, 64, 1200),    // more parity
-        (1, 3, 1, 32, 40),      // a single stripe, one parity shard
+        (2, 4, 2, 16, 150),  // two copies, the smallest shards: several stripes
+        (1, 4, 2, 16, 150),  // a single copy
+        (2, 8, 4, 64, 1200),  // more parity
+        (1, 3, 1, 32, 40),  // a single stripe, one parity shard
     ]
 
     static func write(to directory: String) throws {
@@ -23,10 +23,12 @@ enum FuzzSeeds {
         for (n, (copies, k, m, s, size)) in shapes.enumerated() {
             let path = "\(directory)/file/backup-\(n).dbs"
             try? FileManager.default.removeItem(atPath: path)
-            let options = BackupOptions(threads: 1, copies: copies, dataShards: k, parityShards: m, shardSize: s,
-                                        kdf: KDFParameters(timeCost: 1, memoryKiB: 8, parallelism: 1),
-                                        chunkSize: 64)
-            let writer = try BackupWriter(destination: path, passphrase: SecureBytes(Array("fuzz".utf8)), options: options)
+            let options = BackupOptions(
+                threads: 1, copies: copies, dataShards: k, parityShards: m, shardSize: s,
+                kdf: KDFParameters(timeCost: 1, memoryKiB: 8, parallelism: 1),
+                chunkSize: 64)
+            let writer = try BackupWriter(
+                destination: path, passphrase: SecureBytes(Array("fuzz".utf8)), options: options)
             let plaintext = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ n) }
             try plaintext.withUnsafeBytes { try writer.write($0) }
             _ = try writer.finish()
@@ -39,7 +41,9 @@ enum FuzzSeeds {
             let layout = located.layout
             for copy in 0..<layout.copies {
                 for stripe in Set([0, layout.stripeCount - 1]) {
-                    if let header = ContainerLocator.decodeStripeHeader(file, at: layout.recordOffset(copy: copy, stripe: stripe)) {
+                    if let header = ContainerLocator.decodeStripeHeader(
+                        file, at: layout.recordOffset(copy: copy, stripe: stripe))
+                    {
                         try store(header.body, "stripe", "stripe-\(n)-\(copy)-\(stripe)")
                     }
                 }
@@ -49,13 +53,16 @@ enum FuzzSeeds {
         let entries = [
             EntryMetadata(path: "dir/file.txt", kind: .file, mode: 0o644, modificationTime: time, size: 12),
             EntryMetadata(path: "dir", kind: .directory, mode: 0o755, modificationTime: time),
-            EntryMetadata(path: "link", kind: .symlink, mode: 0o777, modificationTime: time, linkTarget: "dir/file.txt"),
-            EntryMetadata(path: "records/0", kind: .records, mode: 0o600, modificationTime: time, isStreamed: true,
-                          modelLabel: "app.Model", extra: ["format": "jsonl"]),
-            EntryMetadata(path: "dev/null", kind: .characterDevice, mode: 0o666, modificationTime: time,
-                          owner: EntryOwner(uid: 0, gid: 0, user: "root", group: "root"),
-                          extendedAttributes: [ExtendedAttribute(name: "user.a", value: [1, 2, 3])],
-                          device: DeviceNumber(major: 1, minor: 3)),
+            EntryMetadata(
+                path: "link", kind: .symlink, mode: 0o777, modificationTime: time, linkTarget: "dir/file.txt"),
+            EntryMetadata(
+                path: "records/0", kind: .records, mode: 0o600, modificationTime: time, isStreamed: true,
+                modelLabel: "app.Model", extra: ["format": "jsonl"]),
+            EntryMetadata(
+                path: "dev/null", kind: .characterDevice, mode: 0o666, modificationTime: time,
+                owner: EntryOwner(uid: 0, gid: 0, user: "root", group: "root"),
+                extendedAttributes: [ExtendedAttribute(name: "user.a", value: [1, 2, 3])],
+                device: DeviceNumber(major: 1, minor: 3)),
         ]
         for (n, entry) in entries.enumerated() {
             if !entry.needsVersion2 {

@@ -45,7 +45,10 @@ func fuzzCheck(_ condition: Bool, _ message: @autoclosure () -> String) {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     if let directory = ProcessInfo.processInfo.environment["DBS_FUZZ_SEEDS"] {
         do {
             try FuzzSeeds.write(to: directory)

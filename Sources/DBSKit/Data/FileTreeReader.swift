@@ -72,7 +72,8 @@ public struct FileTreeReader {
             name = String(cString: resolved).split(separator: "/").last.map(String.init) ?? ""
         }
         guard !name.isEmpty else {
-            throw .invalidInput(path: input, reason: "the root directory has no name to store it under; back up its contents instead")
+            throw .invalidInput(
+                path: input, reason: "the root directory has no name to store it under; back up its contents instead")
         }
         return name
     }
@@ -99,7 +100,8 @@ private struct Walk {
 
     mutating func visit(source: PathBytes, path: PathBytes, status: FileStatus) throws {
         guard path.bytes.count <= PayloadFormat.maxPathBytes else {
-            options.warning(FileTreeWarning(path: source, message: "its path is longer than \(PayloadFormat.maxPathBytes) bytes"))
+            options.warning(
+                FileTreeWarning(path: source, message: "its path is longer than \(PayloadFormat.maxPathBytes) bytes"))
             return
         }
         switch status.type {
@@ -107,31 +109,44 @@ private struct Walk {
             if status.linkCount > 1 {
                 let key = [status.device, status.inode]
                 if let first = linkedFiles[key] {
-                    try writeEntry(described(EntryMetadata(path: path, kind: .hardLink, mode: status.permissions,
-                                                           modificationTime: status.modificationTime, linkTarget: first),
-                                             status, source: source, attributes: false))
+                    try writeEntry(
+                        described(
+                            EntryMetadata(
+                                path: path, kind: .hardLink, mode: status.permissions,
+                                modificationTime: status.modificationTime, linkTarget: first),
+                            status, source: source, attributes: false))
                     return
                 }
                 linkedFiles[key] = path
             }
             try writeFile(source: source, path: path)
         case .directory:
-            try writeEntry(described(EntryMetadata(path: path, kind: .directory, mode: status.permissions,
-                                                   modificationTime: status.modificationTime), status, source: source))
+            try writeEntry(
+                described(
+                    EntryMetadata(
+                        path: path, kind: .directory, mode: status.permissions,
+                        modificationTime: status.modificationTime), status, source: source))
             try visitChildren(of: source, path: path)
         case .fifo, .characterDevice, .blockDevice:
-            let kind: EntryKind = status.type == .fifo ? .fifo : status.type == .characterDevice ? .characterDevice : .blockDevice
-            try writeEntry(described(EntryMetadata(path: path, kind: kind, mode: status.permissions,
-                                                   modificationTime: status.modificationTime,
-                                                   device: kind.isDevice ? status.deviceNumber : nil),
-                                     status, source: source))
+            let kind: EntryKind =
+                status.type == .fifo ? .fifo : status.type == .characterDevice ? .characterDevice : .blockDevice
+            try writeEntry(
+                described(
+                    EntryMetadata(
+                        path: path, kind: kind, mode: status.permissions,
+                        modificationTime: status.modificationTime,
+                        device: kind.isDevice ? status.deviceNumber : nil),
+                    status, source: source))
         case .symlink:
             // The target's bytes as they are, UTF-8 or not (readlink never gives an
             // empty one on Linux).
             let target = PathBytes(bytes: try POSIX.linkTarget(source))
-            try writeEntry(described(EntryMetadata(path: path, kind: .symlink, mode: status.permissions,
-                                                   modificationTime: status.modificationTime, linkTarget: target),
-                                     status, source: source))
+            try writeEntry(
+                described(
+                    EntryMetadata(
+                        path: path, kind: .symlink, mode: status.permissions,
+                        modificationTime: status.modificationTime, linkTarget: target),
+                    status, source: source))
         case .unsupported(let what):
             options.warning(FileTreeWarning(path: source, message: "it is \(what)"))
         }
@@ -153,8 +168,10 @@ private struct Walk {
 
     /// `entry` with the owner of `status` and, unless `attributes` is false, the
     /// extended attributes at `source` (`descriptor` when the file is open).
-    private func described(_ entry: EntryMetadata, _ status: FileStatus, source: PathBytes,
-                           descriptor: Int32 = -1, attributes: Bool = true) -> EntryMetadata {
+    private func described(
+        _ entry: EntryMetadata, _ status: FileStatus, source: PathBytes,
+        descriptor: Int32 = -1, attributes: Bool = true
+    ) -> EntryMetadata {
         var entry = entry
         entry.owner = names.owner(of: status)
         if attributes {
@@ -202,9 +219,12 @@ private struct Walk {
                 if attempt < Self.rereads, lseek(file.raw, 0, SEEK_SET) < 0 { break }
             }
         }
-        try writer.beginEntry(described(EntryMetadata(path: path, kind: .file, mode: status.permissions,
-                                                      modificationTime: status.modificationTime, size: status.size),
-                                        status, source: sourcePath, descriptor: file.raw))
+        try writer.beginEntry(
+            described(
+                EntryMetadata(
+                    path: path, kind: .file, mode: status.permissions,
+                    modificationTime: status.modificationTime, size: status.size),
+                status, source: sourcePath, descriptor: file.raw))
         if let small {
             try writer.writeContent(small)
             bytes += UInt64(small.count)
@@ -223,8 +243,10 @@ private struct Walk {
 
     /// Reads a file of at most one buffer whole: its bytes (exactly `status.size`,
     /// zero-padded if it shrank), the status after, and what changed, if anything.
-    private mutating func readSmall(_ file: DescriptorHandle, source: String,
-                                    status: FileStatus) throws -> ([UInt8], FileStatus, String?) {
+    private mutating func readSmall(
+        _ file: DescriptorHandle, source: String,
+        status: FileStatus
+    ) throws -> ([UInt8], FileStatus, String?) {
         let want = Int(status.size)
         var got = 0
         while got < want {
@@ -242,8 +264,10 @@ private struct Walk {
     }
 
     /// Streams a file larger than the buffer in one pass; returns what changed.
-    private mutating func streamLarge(_ file: DescriptorHandle, source: String, path: PathBytes,
-                                      status: FileStatus) throws -> String? {
+    private mutating func streamLarge(
+        _ file: DescriptorHandle, source: String, path: PathBytes,
+        status: FileStatus
+    ) throws -> String? {
         var remaining = status.size
         var read = UInt64(0)
         while remaining > 0 {
@@ -280,7 +304,9 @@ private struct Walk {
             return "it grew while read; stored its first \(before.size) bytes"
         }
         if after.inode != before.inode || after.device != before.device { return "it was replaced while read" }
-        if after.modificationTime != before.modificationTime || after.changeTime != before.changeTime || after.size != before.size {
+        if after.modificationTime != before.modificationTime || after.changeTime != before.changeTime
+            || after.size != before.size
+        {
             return "it was modified while read"
         }
         return nil

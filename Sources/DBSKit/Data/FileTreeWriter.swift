@@ -66,8 +66,10 @@ public struct FileTreeWriter {
     /// is read and verified (`StagedFileWriters`).
     public let writeThreads: Int
 
-    public init(destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true,
-                salvage: Bool = false, numericOwner: Bool = false, writeThreads: Int = 2) {
+    public init(
+        destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true,
+        salvage: Bool = false, numericOwner: Bool = false, writeThreads: Int = 2
+    ) {
         self.numericOwner = numericOwner
         self.writeThreads = max(1, writeThreads)
         self.destination = destination
@@ -87,7 +89,9 @@ public struct FileTreeWriter {
     /// Throws `DataError` for refusals and I/O failures, the reader's `PayloadError`
     /// (or the byte source's error) for damaged content, having placed nothing; with
     /// `salvage`, `RestoreIncomplete` wrapping that cause.
-    public func restore(from reader: PayloadReader, progress: ((FileTreeProgress) -> Void)? = nil) throws -> RestoreSummary {
+    public func restore(
+        from reader: PayloadReader, progress: ((FileTreeProgress) -> Void)? = nil
+    ) throws -> RestoreSummary {
         var restore = try RestoreStaging(writer: self, progress: progress)
         do {
             while let entry = try reader.nextEntry() {
@@ -105,8 +109,9 @@ public struct FileTreeWriter {
             do {
                 placed = try restore.commit()
             } catch let commitFailure {
-                throw RestoreIncomplete(placed: placed, lost: lost, readToTheEnd: false,
-                                        cause: commitFailure)
+                throw RestoreIncomplete(
+                    placed: placed, lost: lost, readToTheEnd: false,
+                    cause: commitFailure)
             }
             throw RestoreIncomplete(placed: placed, lost: lost, readToTheEnd: false, cause: error)
         }

@@ -12,9 +12,11 @@ final class OwnerNames {
 
     private func userName(_ uid: UInt32) -> String? {
         if let known = users[uid] { return known }
-        var entry = passwd(), result: UnsafeMutablePointer<passwd>?
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16 << 10)
-        let name = getpwuid_r(uid_t(uid), &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        let name =
+            getpwuid_r(uid_t(uid), &entry, &buffer, buffer.count, &result) == 0 && result != nil
             ? Self.bounded(String(cString: entry.pw_name)) : nil
         users[uid] = name
         return name
@@ -22,9 +24,11 @@ final class OwnerNames {
 
     private func groupName(_ gid: UInt32) -> String? {
         if let known = groups[gid] { return known }
-        var entry = Glibc.group(), result: UnsafeMutablePointer<Glibc.group>?
+        var entry = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
         var buffer = [CChar](repeating: 0, count: 16 << 10)
-        let name = getgrgid_r(gid_t(gid), &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        let name =
+            getgrgid_r(gid_t(gid), &entry, &buffer, buffer.count, &result) == 0 && result != nil
             ? Self.bounded(String(cString: entry.gr_name)) : nil
         groups[gid] = name
         return name
@@ -69,18 +73,22 @@ final class OwnerMapping {
 
     private func lookUpUser(_ name: String) -> UInt32? {
         if let known = users[name] { return known.map { UInt32($0) } }
-        var entry = passwd(), result: UnsafeMutablePointer<passwd>?
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16 << 10)
-        let uid: uid_t? = getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil ? entry.pw_uid : nil
+        let uid: uid_t? =
+            getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil ? entry.pw_uid : nil
         users[name] = uid
         return uid.map { UInt32($0) }
     }
 
     private func lookUpGroup(_ name: String) -> UInt32? {
         if let known = groups[name] { return known.map { UInt32($0) } }
-        var entry = Glibc.group(), result: UnsafeMutablePointer<Glibc.group>?
+        var entry = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
         var buffer = [CChar](repeating: 0, count: 16 << 10)
-        let gid: gid_t? = getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil ? entry.gr_gid : nil
+        let gid: gid_t? =
+            getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0 && result != nil ? entry.gr_gid : nil
         groups[name] = gid
         return gid.map { UInt32($0) }
     }
@@ -91,8 +99,10 @@ enum ExtendedAttributes {
     /// The attributes of the file open as `descriptor` (or at `path`, not following
     /// a symlink, when given), in name order. A file system without them gives [];
     /// an attribute that cannot be read or is too large is reported to `warn`.
-    static func read(descriptor: Int32, path: PathBytes?, shownAs shown: String,
-                     warn: (String) -> Void) -> [ExtendedAttribute] {
+    static func read(
+        descriptor: Int32, path: PathBytes?, shownAs shown: String,
+        warn: (String) -> Void
+    ) -> [ExtendedAttribute] {
         let names: [String]
         switch ExtendedAttributeCalls.names(descriptor: descriptor, path: path) {
         case .success(let list): names = list
@@ -109,12 +119,18 @@ enum ExtendedAttributes {
                 warn("extended attribute '\(name)' not kept: its name is too long")
                 continue
             }
-            switch ExtendedAttributeCalls.value(descriptor: descriptor, path: path, name: name,
-                                                limit: PayloadFormat.maxAttributeValueBytes) {
+            switch ExtendedAttributeCalls.value(
+                descriptor: descriptor, path: path, name: name,
+                limit: PayloadFormat.maxAttributeValueBytes)
+            {
             case .success(let value):
                 total += name.utf8.count + value.count
-                guard total <= PayloadFormat.maxAttributeTotalBytes, attributes.count < PayloadFormat.maxExtendedAttributes else {
-                    warn("extended attribute '\(name)' not kept: the entry's attributes exceed \(PayloadFormat.maxAttributeTotalBytes) bytes")
+                guard total <= PayloadFormat.maxAttributeTotalBytes,
+                    attributes.count < PayloadFormat.maxExtendedAttributes
+                else {
+                    warn(
+                        "extended attribute '\(name)' not kept: the entry's attributes exceed \(PayloadFormat.maxAttributeTotalBytes) bytes"
+                    )
                     return attributes
                 }
                 attributes.append(ExtendedAttribute(name: name, value: value))
@@ -129,17 +145,22 @@ enum ExtendedAttributes {
     /// Sets `attributes` on the file open as `descriptor` (or at `path`). `security.*`
     /// only as root; an attribute the file system or the kernel refuses is a warning,
     /// not a failure. Runs after chmod, so a POSIX ACL ends as it was stored.
-    static func apply(_ attributes: [ExtendedAttribute], descriptor: Int32, path: PathBytes?,
-                      shownAs shown: String, warn: (String) -> Void) {
+    static func apply(
+        _ attributes: [ExtendedAttribute], descriptor: Int32, path: PathBytes?,
+        shownAs shown: String, warn: (String) -> Void
+    ) {
         let root = geteuid() == 0
         for attribute in attributes {
             if !root, attribute.name.hasPrefix("security.") || attribute.name.hasPrefix("trusted.") {
                 warn("extended attribute '\(attribute.name)' not restored: only root restores security.* and trusted.*")
                 continue
             }
-            if let error = ExtendedAttributeCalls.set(descriptor: descriptor, path: path, name: attribute.name,
-                                                      value: attribute.value) {
-                let why = error.code == ENOTSUP || error.code == EOPNOTSUPP
+            if let error = ExtendedAttributeCalls.set(
+                descriptor: descriptor, path: path, name: attribute.name,
+                value: attribute.value)
+            {
+                let why =
+                    error.code == ENOTSUP || error.code == EOPNOTSUPP
                     ? "the file system does not support it" : POSIX.errorMessage(error.code)
                 warn("extended attribute '\(attribute.name)' not restored: \(why)")
             }

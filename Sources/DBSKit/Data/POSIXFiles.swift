@@ -65,10 +65,12 @@ struct FileStatus {
         type = FileType(mode: status.st_mode)
         permissions = UInt32(status.st_mode & 0o7777)
         size = UInt64(max(0, status.st_size))
-        modificationTime = FileTimestamp(seconds: Int64(status.st_mtim.tv_sec),
-                                         nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
-        changeTime = FileTimestamp(seconds: Int64(status.st_ctim.tv_sec),
-                                   nanoseconds: UInt32(clamping: status.st_ctim.tv_nsec))
+        modificationTime = FileTimestamp(
+            seconds: Int64(status.st_mtim.tv_sec),
+            nanoseconds: UInt32(clamping: status.st_mtim.tv_nsec))
+        changeTime = FileTimestamp(
+            seconds: Int64(status.st_ctim.tv_sec),
+            nanoseconds: UInt32(clamping: status.st_ctim.tv_nsec))
         uid = UInt32(status.st_uid)
         gid = UInt32(status.st_gid)
         device = UInt64(status.st_dev)
@@ -76,16 +78,19 @@ struct FileStatus {
         linkCount = UInt64(status.st_nlink)
         let rdev = UInt64(status.st_rdev)
         // glibc's gnu_dev_major/minor, which Swift does not import (they are macros).
-        deviceNumber = DeviceNumber(major: UInt32(((rdev >> 8) & 0xfff) | ((rdev >> 32) & 0xffff_f000)),
-                                    minor: UInt32((rdev & 0xff) | ((rdev >> 12) & 0xffff_ff00)))
+        deviceNumber = DeviceNumber(
+            major: UInt32(((rdev >> 8) & 0xfff) | ((rdev >> 32) & 0xffff_f000)),
+            minor: UInt32((rdev & 0xff) | ((rdev >> 12) & 0xffff_ff00)))
     }
 }
 
 enum POSIX {
     /// `SystemCall.retryingInterrupts`, its failure as `DataError.io(path, operation)`.
     @discardableResult
-    static func check<T: BinaryInteger>(_ operation: String, _ path: String,
-                                        _ call: () -> T) throws(DataError) -> T {
+    static func check<T: BinaryInteger>(
+        _ operation: String, _ path: String,
+        _ call: () -> T
+    ) throws(DataError) -> T {
         do throws(IOError) {
             return try SystemCall.retryingInterrupts(operation, path: path, call)
         } catch {
@@ -106,10 +111,14 @@ enum POSIX {
     }
 
     /// fstatat without following a final symlink; nil when `name` does not exist.
-    static func linkStatus(in directory: DescriptorHandle, _ name: PathBytes,
-                           displayPath: String) throws(DataError) -> FileStatus? {
+    static func linkStatus(
+        in directory: DescriptorHandle, _ name: PathBytes,
+        displayPath: String
+    ) throws(DataError) -> FileStatus? {
         var status = stat()
-        if name.withCString({ fstatat(directory.raw, $0, &status, AT_SYMLINK_NOFOLLOW) }) == 0 { return FileStatus(status) }
+        if name.withCString({ fstatat(directory.raw, $0, &status, AT_SYMLINK_NOFOLLOW) }) == 0 {
+            return FileStatus(status)
+        }
         if errno == ENOENT { return nil }
         throw .io(path: displayPath, operation: "stat", errno: errno)
     }
@@ -124,7 +133,9 @@ enum POSIX {
     static func linkTarget(_ path: PathBytes) throws(DataError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = try check("read link", path.description) {
-            path.withCString { name in buffer.withUnsafeMutableBufferPointer { readlink(name, $0.baseAddress!, $0.count) } }
+            path.withCString { name in
+                buffer.withUnsafeMutableBufferPointer { readlink(name, $0.baseAddress!, $0.count) }
+            }
         }
         guard count < buffer.count else {
             throw .invalidInput(path: path.description, reason: "the link target is longer than PATH_MAX")
@@ -149,7 +160,8 @@ enum POSIX {
             // long as the name, so copying the whole 256-byte `d_name` field would read
             // past it (valgrind sees uninitialised bytes).
             let field = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-            let name = Array(UnsafeRawBufferPointer(start: field, count: strlen(field.assumingMemoryBound(to: CChar.self))))
+            let name = Array(
+                UnsafeRawBufferPointer(start: field, count: strlen(field.assumingMemoryBound(to: CChar.self))))
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             names.append(PathBytes(bytes: name))
         }
@@ -158,7 +170,8 @@ enum POSIX {
     /// glibc's gnu_dev_makedev.
     static func deviceID(_ number: DeviceNumber) -> dev_t {
         // In four typed parts: as one expression, Swift 6.2's type checker gives up on it.
-        let major = UInt64(number.major), minor = UInt64(number.minor)
+        let major = UInt64(number.major)
+        let minor = UInt64(number.minor)
         let majorLow: UInt64 = (major & 0xfff) << 8
         let majorHigh: UInt64 = (major & 0xffff_f000) << 32
         let minorLow: UInt64 = minor & 0xff

@@ -91,14 +91,18 @@ extension RestoreStaging {
             try temporaryName.withCString { (temporary) throws(DataError) in
                 try name.withCString { (final) throws(DataError) in
                     if entry.replaces {
-                        try POSIX.check("rename into place", path) { renameat(parent.raw, temporary, parent.raw, final) }
+                        try POSIX.check("rename into place", path) {
+                            renameat(parent.raw, temporary, parent.raw, final)
+                        }
                     } else if linkat(parent.raw, temporary, parent.raw, final, 0) == 0 {
                         unlinkat(parent.raw, temporary, 0)
                     } else if errno == EEXIST {
                         throw .alreadyExists(path: path)
                     } else {
                         // No hard links here: a rename, which the checks before made safe.
-                        try POSIX.check("rename into place", path) { renameat(parent.raw, temporary, parent.raw, final) }
+                        try POSIX.check("rename into place", path) {
+                            renameat(parent.raw, temporary, parent.raw, final)
+                        }
                     }
                 }
             }
@@ -112,14 +116,19 @@ extension RestoreStaging {
                 }
             } else {
                 if target.withCString({ linked in name.withCString { symlinkat(linked, parent.raw, $0) } }) != 0 {
-                    throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create symlink", errno: errno)
+                    throw errno == EEXIST
+                        ? .alreadyExists(path: path) : .io(path: path, operation: "create symlink", errno: errno)
                 }
                 plan[index].placedByRun = true
-                try POSIX.check("set the time of", path) { name.withCString { utimensat(parent.raw, $0, times, AT_SYMLINK_NOFOLLOW) } }
+                try POSIX.check("set the time of", path) {
+                    name.withCString { utimensat(parent.raw, $0, times, AT_SYMLINK_NOFOLLOW) }
+                }
             }
             if let target = owners.target(for: entry.owner) {
                 try POSIX.check("set the owner of", path) {
-                    name.withCString { fchownat(parent.raw, $0, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW) }
+                    name.withCString {
+                        fchownat(parent.raw, $0, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW)
+                    }
                 }
             }
         case .hardLink(let target):
@@ -130,8 +139,11 @@ extension RestoreStaging {
                 try replace(name, in: parent, path: path) { temporary in
                     targetName.withCString { linkat(targetParent.raw, $0, parent.raw, temporary, 0) } == 0 ? 0 : errno
                 }
-            } else if targetName.withCString({ from in name.withCString { linkat(targetParent.raw, from, parent.raw, $0, 0) } }) != 0 {
-                throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create hard link", errno: errno)
+            } else if targetName.withCString({ from in
+                name.withCString { linkat(targetParent.raw, from, parent.raw, $0, 0) }
+            }) != 0 {
+                throw errno == EEXIST
+                    ? .alreadyExists(path: path) : .io(path: path, operation: "create hard link", errno: errno)
             }
         case let .special(kind, device):
             let type: mode_t = kind == .fifo ? S_IFIFO : kind == .characterDevice ? S_IFCHR : S_IFBLK
@@ -142,21 +154,29 @@ extension RestoreStaging {
                     mknodat(parent.raw, temporary, type | 0o600, number) == 0 ? 0 : errno
                 }
             } else if name.withCString({ mknodat(parent.raw, $0, type | 0o600, number) }) != 0 {
-                throw errno == EEXIST ? .alreadyExists(path: path) : .io(path: path, operation: "create \(kind)", errno: errno)
+                throw errno == EEXIST
+                    ? .alreadyExists(path: path) : .io(path: path, operation: "create \(kind)", errno: errno)
             }
             plan[index].placedByRun = true
             if let target = owners.target(for: entry.owner) {
                 try POSIX.check("set the owner of", path) {
-                    made.withCString { fchownat(parent.raw, $0, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW) }
+                    made.withCString {
+                        fchownat(parent.raw, $0, uid_t(target.uid), gid_t(target.gid), AT_SYMLINK_NOFOLLOW)
+                    }
                 }
             }
             var status = stat()
             try POSIX.check("stat", path) { made.withCString { fstatat(parent.raw, $0, &status, AT_SYMLINK_NOFOLLOW) } }
-            let permitted = RestoredMode.permitted(entry.mode, recorded: owners.intended(for: entry.owner),
-                                                   actual: (UInt32(status.st_uid), UInt32(status.st_gid)))
-            try POSIX.check("set the mode of", path) { made.withCString { fchmodat(parent.raw, $0, mode_t(permitted), 0) } }
+            let permitted = RestoredMode.permitted(
+                entry.mode, recorded: owners.intended(for: entry.owner),
+                actual: (UInt32(status.st_uid), UInt32(status.st_gid)))
+            try POSIX.check("set the mode of", path) {
+                made.withCString { fchmodat(parent.raw, $0, mode_t(permitted), 0) }
+            }
             let times = POSIX.timespecs(entry.time)
-            try POSIX.check("set the time of", path) { made.withCString { utimensat(parent.raw, $0, times, AT_SYMLINK_NOFOLLOW) } }
+            try POSIX.check("set the time of", path) {
+                made.withCString { utimensat(parent.raw, $0, times, AT_SYMLINK_NOFOLLOW) }
+            }
         }
         plan[index].onDisk = true
         plan[index].placedByRun = true
@@ -164,8 +184,10 @@ extension RestoreStaging {
 
     /// Creates the new node under a temporary name with `make` (0 or an errno), then
     /// renames it over `name`: the old entry is replaced atomically.
-    private func replace(_ name: PathBytes, in parent: DescriptorHandle, path: String,
-                         make: (String) -> Int32) throws(DataError) {
+    private func replace(
+        _ name: PathBytes, in parent: DescriptorHandle, path: String,
+        make: (String) -> Int32
+    ) throws(DataError) {
         var temporary = ""
         while true {
             temporary = TemporaryName.make(prefix: Self.temporaryPrefix)
@@ -188,8 +210,9 @@ extension RestoreStaging {
         for entry in plan.reversed() where !entry.dropped && entry.isDirectory && entry.setsAttributes {
             let path = shown(entry.components)
             let handle = try openExisting(entry.components)
-            try RestoredMode.apply(entry.mode, chown: owners.target(for: entry.owner),
-                                   intended: owners.intended(for: entry.owner), to: handle.raw, path: path)
+            try RestoredMode.apply(
+                entry.mode, chown: owners.target(for: entry.owner),
+                intended: owners.intended(for: entry.owner), to: handle.raw, path: path)
             ExtendedAttributes.apply(entry.attributes, descriptor: handle.raw, path: nil, shownAs: path) {
                 warnings.append(FileTreeWarning(path: shownPath(entry.components), message: $0))
             }

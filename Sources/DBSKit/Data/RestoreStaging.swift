@@ -133,9 +133,10 @@ struct RestoreStaging {
             throw DataError.io(path: destination, operation: "create directory", errno: ENOENT)
         }
         let opened = ancestor.isEmpty ? "." : ancestor
-        root = DescriptorHandle(try POSIX.check("open directory", opened) {
-            open(opened, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        })
+        root = DescriptorHandle(
+            try POSIX.check("open directory", opened) {
+                open(opened, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            })
         base = missing.map { PathBytes($0) }
         unnamedBudget = Self.descriptorBudget()
         writers = StagedFileWriters(lanes: writer.writeThreads)
@@ -214,7 +215,9 @@ struct RestoreStaging {
             guard overwrite else { throw DataError.alreadyExists(path: shown(components)) }
             replaces = earlier.replaces
             drop(index)
-        } else if parent.exists, let existing = try POSIX.linkStatus(in: parent.anchor, name, displayPath: shown(components)) {
+        } else if parent.exists,
+            let existing = try POSIX.linkStatus(in: parent.anchor, name, displayPath: shown(components))
+        {
             if existing.type == .directory {
                 guard entry.kind == .directory else {
                     throw DataError.cannotReplace(path: shown(components), reason: "a directory is in the way")
@@ -226,10 +229,11 @@ struct RestoreStaging {
             }
         }
 
-        var planEntry = PlannedEntry(components: components, entryPath: entry.path, kind: entry.kind,
-                                     content: .directory(existed: directoryExisted), mode: entry.mode,
-                                     time: entry.modificationTime, setsAttributes: false, replaces: replaces,
-                                     onDisk: directoryExisted)
+        var planEntry = PlannedEntry(
+            components: components, entryPath: entry.path, kind: entry.kind,
+            content: .directory(existed: directoryExisted), mode: entry.mode,
+            time: entry.modificationTime, setsAttributes: false, replaces: replaces,
+            onDisk: directoryExisted)
         switch entry.kind {
         case .directory:
             // An existing directory keeps its mode and times unless overwriting: a
@@ -245,8 +249,9 @@ struct RestoreStaging {
                 summary.bytes += reader.lastEntrySize ?? 0
             } else {
                 current = (entry.path, 0, entry.isStreamed ? nil : entry.size)
-                let (staged, size) = try stageFile(components, parent: parent, entry: entry, mode: mode,
-                                                   index: plan.count, from: reader)
+                let (staged, size) = try stageFile(
+                    components, parent: parent, entry: entry, mode: mode,
+                    index: plan.count, from: reader)
                 current = nil
                 planEntry.content = .file(staged)
                 planEntry.contentSize = size
@@ -265,13 +270,17 @@ struct RestoreStaging {
             let target = entry.linkTarget ?? ""
             let targetKey = PathBytes(joining: base + (try EntryPath.restorable(target)))
             guard let index = planned[targetKey], case .file = plan[index].content else {
-                throw DataError.cannotReplace(path: shown(components), reason: "its hard link target '\(target)' is not a file restored before it")
+                throw DataError.cannotReplace(
+                    path: shown(components), reason: "its hard link target '\(target)' is not a file restored before it"
+                )
             }
             planEntry.content = .hardLink(target: index)
         case .fifo, .characterDevice, .blockDevice:
             try reader.skipContent()
             if entry.kind.isDevice, geteuid() != 0 {
-                summary.warnings.append(FileTreeWarning(path: shownPath(components), message: "a \(entry.kind) is only restored by root; skipped"))
+                summary.warnings.append(
+                    FileTreeWarning(
+                        path: shownPath(components), message: "a \(entry.kind) is only restored by root; skipped"))
                 return
             }
             planEntry.content = .special(kind: entry.kind, device: entry.device)
@@ -304,7 +313,8 @@ struct RestoreStaging {
                 let entry = plan[index]
                 switch entry.content {
                 case .symlink:
-                    throw DataError.unsafePath(path: entryPath, reason: "it passes through the symlink '\(shownPrefix)' restored before it")
+                    throw DataError.unsafePath(
+                        path: entryPath, reason: "it passes through the symlink '\(shownPrefix)' restored before it")
                 case .file, .hardLink, .special:
                     throw DataError.cannotReplace(path: entryPath, reason: "'\(shownPrefix)' is not a directory")
                 case .directory:
@@ -315,7 +325,9 @@ struct RestoreStaging {
                 continue
             }
             guard onDisk else { continue }
-            let fd = prefix[depth].withCString { openat(current.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            let fd = prefix[depth].withCString {
+                openat(current.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
             if fd >= 0 {
                 current = DescriptorHandle(fd)
                 continue
@@ -328,7 +340,8 @@ struct RestoreStaging {
             case ELOOP, ENOTDIR:
                 let status = try POSIX.linkStatus(in: current, prefix[depth], displayPath: shown(prefix))
                 if status?.type == .symlink {
-                    throw DataError.unsafePath(path: entryPath, reason: "'\(shownPrefix)' is a symlink, which a restore never passes through")
+                    throw DataError.unsafePath(
+                        path: entryPath, reason: "'\(shownPrefix)' is a symlink, which a restore never passes through")
                 }
                 throw DataError.cannotReplace(path: entryPath, reason: "'\(shownPrefix)' is not a directory")
             default:
@@ -342,10 +355,12 @@ struct RestoreStaging {
 
     private mutating func planImplicitDirectory(_ components: [PathBytes]) {
         planned[PathBytes(joining: components)] = plan.count
-        plan.append(PlannedEntry(components: components, entryPath: nil, kind: .directory,
-                                 content: .directory(existed: false), mode: 0o777 & ~Self.umask,
-                                 time: FileTimestamp(seconds: 0, nanoseconds: 0), setsAttributes: false,
-                                 replaces: false, onDisk: false))
+        plan.append(
+            PlannedEntry(
+                components: components, entryPath: nil, kind: .directory,
+                content: .directory(existed: false), mode: 0o777 & ~Self.umask,
+                time: FileTimestamp(seconds: 0, nanoseconds: 0), setsAttributes: false,
+                replaces: false, onDisk: false))
     }
 
     /// The process's umask, read without changing it (umask(2) would race threads).
@@ -358,7 +373,8 @@ struct RestoreStaging {
         guard count > 0 else { return 0o022 }
         let text = String(decoding: buffer[0..<count], as: UTF8.self)
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") }),
-              let mask = UInt32(line.split(separator: "\t").last ?? "", radix: 8) else { return 0o022 }
+            let mask = UInt32(line.split(separator: "\t").last ?? "", radix: 8)
+        else { return 0o022 }
         return mask
     }()
 
@@ -377,14 +393,18 @@ struct RestoreStaging {
     /// verified the content, possibly before the lane has written it (the commit waits
     /// for the lanes). `index` is the plan index the file will have. On failure nothing
     /// of it remains.
-    private mutating func stageFile(_ components: [PathBytes], parent: ResolvedParent, entry: EntryMetadata,
-                                    mode: UInt32, index: Int, from reader: PayloadReader) throws -> (StagedFile, UInt64) {
+    private mutating func stageFile(
+        _ components: [PathBytes], parent: ResolvedParent, entry: EntryMetadata,
+        mode: UInt32, index: Int, from reader: PayloadReader
+    ) throws -> (StagedFile, UInt64) {
         let path = shown(components)
         var staged: StagedFile
         var file: DescriptorHandle
         var named = false
         if unnamedSupported, unnamedOpen < unnamedBudget,
-           case let fd = FileSystemSync.openUnnamed(in: parent.anchor.raw, mode: 0o600), fd >= 0 || !Self.lacksUnnamed(errno) {
+            case let fd = FileSystemSync.openUnnamed(in: parent.anchor.raw, mode: 0o600),
+            fd >= 0 || !Self.lacksUnnamed(errno)
+        {
             guard fd >= 0 else { throw DataError.io(path: path, operation: "create temporary file for", errno: errno) }
             file = DescriptorHandle(fd)
             staged = .unnamed(file)
@@ -417,7 +437,8 @@ struct RestoreStaging {
                 progress?(FileTreeProgress(entries: summary.entries, bytes: summary.bytes + size, path: entry.path))
             }
             let closing = StagedFileWriters.Closing(
-                shownPath: shownPath(components), size: size, truncate: writtenEnd < size, chown: owners.target(for: entry.owner),
+                shownPath: shownPath(components), size: size, truncate: writtenEnd < size,
+                chown: owners.target(for: entry.owner),
                 intended: owners.intended(for: entry.owner), mode: mode, attributes: entry.extendedAttributes,
                 time: entry.modificationTime, close: named,
                 fsync: named && syncFiles && !FileSystemSync.hasFileSystemSync)
@@ -454,8 +475,11 @@ struct RestoreStaging {
         code == EOPNOTSUPP || code == EISDIR || code == EINVAL || code == ENOSYS
     }
 
-    private mutating func createNamedTemporary(in directory: DescriptorHandle, components: [PathBytes])
-        throws(DataError) -> (PathBytes, Int, DescriptorHandle) {
+    private mutating func createNamedTemporary(
+        in directory: DescriptorHandle, components: [PathBytes]
+    )
+        throws(DataError) -> (PathBytes, Int, DescriptorHandle)
+    {
         let parentKey = PathBytes(joining: components.dropLast())
         if !cleanedDirectories.contains(parentKey) {
             cleanedDirectories.insert(parentKey)
@@ -464,7 +488,9 @@ struct RestoreStaging {
         while true {
             let name = PathBytes(TemporaryName.make(prefix: Self.temporaryPrefix))
             let token = InterruptCleanup.register(file: shownForCleanup(Array(components.dropLast()) + [name]))
-            let fd = name.withCString { openat(directory.raw, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            let fd = name.withCString {
+                openat(directory.raw, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            }
             if fd >= 0 { return (name, token, DescriptorHandle(fd)) }
             let code = errno
             InterruptCleanup.unregister(token)
@@ -495,7 +521,9 @@ struct RestoreStaging {
             if let index = planned[key], !plan[index].onDisk {
                 let token = InterruptCleanup.register(directory: shownForCleanup(prefix))
                 let parent = current
-                let made = prefix[depth].withCString { mkdirat(parent.raw, $0, plan[index].entryPath == nil ? 0o777 : 0o700) }
+                let made = prefix[depth].withCString {
+                    mkdirat(parent.raw, $0, plan[index].entryPath == nil ? 0o777 : 0o700)
+                }
                 if made != 0 {
                     InterruptCleanup.unregister(token)
                     throw .io(path: shown(prefix), operation: "create directory", errno: errno)
@@ -505,9 +533,12 @@ struct RestoreStaging {
                 cachedParent = nil
             }
             let parent = current
-            current = DescriptorHandle(try POSIX.check("open directory", shown(prefix)) {
-                prefix[depth].withCString { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            })
+            current = DescriptorHandle(
+                try POSIX.check("open directory", shown(prefix)) {
+                    prefix[depth].withCString {
+                        openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    }
+                })
         }
         materialized = (wanted, current)
         return current
@@ -564,8 +595,10 @@ struct RestoreStaging {
         var lost: [LostEntry] = []
         for index in writers.failedEntries.sorted() {
             let entry = plan[index]
-            lost.append(LostEntry(path: entry.entryPath ?? shownPath(entry.components),
-                                  lostRanges: [LostRange(start: 0, end: entry.contentSize)]))
+            lost.append(
+                LostEntry(
+                    path: entry.entryPath ?? shownPath(entry.components),
+                    lostRanges: [LostRange(start: 0, end: entry.contentSize)]))
         }
         guard let current else { return lost }
         // A content hash mismatch condemns the whole entry; a read that stopped lost
@@ -599,9 +632,10 @@ struct RestoreStaging {
         var current = root
         for (depth, component) in components.enumerated() {
             let parent = current
-            current = DescriptorHandle(try POSIX.check("open directory", shown(components[0...depth])) {
-                component.withCString { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            })
+            current = DescriptorHandle(
+                try POSIX.check("open directory", shown(components[0...depth])) {
+                    component.withCString { openat(parent.raw, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+                })
         }
         return current
     }

@@ -17,8 +17,10 @@ enum RestoredMode {
     /// `mode` (mode & 0o7777) less the bits whose owner the restored entry does not
     /// have. `recorded` is the owner the backup stored (nil when it stored none),
     /// `actual` the owner the entry has on disk after the restore.
-    static func permitted(_ mode: UInt32, recorded: (uid: UInt32, gid: UInt32)?,
-                          actual: (uid: UInt32, gid: UInt32)) -> UInt32 {
+    static func permitted(
+        _ mode: UInt32, recorded: (uid: UInt32, gid: UInt32)?,
+        actual: (uid: UInt32, gid: UInt32)
+    ) -> UInt32 {
         var result = mode & 0o7777
         if result & setUserID != 0, recorded?.uid != actual.uid { result &= ~setUserID }
         if result & setGroupID != 0, recorded?.gid != actual.gid { result &= ~setGroupID }
@@ -29,8 +31,10 @@ enum RestoredMode {
     /// set-ID bits the resulting owner permits (chown clears them, so it goes first). The
     /// file's status is read only when the mode has a set-ID bit: without one, `permitted`
     /// is the mode's low 12 bits whoever owns it.
-    static func apply(_ mode: UInt32, chown: (uid: UInt32, gid: UInt32)?, intended: (uid: UInt32, gid: UInt32)?,
-                      to descriptor: Int32, path: String) throws(DataError) {
+    static func apply(
+        _ mode: UInt32, chown: (uid: UInt32, gid: UInt32)?, intended: (uid: UInt32, gid: UInt32)?,
+        to descriptor: Int32, path: String
+    ) throws(DataError) {
         if let target = chown {
             try POSIX.check("set the owner of", path) { fchown(descriptor, uid_t(target.uid), gid_t(target.gid)) }
         }

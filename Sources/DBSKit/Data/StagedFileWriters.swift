@@ -85,7 +85,9 @@ final class StagedFileWriters: Sendable {
             var warnings: [FileTreeWarning] = []
             do throws(DataError) {
                 if !hasFailed(entry) {
-                    try Self.finish(descriptor, closing, warn: { warnings.append(FileTreeWarning(path: closing.shownPath, message: $0)) })
+                    try Self.finish(
+                        descriptor, closing,
+                        warn: { warnings.append(FileTreeWarning(path: closing.shownPath, message: $0)) })
                 }
             } catch {
                 fail(entry, error)
@@ -133,12 +135,16 @@ final class StagedFileWriters: Sendable {
         }
     }
 
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, at offset: UInt64,
-                                 path: String) throws(DataError) {
+    private static func writeAll(
+        _ bytes: [UInt8], to descriptor: Int32, at offset: UInt64,
+        path: String
+    ) throws(DataError) {
         var done = 0
         while done < bytes.count {
             let written = try POSIX.check("write", path) {
-                bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done)) }
+                bytes.withUnsafeBytes {
+                    pwrite(descriptor, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done))
+                }
             }
             done += written
         }
@@ -147,13 +153,16 @@ final class StagedFileWriters: Sendable {
     /// truncate (a sparse end), chown as root, chmod (set-ID bits only with their
     /// owner: the file's status is read only when the mode has one), xattrs, times,
     /// then for a named temporary the fsync that stands in for a missing syncfs.
-    private static func finish(_ descriptor: Int32, _ closing: Closing,
-                               warn: (String) -> Void) throws(DataError) {
+    private static func finish(
+        _ descriptor: Int32, _ closing: Closing,
+        warn: (String) -> Void
+    ) throws(DataError) {
         let path = closing.path
         if closing.truncate {
             try POSIX.check("write", path) { ftruncate(descriptor, off_t(closing.size)) }
         }
-        try RestoredMode.apply(closing.mode, chown: closing.chown, intended: closing.intended, to: descriptor, path: path)
+        try RestoredMode.apply(
+            closing.mode, chown: closing.chown, intended: closing.intended, to: descriptor, path: path)
         if !closing.attributes.isEmpty {
             ExtendedAttributes.apply(closing.attributes, descriptor: descriptor, path: nil, shownAs: path, warn: warn)
         }

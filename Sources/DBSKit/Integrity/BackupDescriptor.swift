@@ -39,9 +39,11 @@ public struct BackupDescriptor: Sendable, Equatable {
     public var parityShards: Int
     public var shardSize: Int
 
-    public init(backupID: [UInt8], created: Int64, salt: [UInt8], kdf: KDFParameters, wrappedKey: [UInt8],
-                chunkSize: Int, compression: ChunkCompression, checksum: ChecksumAlgorithm, copies: Int,
-                dataShards: Int, parityShards: Int, shardSize: Int) {
+    public init(
+        backupID: [UInt8], created: Int64, salt: [UInt8], kdf: KDFParameters, wrappedKey: [UInt8],
+        chunkSize: Int, compression: ChunkCompression, checksum: ChecksumAlgorithm, copies: Int,
+        dataShards: Int, parityShards: Int, shardSize: Int
+    ) {
         self.backupID = backupID
         self.created = created
         self.salt = salt
@@ -64,8 +66,9 @@ public struct BackupDescriptor: Sendable, Equatable {
 
     /// The layout of a container with this shape and `stripeCount` stripes.
     public func layout(stripeCount: UInt64) -> ContainerLayout {
-        ContainerLayout(dataShards: dataShards, parityShards: parityShards, shardSize: shardSize,
-                        copies: copies, stripeCount: stripeCount)
+        ContainerLayout(
+            dataShards: dataShards, parityShards: parityShards, shardSize: shardSize,
+            copies: copies, stripeCount: stripeCount)
     }
 
     /// The 128 bytes of docs/FORMAT.md, "Descriptor".
@@ -111,8 +114,9 @@ public struct BackupDescriptor: Sendable, Equatable {
             backupID = try reader.read(count: 16)
             created = try reader.read()
             salt = try reader.read(count: 16)
-            kdf = KDFParameters(timeCost: try reader.read(), memoryKiB: try reader.read(),
-                                parallelism: try reader.read())
+            kdf = KDFParameters(
+                timeCost: try reader.read(), memoryKiB: try reader.read(),
+                parallelism: try reader.read())
             wrappedKey = try reader.read(count: 60)
             chunkSize = Int(try reader.read(UInt32.self))
             let compressionCode: UInt8 = try reader.read()

@@ -1,5 +1,5 @@
-internal import CXXHash
 internal import CBlake2
+internal import CXXHash
 
 /// The per-shard checksum, a format field.
 ///
@@ -39,8 +39,9 @@ public enum ChecksumAlgorithm: UInt8, Sendable, CaseIterable, Codable {
                 let canonical = out.baseAddress!.bindMemory(to: XXH128_canonical_t.self, capacity: 1)
                 XXH128_canonicalFromHash(canonical, hash)
             case .blake2b_128:
-                let status = blake2b(out.baseAddress!.assumingMemoryBound(to: UInt8.self), input, nil,
-                                     Checksum128.byteCount, bytes.count, 0)
+                let status = blake2b(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), input, nil,
+                    Checksum128.byteCount, bytes.count, 0)
                 // Fails only for an out-of-range output or key length, both fixed here.
                 precondition(status == 0, "blake2b rejected fixed, valid parameters")
             }
@@ -79,7 +80,8 @@ public struct Checksum128: Sendable, Hashable {
     /// slices a fixed-size field), not bad input, and traps.
     public init(bytes: some Collection<UInt8>) {
         precondition(bytes.count == Self.byteCount, "a Checksum128 is 16 bytes, got \(bytes.count)")
-        var high: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
         for (i, byte) in bytes.enumerated() {
             if i < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
         }

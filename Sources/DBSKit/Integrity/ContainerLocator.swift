@@ -58,14 +58,17 @@ enum ContainerLocator {
         if let elected = election.elect(candidates) {
             return DescriptorElection.located(elected, fileLength: fileLength, fromScan: false)
         }
-        if candidates.isEmpty, case .unsupportedVersion(let version)? = firstError { throw .unsupportedVersion(version) }
+        if candidates.isEmpty, case .unsupportedVersion(let version)? = firstError {
+            throw .unsupportedVersion(version)
+        }
         return try scan(file, fileLength: fileLength, election: &election, outvoted: !candidates.isEmpty)
     }
 
     /// A stripe header at `offset`, if one decodes there.
     static func decodeStripeHeader(_ file: PositionedFile, at offset: UInt64) -> StripeHeader? {
         guard let block = try? file.read(count: ProtectedBlock.size, at: offset),
-              let decoded = ProtectedBlock.decode(block) else { return nil }
+            let decoded = ProtectedBlock.decode(block)
+        else { return nil }
         return try? StripeHeader(body: decoded.body)
     }
 
@@ -73,8 +76,10 @@ enum ContainerLocator {
     /// head magics, and put what is found to the vote: a head found anywhere, or the
     /// layout stripe headers give (the stripe count from a last-stripe header, a copy-B
     /// header, or the file length).
-    private static func scan(_ file: PositionedFile, fileLength: UInt64, election: inout DescriptorElection,
-                             outvoted: Bool) throws(ContainerError) -> LocatedContainer {
+    private static func scan(
+        _ file: PositionedFile, fileLength: UInt64, election: inout DescriptorElection,
+        outvoted: Bool
+    ) throws(ContainerError) -> LocatedContainer {
         var descriptor: BackupDescriptor?
         var stripeCount: UInt64?
         var highestIndex: UInt64 = 0
@@ -92,7 +97,8 @@ enum ContainerLocator {
                 return elected == nil
             case .stripeHeader(let header, let offset):
                 guard descriptor == nil || header.descriptor == descriptor,
-                      let count = pinnedStripeCount(from: header, at: offset) else { return true }
+                    let count = pinnedStripeCount(from: header, at: offset)
+                else { return true }
                 descriptor = header.descriptor
                 highestIndex = max(highestIndex, header.stripeIndex)
                 if let count {
@@ -100,7 +106,8 @@ enum ContainerLocator {
                     return false
                 }
                 if let guess = stripeCountFromLength(header.descriptor, fileLength: fileLength),
-                   guess > header.stripeIndex, confirms(&election, descriptor: header.descriptor, stripeCount: guess) {
+                    guess > header.stripeIndex, confirms(&election, descriptor: header.descriptor, stripeCount: guess)
+                {
                     stripeCount = guess
                     return false
                 }
@@ -110,18 +117,22 @@ enum ContainerLocator {
         if let elected { return DescriptorElection.located(elected, fileLength: fileLength, fromScan: true) }
         guard let descriptor else {
             if outvoted {
-                throw .notABackup("\(file.path): its heads disagree with each other and with the stripe headers; "
-                                  + "no descriptor is carried by a majority")
+                throw .notABackup(
+                    "\(file.path): its heads disagree with each other and with the stripe headers; "
+                        + "no descriptor is carried by a majority")
             }
             if !any, fileLength > 2 * LayoutScan.probeLength {
-                throw .notABackup("\(file.path): no DBS head or stripe header in its first and last "
-                                  + "\(LayoutScan.probeLength >> 20) MiB")
+                throw .notABackup(
+                    "\(file.path): no DBS head or stripe header in its first and last "
+                        + "\(LayoutScan.probeLength >> 20) MiB")
             }
             throw .notABackup("\(file.path): no readable head and no stripe header found")
         }
-        let candidate = DescriptorElection.Candidate(descriptor: descriptor, stripeCount: stripeCount ?? highestIndex + 1)
+        let candidate = DescriptorElection.Candidate(
+            descriptor: descriptor, stripeCount: stripeCount ?? highestIndex + 1)
         guard let elected = election.elect([candidate]) else {
-            throw .notABackup("\(file.path): the heads and stripe headers disagree; no descriptor is carried by a majority")
+            throw .notABackup(
+                "\(file.path): the heads and stripe headers disagree; no descriptor is carried by a majority")
         }
         return DescriptorElection.located(elected, fileLength: fileLength, fromScan: true)
     }
@@ -132,7 +143,8 @@ enum ContainerLocator {
     /// when it is not where it claims to be (a stray copy, a shifted file).
     private static func pinnedStripeCount(from header: StripeHeader, at offset: UInt64) -> UInt64?? {
         let probe = header.descriptor.layout(stripeCount: 0)
-        let recordSize = UInt64(probe.recordSize), headerSize = UInt64(probe.headerSize)
+        let recordSize = UInt64(probe.recordSize)
+        let headerSize = UInt64(probe.headerSize)
         guard header.stripeIndex < (UInt64(1) << 62) / recordSize else { return nil }
         let rel = header.stripeIndex * recordSize
         if header.copy == 0 {
@@ -155,12 +167,15 @@ enum ContainerLocator {
     }
 
     /// Whether copy A's last stripe header agrees with `stripeCount` stripes.
-    private static func confirms(_ election: inout DescriptorElection, descriptor: BackupDescriptor,
-                                 stripeCount: UInt64) -> Bool {
+    private static func confirms(
+        _ election: inout DescriptorElection, descriptor: BackupDescriptor,
+        stripeCount: UInt64
+    ) -> Bool {
         let layout = descriptor.layout(stripeCount: stripeCount)
         for copy in 0..<descriptor.copies {
             if let header = election.stripeHeader(at: layout.recordOffset(copy: copy, stripe: stripeCount - 1)),
-               header.isLast, header.stripeIndex == stripeCount - 1, header.descriptor == descriptor {
+                header.isLast, header.stripeIndex == stripeCount - 1, header.descriptor == descriptor
+            {
                 return true
             }
         }

@@ -43,30 +43,39 @@ struct ContainerWriter: Sendable {
     /// straight from the two buffers, and `completion` runs once they are (the caller's
     /// pool takes the buffers back there). With `endsStream` the last stripe is the
     /// container's last.
-    func writeCopyA(_ count: Int, first: UInt64, data: AlignedBuffer, parity: AlignedBuffer, streamLength: Int,
-                    endsStream: Bool, completion: @escaping @Sendable () -> Void) throws(ContainerError) {
-        let layout = streamingLayout, code = self.code, algorithm = descriptor.checksum
-        let capacity = layout.stripeDataCapacity, shardSize = layout.shardSize
+    func writeCopyA(
+        _ count: Int, first: UInt64, data: AlignedBuffer, parity: AlignedBuffer, streamLength: Int,
+        endsStream: Bool, completion: @escaping @Sendable () -> Void
+    ) throws(ContainerError) {
+        let layout = streamingLayout
+        let code = self.code
+        let algorithm = descriptor.checksum
+        let capacity = layout.stripeDataCapacity
+        let shardSize = layout.shardSize
         let parityLength = layout.parityShards * shardSize
         let headers: [Result<[UInt8], ContainerError>] = Parallel.map(count: count, threads: threads) { i in
             Result { () throws(ContainerError) in
                 do throws(ReedSolomonError) {
-                    try code.encode(data: data, at: i * capacity, parity: parity, at: i * parityLength,
-                                    shardLength: shardSize)
+                    try code.encode(
+                        data: data, at: i * capacity, parity: parity, at: i * parityLength,
+                        shardLength: shardSize)
                 } catch {
                     throw .encoding(error)
                 }
                 let table = data.withUnsafeBytes { data in
                     parity.withUnsafeBytes { parity in
-                        ShardChecksums.table(of: UnsafeRawBufferPointer(rebasing: data[(i * capacity)..<((i + 1) * capacity)]),
-                                             shardCount: layout.dataShards, shardSize: shardSize, algorithm: algorithm)
+                        ShardChecksums.table(
+                            of: UnsafeRawBufferPointer(rebasing: data[(i * capacity)..<((i + 1) * capacity)]),
+                            shardCount: layout.dataShards, shardSize: shardSize, algorithm: algorithm)
                             + ShardChecksums.table(
-                                of: UnsafeRawBufferPointer(rebasing: parity[(i * parityLength)..<((i + 1) * parityLength)]),
+                                of: UnsafeRawBufferPointer(
+                                    rebasing: parity[(i * parityLength)..<((i + 1) * parityLength)]),
                                 shardCount: layout.parityShards, shardSize: shardSize, algorithm: algorithm)
                     }
                 }
-                let stripe = Stripe(index: first + UInt64(i), dataLength: min(capacity, streamLength - i * capacity),
-                                    isLast: endsStream && i == count - 1)
+                let stripe = Stripe(
+                    index: first + UInt64(i), dataLength: min(capacity, streamLength - i * capacity),
+                    isLast: endsStream && i == count - 1)
                 return header(copy: 0, stripe, checksums: table)
             }
         }
@@ -77,8 +86,10 @@ struct ContainerWriter: Sendable {
             let shards = offset + UInt64(layout.headerSize)
             writes.append(.init(bytes: try headers[i].get()[...], offset: offset))
             writes.append(.init(buffer: data, range: (i * capacity)..<((i + 1) * capacity), offset: shards))
-            writes.append(.init(buffer: parity, range: (i * parityLength)..<((i + 1) * parityLength),
-                                offset: shards + UInt64(capacity)))
+            writes.append(
+                .init(
+                    buffer: parity, range: (i * parityLength)..<((i + 1) * parityLength),
+                    offset: shards + UInt64(capacity)))
         }
         try submit(writes, completion: completion)
     }
@@ -86,27 +97,32 @@ struct ContainerWriter: Sendable {
     /// The records of every copy in `copies` for `stripes`, whose n shards lie back to
     /// back in `shards` with their data shards filled: the parity is computed here (the
     /// whole batch at once), then every stripe's checksums and headers.
-    func writeStripes(_ stripes: [Stripe], shards: inout [UInt8], copies: Range<Int>,
-                      layout: ContainerLayout) throws(ContainerError) {
+    func writeStripes(
+        _ stripes: [Stripe], shards: inout [UInt8], copies: Range<Int>,
+        layout: ContainerLayout
+    ) throws(ContainerError) {
         let stripeSize = layout.stripeSize
         do {
             try code.encode(stripes: &shards, shardLength: layout.shardSize, threads: threads)
         } catch {
             throw .encoding(error)
         }
-        let bytes = shards, algorithm = descriptor.checksum
+        let bytes = shards
+        let algorithm = descriptor.checksum
         let headers: [[[UInt8]]] = Parallel.map(count: stripes.count, threads: threads) { i in
-            let table = ShardChecksums.table(of: bytes[(i * stripeSize)..<((i + 1) * stripeSize)],
-                                             shardCount: layout.totalShards, shardSize: layout.shardSize,
-                                             algorithm: algorithm)
+            let table = ShardChecksums.table(
+                of: bytes[(i * stripeSize)..<((i + 1) * stripeSize)],
+                shardCount: layout.totalShards, shardSize: layout.shardSize,
+                algorithm: algorithm)
             return copies.map { copy in header(copy: copy, stripes[i], checksums: table) }
         }
         var writes: [BackgroundWriter.Write] = []
         writes.reserveCapacity(2 * stripes.count * copies.count)
         for (i, stripe) in stripes.enumerated() {
             for (j, copy) in copies.enumerated() {
-                writes += record(headers[i][j], shards: bytes[(i * stripeSize)..<((i + 1) * stripeSize)],
-                                 copy: copy, stripe: stripe.index, layout: layout)
+                writes += record(
+                    headers[i][j], shards: bytes[(i * stripeSize)..<((i + 1) * stripeSize)],
+                    copy: copy, stripe: stripe.index, layout: layout)
             }
         }
         try submit(writes)
@@ -122,8 +138,9 @@ struct ContainerWriter: Sendable {
             guard stripe.record.isClean, let source = stripe.header else {
                 throw .damagedSourceRecord(stripe: stripe.index, stripe.record)
             }
-            let copyB = header(copy: 1, Stripe(index: stripe.index, dataLength: source.dataLength, isLast: source.isLast),
-                               checksums: source.checksums)
+            let copyB = header(
+                copy: 1, Stripe(index: stripe.index, dataLength: source.dataLength, isLast: source.isLast),
+                checksums: source.checksums)
             writes += record(copyB, shards: stripe.shards[...], copy: 1, stripe: stripe.index, layout: layout)
         }
         try submit(writes)
@@ -137,8 +154,9 @@ struct ContainerWriter: Sendable {
         do {
             try file.truncate(to: layout.fileLength)
             for head in 0..<3 {
-                let record = HeadRecord(headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
-                                        ciphertextLength: ciphertextLength, chunkCount: chunkCount)
+                let record = HeadRecord(
+                    headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
+                    ciphertextLength: ciphertextLength, chunkCount: chunkCount)
                 try file.write(record.encoded, at: layout.headBlockOffset(head))
             }
         } catch {
@@ -153,19 +171,27 @@ struct ContainerWriter: Sendable {
 
     /// A stripe header as it is on disk.
     private func header(copy: Int, _ stripe: Stripe, checksums: [UInt8]) -> [UInt8] {
-        StripeHeader(copy: copy, isLast: stripe.isLast, stripeIndex: stripe.index, dataLength: stripe.dataLength,
-                     descriptor: descriptor, checksums: checksums).encoded
+        StripeHeader(
+            copy: copy, isLast: stripe.isLast, stripeIndex: stripe.index, dataLength: stripe.dataLength,
+            descriptor: descriptor, checksums: checksums
+        ).encoded
     }
 
     /// The writes of one record: its header, then its n shards.
-    private func record(_ header: [UInt8], shards: ArraySlice<UInt8>, copy: Int, stripe: UInt64,
-                        layout: ContainerLayout) -> [BackgroundWriter.Write] {
+    private func record(
+        _ header: [UInt8], shards: ArraySlice<UInt8>, copy: Int, stripe: UInt64,
+        layout: ContainerLayout
+    ) -> [BackgroundWriter.Write] {
         let offset = layout.recordOffset(copy: copy, stripe: stripe)
-        return [.init(bytes: header[...], offset: offset), .init(bytes: shards, offset: offset + UInt64(layout.headerSize))]
+        return [
+            .init(bytes: header[...], offset: offset), .init(bytes: shards, offset: offset + UInt64(layout.headerSize)),
+        ]
     }
 
-    private func submit(_ writes: [BackgroundWriter.Write],
-                        completion: (@Sendable () -> Void)? = nil) throws(ContainerError) {
+    private func submit(
+        _ writes: [BackgroundWriter.Write],
+        completion: (@Sendable () -> Void)? = nil
+    ) throws(ContainerError) {
         do { try background.submit(writes, completion: completion) } catch { throw .io(error) }
     }
 }

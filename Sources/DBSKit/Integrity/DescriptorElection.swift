@@ -74,7 +74,8 @@ struct DescriptorElection {
         if let cached = blocks[offset] { return cached }
         var decoded: ProtectedBlock.Decoded?
         if offset <= fileLength, fileLength - offset >= UInt64(ProtectedBlock.size),
-           let bytes = try? file.read(count: ProtectedBlock.size, at: offset) {
+            let bytes = try? file.read(count: ProtectedBlock.size, at: offset)
+        {
             decoded = ProtectedBlock.decode(bytes)
         }
         blocks[offset] = decoded
@@ -105,7 +106,8 @@ struct DescriptorElection {
                 guard let header = stripeHeader(at: layout.recordOffset(copy: copy, stripe: stripe)) else { continue }
                 let isLast = stripe + 1 == candidate.stripeCount
                 if header.descriptor == candidate.descriptor, header.copy == copy, header.stripeIndex == stripe,
-                   header.isLast == isLast {
+                    header.isLast == isLast
+                {
                     tally.support += 1
                     if isLast && tally.lastHeader == nil { tally.lastHeader = header }
                 } else {
@@ -132,7 +134,8 @@ struct DescriptorElection {
             return tally
         }
         guard let best = tallies.max(by: { $0.margin < $1.margin }), best.margin > 0,
-              tallies.filter({ $0.margin == best.margin }).count == 1 else { return nil }
+            tallies.filter({ $0.margin == best.margin }).count == 1
+        else { return nil }
         return best
     }
 
@@ -150,15 +153,17 @@ struct DescriptorElection {
             if let at = votes.firstIndex(where: { $0.pair == pair }) {
                 votes[at].count += 1
             } else {
-                let fitsLastStripe = tally.lastHeader.map {
-                    (layout.stripeCount - 1) * UInt64(layout.stripeDataCapacity) + UInt64($0.dataLength)
-                        == record.ciphertextLength
-                } ?? false
+                let fitsLastStripe =
+                    tally.lastHeader.map {
+                        (layout.stripeCount - 1) * UInt64(layout.stripeDataCapacity) + UInt64($0.dataLength)
+                            == record.ciphertextLength
+                    } ?? false
                 votes.append((pair, fitsLastStripe ? 2 : 1))
             }
         }
         guard let best = votes.max(by: { $0.count < $1.count }),
-              votes.filter({ $0.count == best.count }).count == 1 else { return nil }
+            votes.filter({ $0.count == best.count }).count == 1
+        else { return nil }
         return best.pair
     }
 
@@ -171,9 +176,10 @@ struct DescriptorElection {
             if let end, (record.ciphertextLength, record.chunkCount) != end { return .disagreeing }
             return corrected ? .corrected : .intact
         }
-        return LocatedContainer(descriptor: tally.candidate.descriptor, layout: tally.candidate.layout,
-                                fileLength: fileLength, ciphertextLength: end?.ciphertextLength,
-                                chunkCount: end?.chunkCount, heads: states,
-                                headRecords: (0..<3).map { tally.heads[$0]?.record }, fromScan: fromScan)
+        return LocatedContainer(
+            descriptor: tally.candidate.descriptor, layout: tally.candidate.layout,
+            fileLength: fileLength, ciphertextLength: end?.ciphertextLength,
+            chunkCount: end?.chunkCount, heads: states,
+            headRecords: (0..<3).map { tally.heads[$0]?.record }, fromScan: fromScan)
     }
 }

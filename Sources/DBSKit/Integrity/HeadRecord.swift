@@ -39,8 +39,10 @@ struct HeadRecord: Equatable {
 
     var encoded: [UInt8] { ProtectedBlock.encode(body: body) }
 
-    init(headIndex: Int, descriptor: BackupDescriptor, stripeCount: UInt64, ciphertextLength: UInt64,
-         chunkCount: UInt64) {
+    init(
+        headIndex: Int, descriptor: BackupDescriptor, stripeCount: UInt64, ciphertextLength: UInt64,
+        chunkCount: UInt64
+    ) {
         self.headIndex = headIndex
         self.descriptor = descriptor
         self.stripeCount = stripeCount
@@ -61,8 +63,10 @@ struct HeadRecord: Equatable {
             stripeCount = try r.read()
             ciphertextLength = try r.read()
             chunkCount = try r.read()
-            stored = [UInt64(try r.read(UInt32.self)), try r.read(), try r.read(), try r.read(), try r.read(),
-                      try r.read(), try r.read()]
+            stored = [
+                UInt64(try r.read(UInt32.self)), try r.read(), try r.read(), try r.read(), try r.read(),
+                try r.read(), try r.read(),
+            ]
         } catch let error as FormatError {
             throw error
         } catch {
@@ -76,9 +80,11 @@ struct HeadRecord: Equatable {
         guard ciphertextLength <= stripeCount * UInt64(layout.stripeDataCapacity) else {
             throw .invalidField("ciphertext length \(ciphertextLength)")
         }
-        let expected: [UInt64] = [UInt64(layout.headerSize), UInt64(layout.recordSize), layout.copyOffset(0),
-                                  layout.copies == 2 ? layout.copyOffset(1) : 0, layout.headRegionOffset(1),
-                                  layout.headRegionOffset(2), layout.fileLength]
+        let expected: [UInt64] = [
+            UInt64(layout.headerSize), UInt64(layout.recordSize), layout.copyOffset(0),
+            layout.copies == 2 ? layout.copyOffset(1) : 0, layout.headRegionOffset(1),
+            layout.headRegionOffset(2), layout.fileLength,
+        ]
         guard stored == expected else { throw .invalidField("head offsets \(stored), expected \(expected)") }
     }
 }

@@ -41,7 +41,8 @@ struct LayoutScan {
     /// the rest. Returns false when nothing was found at all.
     @discardableResult
     mutating func forEach<E: Error>(_ visit: (Found) throws(E) -> Bool) throws(E) -> Bool {
-        var found = false, stopped = false
+        var found = false
+        var stopped = false
         let probe = Self.probeLength
         var ranges: [Range<UInt64>] = [0..<fileLength]
         if fileLength > 2 * probe {
@@ -74,9 +75,10 @@ struct LayoutScan {
                 // "DBS-", then version 1 (bytes 8, 9): a repeated magic fails here, in a
                 // few comparisons.
                 if bytes[at + 1] == 0x42, bytes[at + 2] == 0x53, bytes[at + 3] == 0x2D,
-                   at + 10 <= bytes.count, bytes[at + 8] == 1, bytes[at + 9] == 0,
-                   let found = candidate(in: bytes, at: at, offset: position + UInt64(at)),
-                   try !visit(found) {
+                    at + 10 <= bytes.count, bytes[at + 8] == 1, bytes[at + 9] == 0,
+                    let found = candidate(in: bytes, at: at, offset: position + UInt64(at)),
+                    try !visit(found)
+                {
                     return
                 }
                 i = at + 1
@@ -101,7 +103,8 @@ struct LayoutScan {
         guard bytes.count - i >= ProtectedBlock.size else { return nil }
         let isHead = bytes[i..<(i + 8)].elementsEqual(HeadRecord.magic)
         guard isHead || bytes[i..<(i + 8)].elementsEqual(StripeHeader.magic),
-              Self.plausible(bytes, at: i, head: isHead) else { return nil }
+            Self.plausible(bytes, at: i, head: isHead)
+        else { return nil }
         let block = bytes[i..<(i + ProtectedBlock.size)]
         var body = ProtectedBlock.verifiedBody(block)
         if body == nil && corrections < Self.correctionBudget {
@@ -129,7 +132,9 @@ struct LayoutScan {
             guard bytes[i + 10] <= 1, bytes[i + 11] <= 1, u32(20) <= 255 * 65536 else { return false }
             descriptor = 24
         }
-        let copies = bytes[i + descriptor + 119], k = u16(descriptor + 120), m = u16(descriptor + 122)
+        let copies = bytes[i + descriptor + 119]
+        let k = u16(descriptor + 120)
+        let m = u16(descriptor + 122)
         return (copies == 1 || copies == 2) && bytes[i + descriptor + 116] <= 1
             && (bytes[i + descriptor + 118] == 1 || bytes[i + descriptor + 118] == 2)
             && k >= 1 && m >= 1 && k + m <= 255

@@ -77,8 +77,10 @@ enum ProtectedBlock {
     static func verifiedBody(_ block: ArraySlice<UInt8>) -> [UInt8]? {
         guard block.count == size else { return nil }
         let start = block.startIndex
-        guard ChecksumAlgorithm.xxh3_128.digest(block[start..<(start + bodySize)])
-            == Checksum128(bytes: block[(start + bodySize)..<(start + bodySize + checksumSize)]) else { return nil }
+        guard
+            ChecksumAlgorithm.xxh3_128.digest(block[start..<(start + bodySize)])
+                == Checksum128(bytes: block[(start + bodySize)..<(start + bodySize + checksumSize)])
+        else { return nil }
         return Array(block[start..<(start + bodySize)])
     }
 

@@ -128,7 +128,8 @@ public struct RepairReport: Sendable, Codable, Equatable {
                 if let last = runs.last, last.copy == copy, last.shift == shift, last.lastStripe + 1 == record.stripe {
                     runs[runs.count - 1].lastStripe = record.stripe
                 } else {
-                    runs.append(ShiftedRun(copy: copy, firstStripe: record.stripe, lastStripe: record.stripe, shift: shift))
+                    runs.append(
+                        ShiftedRun(copy: copy, firstStripe: record.stripe, lastStripe: record.stripe, shift: shift))
                 }
             }
         }
@@ -167,7 +168,8 @@ extension RepairReport: CustomStringConvertible {
         if !runs.isEmpty { parts.append("found shifted: " + runs.map(\.description).joined(separator: "; ")) }
         let lost = lostShards
         if !lost.isEmpty {
-            parts.append("\(lost.count) shards lost (first: \(lost.prefix(3).map(\.description).joined(separator: "; ")))")
+            parts.append(
+                "\(lost.count) shards lost (first: \(lost.prefix(3).map(\.description).joined(separator: "; ")))")
         }
         parts.append(contentsOf: streamDefects.map { "stream: \($0)" })
         return parts.joined(separator: ", ")

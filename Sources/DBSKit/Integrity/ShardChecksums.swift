@@ -4,8 +4,10 @@ enum ShardChecksums {
     static let entrySize = Checksum128.byteCount
 
     /// The table for `stripe` (n shards of `shardSize` bytes, contiguous).
-    static func table(of stripe: some Collection<UInt8> & ContiguousStorage, shardCount: Int, shardSize: Int,
-                      algorithm: ChecksumAlgorithm) -> [UInt8] {
+    static func table(
+        of stripe: some Collection<UInt8> & ContiguousStorage, shardCount: Int, shardSize: Int,
+        algorithm: ChecksumAlgorithm
+    ) -> [UInt8] {
         var table = [UInt8]()
         table.reserveCapacity(shardCount * entrySize)
         stripe.withBytes { raw in
@@ -18,8 +20,10 @@ enum ShardChecksums {
     }
 
     /// Whether shard `shard` of `stripe` matches its entry in `table`.
-    static func matches(_ stripe: some Collection<UInt8> & ContiguousStorage, shard: Int, shardSize: Int,
-                        table: [UInt8], algorithm: ChecksumAlgorithm) -> Bool {
+    static func matches(
+        _ stripe: some Collection<UInt8> & ContiguousStorage, shard: Int, shardSize: Int,
+        table: [UInt8], algorithm: ChecksumAlgorithm
+    ) -> Bool {
         let entry = shard * entrySize
         guard entry + entrySize <= table.count, (shard + 1) * shardSize <= stripe.count else { return false }
         let expected = Checksum128(bytes: table[entry..<(entry + entrySize)])
@@ -29,8 +33,10 @@ enum ShardChecksums {
     }
 
     /// The shards of `stripe` (all, or those in `among`) that fail their checksum.
-    static func failing(_ stripe: some Collection<UInt8> & ContiguousStorage, shardCount: Int, shardSize: Int,
-                        table: [UInt8], algorithm: ChecksumAlgorithm, among: Set<Int>? = nil) -> [Int] {
+    static func failing(
+        _ stripe: some Collection<UInt8> & ContiguousStorage, shardCount: Int, shardSize: Int,
+        table: [UInt8], algorithm: ChecksumAlgorithm, among: Set<Int>? = nil
+    ) -> [Int] {
         (0..<shardCount).filter { among?.contains($0) ?? true }.filter {
             !matches(stripe, shard: $0, shardSize: shardSize, table: table, algorithm: algorithm)
         }

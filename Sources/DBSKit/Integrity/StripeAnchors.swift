@@ -30,12 +30,14 @@ struct StripeAnchors: Sendable {
 
     /// Scans `file` for the records of `layout` (descriptor `descriptor`).
     init(file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout) {
-        let copies = layout.copies, count = layout.stripeCount
+        let copies = layout.copies
+        let count = layout.stripeCount
         var records = [[UInt64: [UInt64]]](repeating: [:], count: copies)
         var middleHeads: [UInt64] = []
         var scan = LayoutScan(file: file, fileLength: fileLength)
         func keep(_ offset: UInt64, nominal: UInt64, in list: inout [UInt64]) {
-            guard !list.contains(offset), Self.distance(offset, nominal) <= layout.copyLength + UInt64(layout.headerSize)
+            guard !list.contains(offset),
+                Self.distance(offset, nominal) <= layout.copyLength + UInt64(layout.headerSize)
             else { return }
             list.append(offset)
             list.sort { Self.distance($0, nominal) < Self.distance($1, nominal) }
@@ -45,9 +47,11 @@ struct StripeAnchors: Sendable {
             switch found {
             case .stripeHeader(let header, let offset):
                 guard header.descriptor == descriptor, header.copy < copies, header.stripeIndex < count,
-                      header.isLast == (header.stripeIndex + 1 == count) else { return true }
-                keep(offset, nominal: layout.recordOffset(copy: header.copy, stripe: header.stripeIndex),
-                     in: &records[header.copy][header.stripeIndex, default: []])
+                    header.isLast == (header.stripeIndex + 1 == count)
+                else { return true }
+                keep(
+                    offset, nominal: layout.recordOffset(copy: header.copy, stripe: header.stripeIndex),
+                    in: &records[header.copy][header.stripeIndex, default: []])
             case .head(let head, let offset):
                 guard head.headIndex == 1, head.descriptor == descriptor, head.stripeCount == count else { return true }
                 keep(offset, nominal: layout.headRegionOffset(1), in: &middleHeads)
@@ -67,7 +71,8 @@ struct StripeAnchors: Sendable {
         for copy in 0..<copies {
             let sorted = records[copy].keys.sorted()
             indices.append(sorted)
-            shifts.append(sorted.map { Int64(bitPattern: records[copy][$0]![0] &- layout.recordOffset(copy: copy, stripe: $0)) })
+            shifts.append(
+                sorted.map { Int64(bitPattern: records[copy][$0]![0] &- layout.recordOffset(copy: copy, stripe: $0)) })
         }
         if copies == 2, endShift[0] == nil, let first = indices[1].first, first == 0 {
             endShift[0] = shifts[1][0]  // copy B's first record right after head #1
@@ -80,7 +85,8 @@ struct StripeAnchors: Sendable {
     /// it (the copy's boundaries standing in where no header was found).
     func neighbourShifts(copy: Int, stripe index: UInt64) -> (before: Int64, after: Int64) {
         let list = indices[copy]
-        var low = 0, high = list.count  // first position with list[p] > index
+        var low = 0
+        var high = list.count  // first position with list[p] > index
         while low < high {
             let mid = (low + high) / 2
             if list[mid] <= index { low = mid + 1 } else { high = mid }

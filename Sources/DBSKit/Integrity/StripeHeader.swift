@@ -61,8 +61,10 @@ struct StripeHeader: Equatable {
         }
     }
 
-    init(copy: Int, isLast: Bool, stripeIndex: UInt64, dataLength: Int, descriptor: BackupDescriptor,
-         checksums: [UInt8]) {
+    init(
+        copy: Int, isLast: Bool, stripeIndex: UInt64, dataLength: Int, descriptor: BackupDescriptor,
+        checksums: [UInt8]
+    ) {
         self.copy = copy
         self.isLast = isLast
         self.stripeIndex = stripeIndex

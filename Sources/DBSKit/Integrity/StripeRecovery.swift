@@ -32,8 +32,11 @@ final class StripeRecovery: Sendable {
     /// the first time a copy's record fails at its nominal offset.
     let anchors: LazyStripeAnchors
 
-    init(file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout)
-        throws(ReedSolomonError) {
+    init(
+        file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout
+    )
+        throws(ReedSolomonError)
+    {
         self.file = file
         self.fileLength = fileLength
         self.descriptor = descriptor
@@ -89,27 +92,31 @@ final class StripeRecovery: Sendable {
     /// Recovers stripe `index`. With `examineBothCopies` (validation, repair) copy B is
     /// read and checked even when copy A is clean, so its damage is reported too.
     func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
-        let n = layout.totalShards, s = layout.shardSize
+        let n = layout.totalShards
+        let s = layout.shardSize
         var record = StripeRepairRecord(stripe: index)
         var a = read(copy: 0, stripe: index)
 
         // The clean path: copy A's header and every shard check out.
         var failingA: [Int]? = a.header.map {
-            ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: $0.checksums,
-                                   algorithm: descriptor.checksum)
+            ShardChecksums.failing(
+                a.shards, shardCount: n, shardSize: s, table: $0.checksums,
+                algorithm: descriptor.checksum)
         }
         if failingA?.isEmpty != true {
             a = relocated(a, failing: failingA, copy: 0, stripe: index)
             failingA = a.header.map {
-                ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: $0.checksums,
-                                       algorithm: descriptor.checksum)
+                ShardChecksums.failing(
+                    a.shards, shardCount: n, shardSize: s, table: $0.checksums,
+                    algorithm: descriptor.checksum)
             }
         }
         if let shift = a.shift { record.shifted.append(shift) }
         if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
         if let header = a.header, failingA!.isEmpty, !examineBothCopies || layout.copies == 1 {
-            return Recovered(index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
-                             header: header, record: record, checksumVerified: true)
+            return Recovered(
+                index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
+                header: header, record: record, checksumVerified: true)
         }
 
         // Copy B: only the shards copy A lacks, unless all are to be examined or A's
@@ -118,8 +125,9 @@ final class StripeRecovery: Sendable {
         var b: CopyRead? = layout.copies == 2 ? read(copy: 1, stripe: index, shards: wanted) : nil
         if let read = b {
             let failing = read.header.map {
-                ShardChecksums.failing(read.shards, shardCount: n, shardSize: s, table: $0.checksums,
-                                       algorithm: descriptor.checksum, among: read.loaded)
+                ShardChecksums.failing(
+                    read.shards, shardCount: n, shardSize: s, table: $0.checksums,
+                    algorithm: descriptor.checksum, among: read.loaded)
                     + Array(Set(wanted ?? Set(0..<n)).subtracting(read.loaded ?? Set(0..<n)))
             }
             if failing?.isEmpty != true { b = relocated(read, failing: failing, copy: 1, stripe: index) }
@@ -132,16 +140,19 @@ final class StripeRecovery: Sendable {
         }
         let table = header.checksums
         if failingA == nil {
-            failingA = ShardChecksums.failing(a.shards, shardCount: n, shardSize: s, table: table,
-                                              algorithm: descriptor.checksum)
+            failingA = ShardChecksums.failing(
+                a.shards, shardCount: n, shardSize: s, table: table,
+                algorithm: descriptor.checksum)
         }
         let badA = Set(failingA!)
         // Shards of copy B not read (not wanted, or unreadable) count as bad.
-        let badB: Set<Int> = b.map {
-            let failing = ShardChecksums.failing($0.shards, shardCount: n, shardSize: s, table: table,
-                                                 algorithm: descriptor.checksum, among: $0.loaded)
-            return Set(failing).union(Set(0..<n).subtracting($0.loaded ?? Set(0..<n)))
-        } ?? Set(0..<n)
+        let badB: Set<Int> =
+            b.map {
+                let failing = ShardChecksums.failing(
+                    $0.shards, shardCount: n, shardSize: s, table: table,
+                    algorithm: descriptor.checksum, among: $0.loaded)
+                return Set(failing).union(Set(0..<n).subtracting($0.loaded ?? Set(0..<n)))
+            } ?? Set(0..<n)
 
         // The working buffer takes copy A's bytes over (no copy): where a shard is still
         // bad in it, its bytes are copy A's, which is what the column merge compares.
@@ -158,8 +169,9 @@ final class StripeRecovery: Sendable {
         }
         let erased = badA.intersection(badB).sorted()
         func result() -> Recovered {
-            Recovered(index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
-                      header: header, record: record, checksumVerified: record.lost.isEmpty)
+            Recovered(
+                index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
+                header: header, record: record, checksumVerified: record.lost.isEmpty)
         }
         if erased.isEmpty { return result() }
 
@@ -174,8 +186,10 @@ final class StripeRecovery: Sendable {
         let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, record: &record, verifies: verifies)
         for shard in unresolved {
             for copy in 0..<layout.copies {
-                record.lost.append(LostShard(copy: copy, stripe: index, shard: shard,
-                                             fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
+                record.lost.append(
+                    LostShard(
+                        copy: copy, stripe: index, shard: shard,
+                        fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
             }
         }
         return result()
@@ -187,8 +201,10 @@ final class StripeRecovery: Sendable {
     func isIntact(copy: Int, stripe index: UInt64) -> Bool {
         let read = read(copy: copy, stripe: index)
         guard let header = read.header, !read.headerCorrected, read.available == layout.stripeSize else { return false }
-        return ShardChecksums.failing(read.shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
-                                      table: header.checksums, algorithm: descriptor.checksum).isEmpty
+        return ShardChecksums.failing(
+            read.shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
+            table: header.checksums, algorithm: descriptor.checksum
+        ).isEmpty
     }
 
     /// Where the column values of the shards bad in both copies come from in one round.
@@ -222,10 +238,13 @@ final class StripeRecovery: Sendable {
     /// shards) is healed as long as each round has a column budget to work with.
     ///
     /// Only checksum-verified shards are ever kept; returns the shards still bad.
-    private func resolveColumnwise(_ erased: [Int], in shards: inout [UInt8], a: CopyRead, b: CopyRead?,
-                                   record: inout StripeRepairRecord,
-                                   verifies: (_ shards: [UInt8], _ shard: Int) -> Bool) -> [Int] {
-        let n = layout.totalShards, s = layout.shardSize
+    private func resolveColumnwise(
+        _ erased: [Int], in shards: inout [UInt8], a: CopyRead, b: CopyRead?,
+        record: inout StripeRepairRecord,
+        verifies: (_ shards: [UInt8], _ shard: Int) -> Bool
+    ) -> [Int] {
+        let n = layout.totalShards
+        let s = layout.shardSize
         var unresolved = erased
         var progress = true
         while progress && !unresolved.isEmpty {
@@ -237,13 +256,17 @@ final class StripeRecovery: Sendable {
                     fillCandidates(of: shard, into: &working, a: a, b: b, source: source, erasures: &erasures)
                 }
                 let trusted = Set(0..<n).subtracting(unresolved)
-                guard let report = try? code.correctColumns(stripe: &working, shardLength: s, erasures: erasures,
-                                                            trusted: trusted) else { continue }
+                guard
+                    let report = try? code.correctColumns(
+                        stripe: &working, shardLength: s, erasures: erasures,
+                        trusted: trusted)
+                else { continue }
                 let fixed = unresolved.filter { verifies(working, $0) }
                 guard !fixed.isEmpty else { continue }
                 let fixedSet = Set(fixed)
                 for shard in fixed {
-                    shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: working[(shard * s)..<((shard + 1) * s)])
+                    shards.replaceSubrange(
+                        (shard * s)..<((shard + 1) * s), with: working[(shard * s)..<((shard + 1) * s)])
                 }
                 record.bytesCorrected += report.corrections.filter { fixedSet.contains($0.shard) }.count
                 unresolved.removeAll { fixedSet.contains($0) }
@@ -261,17 +284,22 @@ final class StripeRecovery: Sendable {
     /// Rebuilds the shards `erased` as whole-shard erasures when there are at most m of
     /// them, and keeps the result only if every one then verifies; otherwise `shards`
     /// is left exactly as it was (its bad bytes are what the column decode compares).
-    private func rebuildWhole(_ erased: [Int], in shards: inout [UInt8], record: inout StripeRepairRecord,
-                              verifies: (_ shards: [UInt8], _ shard: Int) -> Bool) -> Bool {
+    private func rebuildWhole(
+        _ erased: [Int], in shards: inout [UInt8], record: inout StripeRepairRecord,
+        verifies: (_ shards: [UInt8], _ shard: Int) -> Bool
+    ) -> Bool {
         guard erased.count <= layout.parityShards else { return false }
         let s = layout.shardSize
         let saved = erased.map { Array(shards[($0 * s)..<(($0 + 1) * s)]) }
         if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
-           erased.allSatisfy({ verifies(shards, $0) }) {
+            erased.allSatisfy({ verifies(shards, $0) })
+        {
             record.shardsRebuilt.append(contentsOf: erased)
             return true
         }
-        for (shard, bytes) in zip(erased, saved) { shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes) }
+        for (shard, bytes) in zip(erased, saved) {
+            shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: bytes)
+        }
         return false
     }
 
@@ -279,8 +307,10 @@ final class StripeRecovery: Sendable {
     /// the candidate bytes `source` gives, and records the columns where its byte is an
     /// erasure (neither copy readable, or, for `.agreementWithErasures`, the copies
     /// disagree).
-    private func fillCandidates(of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
-                                source: CandidateSource, erasures: inout [Int: [Int]]) {
+    private func fillCandidates(
+        of shard: Int, into shards: inout [UInt8], a: CopyRead, b: CopyRead?,
+        source: CandidateSource, erasures: inout [Int: [Int]]
+    ) {
         let s = layout.shardSize
         let base = shard * s
         let shardRange = base..<(base + s)
@@ -344,11 +374,14 @@ final class StripeRecovery: Sendable {
     /// Both headers are gone: decode the stripe from both copies with Reed-Solomon
     /// alone. The result is usable only if it is a consistent codeword; it is not
     /// checksum-verified, so only GCM-authenticated plaintext may ever come of it.
-    private func decodeWithoutHeader(_ index: UInt64, a: CopyRead, b: CopyRead?,
-                                     record: StripeRepairRecord) -> Recovered {
+    private func decodeWithoutHeader(
+        _ index: UInt64, a: CopyRead, b: CopyRead?,
+        record: StripeRepairRecord
+    ) -> Recovered {
         var record = record
         record.decodedWithoutHeader = true
-        let n = layout.totalShards, s = layout.shardSize
+        let n = layout.totalShards
+        let s = layout.shardSize
         var decoded: [UInt8]?
         // Without checksums a source succeeds only if every column decodes into a
         // consistent codeword; the first that does is taken.
@@ -364,39 +397,46 @@ final class StripeRecovery: Sendable {
         let variantsB: [CopyRead?] = b.map { variants($0).map(Optional.some) } ?? [nil]
         let pairs = variants(a).flatMap { a in variantsB.map { (a, $0) } }
         for (a, b) in pairs where decoded == nil {
-          for source in CandidateSource.allCases where decoded == nil {
-            var shards = a.shards
-            var erasures: [Int: [Int]] = [:]
-            for shard in 0..<n {
-                fillCandidates(of: shard, into: &shards, a: a, b: b, source: source, erasures: &erasures)
+            for source in CandidateSource.allCases where decoded == nil {
+                var shards = a.shards
+                var erasures: [Int: [Int]] = [:]
+                for shard in 0..<n {
+                    fillCandidates(of: shard, into: &shards, a: a, b: b, source: source, erasures: &erasures)
+                }
+                if let report = try? code.correctColumns(
+                    stripe: &shards, shardLength: s, erasures: erasures, trusted: []),
+                    report.failedColumns.isEmpty,
+                    (try? code.isConsistent(stripe: shards, shardLength: s)) == true,
+                    // All zeros is a codeword too, but never a stripe's ciphertext (a wiped
+                    // region, or shards read at a shift past the data): not a decode.
+                    shards.contains(where: { $0 != 0 })
+                {
+                    record.bytesCorrected = report.corrections.count
+                    decoded = shards
+                }
             }
-            if let report = try? code.correctColumns(stripe: &shards, shardLength: s, erasures: erasures, trusted: []),
-               report.failedColumns.isEmpty,
-               (try? code.isConsistent(stripe: shards, shardLength: s)) == true,
-               // All zeros is a codeword too, but never a stripe's ciphertext (a wiped
-               // region, or shards read at a shift past the data): not a decode.
-               shards.contains(where: { $0 != 0 }) {
-                record.bytesCorrected = report.corrections.count
-                decoded = shards
-            }
-          }
         }
         if decoded == nil {
             for shard in 0..<n {
-                record.lost.append(LostShard(copy: 0, stripe: index, shard: shard,
-                                             fileOffset: layout.shardOffset(copy: 0, stripe: index, shard: shard)))
+                record.lost.append(
+                    LostShard(
+                        copy: 0, stripe: index, shard: shard,
+                        fileOffset: layout.shardOffset(copy: 0, stripe: index, shard: shard)))
             }
         }
-        return Recovered(index: index, shards: decoded ?? a.shards, dataLength: layout.stripeDataCapacity,
-                         isLast: index + 1 == layout.stripeCount, header: nil, record: record, checksumVerified: false)
+        return Recovered(
+            index: index, shards: decoded ?? a.shards, dataLength: layout.stripeDataCapacity,
+            isLast: index + 1 == layout.stripeCount, header: nil, record: record, checksumVerified: false)
     }
 
     /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and
     /// decodes its header; a record cut short by the end of the file or an I/O error
     /// reads as missing bytes. `recordAt`: where the record is read (its nominal offset
     /// unless a shift moved it).
-    private func read(copy: Int, stripe index: UInt64, shards wanted: Set<Int>? = nil,
-                      recordAt: UInt64? = nil) -> CopyRead {
+    private func read(
+        copy: Int, stripe index: UInt64, shards wanted: Set<Int>? = nil,
+        recordAt: UInt64? = nil
+    ) -> CopyRead {
         let offset = recordAt ?? layout.recordOffset(copy: copy, stripe: index)
         let shardsOffset = offset + UInt64(layout.headerSize)
         var headerBlock = [UInt8](repeating: 0, count: ProtectedBlock.size)
@@ -409,31 +449,40 @@ final class StripeRecovery: Sendable {
             let headerRead = (try? file.read(into: &headerBlock, range: 0..<headerBlock.count, at: offset)) ?? 0
             (available, loaded) = readShards(into: &shards, at: shardsOffset, wanted: wanted)
             if headerRead == headerBlock.count, let decoded = ProtectedBlock.decode(headerBlock),
-               let parsed = try? StripeHeader(body: decoded.body),
-               parsed.copy == copy, parsed.stripeIndex == index, parsed.descriptor == descriptor,
-               parsed.isLast == (index + 1 == layout.stripeCount) {
+                let parsed = try? StripeHeader(body: decoded.body),
+                parsed.copy == copy, parsed.stripeIndex == index, parsed.descriptor == descriptor,
+                parsed.isLast == (index + 1 == layout.stripeCount)
+            {
                 header = parsed
                 corrected = decoded.correctedBytes > 0
             }
         } else if wanted != nil {
             loaded = []
         }
-        return CopyRead(shards: shards, available: available, loaded: loaded, header: header,
-                        headerCorrected: corrected)
+        return CopyRead(
+            shards: shards, available: available, loaded: loaded, header: header,
+            headerCorrected: corrected)
     }
 
     /// Reads a stripe's shards starting at `offset` (all, or only `wanted`): the bytes
     /// read from the start, or the shards read whole.
-    private func readShards(into shards: inout [UInt8], at offset: UInt64, wanted: Set<Int>?)
-        -> (available: Int, loaded: Set<Int>?) {
+    private func readShards(
+        into shards: inout [UInt8], at offset: UInt64, wanted: Set<Int>?
+    )
+        -> (available: Int, loaded: Set<Int>?)
+    {
         guard let wanted else {
             return ((try? file.read(into: &shards, range: 0..<shards.count, at: offset)) ?? 0, nil)
         }
         let s = layout.shardSize
-        return (0, Set(wanted.filter { shard in
-            let range = (shard * s)..<((shard + 1) * s)
-            return (try? file.read(into: &shards, range: range, at: offset + UInt64(range.lowerBound))) == s
-        }))
+        return (
+            0,
+            Set(
+                wanted.filter { shard in
+                    let range = (shard * s)..<((shard + 1) * s)
+                    return (try? file.read(into: &shards, range: range, at: offset + UInt64(range.lowerBound))) == s
+                })
+        )
     }
 
     /// Copy `copy`'s record of stripe `index` where it really is, when `current` (read at
@@ -469,7 +518,8 @@ final class StripeRecovery: Sendable {
                 let moved = shardsMoved(copy: copy, stripe: index, by: other).shards
                 let s = layout.shardSize
                 for shard in 0..<n where !verified.contains(shard) && verifies(moved, shard, table) {
-                    candidate.shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: moved[(shard * s)..<((shard + 1) * s)])
+                    candidate.shards.replaceSubrange(
+                        (shard * s)..<((shard + 1) * s), with: moved[(shard * s)..<((shard + 1) * s)])
                     verified.insert(shard)
                     shardShift = other
                 }
@@ -509,7 +559,8 @@ final class StripeRecovery: Sendable {
     }
 
     private func verifies(_ shards: [UInt8], _ shard: Int, _ table: [UInt8]) -> Bool {
-        ShardChecksums.matches(shards, shard: shard, shardSize: layout.shardSize, table: table,
-                               algorithm: descriptor.checksum)
+        ShardChecksums.matches(
+            shards, shard: shard, shardSize: layout.shardSize, table: table,
+            algorithm: descriptor.checksum)
     }
 }

@@ -24,16 +24,24 @@ enum EntryHeaderCoding {
     /// The entry-header body of `entry`. `checked`: the writer's rules too
     /// (`EntryMetadata.validateForWriting`); off only for tests that need the hostile
     /// payloads a restore must refuse.
-    static func encode(_ entry: EntryMetadata, version: UInt16 = PayloadFormat.version,
-                       checked: Bool = true) throws(PayloadError) -> [UInt8] {
+    static func encode(
+        _ entry: EntryMetadata, version: UInt16 = PayloadFormat.version,
+        checked: Bool = true
+    ) throws(PayloadError) -> [UInt8] {
         if checked { try entry.validateForWriting() } else { try entry.validate() }
         if version < 2, entry.needsVersion2 || entry.hasByteNames {
-            throw PayloadError.invalidEntry(path: entry.path.description, reason: "a \(entry.kind) with owner, device, extended attributes or a name that is not UTF-8 needs payload version 2")
+            throw PayloadError.invalidEntry(
+                path: entry.path.description,
+                reason:
+                    "a \(entry.kind) with owner, device, extended attributes or a name that is not UTF-8 needs payload version 2"
+            )
         }
         let extra = try entry.extra.map { (map) throws(PayloadError) in
             let json = try StringMapJSON.encode(map)
             guard json.count <= PayloadFormat.maxExtraBytes else {
-                throw PayloadError.invalidEntry(path: entry.path.description, reason: "extra JSON is \(json.count) bytes, more than \(PayloadFormat.maxExtraBytes)")
+                throw PayloadError.invalidEntry(
+                    path: entry.path.description,
+                    reason: "extra JSON is \(json.count) bytes, more than \(PayloadFormat.maxExtraBytes)")
             }
             return json
         }
@@ -112,21 +120,27 @@ enum EntryHeaderCoding {
         // before it; with it, any bytes.
         let anyBytes = flags & byteNames != 0
         let path = try decoder.name(Int(try decoder.uint16("path length")), "path", anyBytes: anyBytes)
-        let linkTarget = flags & hasLinkTarget == 0 ? nil
+        let linkTarget =
+            flags & hasLinkTarget == 0
+            ? nil
             : try decoder.name(Int(try decoder.uint16("link target length")), "link target", anyBytes: anyBytes)
-        let modelLabel = flags & hasModelLabel == 0 ? nil
+        let modelLabel =
+            flags & hasModelLabel == 0
+            ? nil
             : try decoder.string(Int(try decoder.uint16("model label length")), "model label")
         var extra: [String: String]?
         if flags & hasExtra != 0 {
             let length = Int(try decoder.uint32("extra length"))
             guard length <= PayloadFormat.maxExtraBytes else {
-                throw .malformedFrame("entry-header frame: extra JSON of \(length) bytes exceeds \(PayloadFormat.maxExtraBytes)")
+                throw .malformedFrame(
+                    "entry-header frame: extra JSON of \(length) bytes exceeds \(PayloadFormat.maxExtraBytes)")
             }
             extra = try StringMapJSON.decode(try decoder.raw(length, "extra"), what: "extra JSON of '\(path)'")
         }
         var owner: EntryOwner?
         if flags & hasOwner != 0 {
-            let uid = try decoder.uint32("uid"), gid = try decoder.uint32("gid")
+            let uid = try decoder.uint32("uid")
+            let gid = try decoder.uint32("gid")
             let userLength = Int(try decoder.uint8("user name length"))
             let user = userLength == 0 ? nil : try decoder.string(userLength, "user name")
             let groupLength = Int(try decoder.uint8("group name length"))
@@ -141,27 +155,33 @@ enum EntryHeaderCoding {
         if flags & hasAttributes != 0 {
             let count = Int(try decoder.uint16("extended attribute count"))
             guard count >= 1, count <= PayloadFormat.maxExtendedAttributes else {
-                throw .malformedFrame("entry-header frame: \(count) extended attributes, must be 1...\(PayloadFormat.maxExtendedAttributes)")
+                throw .malformedFrame(
+                    "entry-header frame: \(count) extended attributes, must be 1...\(PayloadFormat.maxExtendedAttributes)"
+                )
             }
             for _ in 0..<count {
                 let name = try decoder.string(Int(try decoder.uint8("attribute name length")), "attribute name")
                 let length = Int(try decoder.uint32("attribute value length"))
                 guard length <= PayloadFormat.maxAttributeValueBytes else {
-                    throw .malformedFrame("entry-header frame: attribute value of \(length) bytes exceeds \(PayloadFormat.maxAttributeValueBytes)")
+                    throw .malformedFrame(
+                        "entry-header frame: attribute value of \(length) bytes exceeds \(PayloadFormat.maxAttributeValueBytes)"
+                    )
                 }
                 let value = try decoder.raw(length, "attribute value")
                 if let last = attributes.last, !last.name.utf8.lexicographicallyPrecedes(name.utf8) {
-                    throw .malformedFrame("entry-header frame: extended attributes out of order or repeated ('\(name)')")
+                    throw .malformedFrame(
+                        "entry-header frame: extended attributes out of order or repeated ('\(name)')")
                 }
                 attributes.append(ExtendedAttribute(name: name, value: value))
             }
         }
         try decoder.finish()
-        let entry = EntryMetadata(path: path, kind: kind, mode: mode,
-                                  modificationTime: FileTimestamp(seconds: seconds, nanoseconds: nanoseconds),
-                                  size: size, isStreamed: flags & streamed != 0, linkTarget: linkTarget,
-                                  modelLabel: modelLabel, extra: extra, owner: owner,
-                                  extendedAttributes: attributes, device: device)
+        let entry = EntryMetadata(
+            path: path, kind: kind, mode: mode,
+            modificationTime: FileTimestamp(seconds: seconds, nanoseconds: nanoseconds),
+            size: size, isStreamed: flags & streamed != 0, linkTarget: linkTarget,
+            modelLabel: modelLabel, extra: extra, owner: owner,
+            extendedAttributes: attributes, device: device)
         try entry.validate()
         return entry
     }

@@ -124,10 +124,12 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     /// The device number of a character or block device entry, nil for others.
     public var device: DeviceNumber?
 
-    public init(path: PathBytes, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
-                size: UInt64 = 0, isStreamed: Bool = false, linkTarget: PathBytes? = nil,
-                modelLabel: String? = nil, extra: [String: String]? = nil, owner: EntryOwner? = nil,
-                extendedAttributes: [ExtendedAttribute] = [], device: DeviceNumber? = nil) {
+    public init(
+        path: PathBytes, kind: EntryKind, mode: UInt32, modificationTime: FileTimestamp,
+        size: UInt64 = 0, isStreamed: Bool = false, linkTarget: PathBytes? = nil,
+        modelLabel: String? = nil, extra: [String: String]? = nil, owner: EntryOwner? = nil,
+        extendedAttributes: [ExtendedAttribute] = [], device: DeviceNumber? = nil
+    ) {
         self.path = path
         self.kind = kind
         self.mode = mode
@@ -220,20 +222,28 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
             }
         }
         guard extendedAttributes.count <= PayloadFormat.maxExtendedAttributes else {
-            throw fail("\(extendedAttributes.count) extended attributes, more than \(PayloadFormat.maxExtendedAttributes)")
+            throw fail(
+                "\(extendedAttributes.count) extended attributes, more than \(PayloadFormat.maxExtendedAttributes)")
         }
         var attributeBytes = 0
         for attribute in extendedAttributes {
-            guard (1...PayloadFormat.maxAttributeNameBytes).contains(attribute.name.utf8.count), !attribute.name.utf8.contains(0) else {
-                throw fail("extended attribute name '\(attribute.name)' must be 1...\(PayloadFormat.maxAttributeNameBytes) bytes without NUL")
+            guard (1...PayloadFormat.maxAttributeNameBytes).contains(attribute.name.utf8.count),
+                !attribute.name.utf8.contains(0)
+            else {
+                throw fail(
+                    "extended attribute name '\(attribute.name)' must be 1...\(PayloadFormat.maxAttributeNameBytes) bytes without NUL"
+                )
             }
             guard attribute.value.count <= PayloadFormat.maxAttributeValueBytes else {
-                throw fail("extended attribute '\(attribute.name)' is \(attribute.value.count) bytes, more than \(PayloadFormat.maxAttributeValueBytes)")
+                throw fail(
+                    "extended attribute '\(attribute.name)' is \(attribute.value.count) bytes, more than \(PayloadFormat.maxAttributeValueBytes)"
+                )
             }
             attributeBytes += attribute.name.utf8.count + attribute.value.count
         }
         guard attributeBytes <= PayloadFormat.maxAttributeTotalBytes else {
-            throw fail("extended attributes total \(attributeBytes) bytes, more than \(PayloadFormat.maxAttributeTotalBytes)")
+            throw fail(
+                "extended attributes total \(attributeBytes) bytes, more than \(PayloadFormat.maxAttributeTotalBytes)")
         }
         switch (kind, modelLabel) {
         case (.records, nil): throw fail("records without a model label")

@@ -146,7 +146,8 @@ public final class PayloadReader {
             guard !frame.body.isEmpty else { throw PayloadError.malformedFrame("empty chunk in '\(entry.path)'") }
             let total = read + UInt64(frame.body.count)
             if entry.hasExactSize, total > entry.size {
-                throw PayloadError.contentSizeMismatch(path: entry.path.description, declared: entry.size, actual: total)
+                throw PayloadError.contentSizeMismatch(
+                    path: entry.path.description, declared: entry.size, actual: total)
             }
             entryHasher.update(frame.body)
             entryRead = total
@@ -169,7 +170,8 @@ public final class PayloadReader {
             lastEntrySize = read
             state = .contentEnded
         default:
-            throw PayloadError.malformedFrame("expected content or the end of '\(entry.path)', found a \(frame.type) frame")
+            throw PayloadError.malformedFrame(
+                "expected content or the end of '\(entry.path)', found a \(frame.type) frame")
         }
     }
 
@@ -207,8 +209,10 @@ public final class PayloadReader {
 
     /// One whole frame. Its length is checked against its type's limit before the
     /// body is read; the frame is added to the payload digest `hasher`.
-    private static func readFrame(from source: any ByteSource,
-                                  hasher: inout SHA256Hasher) throws -> (type: FrameType, body: [UInt8]) {
+    private static func readFrame(
+        from source: any ByteSource,
+        hasher: inout SHA256Hasher
+    ) throws -> (type: FrameType, body: [UInt8]) {
         let header = try source.read(upTo: PayloadFormat.frameHeaderSize)
         guard header.count == PayloadFormat.frameHeaderSize else { throw PayloadError.unexpectedEnd }
         guard let type = FrameType(rawValue: header[0]) else { throw PayloadError.unknownFrameType(header[0]) }
@@ -218,7 +222,8 @@ public final class PayloadReader {
         var decoder = FrameBodyDecoder(Array(header[2...]), frame: type)
         let length = try decoder.uint32("length")
         guard length <= type.bodyLengthLimit else {
-            throw PayloadError.frameTooLarge(frameType: type.rawValue, length: UInt64(length), limit: type.bodyLengthLimit)
+            throw PayloadError.frameTooLarge(
+                frameType: type.rawValue, length: UInt64(length), limit: type.bodyLengthLimit)
         }
         let body = try source.read(upTo: Int(length))
         guard body.count == Int(length) else { throw PayloadError.unexpectedEnd }

@@ -47,8 +47,10 @@ public final class PayloadWriter {
     /// `stamp` fixes the writer's `created` and `tool_version` (else now and this
     /// build's version): for the test vectors only, which must not change with the
     /// clock or a release.
-    init(sink: any ByteSink, metadata: [String: String], formatVersion: UInt16,
-         stamp: (created: String, toolVersion: String)? = nil) throws {
+    init(
+        sink: any ByteSink, metadata: [String: String], formatVersion: UInt16,
+        stamp: (created: String, toolVersion: String)? = nil
+    ) throws {
         self.sink = sink
         self.formatVersion = formatVersion
         self.contentFrame = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
@@ -61,7 +63,8 @@ public final class PayloadWriter {
         document["payload_version"] = String(formatVersion)
         let json = try StringMapJSON.encode(document)
         guard json.count <= PayloadFormat.maxMetadataBytes else {
-            throw PayloadError.invalidMetadata("\(json.count) bytes of JSON, more than \(PayloadFormat.maxMetadataBytes)")
+            throw PayloadError.invalidMetadata(
+                "\(json.count) bytes of JSON, more than \(PayloadFormat.maxMetadataBytes)")
         }
         var header = FrameBodyEncoder()
         header.append(raw: PayloadFormat.magic)
@@ -85,7 +88,8 @@ public final class PayloadWriter {
         if let open = openEntry {
             throw PayloadError.invalidState("'\(metadata.path)' begun while '\(open.metadata.path)' is still open")
         }
-        try writeFrame(.entryHeader, EntryHeaderCoding.encode(metadata, version: formatVersion, checked: checksEntryPaths))
+        try writeFrame(
+            .entryHeader, EntryHeaderCoding.encode(metadata, version: formatVersion, checked: checksEntryPaths))
         openEntry = OpenEntry(metadata: metadata)
         entryHasher = SHA256Hasher()
         entryCount += 1
@@ -131,8 +135,9 @@ public final class PayloadWriter {
         try checkWritable()
         guard let open = openEntry else { throw PayloadError.invalidState("endEntry without an open entry") }
         if open.metadata.hasExactSize, open.written != open.metadata.size {
-            throw PayloadError.contentSizeMismatch(path: open.metadata.path.description, declared: open.metadata.size,
-                                                   actual: open.written)
+            throw PayloadError.contentSizeMismatch(
+                path: open.metadata.path.description, declared: open.metadata.size,
+                actual: open.written)
         }
         try flushContentFrame()
         let digest = takeEntryHasher().finalize()
@@ -151,8 +156,9 @@ public final class PayloadWriter {
         if let open = openEntry {
             throw PayloadError.invalidState("finish while '\(open.metadata.path)' is still open")
         }
-        let summary = PayloadSummary(entryCount: entryCount, contentBytes: contentBytes,
-                                     sha256: payloadHasher.finalize())
+        let summary = PayloadSummary(
+            entryCount: entryCount, contentBytes: contentBytes,
+            sha256: payloadHasher.finalize())
         var body = FrameBodyEncoder()
         body.append(summary.entryCount)
         body.append(summary.contentBytes)

@@ -43,7 +43,8 @@ public enum BackupInspector {
     }
 
     static func info(_ located: LocatedContainer) -> BackupInfo {
-        let d = located.descriptor, layout = located.layout
+        let d = located.descriptor
+        let layout = located.layout
         return BackupInfo(
             formatVersion: FormatVersion.current, backupID: BackupWriter.hex(d.backupID), created: d.created,
             dataShards: d.dataShards, parityShards: d.parityShards, shardSize: d.shardSize, checksum: d.checksum,
@@ -51,8 +52,11 @@ public enum BackupInspector {
             stripeCount: layout.stripeCount, ciphertextLength: located.ciphertextLength,
             chunkCount: located.chunkCount, fileLength: located.fileLength, expectedFileLength: layout.fileLength,
             recordSize: layout.recordSize, headerSize: layout.headerSize,
-            copyExtents: (0..<layout.copies).map { BackupInfo.CopyExtent(offset: layout.copyOffset($0),
-                                                                          length: layout.copyLength) },
+            copyExtents: (0..<layout.copies).map {
+                BackupInfo.CopyExtent(
+                    offset: layout.copyOffset($0),
+                    length: layout.copyLength)
+            },
             heads: located.heads.map(\.rawValue), layoutFromScan: located.fromScan)
     }
 }

@@ -22,10 +22,12 @@ public struct BackupOptions: Sendable, Equatable {
     /// Replace an existing destination (otherwise refused).
     public var overwrite: Bool
 
-    public init(threads: Int = BackupOptions.coreCount, copies: Int = 2, dataShards: Int = 239,
-                parityShards: Int = 16, shardSize: Int = 4096, checksum: ChecksumAlgorithm = .xxh3_128,
-                compression: ChunkCompression = .zstd(level: 1), kdf: KDFParameters = .default,
-                verifyAfterWrite: Bool = true, chunkSize: Int = 1 << 20, overwrite: Bool = false) {
+    public init(
+        threads: Int = BackupOptions.coreCount, copies: Int = 2, dataShards: Int = 239,
+        parityShards: Int = 16, shardSize: Int = 4096, checksum: ChecksumAlgorithm = .xxh3_128,
+        compression: ChunkCompression = .zstd(level: 1), kdf: KDFParameters = .default,
+        verifyAfterWrite: Bool = true, chunkSize: Int = 1 << 20, overwrite: Bool = false
+    ) {
         self.threads = threads
         self.copies = copies
         self.dataShards = dataShards
@@ -48,7 +50,9 @@ public struct BackupOptions: Sendable, Equatable {
     /// Bytes per shard the format allows.
     public static let shardSizeLimits = BackupDescriptor.shardSizeLimits
 
-    static func clampThreads(_ threads: Int) -> Int { min(max(threads, threadLimits.lowerBound), threadLimits.upperBound) }
+    static func clampThreads(_ threads: Int) -> Int {
+        min(max(threads, threadLimits.lowerBound), threadLimits.upperBound)
+    }
 
     /// The number of active processors.
     public static var coreCount: Int { max(1, sysconfCores()) }

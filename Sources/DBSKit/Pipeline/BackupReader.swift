@@ -15,12 +15,15 @@ public final class BackupReader: ByteSource {
     /// `.wrongPassphrase` here, before any plaintext exists; Argon2id parameters above
     /// `kdfCap` (taken from the descriptor the file's metadata elects, never from one
     /// unverified head) throw `.kdfCostAboveCap` before any key derivation.
-    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
-                kdfCap: KDFCostCap = .default) throws(BackupError) {
+    public init(
+        path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
+        kdfCap: KDFCostCap = .default
+    ) throws(BackupError) {
         let (file, located) = try ContainerLocator.open(path)
         guard kdfCap.admits(located.descriptor.kdf) else { throw .kdfCostAboveCap(located.descriptor.kdf, kdfCap) }
         let cipher = try Self.openKey(located.descriptor, passphrase: passphrase)
-        engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: BackupOptions.clampThreads(threads))
+        engine = try RestoreEngine(
+            file: file, located: located, cipher: cipher, threads: BackupOptions.clampThreads(threads))
         backupID = BackupWriter.hex(located.descriptor.backupID)
     }
 
@@ -29,9 +32,10 @@ public final class BackupReader: ByteSource {
     /// which authenticates the descriptor).
     static func openKey(_ descriptor: BackupDescriptor, passphrase: SecureBytes) throws(BackupError) -> ChunkCipher {
         do {
-            let dataKey = try KeyEnvelope.open(descriptor.wrappedKey, passphrase: passphrase, salt: descriptor.salt,
-                                               parameters: descriptor.kdf,
-                                               associatedData: descriptor.wrapAssociatedData)
+            let dataKey = try KeyEnvelope.open(
+                descriptor.wrappedKey, passphrase: passphrase, salt: descriptor.salt,
+                parameters: descriptor.kdf,
+                associatedData: descriptor.wrapAssociatedData)
             return try ChunkCipher(dataKey: dataKey, backupID: descriptor.backupID)
         } catch {
             switch error {

@@ -14,15 +14,20 @@ import DBSSystem
 public enum BackupRepairer {
     /// - Parameter overwrite: replace an existing destination (repairing in place,
     ///   `destination == source`, always may: the source is read before the rename).
-    public static func repair(source: String, destination: String, threads: Int = BackupOptions.coreCount,
-                              overwrite: Bool = false)
-        throws(BackupError) -> RepairReport {
+    public static func repair(
+        source: String, destination: String, threads: Int = BackupOptions.coreCount,
+        overwrite: Bool = false
+    )
+        throws(BackupError) -> RepairReport
+    {
         let (file, located) = try ContainerLocator.open(source)
-        let layout = located.layout, descriptor = located.descriptor
+        let layout = located.layout
+        let descriptor = located.descriptor
         let recovery: StripeRecovery
         do {
-            recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: descriptor,
-                                          layout: layout)
+            recovery = try StripeRecovery(
+                file: file, fileLength: located.fileLength, descriptor: descriptor,
+                layout: layout)
         } catch {
             throw .internalFailure(cause: error)
         }
@@ -34,13 +39,15 @@ public enum BackupRepairer {
             throw BackupError(error)
         }
         let threads = BackupOptions.clampThreads(threads)
-        let container = ContainerWriter(file: output.file, descriptor: descriptor, code: recovery.code, threads: threads)
+        let container = ContainerWriter(
+            file: output.file, descriptor: descriptor, code: recovery.code, threads: threads)
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
         var walker = FrameWalker(chunkSize: descriptor.chunkSize)
         do throws(BackupError) {
-            try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
+            try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) {
+                (first, count) throws(BackupError) in
                 let recovered = Parallel.map(count: count, threads: threads) { i in
                     recovery.recover(first + UInt64(i), examineBothCopies: true)
                 }
@@ -54,10 +61,12 @@ public enum BackupRepairer {
                     buffer.append(contentsOf: stripe.shards)
                 }
                 let stripes = recovered.map { stripe in
-                    ContainerWriter.Stripe(index: stripe.index,
-                                           dataLength: stripe.checksumVerified ? stripe.dataLength
-                                               : walker.dataLength(inStripe: stripe.index, capacity: layout.stripeDataCapacity),
-                                           isLast: stripe.index + 1 == layout.stripeCount)
+                    ContainerWriter.Stripe(
+                        index: stripe.index,
+                        dataLength: stripe.checksumVerified
+                            ? stripe.dataLength
+                            : walker.dataLength(inStripe: stripe.index, capacity: layout.stripeDataCapacity),
+                        isLast: stripe.index + 1 == layout.stripeCount)
                 }
                 do throws(ContainerError) {
                     try container.writeStripes(stripes, shards: &buffer, copies: 0..<layout.copies, layout: layout)
@@ -69,7 +78,8 @@ public enum BackupRepairer {
                 report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
             }
             guard let ciphertextLength = walker.finalEnd ?? located.ciphertextLength,
-                  let chunkCount = walker.finalEnd != nil ? walker.frames : located.chunkCount else {
+                let chunkCount = walker.finalEnd != nil ? walker.frames : located.chunkCount
+            else {
                 throw .corruptedStream("no final chunk found in the ciphertext stream")
             }
             do {

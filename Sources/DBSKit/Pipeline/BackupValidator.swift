@@ -21,13 +21,17 @@ public enum ValidationReport: Sendable, Equatable {
 /// shard checksums, and the Reed-Solomon consistency of every stripe. It cannot check
 /// the GCM tags (that needs the key); a restore or verify-after-write does.
 public enum BackupValidator {
-    public static func validate(path: String, threads: Int = BackupOptions.coreCount) throws(BackupError)
-        -> ValidationReport {
+    public static func validate(
+        path: String, threads: Int = BackupOptions.coreCount
+    ) throws(BackupError)
+        -> ValidationReport
+    {
         let (file, located) = try ContainerLocator.open(path)
         let recovery: StripeRecovery
         do {
-            recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
-                                          layout: located.layout)
+            recovery = try StripeRecovery(
+                file: file, fileLength: located.fileLength, descriptor: located.descriptor,
+                layout: located.layout)
         } catch {
             throw .internalFailure(cause: error)
         }
@@ -39,11 +43,12 @@ public enum BackupValidator {
         // claiming more stripes than the file holds) are not walked one by one: the
         // first of them is reported and the rest follow from it.
         let layout = located.layout
-        let present = (0..<layout.copies).map { copy -> UInt64 in
-            let start = layout.copyOffset(copy)
-            guard located.fileLength > start else { return 0 }
-            return (located.fileLength - start + UInt64(layout.recordSize) - 1) / UInt64(layout.recordSize)
-        }.max() ?? 0
+        let present =
+            (0..<layout.copies).map { copy -> UInt64 in
+                let start = layout.copyOffset(copy)
+                guard located.fileLength > start else { return 0 }
+                return (located.fileLength - start + UInt64(layout.recordSize) - 1) / UInt64(layout.recordSize)
+            }.max() ?? 0
         let walked = min(layout.stripeCount, present + 1)
         // The clear frame prefixes are walked over the recovered stripes in order, so
         // that what a restore would refuse in the stream (an impossible frame, no final
@@ -53,8 +58,10 @@ public enum BackupValidator {
             let stripes = Parallel.map(count: count, threads: threads) { i in
                 var recovered = recovery.recover(first + UInt64(i), examineBothCopies: true)
                 if recovered.usable, recovered.checksumVerified,
-                   (try? recovery.code.isConsistent(stripe: recovered.shards,
-                                                    shardLength: recovery.layout.shardSize)) != true {
+                    (try? recovery.code.isConsistent(
+                        stripe: recovered.shards,
+                        shardLength: recovery.layout.shardSize)) != true
+                {
                     recovered.record.parityInconsistent = true
                 }
                 return recovered
@@ -78,8 +85,10 @@ public enum BackupValidator {
 
 /// Walks the stripes of a container in batches of a few per thread.
 enum StripeBatches {
-    static func forEach<E: Error>(stripeCount: UInt64, threads: Int,
-                                  _ body: (_ first: UInt64, _ count: Int) throws(E) -> Void) throws(E) {
+    static func forEach<E: Error>(
+        stripeCount: UInt64, threads: Int,
+        _ body: (_ first: UInt64, _ count: Int) throws(E) -> Void
+    ) throws(E) {
         let batch = UInt64(max(2, 2 * threads))
         var first: UInt64 = 0
         while first < stripeCount {

@@ -67,8 +67,10 @@ public final class BackupWriter: ByteSink {
     /// `normalizing` false writes with the passphrase's bytes as given, as writers did
     /// before NFC normalisation: for the tests that older backups still open. `draws`
     /// fixes what is otherwise random or the time: for the test vectors only.
-    init(destination: String, passphrase: SecureBytes, options: BackupOptions, normalizing: Bool,
-         draws: WriterDraws? = nil) throws(BackupError) {
+    init(
+        destination: String, passphrase: SecureBytes, options: BackupOptions, normalizing: Bool,
+        draws: WriterDraws? = nil
+    ) throws(BackupError) {
         let options = try options.validated()
         self.options = options
         do {
@@ -78,12 +80,16 @@ public final class BackupWriter: ByteSink {
             throw BackupError(error)
         }
         do {
-            let backupID: [UInt8], salt: [UInt8], dataKey: SecureBytes
+            let backupID: [UInt8]
+            let salt: [UInt8]
+            let dataKey: SecureBytes
             if let draws {
                 (backupID, salt, dataKey) = (draws.backupID, draws.salt, SecureBytes(draws.dataKey))
             } else {
-                (backupID, salt, dataKey) = (try SecureRandom.bytes(16), try KeyEnvelope.newSalt(),
-                                             try SecureBytes(randomCount: 32))
+                (backupID, salt, dataKey) = (
+                    try SecureRandom.bytes(16), try KeyEnvelope.newSalt(),
+                    try SecureBytes(randomCount: 32)
+                )
             }
             var descriptor = BackupDescriptor(
                 backupID: backupID, created: draws?.created ?? Int64(time(nil)), salt: salt, kdf: options.kdf,
@@ -92,7 +98,8 @@ public final class BackupWriter: ByteSink {
                 dataShards: options.dataShards, parityShards: options.parityShards, shardSize: options.shardSize)
             descriptor.wrappedKey = try KeyEnvelope.seal(
                 dataKey, passphrase: passphrase, normalizing: normalizing, salt: salt, parameters: options.kdf,
-                associatedData: descriptor.wrapAssociatedData, nonce: draws?.wrapNonce).bytes
+                associatedData: descriptor.wrapAssociatedData, nonce: draws?.wrapNonce
+            ).bytes
             self.descriptor = descriptor
             cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
         } catch {
@@ -219,8 +226,10 @@ public final class BackupWriter: ByteSink {
     /// stripe, every shard against its checksum (the only read-back check then), and
     /// copy B written from the records that pass.
     private func writeCopyB(_ layout: ContainerLayout) throws(BackupError) {
-        let recovery = try readBack(layout), threads = options.threads
-        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
+        let recovery = try readBack(layout)
+        let threads = options.threads
+        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) {
+            (first, count) throws(BackupError) in
             let stripes = Parallel.map(count: count, threads: threads) { i in recovery.recover(first + UInt64(i)) }
             try duplicate(stripes, layout: layout)
         }
@@ -252,15 +261,20 @@ public final class BackupWriter: ByteSink {
     private func verifyCopyA(_ layout: ContainerLayout, expectedDigest: [UInt8]) throws(BackupError) {
         let (file, located) = try ContainerLocator.open(output!.temporaryPath)
         guard located.layout == layout, located.descriptor == descriptor, !located.fromScan,
-              located.heads.allSatisfy({ $0 == .intact }) else {
+            located.heads.allSatisfy({ $0 == .intact })
+        else {
             throw .verificationFailed("the heads did not read back intact")
         }
         // The engine is local to this call, so the tap's hold on `self` ends with it.
-        let tap: RestoreEngine.StripeTap? = layout.copies < 2 ? nil : { (stripes) throws(BackupError) in
-            try self.duplicate(stripes, layout: layout)
-        }
-        let engine = try RestoreEngine(file: file, located: located, cipher: cipher, threads: options.threads,
-                                       digestChunks: true, onStripes: tap)
+        let tap: RestoreEngine.StripeTap? =
+            layout.copies < 2
+            ? nil
+            : { (stripes) throws(BackupError) in
+                try self.duplicate(stripes, layout: layout)
+            }
+        let engine = try RestoreEngine(
+            file: file, located: located, cipher: cipher, threads: options.threads,
+            digestChunks: true, onStripes: tap)
         do {
             while try engine.next() != nil {}
         } catch {
@@ -277,7 +291,8 @@ public final class BackupWriter: ByteSink {
     private func verifyCopyB(_ layout: ContainerLayout) throws(BackupError) {
         let recovery = try readBack(layout)
         let threads = options.threads
-        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) { (first, count) throws(BackupError) in
+        try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) {
+            (first, count) throws(BackupError) in
             let intact = Parallel.map(count: count, threads: threads) { i in
                 recovery.isIntact(copy: 1, stripe: first + UInt64(i))
             }

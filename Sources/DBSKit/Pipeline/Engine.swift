@@ -36,8 +36,9 @@ public enum Engine {
         _ inputs: Inputs, to destination: String, passphrase: SecureBytes, options: BackupOptions,
         metadata: [String: String] = [:], progress: ((Int) -> Void)? = nil
     ) throws -> BackupResult {
-        let backup = try NewBackup(destination: destination, passphrase: passphrase, options: options,
-                                   metadata: metadata, progress: progress)
+        let backup = try NewBackup(
+            destination: destination, passphrase: passphrase, options: options,
+            metadata: metadata, progress: progress)
         var warnings: [FileTreeWarning] = []
         do {
             switch inputs {
@@ -70,8 +71,10 @@ public final class NewBackup {
     /// destination that exists is refused unless `options.overwrite`). `metadata` is
     /// stored in the payload header; `progress` is told the count of each block of
     /// plaintext as it enters the backup.
-    public init(destination: String, passphrase: SecureBytes, options: BackupOptions,
-                metadata: [String: String] = [:], progress: ((Int) -> Void)? = nil) throws {
+    public init(
+        destination: String, passphrase: SecureBytes, options: BackupOptions,
+        metadata: [String: String] = [:], progress: ((Int) -> Void)? = nil
+    ) throws {
         let container = try BackupWriter(destination: destination, passphrase: passphrase, options: options)
         self.container = container
         do {
@@ -116,8 +119,10 @@ public final class OpenedBackup {
 
     /// Opens `path` with `passphrase`, repairing on the way with `threads` threads;
     /// Argon2id parameters above `kdfCap` are refused before any key derivation.
-    public init(path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
-                kdfCap: KDFCostCap = .default) throws {
+    public init(
+        path: String, passphrase: SecureBytes, threads: Int = BackupOptions.coreCount,
+        kdfCap: KDFCostCap = .default
+    ) throws {
         let reader = try BackupReader(path: path, passphrase: passphrase, threads: threads, kdfCap: kdfCap)
         let source = CountingSource(reader)
         self.reader = reader

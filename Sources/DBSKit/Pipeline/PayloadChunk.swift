@@ -7,8 +7,10 @@ import DBSCompression
 enum PayloadChunk {
     /// The stored form of `plaintext`: compressed when `compressor` is given and it
     /// pays, else the plaintext itself (no copy).
-    static func stored(_ plaintext: [UInt8], index: UInt64,
-                       compressor: ChunkCompressor?) throws(BackupError) -> (encoding: ChunkEncoding, bytes: [UInt8]) {
+    static func stored(
+        _ plaintext: [UInt8], index: UInt64,
+        compressor: ChunkCompressor?
+    ) throws(BackupError) -> (encoding: ChunkEncoding, bytes: [UInt8]) {
         guard let compressor else { return (.raw, plaintext) }
         do {
             return try compressor.encode(plaintext)
@@ -19,13 +21,16 @@ enum PayloadChunk {
 
     /// Seals chunk `index` as a frame straight into `buffer` at `offset`
     /// (`ChunkFrame.seal`).
-    static func seal(_ stored: (encoding: ChunkEncoding, bytes: [UInt8]), plaintextLength: Int, index: UInt64,
-                     isFinal: Bool, cipher: ChunkCipher, into buffer: AlignedBuffer, at offset: Int) throws(BackupError) {
+    static func seal(
+        _ stored: (encoding: ChunkEncoding, bytes: [UInt8]), plaintextLength: Int, index: UInt64,
+        isFinal: Bool, cipher: ChunkCipher, into buffer: AlignedBuffer, at offset: Int
+    ) throws(BackupError) {
         do {
             try buffer.withUnsafeMutableBytes { (whole) throws(FrameError) in
-                try ChunkFrame.seal(encoding: stored.encoding.rawValue, stored: stored.bytes,
-                                    plaintextLength: plaintextLength, index: index, isFinal: isFinal, cipher: cipher,
-                                    into: whole, at: offset)
+                try ChunkFrame.seal(
+                    encoding: stored.encoding.rawValue, stored: stored.bytes,
+                    plaintextLength: plaintextLength, index: index, isFinal: isFinal, cipher: cipher,
+                    into: whole, at: offset)
             }
         } catch {
             throw BackupError(error)
@@ -34,8 +39,10 @@ enum PayloadChunk {
 
     /// The plaintext of a sealed chunk (a slice of the verified ciphertext stream);
     /// nothing is returned unless the GCM tag verifies.
-    static func open(_ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool, cipher: ChunkCipher,
-                     decompressor: ChunkCompressor, chunkSize: Int) throws(BackupError) -> [UInt8] {
+    static func open(
+        _ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool, cipher: ChunkCipher,
+        decompressor: ChunkCompressor, chunkSize: Int
+    ) throws(BackupError) -> [UInt8] {
         let opened: ChunkFrame.Opened
         do { opened = try ChunkFrame.open(sealed, index: index, isFinal: isFinal, cipher: cipher) } catch {
             throw BackupError(error)
@@ -44,8 +51,9 @@ enum PayloadChunk {
             throw BackupError(FrameError.invalidInnerHeader(chunk: index))
         }
         guard opened.plaintextLength <= chunkSize else {
-            throw .corruptedStream("chunk \(index) declares \(opened.plaintextLength) plaintext bytes, "
-                                   + "more than the chunk size \(chunkSize)")
+            throw .corruptedStream(
+                "chunk \(index) declares \(opened.plaintextLength) plaintext bytes, "
+                    + "more than the chunk size \(chunkSize)")
         }
         do {
             return try decompressor.decode(opened.stored, encoding: encoding, plaintextLength: opened.plaintextLength)

@@ -39,11 +39,14 @@ final class RestoreEngine {
     /// (verify-after-write writes copy B from them); a throw stops the engine.
     typealias StripeTap = ([StripeRecovery.Recovered]) throws(BackupError) -> Void
 
-    init(file: PositionedFile, located: LocatedContainer, cipher: ChunkCipher, threads: Int,
-         examineBothCopies: Bool = false, digestChunks: Bool = false, onStripes: StripeTap? = nil) throws(BackupError) {
+    init(
+        file: PositionedFile, located: LocatedContainer, cipher: ChunkCipher, threads: Int,
+        examineBothCopies: Bool = false, digestChunks: Bool = false, onStripes: StripeTap? = nil
+    ) throws(BackupError) {
         do {
-            recovery = try StripeRecovery(file: file, fileLength: located.fileLength, descriptor: located.descriptor,
-                                          layout: located.layout)
+            recovery = try StripeRecovery(
+                file: file, fileLength: located.fileLength, descriptor: located.descriptor,
+                layout: located.layout)
             decompressor = try ChunkCompressor()
         } catch {
             throw .internalFailure(cause: error)
@@ -113,7 +116,8 @@ final class RestoreEngine {
     /// other at a barrier of its own.
     private func advance() throws(BackupError) {
         let layout = located.layout
-        let recovery = self.recovery, both = examineBothCopies
+        let recovery = self.recovery
+        let both = examineBothCopies
         if !backlog {
             if let lostStripe { throw lostStripe }
             try takeStripes()
@@ -123,7 +127,8 @@ final class RestoreEngine {
         // are padding.
         var frames: [ChunkFrame.Frame] = []
         var position = 0
-        let limit = chunksPerPass, chunkSize = located.descriptor.chunkSize
+        let limit = chunksPerPass
+        let chunkSize = located.descriptor.chunkSize
         while !finished, frames.count < limit {
             let cut: ChunkFrame.Frame?
             do { cut = try ChunkFrame.cut(stream, at: position, index: nextChunk, chunkSize: chunkSize) } catch {
@@ -152,18 +157,21 @@ final class RestoreEngine {
         // wait in the stream).
         let batch = frames
         let (nextFirst, nextCount) = finished || lostStripe != nil || backlog ? (nextStripe, 0) : claimNextRound()
-        let cipher = self.cipher, decompressor = self.decompressor
+        let cipher = self.cipher
+        let decompressor = self.decompressor
         let digest = digestChunks
         let results: [RoundItem] = Parallel.map(count: batch.count + nextCount, threads: threads) { i in
             guard i < batch.count else {
                 return .stripe(recovery.recover(nextFirst + UInt64(i - batch.count), examineBothCopies: both))
             }
-            return .chunk(Result { () throws(BackupError) in
-                let plaintext = try PayloadChunk.open(source[batch[i].sealed], index: batch[i].index,
-                                                      isFinal: batch[i].isFinal, cipher: cipher,
-                                                      decompressor: decompressor, chunkSize: chunkSize)
-                return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
-            })
+            return .chunk(
+                Result { () throws(BackupError) in
+                    let plaintext = try PayloadChunk.open(
+                        source[batch[i].sealed], index: batch[i].index,
+                        isFinal: batch[i].isFinal, cipher: cipher,
+                        decompressor: decompressor, chunkSize: chunkSize)
+                    return (plaintext, digest ? ChecksumAlgorithm.xxh3_128.digest(plaintext).bytes : [])
+                })
         }
         for item in results {
             switch item {
@@ -181,7 +189,8 @@ final class RestoreEngine {
     /// round) into the stream: their records into the report, a stripe beyond repair
     /// ending them.
     private func takeStripes() throws(BackupError) {
-        let recovery = self.recovery, both = examineBothCopies
+        let recovery = self.recovery
+        let both = examineBothCopies
         if prefetched.isEmpty {
             let (first, count) = claimNextRound()
             prefetched = Parallel.map(count: count, threads: threads) { i in

@@ -144,8 +144,9 @@ final class SealingStage: Sendable {
         spareChunks.withLock { $0.removeAll() }
         let digestChunks = self.digestChunks
         return stream.withLock { stream in
-            Totals(chunks: stream.nextChunkIndex, stripes: stream.nextStripe, ciphertextLength: stream.ciphertextLength,
-                   plaintextDigest: digestChunks ? stream.chunkDigests.finalize() : [])
+            Totals(
+                chunks: stream.nextChunkIndex, stripes: stream.nextStripe, ciphertextLength: stream.ciphertextLength,
+                plaintextDigest: digestChunks ? stream.chunkDigests.finalize() : [])
         }
     }
 
@@ -174,7 +175,9 @@ final class SealingStage: Sendable {
 
     private func seal(_ chunks: [[UInt8]], lastIsFinal: Bool, _ stream: inout Stream) throws(BackupError) {
         let first = stream.nextChunkIndex
-        let cipher = self.cipher, compressor = self.compressor, digest = digestChunks
+        let cipher = self.cipher
+        let compressor = self.compressor
+        let digest = digestChunks
         let compressed: [Result<(encoding: ChunkEncoding, bytes: [UInt8]), BackupError>] =
             Parallel.map(count: chunks.count, threads: threads) { i in
                 Result { () throws(BackupError) in
@@ -203,12 +206,14 @@ final class SealingStage: Sendable {
             stream.partial = nil
         }
 
-        let forms = stored, places = offsets
+        let forms = stored
+        let places = offsets
         let sealed: [Result<[UInt8], BackupError>] = Parallel.map(count: chunks.count, threads: threads) { i in
             Result { () throws(BackupError) in
-                try PayloadChunk.seal(forms[i], plaintextLength: chunks[i].count, index: first + UInt64(i),
-                                      isFinal: lastIsFinal && i == chunks.count - 1, cipher: cipher,
-                                      into: buffer, at: places[i])
+                try PayloadChunk.seal(
+                    forms[i], plaintextLength: chunks[i].count, index: first + UInt64(i),
+                    isFinal: lastIsFinal && i == chunks.count - 1, cipher: cipher,
+                    into: buffer, at: places[i])
                 return digest ? ChecksumAlgorithm.xxh3_128.digest(chunks[i]).bytes : []
             }
         }
@@ -217,8 +222,9 @@ final class SealingStage: Sendable {
         stream.ciphertextLength += UInt64(end - (offsets.first ?? end))
         if lastIsFinal { buffer.zero(end..<(stripes * capacity)) }
         if stripes > 0 {
-            try writeStripes(count: stripes, first: stream.nextStripe, from: buffer, streamLength: end,
-                             isFinalBatch: lastIsFinal)
+            try writeStripes(
+                count: stripes, first: stream.nextStripe, from: buffer, streamLength: end,
+                isFinalBatch: lastIsFinal)
             stream.nextStripe += UInt64(stripes)
         }
         if stripes * capacity < end {
@@ -240,14 +246,18 @@ final class SealingStage: Sendable {
     /// writer, which computes their parity (into a pool buffer), checksums and headers
     /// and writes copy A's records straight from the two buffers; they go back to the
     /// pool once written.
-    private func writeStripes(count: Int, first: UInt64, from buffer: AlignedBuffer, streamLength: Int,
-                              isFinalBatch: Bool) throws(BackupError) {
+    private func writeStripes(
+        count: Int, first: UInt64, from buffer: AlignedBuffer, streamLength: Int,
+        isFinalBatch: Bool
+    ) throws(BackupError) {
         let parityLength = layout.parityShards * layout.shardSize
         let parity = pool.take(count: streamBufferSize / layout.stripeDataCapacity * parityLength)
         let pool = self.pool
         do throws(ContainerError) {
-            try container.writeCopyA(count, first: first, data: buffer, parity: parity, streamLength: streamLength,
-                                     endsStream: isFinalBatch) {
+            try container.writeCopyA(
+                count, first: first, data: buffer, parity: parity, streamLength: streamLength,
+                endsStream: isFinalBatch
+            ) {
                 pool.give(parity)
                 pool.give(buffer)
             }

@@ -20,8 +20,9 @@ final class AESGCM {
         guard let context = EVP_CIPHER_CTX_new() else { throw .openSSL("EVP_CIPHER_CTX_new") }
         self.context = context
         let status = key.withUnsafeBytes { key in
-            EVP_CipherInit_ex(context, EVP_aes_256_gcm(), nil,
-                              key.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, 1)
+            EVP_CipherInit_ex(
+                context, EVP_aes_256_gcm(), nil,
+                key.baseAddress?.assumingMemoryBound(to: UInt8.self), nil, 1)
         }
         guard status == 1 else { throw .openSSL("AES-256-GCM key setup") }
     }
@@ -56,8 +57,11 @@ final class AESGCM {
         precondition(tag.count == Self.tagLength && ciphertext.count == plaintext.count)
         try start(nonce: nonce, encrypting: false, associatedData: associatedData)
         try update(input: ciphertext, output: plaintext)
-        guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(Self.tagLength),
-                                  UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1 else {
+        guard
+            EVP_CIPHER_CTX_ctrl(
+                context, EVP_CTRL_AEAD_SET_TAG, Int32(Self.tagLength),
+                UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1
+        else {
             throw .openSSL("AES-256-GCM set tag")
         }
         var written: Int32 = 0
@@ -67,11 +71,16 @@ final class AESGCM {
         return verified
     }
 
-    private func start(nonce: UnsafeRawBufferPointer, encrypting: Bool,
-                       associatedData: UnsafeRawBufferPointer) throws(SecurityError) {
+    private func start(
+        nonce: UnsafeRawBufferPointer, encrypting: Bool,
+        associatedData: UnsafeRawBufferPointer
+    ) throws(SecurityError) {
         precondition(nonce.count == Self.nonceLength)
-        guard EVP_CipherInit_ex(context, nil, nil, nil,
-                                nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), encrypting ? 1 : 0) == 1 else {
+        guard
+            EVP_CipherInit_ex(
+                context, nil, nil, nil,
+                nonce.baseAddress?.assumingMemoryBound(to: UInt8.self), encrypting ? 1 : 0) == 1
+        else {
             throw .openSSL("AES-256-GCM nonce setup")
         }
         if associatedData.count > 0 {
@@ -90,7 +99,8 @@ final class AESGCM {
             let target = output.map { $0.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self) }
             var written: Int32 = 0
             guard EVP_CipherUpdate(context, target, &written, source, Int32(length)) == 1,
-                  output == nil || Int(written) == length else {
+                output == nil || Int(written) == length
+            else {
                 throw .openSSL("AES-256-GCM update")
             }
             offset += length

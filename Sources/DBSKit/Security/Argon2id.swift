@@ -16,8 +16,9 @@ public enum Argon2id {
         guard salt.count == saltLength else {
             throw .invalidInput("the Argon2id salt is \(saltLength) bytes, got \(salt.count)")
         }
-        return try hash(password: passphrase, salt: salt, secret: [], associatedData: [],
-                        parameters: parameters, outputLength: keyLength)
+        return try hash(
+            password: passphrase, salt: salt, secret: [], associatedData: [],
+            parameters: parameters, outputLength: keyLength)
     }
 
     /// Argon2id with every input of RFC 9106: what `deriveKey` runs (with no secret and
@@ -31,7 +32,9 @@ public enum Argon2id {
         guard (4...1024).contains(outputLength) else {
             throw .invalidInput("Argon2id output length \(outputLength) is outside 4...1024")
         }
-        var salt = salt, secret = secret, associatedData = associatedData
+        var salt = salt
+        var secret = secret
+        var associatedData = associatedData
         return try SecureBytes(count: outputLength) { (out: UnsafeMutableRawBufferPointer) throws(SecurityError) in
             let status: Int32 = password.withUnsafeBytes { pwd in
                 salt.withUnsafeMutableBufferPointer { salt in
@@ -41,7 +44,8 @@ public enum Argon2id {
                                 out: out.baseAddress!.assumingMemoryBound(to: UInt8.self),
                                 outlen: UInt32(out.count),
                                 // libargon2 writes to the password only with ARGON2_FLAG_CLEAR_PASSWORD, not set here.
-                                pwd: UnsafeMutablePointer(mutating: pwd.baseAddress?.assumingMemoryBound(to: UInt8.self)),
+                                pwd: UnsafeMutablePointer(
+                                    mutating: pwd.baseAddress?.assumingMemoryBound(to: UInt8.self)),
                                 pwdlen: UInt32(pwd.count),
                                 salt: salt.baseAddress, saltlen: UInt32(salt.count),
                                 secret: secret.baseAddress, secretlen: UInt32(secret.count),

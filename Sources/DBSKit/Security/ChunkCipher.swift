@@ -43,16 +43,19 @@ public struct ChunkCipher: Sendable {
         into sealed: UnsafeMutableRawBufferPointer
     ) throws(SecurityError) {
         guard sealed.count == plaintext.count + Self.tagLength else {
-            throw .invalidInput("a sealed chunk of \(plaintext.count) bytes needs \(plaintext.count + Self.tagLength) "
-                + "bytes of output, got \(sealed.count)")
+            throw .invalidInput(
+                "a sealed chunk of \(plaintext.count) bytes needs \(plaintext.count + Self.tagLength) "
+                    + "bytes of output, got \(sealed.count)")
         }
         let cipher = try AESGCM(key: dataKey)
-        let nonce = Self.nonce(chunkIndex), associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
+        let nonce = Self.nonce(chunkIndex)
+        let associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
         try nonce.withTypedUnsafeBytes { nonce throws(SecurityError) in
             try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
-                try cipher.seal(nonce: nonce, associatedData: ad, plaintext: plaintext,
-                                ciphertext: UnsafeMutableRawBufferPointer(rebasing: sealed[..<plaintext.count]),
-                                tag: UnsafeMutableRawBufferPointer(rebasing: sealed[plaintext.count...]))
+                try cipher.seal(
+                    nonce: nonce, associatedData: ad, plaintext: plaintext,
+                    ciphertext: UnsafeMutableRawBufferPointer(rebasing: sealed[..<plaintext.count]),
+                    tag: UnsafeMutableRawBufferPointer(rebasing: sealed[plaintext.count...]))
             }
         }
     }
@@ -99,16 +102,19 @@ public struct ChunkCipher: Sendable {
         guard sealed.count >= Self.tagLength else { throw .authenticationFailed(chunkIndex: chunkIndex) }
         let count = sealed.count - Self.tagLength
         guard plaintext.count == count else {
-            throw .invalidInput("a sealed chunk of \(sealed.count) bytes opens into \(count) bytes, got \(plaintext.count)")
+            throw .invalidInput(
+                "a sealed chunk of \(sealed.count) bytes opens into \(count) bytes, got \(plaintext.count)")
         }
         let cipher = try AESGCM(key: dataKey)
-        let nonce = Self.nonce(chunkIndex), associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
+        let nonce = Self.nonce(chunkIndex)
+        let associatedData = self.associatedData(chunkIndex, isFinal: isFinal)
         let verified = try nonce.withTypedUnsafeBytes { nonce throws(SecurityError) in
             try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
-                try cipher.open(nonce: nonce, associatedData: ad,
-                                ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<count]),
-                                tag: UnsafeRawBufferPointer(rebasing: sealed[count...]),
-                                plaintext: plaintext)
+                try cipher.open(
+                    nonce: nonce, associatedData: ad,
+                    ciphertext: UnsafeRawBufferPointer(rebasing: sealed[..<count]),
+                    tag: UnsafeRawBufferPointer(rebasing: sealed[count...]),
+                    plaintext: plaintext)
             }
         }
         guard verified else {

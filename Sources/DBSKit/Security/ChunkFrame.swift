@@ -73,8 +73,10 @@ enum ChunkFrame {
     /// lie, which may be beyond `bytes` (the caller needs more of the stream to open it,
     /// or only skips it). A prefix no chunk of `chunkSize` can have throws
     /// `.impossibleLength`: the restore and the keyless walk refuse the same frames.
-    static func cut<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at start: Int, index: UInt64,
-                                                          chunkSize: Int) throws(FrameError) -> Frame?
+    static func cut<Bytes: RandomAccessCollection<UInt8>>(
+        _ bytes: Bytes, at start: Int, index: UInt64,
+        chunkSize: Int
+    ) throws(FrameError) -> Frame?
     where Bytes.Index == Int {
         guard bytes.endIndex - start >= prefixSize else { return nil }
         let (length, isFinal) = parsePrefix(bytes[start..<(start + prefixSize)])
@@ -88,9 +90,11 @@ enum ChunkFrame {
     /// `frameLength(storedCount: stored.count)` bytes): the inner header and the stored
     /// bytes are laid where the ciphertext goes and encrypted in place, so the frame
     /// costs one copy of the stored bytes and no intermediate array.
-    static func seal(encoding: UInt8, stored: [UInt8], plaintextLength: Int, index: UInt64, isFinal: Bool,
-                     cipher: ChunkCipher, into buffer: UnsafeMutableRawBufferPointer,
-                     at offset: Int) throws(FrameError) {
+    static func seal(
+        encoding: UInt8, stored: [UInt8], plaintextLength: Int, index: UInt64, isFinal: Bool,
+        cipher: ChunkCipher, into buffer: UnsafeMutableRawBufferPointer,
+        at offset: Int
+    ) throws(FrameError) {
         let innerCount = innerHeaderSize + stored.count
         let sealedCount = innerCount + ChunkCipher.tagLength
         guard offset >= 0, offset <= buffer.count - (prefixSize + sealedCount) else { throw .doesNotFit(chunk: index) }
@@ -104,8 +108,9 @@ enum ChunkFrame {
         // In place: OpenSSL's GCM accepts an output that is exactly its input.
         let inner = UnsafeRawBufferPointer(rebasing: frame[prefixSize..<(prefixSize + innerCount)])
         do {
-            try cipher.seal(inner, chunkIndex: index, isFinal: isFinal,
-                            into: UnsafeMutableRawBufferPointer(rebasing: frame[prefixSize...]))
+            try cipher.seal(
+                inner, chunkIndex: index, isFinal: isFinal,
+                into: UnsafeMutableRawBufferPointer(rebasing: frame[prefixSize...]))
         } catch {
             throw .sealing(chunk: index, error)
         }
@@ -123,8 +128,10 @@ enum ChunkFrame {
 
     /// Opens a sealed chunk (a slice of the verified ciphertext stream, opened where it
     /// lies); nothing is returned unless the GCM tag verifies.
-    static func open(_ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool,
-                     cipher: ChunkCipher) throws(FrameError) -> Opened {
+    static func open(
+        _ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool,
+        cipher: ChunkCipher
+    ) throws(FrameError) -> Opened {
         guard sealed.count >= ChunkCipher.tagLength else { throw .authenticationFailed(chunk: index) }
         var inner = [UInt8](repeating: 0, count: sealed.count - ChunkCipher.tagLength)
         let opened = inner.withUnsafeMutableBytes { out in

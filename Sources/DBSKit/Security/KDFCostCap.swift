@@ -13,8 +13,10 @@ public struct KDFCostCap: Sendable, Equatable {
     /// The most passes a file may ask for.
     public var maximumTimeCost: UInt32
 
-    public init(maximumMemoryKiB: UInt32 = KDFCostCap.default.maximumMemoryKiB,
-                maximumTimeCost: UInt32 = KDFCostCap.default.maximumTimeCost) {
+    public init(
+        maximumMemoryKiB: UInt32 = KDFCostCap.default.maximumMemoryKiB,
+        maximumTimeCost: UInt32 = KDFCostCap.default.maximumTimeCost
+    ) {
         self.maximumMemoryKiB = maximumMemoryKiB
         self.maximumTimeCost = maximumTimeCost
     }

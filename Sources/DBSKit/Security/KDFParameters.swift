@@ -34,8 +34,9 @@ public struct KDFParameters: Sendable, Equatable, Codable {
 
         /// The memory bounds for `parallelism` lanes.
         public func memoryKiB(parallelism: UInt32) -> ClosedRange<UInt32> {
-            let minimum = min(parallelism.multipliedReportingOverflow(by: minimumMemoryKiBPerLane).partialValue,
-                              maximumMemoryKiB)
+            let minimum = min(
+                parallelism.multipliedReportingOverflow(by: minimumMemoryKiBPerLane).partialValue,
+                maximumMemoryKiB)
             return minimum...maximumMemoryKiB
         }
     }

@@ -83,11 +83,13 @@ public enum KeyEnvelope {
         _ wrapped: WrappedKey, keyEncryptionKey: SecureBytes, associatedData: [UInt8]
     ) throws(SecurityError) -> SecureBytes {
         guard wrapped.nonce.count == WrappedKey.nonceLength,
-              wrapped.ciphertext.count == WrappedKey.ciphertextLength,
-              wrapped.tag.count == WrappedKey.tagLength else {
-            throw .invalidInput("a wrapped key has a \(WrappedKey.nonceLength)-byte nonce, a "
-                + "\(WrappedKey.ciphertextLength)-byte ciphertext and a \(WrappedKey.tagLength)-byte tag; got "
-                + "\(wrapped.nonce.count), \(wrapped.ciphertext.count) and \(wrapped.tag.count)")
+            wrapped.ciphertext.count == WrappedKey.ciphertextLength,
+            wrapped.tag.count == WrappedKey.tagLength
+        else {
+            throw .invalidInput(
+                "a wrapped key has a \(WrappedKey.nonceLength)-byte nonce, a "
+                    + "\(WrappedKey.ciphertextLength)-byte ciphertext and a \(WrappedKey.tagLength)-byte tag; got "
+                    + "\(wrapped.nonce.count), \(wrapped.ciphertext.count) and \(wrapped.tag.count)")
         }
         let cipher = try AESGCM(key: keyEncryptionKey)
         return try SecureBytes(count: WrappedKey.ciphertextLength) {
@@ -96,8 +98,9 @@ public enum KeyEnvelope {
                 try associatedData.withTypedUnsafeBytes { ad throws(SecurityError) in
                     try wrapped.ciphertext.withTypedUnsafeBytes { ciphertext throws(SecurityError) in
                         try wrapped.tag.withTypedUnsafeBytes { tag throws(SecurityError) in
-                            try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
-                                            plaintext: key)
+                            try cipher.open(
+                                nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
+                                plaintext: key)
                         }
                     }
                 }
@@ -122,34 +125,45 @@ extension KeyEnvelope {
     /// Wraps `dataKey` under the key Argon2id derives from `passphrase` (its NFC form,
     /// or its bytes as given when not `normalizing`: for the tests that older backups
     /// still open), binding `associatedData`. `nonce` is fixed for the test vectors only.
-    static func seal(_ dataKey: SecureBytes, passphrase: SecureBytes, normalizing: Bool = true, salt: [UInt8],
-                     parameters: KDFParameters, associatedData: [UInt8],
-                     nonce: [UInt8]? = nil) throws(SecurityError) -> WrappedKey {
+    static func seal(
+        _ dataKey: SecureBytes, passphrase: SecureBytes, normalizing: Bool = true, salt: [UInt8],
+        parameters: KDFParameters, associatedData: [UInt8],
+        nonce: [UInt8]? = nil
+    ) throws(SecurityError) -> WrappedKey {
         let form = normalizing ? PassphraseNormalization.forWriting(passphrase) : passphrase
         let keyEncryptionKey = try Argon2id.deriveKey(passphrase: form, salt: salt, parameters: parameters)
-        return try wrap(dataKey: dataKey, keyEncryptionKey: keyEncryptionKey, associatedData: associatedData,
-                        nonce: nonce)
+        return try wrap(
+            dataKey: dataKey, keyEncryptionKey: keyEncryptionKey, associatedData: associatedData,
+            nonce: nonce)
     }
 
     /// The data key in `wrapped` (its serialized form), under the passphrase's NFC form
     /// or else (if it differs) its bytes as given. A wrong passphrase is
     /// `.wrongPassphrase`; the error of the last form tried is the one thrown.
-    static func open(_ wrapped: [UInt8], passphrase: SecureBytes, salt: [UInt8], parameters: KDFParameters,
-                     associatedData: [UInt8]) throws(SecurityError) -> SecureBytes {
+    static func open(
+        _ wrapped: [UInt8], passphrase: SecureBytes, salt: [UInt8], parameters: KDFParameters,
+        associatedData: [UInt8]
+    ) throws(SecurityError) -> SecureBytes {
         let forms = PassphraseNormalization.forReading(passphrase)
         for form in forms.dropLast() {
-            if let dataKey = try? open(wrapped, exactly: form, salt: salt, parameters: parameters,
-                                       associatedData: associatedData) {
+            if let dataKey = try? open(
+                wrapped, exactly: form, salt: salt, parameters: parameters,
+                associatedData: associatedData)
+            {
                 return dataKey
             }
         }
-        return try open(wrapped, exactly: forms.last!, salt: salt, parameters: parameters,
-                        associatedData: associatedData)
+        return try open(
+            wrapped, exactly: forms.last!, salt: salt, parameters: parameters,
+            associatedData: associatedData)
     }
 
-    private static func open(_ wrapped: [UInt8], exactly passphrase: SecureBytes, salt: [UInt8],
-                             parameters: KDFParameters, associatedData: [UInt8]) throws(SecurityError) -> SecureBytes {
+    private static func open(
+        _ wrapped: [UInt8], exactly passphrase: SecureBytes, salt: [UInt8],
+        parameters: KDFParameters, associatedData: [UInt8]
+    ) throws(SecurityError) -> SecureBytes {
         let keyEncryptionKey = try Argon2id.deriveKey(passphrase: passphrase, salt: salt, parameters: parameters)
-        return try unwrap(WrappedKey(bytes: wrapped), keyEncryptionKey: keyEncryptionKey, associatedData: associatedData)
+        return try unwrap(
+            WrappedKey(bytes: wrapped), keyEncryptionKey: keyEncryptionKey, associatedData: associatedData)
     }
 }

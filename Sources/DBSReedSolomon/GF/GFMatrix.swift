@@ -7,8 +7,9 @@ package struct GFMatrix: Sendable, Equatable {
     package private(set) var elements: [UInt8]
 
     package init(rows: Int, columns: Int, elements: [UInt8]) {
-        precondition(rows >= 0 && columns >= 0 && elements.count == rows * columns,
-                     "GFMatrix: \(elements.count) elements for \(rows) x \(columns)")
+        precondition(
+            rows >= 0 && columns >= 0 && elements.count == rows * columns,
+            "GFMatrix: \(elements.count) elements for \(rows) x \(columns)")
         self.rows = rows
         self.columns = columns
         self.elements = elements

@@ -50,8 +50,10 @@ extension ReedSolomon {
     ///     where the two copies of a stripe disagree). Columns not listed have none.
     ///   - trusted: shards known good (their hash verified): never changed. A column
     ///     whose decoding would change one fails instead.
-    package func correctColumns(stripe: inout [UInt8], shardLength: Int,
-                               erasures: [Int: [Int]], trusted: Set<Int>)
+    package func correctColumns(
+        stripe: inout [UInt8], shardLength: Int,
+        erasures: [Int: [Int]], trusted: Set<Int>
+    )
         throws(ReedSolomonError) -> ColumnCorrectionReport
     {
         try checkStripe(count: stripe.count, shardLength: shardLength)
@@ -65,13 +67,15 @@ extension ReedSolomon {
         }
         for shard in trusted { try checkShardIndex(shard) }
 
-        let m = parityShards, n = totalShards
+        let m = parityShards
+        let n = totalShards
         var syndromes = [UInt8](repeating: 0, count: m * shardLength)
         stripe.withUnsafeBufferPointer { bytes in
             syndromes.withUnsafeMutableBufferPointer { output in
                 StripeWork(code: self, shardLength: shardLength, stripes: 1, threads: 1)
-                    .syndromes(base: bytes.baseAddress!, stripe: 0, columns: 0..<shardLength,
-                               into: output.baseAddress!)
+                    .syndromes(
+                        base: bytes.baseAddress!, stripe: 0, columns: 0..<shardLength,
+                        into: output.baseAddress!)
             }
         }
 
@@ -91,7 +95,7 @@ extension ReedSolomon {
                 continue
             }
             guard let fixes = ColumnDecoder.decode(syndromes: columnSyndromes, erased: erased, totalShards: n),
-                  !fixes.contains(where: { trusted.contains($0.shard) })
+                !fixes.contains(where: { trusted.contains($0.shard) })
             else {
                 report.failedColumns.append(column)
                 continue
@@ -100,7 +104,8 @@ extension ReedSolomon {
                 let index = fix.shard * shardLength + column
                 let old = stripe[index]
                 stripe[index] = old ^ fix.magnitude
-                report.corrections.append(ByteCorrection(column: column, shard: fix.shard, old: old, new: stripe[index]))
+                report.corrections.append(
+                    ByteCorrection(column: column, shard: fix.shard, old: old, new: stripe[index]))
             }
         }
         return report

@@ -45,7 +45,7 @@ enum ColumnDecoder {
             for i in 0...min(r, lambda.count - 1) {
                 discrepancy ^= GF256.multiply(lambda[i], syndromes[r - i])
             }
-            previous.insert(0, at: 0) // B = x B
+            previous.insert(0, at: 0)  // B = x B
             guard discrepancy != 0 else { continue }
             let updated = Polynomial.add(lambda, Polynomial.scale(previous, by: discrepancy))
             if 2 * length <= r + f {

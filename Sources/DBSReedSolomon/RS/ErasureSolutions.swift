@@ -42,7 +42,8 @@ final class ErasureSolutions: Sendable {
         let built = build(erased: erased)
         cache.withLock { entries in
             if entries.count >= Self.capacity, entries[erased] == nil,
-               let victim = entries.keys.first {
+                let victim = entries.keys.first
+            {
                 entries[victim] = nil
             }
             entries[erased] = built

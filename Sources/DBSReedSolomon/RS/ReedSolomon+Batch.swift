@@ -11,8 +11,10 @@ extension ReedSolomon {
     }
 
     /// Rebuilds the same erased shards (at most m) in every stripe.
-    public func reconstruct(stripes: inout [UInt8], shardLength: Int, erased: [Int],
-                            threads: Int) throws(ReedSolomonError) {
+    public func reconstruct(
+        stripes: inout [UInt8], shardLength: Int, erased: [Int],
+        threads: Int
+    ) throws(ReedSolomonError) {
         let count = try checkBatch(count: stripes.count, shardLength: shardLength, threads: threads)
         let pattern = try checkErasures(erased)
         guard !pattern.isEmpty else { return }
@@ -46,8 +48,10 @@ extension ReedSolomon {
     /// from `parityOffset`: for a pipeline that keeps the ciphertext stream contiguous
     /// (frames sealed straight into it) and the parity beside it. The two ranges must
     /// not overlap when both buffers are the same object.
-    package func encode(data: AlignedBuffer, at dataOffset: Int, parity: AlignedBuffer, at parityOffset: Int,
-                       shardLength: Int) throws(ReedSolomonError) {
+    package func encode(
+        data: AlignedBuffer, at dataOffset: Int, parity: AlignedBuffer, at parityOffset: Int,
+        shardLength: Int
+    ) throws(ReedSolomonError) {
         try checkShardLength(shardLength)
         let (dataLength, overflow) = dataShards.multipliedReportingOverflow(by: shardLength)
         guard !overflow else { throw .invalidShardLength(shardLength) }
@@ -59,12 +63,15 @@ extension ReedSolomon {
             throw .bufferSizeMismatch(expected: max(0, parityOffset) + parityLength, actual: parity.count)
         }
         if data === parity {
-            let a = dataOffset..<(dataOffset + dataLength), b = parityOffset..<(parityOffset + parityLength)
+            let a = dataOffset..<(dataOffset + dataLength)
+            let b = parityOffset..<(parityOffset + parityLength)
             guard !a.overlaps(b) else {
                 throw .bufferSizeMismatch(expected: dataOffset + dataLength + parityLength, actual: data.count)
             }
         }
-        let encoder = self.encoder, k = dataShards, m = parityShards
+        let encoder = self.encoder
+        let k = dataShards
+        let m = parityShards
         data.withUnsafeBytes { input in
             parity.withUnsafeMutableBytes { output in
                 let source = input.baseAddress!.assumingMemoryBound(to: UInt8.self) + dataOffset

@@ -57,10 +57,13 @@ struct StripeWork: Sendable {
 
     /// Runs `body(piece, scratch)` for every piece, on `workers` threads. `scratch` is a
     /// per-worker buffer of `scratchPerColumn * longestPiece` bytes.
-    func forEachPiece(scratchPerColumn: Int = 0,
-                      _ body: @Sendable (_ piece: Int, _ scratch: UnsafeMutablePointer<UInt8>) -> Void) {
+    func forEachPiece(
+        scratchPerColumn: Int = 0,
+        _ body: @Sendable (_ piece: Int, _ scratch: UnsafeMutablePointer<UInt8>) -> Void
+    ) {
         let scratchBytes = max(1, scratchPerColumn * longestPiece)
-        let pieces = pieces, workers = workers
+        let pieces = pieces
+        let workers = workers
         @Sendable func run(worker: Int) {
             let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: scratchBytes)
             defer { scratch.deallocate() }
@@ -85,7 +88,8 @@ struct StripeWork: Sendable {
     /// Fills the parity shards of every stripe of the buffer starting at `base`
     /// (`stripes * n * shardLength` bytes, validated by the caller).
     func encode(base: UnsafeMutableRawPointer?) {
-        let k = code.dataShards, n = code.totalShards
+        let k = code.dataShards
+        let n = code.totalShards
         guard let address = base?.assumingMemoryBound(to: UInt8.self) else { return }
         nonisolated(unsafe) let base = address
         forEachPiece { index, _ in
@@ -137,15 +141,19 @@ struct StripeWork: Sendable {
 
     /// Syndromes of one piece: row j (j < m) of `columns.count` bytes at
     /// `output + j * columns.count`.
-    func syndromes(base: UnsafePointer<UInt8>, stripe: Int, columns: Range<Int>,
-                   into output: UnsafeMutablePointer<UInt8>) {
+    func syndromes(
+        base: UnsafePointer<UInt8>, stripe: Int, columns: Range<Int>,
+        into output: UnsafeMutablePointer<UInt8>
+    ) {
         let inputs = (0..<code.totalShards).map { base + offset(stripe: stripe, shard: $0, columns: columns) }
         let outputs = (0..<code.parityShards).map { output + $0 * columns.count }
         Self.apply(code.syndromeCheck, length: columns.count, inputs: inputs, outputs: outputs)
     }
 
-    static func apply(_ matrix: any PreparedGFMatrix, length: Int,
-                      inputs: [UnsafePointer<UInt8>], outputs: [UnsafeMutablePointer<UInt8>]) {
+    static func apply(
+        _ matrix: any PreparedGFMatrix, length: Int,
+        inputs: [UnsafePointer<UInt8>], outputs: [UnsafeMutablePointer<UInt8>]
+    ) {
         inputs.withUnsafeBufferPointer { inputs in
             outputs.withUnsafeBufferPointer { outputs in
                 matrix.apply(length: length, inputs: inputs, outputs: outputs)

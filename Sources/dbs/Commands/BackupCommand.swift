@@ -80,7 +80,9 @@ struct BackupCommand: DBSSubcommand {
         // Every bound the engine enforces, checked here under the option's own name (a
         // usage error, exit 2), so the engine's own refusal never reaches a user.
         guard copies == 1 || copies == 2 else { throw ValidationError("--copies must be 1 or 2, not \(copies)") }
-        guard (1...254).contains(parity) else { throw ValidationError("--parity must be between 1 and 254, not \(parity)") }
+        guard (1...254).contains(parity) else {
+            throw ValidationError("--parity must be between 1 and 254, not \(parity)")
+        }
         try Self.require(shardSize, in: BackupOptions.shardSizeLimits, "--shard-size")
         switch (compression, level) {
         case (.zstd, let level?): try Self.require(level, in: BackupOptions.zstdLevels, "--level")
@@ -92,8 +94,9 @@ struct BackupCommand: DBSSubcommand {
         let limits = KDFParameters.limits
         try Self.require(kdfTime, in: limits.timeCost, "--kdf-time")
         try Self.require(kdfParallelism, in: limits.parallelism, "--kdf-parallelism")
-        try Self.require(kdfMemory, in: limits.memoryKiB(parallelism: kdfParallelism), "--kdf-memory",
-                         why: " (KiB: at least \(limits.minimumMemoryKiBPerLane) per lane of --kdf-parallelism)")
+        try Self.require(
+            kdfMemory, in: limits.memoryKiB(parallelism: kdfParallelism), "--kdf-memory",
+            why: " (KiB: at least \(limits.minimumMemoryKiBPerLane) per lane of --kdf-parallelism)")
         if inputs.contains("-") {
             guard inputs.count == 1 else { throw ValidationError("standard input (-) must be the only input") }
             do {
@@ -148,9 +151,10 @@ struct BackupCommand: DBSSubcommand {
 
         let total = stdinEntry ? nil : FileSystem.totalSize(of: inputs)
         let progress = ProgressLine(label: "backup", total: total, quiet: quiet || json)
-        let backup = try Engine.backUp(stdinEntry ? .entries(StandardInputEntry(name: name).write) : .paths(inputs),
-                                       to: destination, passphrase: secret, options: options,
-                                       metadata: ["tool": "dbs \(DBSKitVersion.string)"], progress: progress.advance)
+        let backup = try Engine.backUp(
+            stdinEntry ? .entries(StandardInputEntry(name: name).write) : .paths(inputs),
+            to: destination, passphrase: secret, options: options,
+            metadata: ["tool": "dbs \(DBSKitVersion.string)"], progress: progress.advance)
         progress.finish()
 
         if spool != nil {
@@ -168,29 +172,38 @@ struct BackupCommand: DBSSubcommand {
         report.warnings = listed(.incomplete)
         report.ok = report.skipped.isEmpty && report.changed.isEmpty
         if !json {
-            for (label, list) in [("skipped", report.skipped), ("changed while read", report.changed),
-                                  ("warning", report.warnings)] {
+            for (label, list) in [
+                ("skipped", report.skipped), ("changed while read", report.changed),
+                ("warning", report.warnings),
+            ] {
                 for problem in list { note("dbs: \(label): \(problem.shown): \(ListCommand.escaped(problem.reason))") }
             }
         }
         if json {
             try printJSON(report)
         } else if !quiet {
-            note("dbs: backed up \(report.entries) entries, \(formatBytes(report.inputBytes)) into "
-                 + "\(toStandardOutput ? "standard output" : output) (\(formatBytes(report.fileSize)), "
-                 + "\(copies) copies + \(parity) parity per 255 shards\(noVerify ? "" : ", verified")) "
-                 + String(format: "in %.1fs", report.seconds))
+            note(
+                "dbs: backed up \(report.entries) entries, \(formatBytes(report.inputBytes)) into "
+                    + "\(toStandardOutput ? "standard output" : output) (\(formatBytes(report.fileSize)), "
+                    + "\(copies) copies + \(parity) parity per 255 shards\(noVerify ? "" : ", verified")) "
+                    + String(format: "in %.1fs", report.seconds))
         }
         if !report.ok {
-            throw CLIFailure(.incomplete, "backup complete, but \(report.skipped.count) inputs were skipped and "
-                             + "\(report.changed.count) changed while read (exit 6)")
+            throw CLIFailure(
+                .incomplete,
+                "backup complete, but \(report.skipped.count) inputs were skipped and "
+                    + "\(report.changed.count) changed while read (exit 6)")
         }
     }
 
-    static func require<T: Comparable>(_ value: T, in bounds: ClosedRange<T>, _ option: String, why: String = "")
-        throws(ValidationError) {
+    static func require<T: Comparable>(
+        _ value: T, in bounds: ClosedRange<T>, _ option: String, why: String = ""
+    )
+        throws(ValidationError)
+    {
         guard bounds.contains(value) else {
-            throw ValidationError("\(option) must be between \(bounds.lowerBound) and \(bounds.upperBound)\(why), not \(value)")
+            throw ValidationError(
+                "\(option) must be between \(bounds.lowerBound) and \(bounds.upperBound)\(why), not \(value)")
         }
     }
 }

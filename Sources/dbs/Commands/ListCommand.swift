@@ -38,8 +38,10 @@ struct ListCommand: DBSSubcommand {
     func execute() throws {
         try FileSystem.requireReadable(backup)
         let secret = try passphrase.resolve(confirm: false)
-        let payload = try OpenedBackup(path: backup, passphrase: secret, threads: try engine.threadCount(),
-                                       kdfCap: kdfCap.cap).payload
+        let payload = try OpenedBackup(
+            path: backup, passphrase: secret, threads: try engine.threadCount(),
+            kdfCap: kdfCap.cap
+        ).payload
         var entries = [Entry]()
         while let metadata = try payload.nextEntry() {
             try payload.skipContent()
@@ -61,7 +63,8 @@ struct ListCommand: DBSSubcommand {
                 let target = metadata.linkTarget.map { " -> " + $0.escaped } ?? ""
                 let name: String = metadata.path.escaped
                 let digest = entry.sha256 ?? String(repeating: "-", count: 64)
-                let columns = "\(entry.kind.padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                let columns =
+                    "\(entry.kind.padding(toLength: 9, withPad: " ", startingAt: 0)) "
                     + "\(entry.mode.leftPadded(4)) \(String(entry.size).leftPadded(12)) \(mtime) \(digest) "
                 print(columns + name + target)
             }

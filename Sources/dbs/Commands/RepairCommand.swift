@@ -28,15 +28,17 @@ struct RepairCommand: DBSSubcommand {
         if !force && FileSystem.exists(output) {
             throw CLIFailure(wrapping: BackupError.destinationExists(output))
         }
-        let repairReport = try BackupRepairer.repair(source: backup, destination: output,
-                                                     threads: try engine.threadCount(), overwrite: force)
+        let repairReport = try BackupRepairer.repair(
+            source: backup, destination: output,
+            threads: try engine.threadCount(), overwrite: force)
         let counts = RepairCounts(repairReport)
         let report = Report(healed: counts.healed, output: output, repair: counts)
         if json {
             try printJSON(report)
         } else {
-            note("dbs: wrote a healthy backup to \(output)"
-                 + (counts.healed ? " (healed: \(counts.summary))" : " (the source was already healthy)"))
+            note(
+                "dbs: wrote a healthy backup to \(output)"
+                    + (counts.healed ? " (healed: \(counts.summary))" : " (the source was already healthy)"))
         }
     }
 }

@@ -74,7 +74,9 @@ struct RestoreCommand: DBSSubcommand {
     }
 
     func validate() throws {
-        if salvage && dryRun { throw ValidationError("--salvage places what verifies; it cannot be combined with --dry-run") }
+        if salvage && dryRun {
+            throw ValidationError("--salvage places what verifies; it cannot be combined with --dry-run")
+        }
     }
 
     func execute() throws {
@@ -83,8 +85,9 @@ struct RestoreCommand: DBSSubcommand {
         let threads = try engine.threadCount()
         let opened = try OpenedBackup(path: backup, passphrase: secret, threads: threads, kdfCap: kdfCap.cap)
         let progress = ProgressLine(label: "restore", total: nil, quiet: quiet || json)
-        let tree = FileTreeWriter(destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
-                                  numericOwner: numericOwner, writeThreads: threads)
+        let tree = FileTreeWriter(
+            destination: to, overwrite: force, dryRun: dryRun, salvage: salvage,
+            numericOwner: numericOwner, writeThreads: threads)
         let summary: RestoreSummary
         do {
             summary = try opened.restore(into: tree, progress: progress.advance)
@@ -102,17 +105,19 @@ struct RestoreCommand: DBSSubcommand {
         progress.finish()
 
         let counts = RepairCounts(opened.repairReport)
-        let report = Report(healed: counts.healed, dryRun: dryRun, destination: to,
-                            entries: summary.entries, bytes: summary.bytes, repair: counts,
-                            warnings: summary.warnings.map {
-                                Warning(path: $0.path.lossyString, pathBytes: $0.path.jsonBytes, reason: $0.message)
-                            })
+        let report = Report(
+            healed: counts.healed, dryRun: dryRun, destination: to,
+            entries: summary.entries, bytes: summary.bytes, repair: counts,
+            warnings: summary.warnings.map {
+                Warning(path: $0.path.lossyString, pathBytes: $0.path.jsonBytes, reason: $0.message)
+            })
         if json {
             try printJSON(report)
         } else if !quiet {
             let verb = dryRun ? "checked" : "restored"
-            note("dbs: \(verb) \(report.entries) entries, \(formatBytes(report.bytes))"
-                 + (dryRun ? "" : " into \(to)"))
+            note(
+                "dbs: \(verb) \(report.entries) entries, \(formatBytes(report.bytes))"
+                    + (dryRun ? "" : " into \(to)"))
             if counts.healed { note("dbs: healed damage: \(counts.summary)") }
             for warning in summary.warnings {
                 note("dbs: warning: '\(warning.path.escaped)': \(ListCommand.escaped(warning.message))")
@@ -124,13 +129,15 @@ struct RestoreCommand: DBSSubcommand {
 extension RestoreCommand {
     func reportSalvage(_ incomplete: RestoreIncomplete, repair: RepairCounts) throws {
         let lost = incomplete.lost.map { entry in
-            SalvageReport.Lost(path: entry.path.lossyString, pathBytes: entry.path.jsonBytes,
-                               lostBytes: entry.lostRanges.map { [$0.start, $0.end] })
+            SalvageReport.Lost(
+                path: entry.path.lossyString, pathBytes: entry.path.jsonBytes,
+                lostBytes: entry.lostRanges.map { [$0.start, $0.end] })
         }
-        let report = SalvageReport(destination: to, entries: incomplete.placed.entries, bytes: incomplete.placed.bytes,
-                                   lost: lost, unreadAfterDamage: !incomplete.readToTheEnd,
-                                   error: String(describing: CLIFailure(wrapping: incomplete.cause).message),
-                                   repair: repair)
+        let report = SalvageReport(
+            destination: to, entries: incomplete.placed.entries, bytes: incomplete.placed.bytes,
+            lost: lost, unreadAfterDamage: !incomplete.readToTheEnd,
+            error: String(describing: CLIFailure(wrapping: incomplete.cause).message),
+            repair: repair)
         if json {
             try printJSON(report)
             return

@@ -40,11 +40,12 @@ struct ValidateCommand: DBSSubcommand {
         try FileSystem.requireReadable(backup)
         let threads = try engine.threadCount()
         let structural = try BackupValidator.validate(path: backup, threads: threads)
-        var report = Report(ok: structural.isRecoverable, healed: false, status: structural.status,
-                            decrypted: false, repair: RepairCounts(structural.report),
-                            headsDamaged: structural.report.headsDamaged,
-                            streamDefects: structural.report.streamDefects,
-                            shifted: structural.report.shiftedRuns)
+        var report = Report(
+            ok: structural.isRecoverable, healed: false, status: structural.status,
+            decrypted: false, repair: RepairCounts(structural.report),
+            headsDamaged: structural.report.headsDamaged,
+            streamDefects: structural.report.streamDefects,
+            shifted: structural.report.shiftedRuns)
         report.healed = report.repair.healed
 
         if structural.isRecoverable && passphrase.hasExplicitSource {
@@ -62,7 +63,8 @@ struct ValidateCommand: DBSSubcommand {
             var line = "dbs: \(backup): \(report.status)"
             if report.healed { line += " (\(report.repair.summary))" }
             if !report.headsDamaged.isEmpty {
-                line += "; damaged head\(report.headsDamaged.count == 1 ? "" : "s"): "
+                line +=
+                    "; damaged head\(report.headsDamaged.count == 1 ? "" : "s"): "
                     + report.headsDamaged.map(String.init).joined(separator: ", ")
             }
             if !report.shifted.isEmpty {
@@ -78,8 +80,10 @@ struct ValidateCommand: DBSSubcommand {
             let shown = lost.prefix(20).map(\.description).joined(separator: "; ")
             let more = lost.count > 20 ? " and \(lost.count - 20) more" : ""
             let defects = structural.report.streamDefects.joined(separator: "; ")
-            throw CLIFailure(.damaged, "\(backup) is damaged beyond repair: "
-                             + (lost.isEmpty ? (defects.isEmpty ? "see the report" : defects) : shown + more))
+            throw CLIFailure(
+                .damaged,
+                "\(backup) is damaged beyond repair: "
+                    + (lost.isEmpty ? (defects.isEmpty ? "see the report" : defects) : shown + more))
         }
     }
 }

@@ -37,7 +37,9 @@ struct VersionCommand: DBSSubcommand {
             try printJSON(report)
         } else {
             print("dbs \(report.version)")
-            print("Reed-Solomon backend: \(report.rsBackend) (available: \(report.rsBackendsAvailable.joined(separator: ", ")))")
+            print(
+                "Reed-Solomon backend: \(report.rsBackend) (available: \(report.rsBackendsAvailable.joined(separator: ", ")))"
+            )
             print("  chosen: \(report.rsBackendReason)")
             if let kernel = report.isalKernel { print("  ISA-L's dispatcher picks \(kernel) on this CPU") }
             print("CPU: \(report.architecture), \(report.cpu); features: \(report.cpuFeatures.joined(separator: " "))")

@@ -58,8 +58,10 @@ extension CLIFailure {
             // An output error like any other (exit 5), and the CLI's flag, not the API's parameter.
             self.init(.io, "\(path) already exists; use --force to replace it")
         case BackupError.kdfCostAboveCap:
-            self.init(.failure, "\(error); if you trust this backup, raise the cap with --max-kdf-memory KIB "
-                      + "and --max-kdf-time PASSES")
+            self.init(
+                .failure,
+                "\(error); if you trust this backup, raise the cap with --max-kdf-memory KIB "
+                    + "and --max-kdf-time PASSES")
         case let error as BackupError:
             self.init(ExitStatus(error.category), error.description)
         case let error as SecurityError:

@@ -37,15 +37,18 @@ enum FatalSignals {
 }
 
 /// Async-signal-safe: only sigaction, getpid, raise and the previous handler.
-private func fatalSignalHandler(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?,
-                                _ context: UnsafeMutableRawPointer?) {
+private func fatalSignalHandler(
+    _ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?,
+    _ context: UnsafeMutableRawPointer?
+) {
     let sentByKill = info.map { $0.pointee.si_code == SI_USER || $0.pointee.si_code == SI_QUEUE } ?? true
     if !sentByKill {
         let old = FatalSignals.previous[Int(signal)]
         if old.sa_flags & SA_SIGINFO != 0, let handler = old.__sigaction_handler.sa_sigaction {
             handler(signal, info, context)
         } else if let handler = old.__sigaction_handler.sa_handler,
-                  unsafeBitCast(handler, to: Int.self) > 1 {  // neither SIG_DFL (0) nor SIG_IGN (1)
+            unsafeBitCast(handler, to: Int.self) > 1
+        {  // neither SIG_DFL (0) nor SIG_IGN (1)
             handler(signal)
         }
     }

@@ -44,7 +44,8 @@ enum FileSystem {
             if (info.st_mode & S_IFMT) == S_IFREG {
                 total += UInt64(info.st_size)
             } else if (info.st_mode & S_IFMT) == S_IFDIR,
-                      let walker = FileManager.default.enumerator(atPath: path) {
+                let walker = FileManager.default.enumerator(atPath: path)
+            {
                 while let relative = walker.nextObject() as? String {
                     var child = stat()
                     if lstat(path + "/" + relative, &child) == 0, (child.st_mode & S_IFMT) == S_IFREG {
@@ -76,8 +77,10 @@ enum FileSystem {
 
     /// Reads `fd` to its end in blocks of up to 1 MiB (memory stays bounded), retrying
     /// interrupted reads; a read error names `name`.
-    static func forEachBlock(of fd: Int32, named name: String,
-                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    static func forEachBlock(
+        of fd: Int32, named name: String,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }

@@ -68,7 +68,9 @@ struct InspectReport: Encodable {
             "format version  \(formatVersion)",
             "backup id       \(backupId)",
             "created         \(created)",
-            "file size       \(formatBytes(fileSize))" + (fileSize == expectedFileSize ? "" : " (expected \(formatBytes(expectedFileSize)): truncated or extended)"),
+            "file size       \(formatBytes(fileSize))"
+                + (fileSize == expectedFileSize
+                    ? "" : " (expected \(formatBytes(expectedFileSize)): truncated or extended)"),
             "stripes         \(stripes) of \(dataShards) data + \(parityShards) parity shards of \(shardSize) bytes",
             "checksum        \(checksum)",
             "compression     \(compression), chunks of \(formatBytes(chunkSize))",

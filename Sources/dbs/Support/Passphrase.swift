@@ -8,14 +8,18 @@ import DBSSystem
 /// standard input is a terminal. Without any of these, `dbs` exits 2 at once rather
 /// than waiting for input that cannot come.
 struct PassphraseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The passphrase. Weakest source: other users can see it in the process list.",
-        valueName: "passphrase"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The passphrase. Weakest source: other users can see it in the process list.",
+            valueName: "passphrase"))
     var passphrase: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Read the passphrase from this file: all of it, one trailing newline stripped, at most 64 KiB (a FIFO or /dev/fd/N is read to its end).",
-        valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the passphrase from this file: all of it, one trailing newline stripped, at most 64 KiB (a FIFO or /dev/fd/N is read to its end).",
+            valueName: "file"))
     var passphraseFile: String?
 
     @Flag(name: .long, help: "Read the passphrase from the first line of standard input.")

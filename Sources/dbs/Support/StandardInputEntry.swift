@@ -12,8 +12,9 @@ struct StandardInputEntry {
         let now = Date().timeIntervalSince1970
         let metadata = EntryMetadata(
             path: PathBytes(name), kind: .file, mode: 0o600,
-            modificationTime: FileTimestamp(seconds: Int64(now),
-                                            nanoseconds: UInt32((now - now.rounded(.down)) * 1e9)),
+            modificationTime: FileTimestamp(
+                seconds: Int64(now),
+                nanoseconds: UInt32((now - now.rounded(.down)) * 1e9)),
             size: 0, isStreamed: true)
         try payload.beginEntry(metadata)
         try FileSystem.forEachBlock(of: STDIN_FILENO, named: "standard input") { try payload.writeContent($0) }

@@ -1,6 +1,7 @@
 import Testing
-@testable import DBSKit
+
 @testable import DBSCompression
+@testable import DBSKit
 
 @Suite("Compression: zstd chunk codec")
 struct CompressionTests {
@@ -9,7 +10,9 @@ struct CompressionTests {
         var out = [UInt8]()
         var line = 0
         while out.count < 1 << 20 {
-            out += Array("\(line)\t{\"model\": \"shop.order\", \"pk\": \(line * 7919 % 100_003), \"fields\": {\"total\": \"\(line % 997).\(line % 100)\"}}\n".utf8)
+            out += Array(
+                "\(line)\t{\"model\": \"shop.order\", \"pk\": \(line * 7919 % 100_003), \"fields\": {\"total\": \"\(line % 997).\(line % 100)\"}}\n"
+                    .utf8)
             line += 1
         }
         return Array(out.prefix(1 << 20))
@@ -66,7 +69,8 @@ struct CompressionTests {
         // 10 000 random bytes plus a run of zeros: the run decides whether the
         // saving reaches 2%. Around the threshold the choice follows the rule exactly.
         let random = try Self.random(10_000)
-        var sawRaw = false, sawZstd = false
+        var sawRaw = false
+        var sawZstd = false
         for zeros in stride(from: 0, through: 600, by: 20) {
             let plaintext = random + [UInt8](repeating: 0, count: zeros)
             let (encoding, bytes) = try codec.encode(plaintext)
@@ -121,7 +125,8 @@ struct CompressionTests {
         for _ in 0..<200 {
             var damaged = frame
             for _ in 0..<(1 + Int.random(in: 0..<4, using: &generator)) {
-                damaged[Int.random(in: 0..<damaged.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+                damaged[Int.random(in: 0..<damaged.count, using: &generator)] ^= UInt8.random(
+                    in: 1...255, using: &generator)
             }
             do {
                 let out = try codec.decode(damaged, encoding: .zstd, plaintextLength: n)

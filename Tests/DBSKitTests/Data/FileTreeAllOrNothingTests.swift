@@ -1,8 +1,9 @@
-import Foundation
-import Testing
-@testable import DBSKit
 import DBSSystem
 import DBSTestSupport
+import Foundation
+import Testing
+
+@testable import DBSKit
 
 /// A restore places every entry or none; `salvage` places exactly the verified ones.
 @Suite("File tree restore, all or nothing")
@@ -11,13 +12,19 @@ struct FileTreeAllOrNothingTests {
         var random = SeededGenerator(seed: 44)
         let big = random.bytes(2 * PayloadFormat.maxChunkSize + 9)
         func file(_ path: String, _ content: [UInt8]) -> TestEntry {
-            TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: .file, mode: 0o640, modificationTime: timestamp(3),
-                                              size: UInt64(content.count)), content: content)
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: PathBytes(path), kind: .file, mode: 0o640, modificationTime: timestamp(3),
+                    size: UInt64(content.count)), content: content)
         }
-        let directory = TestEntry(metadata: EntryMetadata(path: "d", kind: .directory, mode: 0o750,
-                                                          modificationTime: timestamp(2)), content: [])
-        let link = TestEntry(metadata: EntryMetadata(path: "d/link", kind: .symlink, mode: 0o777,
-                                                     modificationTime: timestamp(2), linkTarget: "a"), content: [])
+        let directory = TestEntry(
+            metadata: EntryMetadata(
+                path: "d", kind: .directory, mode: 0o750,
+                modificationTime: timestamp(2)), content: [])
+        let link = TestEntry(
+            metadata: EntryMetadata(
+                path: "d/link", kind: .symlink, mode: 0o777,
+                modificationTime: timestamp(2), linkTarget: "a"), content: [])
         return ([directory, file("d/a", Array("first".utf8)), link, file("d/big", big), file("d/z", [7])], big)
     }
 
@@ -50,8 +57,10 @@ struct FileTreeAllOrNothingTests {
             Issue.record("a damaged payload restored")
         } catch let incomplete as RestoreIncomplete {
             #expect(incomplete.cause as? PayloadError == .contentHashMismatch(path: "d/big"))
-            #expect(incomplete.lost == [LostEntry(path: "d/big", lostRanges: [LostRange(start: 0, end: 2 * 1 << 20 + 9)])])
-            #expect(incomplete.placed.files == 1 && incomplete.placed.directories == 1 && incomplete.placed.symlinks == 1)
+            #expect(
+                incomplete.lost == [LostEntry(path: "d/big", lostRanges: [LostRange(start: 0, end: 2 * 1 << 20 + 9)])])
+            #expect(
+                incomplete.placed.files == 1 && incomplete.placed.directories == 1 && incomplete.placed.symlinks == 1)
             #expect(!incomplete.readToTheEnd)
         }
         #expect(try relativePaths(work.sub("dest")) == ["d", "d/a", "d/link"])
@@ -89,14 +98,18 @@ struct FileTreeAllOrNothingTests {
         var random = SeededGenerator(seed: 45)
         let big = random.bytes(3 << 20)
         func file(_ path: String, _ content: [UInt8]) -> TestEntry {
-            TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: .file, mode: 0o640, modificationTime: timestamp(3),
-                                              size: UInt64(content.count)), content: content)
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: PathBytes(path), kind: .file, mode: 0o640, modificationTime: timestamp(3),
+                    size: UInt64(content.count)), content: content)
         }
         let smallFiles = (0..<6).map { _ in random.bytes(1000) }
-        let payload = try makePayload(smallFiles.enumerated().map { file("f\($0.offset)", $0.element) } + [file("big", big)])
+        let payload = try makePayload(
+            smallFiles.enumerated().map { file("f\($0.offset)", $0.element) } + [file("big", big)])
         let destination = mountPoint + "/dest"
         do {
-            _ = try FileTreeWriter(destination: destination).restore(from: try PayloadReader(source: MemorySource(payload)))
+            _ = try FileTreeWriter(destination: destination).restore(
+                from: try PayloadReader(source: MemorySource(payload)))
             Issue.record("a restore onto a full file system succeeded")
         } catch let error as DataError {
             #expect(error == .io(path: destination + "/big", operation: "write", errno: ENOSPC))
@@ -108,7 +121,8 @@ struct FileTreeAllOrNothingTests {
                 .restore(from: try PayloadReader(source: MemorySource(payload)))
             Issue.record("a salvage onto a full file system succeeded")
         } catch let incomplete as RestoreIncomplete {
-            #expect(incomplete.cause as? DataError == .io(path: destination + "/big", operation: "write", errno: ENOSPC))
+            #expect(
+                incomplete.cause as? DataError == .io(path: destination + "/big", operation: "write", errno: ENOSPC))
             // "big" fills the file system; a small file written on the other lane at
             // the same moment may find it full too: then it is lost, and listed, too.
             let lost = incomplete.lost.map(\.path.description)
@@ -120,7 +134,9 @@ struct FileTreeAllOrNothingTests {
             #expect(incomplete.placed.files == placed.count)
             #expect(try relativePaths(destination) == placed)
             for name in placed {
-                #expect(FileManager.default.contents(atPath: destination + "/" + name) == Data(smallFiles[Int(name.dropFirst())!]))
+                #expect(
+                    FileManager.default.contents(atPath: destination + "/" + name)
+                        == Data(smallFiles[Int(name.dropFirst())!]))
             }
         }
     }

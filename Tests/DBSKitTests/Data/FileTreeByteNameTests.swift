@@ -1,8 +1,9 @@
+import DBSSystem
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
-import DBSSystem
 
 /// Names as the kernel has them: bytes that are not UTF-8, Unicode normalisation
 /// forms, control characters (`ByteNameTree`). Real files on this machine's file
@@ -28,7 +29,9 @@ struct FileTreeByteNameTests {
         // Stored once, at its first name in byte order; its other names link to it.
         let first = PathBytes(bytes: Array("src/".utf8) + ByteNameTree.hardLinkNames[0])
         #expect(hardLinks.allSatisfy { $0.metadata.linkTarget == first })
-        #expect(entries.first { $0.metadata.kind == .symlink }?.metadata.linkTarget == PathBytes(bytes: ByteNameTree.symlinkTarget))
+        #expect(
+            entries.first { $0.metadata.kind == .symlink }?.metadata.linkTarget
+                == PathBytes(bytes: ByteNameTree.symlinkTarget))
 
         let summary = try FileTreeWriter(destination: work.sub("dest"))
             .restore(from: try PayloadReader(source: MemorySource(payload)))
@@ -43,8 +46,10 @@ struct FileTreeByteNameTests {
 
     @Test func onlyEntriesWithByteNamesCarryFlagBit7() throws {
         func header(_ path: PathBytes, target: PathBytes? = nil) throws -> [UInt8] {
-            try EntryHeaderCoding.encode(EntryMetadata(path: path, kind: target == nil ? .directory : .symlink,
-                                                       mode: 0o755, modificationTime: timestamp(1), linkTarget: target))
+            try EntryHeaderCoding.encode(
+                EntryMetadata(
+                    path: path, kind: target == nil ? .directory : .symlink,
+                    mode: 0o755, modificationTime: timestamp(1), linkTarget: target))
         }
         let flagsOffset = 1 + 4 + 8 + 4 + 8
         // A UTF-8 entry is encoded as before the flag existed: earlier readers read it.
@@ -57,8 +62,10 @@ struct FileTreeByteNameTests {
 
         // Version 1 has no such flag: its writer refuses, its reader refuses the bit.
         #expect(throws: PayloadError.self) {
-            _ = try EntryHeaderCoding.encode(EntryMetadata(path: invalid, kind: .directory, mode: 0o755,
-                                                           modificationTime: timestamp(1)), version: 1)
+            _ = try EntryHeaderCoding.encode(
+                EntryMetadata(
+                    path: invalid, kind: .directory, mode: 0o755,
+                    modificationTime: timestamp(1)), version: 1)
         }
         #expect(throws: PayloadError.malformedFrame("entry-header frame: unknown flags 0x80")) {
             _ = try EntryHeaderCoding.decode(try header(invalid), version: 1)
@@ -89,10 +96,13 @@ struct FileTreeByteNameTests {
         #expect(PathBytes("back\\x41").escaped == "back\\\\x41")
         // Valid UTF-8 shows as itself, NFD included (not normalised).
         #expect(PathBytes("ünïcødé ✓ 📦").escaped == "ünïcødé ✓ 📦")
-        #expect(PathBytes(bytes: Array("cafe".utf8) + [0xCC, 0x81]).escaped.utf8.elementsEqual(Array("cafe".utf8) + [0xCC, 0x81]))
+        #expect(
+            PathBytes(bytes: Array("cafe".utf8) + [0xCC, 0x81]).escaped.utf8.elementsEqual(
+                Array("cafe".utf8) + [0xCC, 0x81]))
         // The scalar decoder agrees with Swift's validation on every name.
         for name in Self.invalidNames + Self.textNames {
-            #expect((PathBytes(bytes: name).escaped.contains("\\x")) == (String(validating: name, as: UTF8.self) == nil)
+            #expect(
+                (PathBytes(bytes: name).escaped.contains("\\x")) == (String(validating: name, as: UTF8.self) == nil)
                     || name.contains(0x1B))
         }
     }
@@ -113,11 +123,16 @@ struct FileTreeByteNameTests {
         let work = TemporaryDirectory()
         let summary = try FileTreeWriter(destination: work.sub("out")).restore(from: payload)
         #expect(summary.files == 3 && summary.directories == 2 && summary.symlinks == 1 && summary.hardLinks == 1)
-        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: work.sub("out/old/a.txt")))) == Array("written by DBS at 93db50b\n".utf8))
-        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: work.sub("out/old/ünïcødé ✓")))) == Array("юникод\n".utf8))
+        #expect(
+            try Array(Data(contentsOf: URL(fileURLWithPath: work.sub("out/old/a.txt"))))
+                == Array("written by DBS at 93db50b\n".utf8))
+        #expect(
+            try Array(Data(contentsOf: URL(fileURLWithPath: work.sub("out/old/ünïcødé ✓")))) == Array("юникод\n".utf8))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: work.sub("out/old/link")) == "a.txt")
-        var a = stat(), b = stat()
-        #expect(lstat(work.sub("out/old/a.txt"), &a) == 0 && lstat(work.sub("out/old/b"), &b) == 0 && a.st_ino == b.st_ino)
+        var a = stat()
+        var b = stat()
+        #expect(
+            lstat(work.sub("out/old/a.txt"), &a) == 0 && lstat(work.sub("out/old/b"), &b) == 0 && a.st_ino == b.st_ino)
         #expect(a.st_mode & 0o7777 == 0o644 && a.st_mtim.tv_sec == 1_700_000_001 && a.st_mtim.tv_nsec == 123_456_789)
         var sub = stat()
         #expect(lstat(work.sub("out/old/sub"), &sub) == 0 && sub.st_mode & 0o7777 == 0o700)
@@ -140,9 +155,11 @@ struct FileTreeByteNameTests {
             ("old/ünïcødé ✓", .file, 0o640, Array("юникод\n".utf8), nil),
         ]
         let entries = specs.enumerated().map { index, spec in
-            TestEntry(metadata: EntryMetadata(path: spec.0, kind: spec.1, mode: spec.2,
-                                              modificationTime: timestamp(1_700_000_000 + Int64(index), 123_456_789),
-                                              size: UInt64(spec.3.count), linkTarget: spec.4), content: spec.3)
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: spec.0, kind: spec.1, mode: spec.2,
+                    modificationTime: timestamp(1_700_000_000 + Int64(index), 123_456_789),
+                    size: UInt64(spec.3.count), linkTarget: spec.4), content: spec.3)
         }
         let new = try makePayload(entries)
         // The entry frames: after the header (6 + 10) and metadata frames, before the

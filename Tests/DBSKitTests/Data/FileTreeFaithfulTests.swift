@@ -1,7 +1,8 @@
+import DBSSystem
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSSystem
 
 /// What tar, restic and borg keep and DBS must too: owners, extended attributes and
 /// ACLs, hard links, FIFOs, device nodes (payload version 2). Root parts run in CI.
@@ -9,8 +10,10 @@ import DBSSystem
 struct FileTreeFaithfulTests {
     static let isRoot = geteuid() == 0
 
-    static func roundTrip(_ inputs: [String], to destination: String, numericOwner: Bool = false,
-                          warnings: ((FileTreeWarning) -> Void)? = nil) throws -> RestoreSummary {
+    static func roundTrip(
+        _ inputs: [String], to destination: String, numericOwner: Bool = false,
+        warnings: ((FileTreeWarning) -> Void)? = nil
+    ) throws -> RestoreSummary {
         let payload = try payloadOf(inputs, warnings: warnings)
         return try FileTreeWriter(destination: destination, numericOwner: numericOwner)
             .restore(from: try PayloadReader(source: MemorySource(payload)))
@@ -54,8 +57,10 @@ struct FileTreeFaithfulTests {
         #expect(owners["src/nameless-tool"] == EntryOwner(uid: 4242, gid: 4343))
 
         _ = try Self.roundTrip([work.sub("src")], to: work.sub("out"))
-        for (path, uid, gid) in [("nobodys", 65534, 65534), ("nameless-tool", 4242, 4343), ("dir", 4242, 4343),
-                                 ("link", 65534, 4343)] {
+        for (path, uid, gid) in [
+            ("nobodys", 65534, 65534), ("nameless-tool", 4242, 4343), ("dir", 4242, 4343),
+            ("link", 65534, 4343),
+        ] {
             let restored = try Self.status(work.sub("out/src/" + path))
             #expect(restored.st_uid == uid && restored.st_gid == gid, "\(path)")
         }
@@ -70,9 +75,14 @@ struct FileTreeFaithfulTests {
         let work = TemporaryDirectory()
         let owner = EntryOwner(uid: 4242, gid: 4343, user: "nobody", group: "no-such-group-here")
         let content = Array("x".utf8)
-        let payload = try makePayload([TestEntry(metadata: EntryMetadata(
-            path: "tool", kind: .file, mode: 0o4755, modificationTime: timestamp(5), size: 1, owner: owner), content: content)])
-        _ = try FileTreeWriter(destination: work.sub("named")).restore(from: try PayloadReader(source: MemorySource(payload)))
+        let payload = try makePayload([
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "tool", kind: .file, mode: 0o4755, modificationTime: timestamp(5), size: 1, owner: owner),
+                content: content)
+        ])
+        _ = try FileTreeWriter(destination: work.sub("named")).restore(
+            from: try PayloadReader(source: MemorySource(payload)))
         let named = try Self.status(work.sub("named/tool"))
         #expect(named.st_uid == 65534 && named.st_gid == 4343)
         #expect(named.st_mode & 0o7777 == 0o4755)
@@ -106,10 +116,14 @@ struct FileTreeFaithfulTests {
     /// from an attribute name the kernel refuses on any file system.
     @Test func anAttributeTheFileSystemRefusesIsAWarning() throws {
         let work = TemporaryDirectory()
-        let payload = try makePayload([TestEntry(metadata: EntryMetadata(
-            path: "f", kind: .file, mode: 0o644, modificationTime: timestamp(5), size: 1,
-            extendedAttributes: [ExtendedAttribute(name: "bogus.namespace", value: [1])]), content: [9])])
-        let summary = try FileTreeWriter(destination: work.sub("out")).restore(from: try PayloadReader(source: MemorySource(payload)))
+        let payload = try makePayload([
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "f", kind: .file, mode: 0o644, modificationTime: timestamp(5), size: 1,
+                    extendedAttributes: [ExtendedAttribute(name: "bogus.namespace", value: [1])]), content: [9])
+        ])
+        let summary = try FileTreeWriter(destination: work.sub("out")).restore(
+            from: try PayloadReader(source: MemorySource(payload)))
         #expect(summary.files == 1)
         #expect(summary.warnings.count == 1)
         #expect(summary.warnings.first?.message.hasPrefix("extended attribute 'bogus.namespace' not restored") == true)
@@ -140,13 +154,19 @@ struct FileTreeFaithfulTests {
         let work = TemporaryDirectory()
         try TreeBuilder.write(work.sub("outside"), [1])
         for target in ["outside", "../outside", "dir"] {
-            let payload = try makePayload([
-                TestEntry(metadata: EntryMetadata(path: "dir", kind: .directory, mode: 0o755, modificationTime: timestamp(1)), content: []),
-                TestEntry(metadata: EntryMetadata(path: "l", kind: .hardLink, mode: 0o644, modificationTime: timestamp(1),
-                                                  linkTarget: PathBytes(target)), content: []),
-            ], checksEntryPaths: false)  // the writer itself refuses "../outside"
+            let payload = try makePayload(
+                [
+                    TestEntry(
+                        metadata: EntryMetadata(
+                            path: "dir", kind: .directory, mode: 0o755, modificationTime: timestamp(1)), content: []),
+                    TestEntry(
+                        metadata: EntryMetadata(
+                            path: "l", kind: .hardLink, mode: 0o644, modificationTime: timestamp(1),
+                            linkTarget: PathBytes(target)), content: []),
+                ], checksEntryPaths: false)  // the writer itself refuses "../outside"
             #expect(throws: DataError.self) {
-                _ = try FileTreeWriter(destination: work.sub("out")).restore(from: try PayloadReader(source: MemorySource(payload)))
+                _ = try FileTreeWriter(destination: work.sub("out")).restore(
+                    from: try PayloadReader(source: MemorySource(payload)))
             }
         }
         #expect(try relativePaths(work.path) == ["outside"])
@@ -176,10 +196,14 @@ struct FileTreeFaithfulTests {
     @Test func deviceNodesAreSkippedWithAWarningWhenNotRoot() throws {
         guard !Self.isRoot else { return }
         let work = TemporaryDirectory()
-        let payload = try makePayload([TestEntry(metadata: EntryMetadata(
-            path: "null", kind: .characterDevice, mode: 0o666, modificationTime: timestamp(1),
-            device: DeviceNumber(major: 1, minor: 3)), content: [])])
-        let summary = try FileTreeWriter(destination: work.sub("out")).restore(from: try PayloadReader(source: MemorySource(payload)))
+        let payload = try makePayload([
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "null", kind: .characterDevice, mode: 0o666, modificationTime: timestamp(1),
+                    device: DeviceNumber(major: 1, minor: 3)), content: [])
+        ])
+        let summary = try FileTreeWriter(destination: work.sub("out")).restore(
+            from: try PayloadReader(source: MemorySource(payload)))
         #expect(summary.specialFiles == 0 && summary.warnings.count == 1)
     }
 
@@ -191,7 +215,8 @@ struct FileTreeFaithfulTests {
         let writer = try PayloadWriter(sink: sink, metadata: [:], formatVersion: 1)
         try writer.beginEntry(EntryMetadata(path: "d", kind: .directory, mode: 0o750, modificationTime: timestamp(2)))
         try writer.endEntry()
-        try writer.beginEntry(EntryMetadata(path: "d/f", kind: .file, mode: 0o4755, modificationTime: timestamp(3), size: 2))
+        try writer.beginEntry(
+            EntryMetadata(path: "d/f", kind: .file, mode: 0o4755, modificationTime: timestamp(3), size: 2))
         try writer.writeContent([1, 2])
         try writer.endEntry()
         #expect(throws: PayloadError.self) {
@@ -206,8 +231,9 @@ struct FileTreeFaithfulTests {
         // No owner recorded: the set-user-ID bit does not survive.
         #expect(try Self.status(work.sub("out/d/f")).st_mode & 0o7777 == 0o755)
 
-        let v2 = EntryMetadata(path: "p", kind: .fifo, mode: 0o600, modificationTime: timestamp(1),
-                               owner: EntryOwner(uid: 1, gid: 2, user: "u"))
+        let v2 = EntryMetadata(
+            path: "p", kind: .fifo, mode: 0o600, modificationTime: timestamp(1),
+            owner: EntryOwner(uid: 1, gid: 2, user: "u"))
         let body = try EntryHeaderCoding.encode(v2)
         #expect(try EntryHeaderCoding.decode(body) == v2)
         #expect(throws: PayloadError.self) { try EntryHeaderCoding.decode(body, version: 1) }

@@ -1,8 +1,9 @@
-import Foundation
-import Testing
-@testable import DBSKit
 import DBSSystem
 import DBSTestSupport
+import Foundation
+import Testing
+
+@testable import DBSKit
 
 /// Hostile or conflicting payloads: nothing is ever written outside the
 /// destination, nothing existing is replaced without `overwrite`, and a failed
@@ -10,22 +11,30 @@ import DBSTestSupport
 @Suite("File tree restore safety")
 struct FileTreeRestoreSafetyTests {
     static func file(_ path: String, _ content: String = "x") -> TestEntry {
-        TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: .file, mode: 0o644, modificationTime: timestamp(1),
-                                          size: UInt64(content.utf8.count)),
-                  content: Array(content.utf8))
+        TestEntry(
+            metadata: EntryMetadata(
+                path: PathBytes(path), kind: .file, mode: 0o644, modificationTime: timestamp(1),
+                size: UInt64(content.utf8.count)),
+            content: Array(content.utf8))
     }
 
     static func directory(_ path: String) -> TestEntry {
-        TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: .directory, mode: 0o755, modificationTime: timestamp(1)))
+        TestEntry(
+            metadata: EntryMetadata(
+                path: PathBytes(path), kind: .directory, mode: 0o755, modificationTime: timestamp(1)))
     }
 
     static func symlink(_ path: String, to target: String) -> TestEntry {
-        TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: .symlink, mode: 0o777, modificationTime: timestamp(1),
-                                          linkTarget: PathBytes(target)))
+        TestEntry(
+            metadata: EntryMetadata(
+                path: PathBytes(path), kind: .symlink, mode: 0o777, modificationTime: timestamp(1),
+                linkTarget: PathBytes(target)))
     }
 
-    static func restore(_ entries: [TestEntry], to destination: String, overwrite: Bool = false,
-                        dryRun: Bool = false) throws -> RestoreSummary {
+    static func restore(
+        _ entries: [TestEntry], to destination: String, overwrite: Bool = false,
+        dryRun: Bool = false
+    ) throws -> RestoreSummary {
         let payload = try makePayload(entries, checksEntryPaths: false)
         return try FileTreeWriter(destination: destination, overwrite: overwrite, dryRun: dryRun)
             .restore(from: try PayloadReader(source: MemorySource(payload)))
@@ -64,13 +73,21 @@ struct FileTreeRestoreSafetyTests {
         try TreeBuilder.mkdir(work.sub("outside"))
         for dryRun in [false, true] {
             let destination = work.sub(dryRun ? "dry" : "dest")
-            #expect(throws: DataError.unsafePath(path: "link/file", reason: "it passes through the symlink 'link' restored before it")) {
-                _ = try Self.restore([Self.symlink("link", to: work.sub("outside")), Self.file("link/file")],
-                                     to: destination, dryRun: dryRun)
+            #expect(
+                throws: DataError.unsafePath(
+                    path: "link/file", reason: "it passes through the symlink 'link' restored before it")
+            ) {
+                _ = try Self.restore(
+                    [Self.symlink("link", to: work.sub("outside")), Self.file("link/file")],
+                    to: destination, dryRun: dryRun)
             }
-            #expect(throws: DataError.unsafePath(path: "link/sub", reason: "it passes through the symlink 'link' restored before it")) {
-                _ = try Self.restore([Self.symlink("link", to: "/tmp"), Self.directory("link/sub"), Self.file("link/sub/file")],
-                                     to: destination + "-2", dryRun: dryRun)
+            #expect(
+                throws: DataError.unsafePath(
+                    path: "link/sub", reason: "it passes through the symlink 'link' restored before it")
+            ) {
+                _ = try Self.restore(
+                    [Self.symlink("link", to: "/tmp"), Self.directory("link/sub"), Self.file("link/sub/file")],
+                    to: destination + "-2", dryRun: dryRun)
             }
         }
         #expect(try relativePaths(work.sub("outside")).isEmpty)
@@ -83,7 +100,10 @@ struct FileTreeRestoreSafetyTests {
         try TreeBuilder.mkdir(work.sub("dest"))
         try TreeBuilder.symlink(work.sub("outside"), at: work.sub("dest/planted"))
         for overwrite in [false, true] {
-            #expect(throws: DataError.unsafePath(path: "planted/file", reason: "'planted' is a symlink, which a restore never passes through")) {
+            #expect(
+                throws: DataError.unsafePath(
+                    path: "planted/file", reason: "'planted' is a symlink, which a restore never passes through")
+            ) {
                 _ = try Self.restore([Self.file("planted/file")], to: work.sub("dest"), overwrite: overwrite)
             }
         }
@@ -154,15 +174,17 @@ struct FileTreeRestoreSafetyTests {
         }
         #expect(!FileManager.default.fileExists(atPath: work.sub("three")))
         // A directory where a waiting file is, and a file where a waiting directory is.
-        _ = try Self.restore([Self.file("d", "file first"), Self.directory("d"), Self.file("d/in", "in")],
-                             to: work.sub("five"), overwrite: true)
+        _ = try Self.restore(
+            [Self.file("d", "file first"), Self.directory("d"), Self.file("d/in", "in")],
+            to: work.sub("five"), overwrite: true)
         #expect(try String(contentsOfFile: work.sub("five/d/in"), encoding: .utf8) == "in")
         #expect(throws: DataError.cannotReplace(path: work.sub("six/d"), reason: "a directory is in the way")) {
             _ = try Self.restore([Self.directory("d"), Self.file("d", "no")], to: work.sub("six"), overwrite: true)
         }
         // Many files in two directories: all in place, byte for byte.
         let count = 300
-        let entries = [Self.directory("p"), Self.directory("q")]
+        let entries =
+            [Self.directory("p"), Self.directory("q")]
             + (0..<count).map { Self.file(($0 % 2 == 0 ? "p/" : "q/") + "f\($0)", "content \($0)") }
         let summary = try Self.restore(entries, to: work.sub("four"))
         #expect(summary.files == count)
@@ -178,9 +200,11 @@ struct FileTreeRestoreSafetyTests {
         let work = TemporaryDirectory()
         var random = SeededGenerator(seed: 5)
         let content = random.bytes(3 * PayloadFormat.maxChunkSize + 7)
-        let big = TestEntry(metadata: EntryMetadata(path: "d/big", kind: .file, mode: 0o644, modificationTime: timestamp(1),
-                                                    size: UInt64(content.count)),
-                            content: content)
+        let big = TestEntry(
+            metadata: EntryMetadata(
+                path: "d/big", kind: .file, mode: 0o644, modificationTime: timestamp(1),
+                size: UInt64(content.count)),
+            content: content)
         var payload = try makePayload([Self.directory("d"), Self.file("d/first", "ok"), big])
         // Damage the last chunk, so that three chunks are on disk before the hash fails.
         let at = try #require(firstIndex(of: Array(content.suffix(7)), in: payload))
@@ -205,7 +229,8 @@ struct FileTreeRestoreSafetyTests {
         }
         if geteuid() != 0 {
             try TreeBuilder.mkdir(work.sub("ro"), mode: 0o555)
-            #expect(throws: DataError.io(path: work.sub("ro/f"), operation: "create temporary file for", errno: EACCES)) {
+            #expect(throws: DataError.io(path: work.sub("ro/f"), operation: "create temporary file for", errno: EACCES))
+            {
                 _ = try Self.restore([Self.file("f")], to: work.sub("ro"))
             }
         }
@@ -221,9 +246,11 @@ struct FileTreeRestoreSafetyTests {
         defer { umount2(work.sub("small"), 0) }
         var random = SeededGenerator(seed: 8)
         let content = random.bytes(3 << 20)
-        let entry = TestEntry(metadata: EntryMetadata(path: "big", kind: .file, mode: 0o644, modificationTime: timestamp(1),
-                                                      size: UInt64(content.count)),
-                              content: content)
+        let entry = TestEntry(
+            metadata: EntryMetadata(
+                path: "big", kind: .file, mode: 0o644, modificationTime: timestamp(1),
+                size: UInt64(content.count)),
+            content: content)
         do {
             _ = try Self.restore([Self.file("first", "fits"), entry], to: work.sub("small"))
             Issue.record("3 MiB fit in a 1 MiB file system")

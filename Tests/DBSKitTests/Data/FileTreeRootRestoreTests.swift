@@ -1,23 +1,28 @@
+import DBSSystem
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSSystem
 
 /// What a restore run as root (CI runs as root) must never do: hand out
 /// set-user-ID or set-group-ID bits without the owner they were set for, or re-mode
 /// and re-time a directory that was already there.
 @Suite("File tree restore as root")
 struct FileTreeRootRestoreTests {
-    static func restore(_ entries: [TestEntry], to destination: String, overwrite: Bool = false) throws -> RestoreSummary {
+    static func restore(
+        _ entries: [TestEntry], to destination: String, overwrite: Bool = false
+    ) throws -> RestoreSummary {
         try FileTreeWriter(destination: destination, overwrite: overwrite)
             .restore(from: try PayloadReader(source: MemorySource(try makePayload(entries))))
     }
 
     static func entry(_ path: String, _ kind: EntryKind, mode: UInt32) -> TestEntry {
         let content: [UInt8] = kind == .file ? Array("#!/bin/sh\n".utf8) : []
-        return TestEntry(metadata: EntryMetadata(path: PathBytes(path), kind: kind, mode: mode, modificationTime: timestamp(7),
-                                                 size: UInt64(content.count)),
-                         content: content)
+        return TestEntry(
+            metadata: EntryMetadata(
+                path: PathBytes(path), kind: kind, mode: mode, modificationTime: timestamp(7),
+                size: UInt64(content.count)),
+            content: content)
     }
 
     static func mode(_ path: String) throws -> UInt32 { try NodeDescription(path).mode }
@@ -27,8 +32,10 @@ struct FileTreeRootRestoreTests {
     /// (sticky included) kept, and overwriting does not bring them back.
     @Test func setUserAndGroupIDNeverComeWithoutTheirOwner() throws {
         let work = TemporaryDirectory()
-        let entries = [Self.entry("suid", .file, mode: 0o4755), Self.entry("sgid", .file, mode: 0o2750),
-                       Self.entry("both", .file, mode: 0o6711), Self.entry("dir", .directory, mode: 0o3775)]
+        let entries = [
+            Self.entry("suid", .file, mode: 0o4755), Self.entry("sgid", .file, mode: 0o2750),
+            Self.entry("both", .file, mode: 0o6711), Self.entry("dir", .directory, mode: 0o3775),
+        ]
         for overwrite in [false, true] {
             if overwrite { try TreeBuilder.write(work.sub("dest/suid"), [1], mode: 0o644) }
             _ = try Self.restore(entries, to: work.sub("dest"), overwrite: overwrite)

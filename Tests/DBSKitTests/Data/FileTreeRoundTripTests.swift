@@ -1,8 +1,9 @@
-import Foundation
-import Testing
-@testable import DBSKit
 import DBSSystem
 import DBSTestSupport
+import Foundation
+import Testing
+
+@testable import DBSKit
 
 @Suite("File tree backup and restore")
 struct FileTreeRoundTripTests {
@@ -85,7 +86,8 @@ struct FileTreeRoundTripTests {
         try TreeBuilder.write(work.sub("d/sub/z"), [1])
         try TreeBuilder.write(work.sub("z-file"), [2])
         let entries = try readPayload(try payloadOf([work.sub("z-file"), work.sub("d")]))
-        #expect(entries.map(\.metadata.path) == ["d", "d/C", "d/a", "d/a b", "d/b", "d/sub", "d/sub/z", "d/é", "z-file"])
+        #expect(
+            entries.map(\.metadata.path) == ["d", "d/C", "d/a", "d/a b", "d/b", "d/sub", "d/sub/z", "d/é", "z-file"])
         #expect(entries.last?.content == [2])
     }
 
@@ -117,7 +119,10 @@ struct FileTreeRoundTripTests {
         #expect(throws: DataError.duplicateEntry(path: "x")) {
             try FileTreeReader(inputs: [work.sub("x"), work.sub("y/x")]).write(to: writer)
         }
-        #expect(throws: DataError.invalidInput(path: "/", reason: "the root directory has no name to store it under; back up its contents instead")) {
+        #expect(
+            throws: DataError.invalidInput(
+                path: "/", reason: "the root directory has no name to store it under; back up its contents instead")
+        ) {
             try FileTreeReader(inputs: ["/"]).write(to: writer)
         }
     }
@@ -162,13 +167,17 @@ struct FileTreeRoundTripTests {
         let work = TemporaryDirectory()
         let input = Array(repeating: UInt8(ascii: "z"), count: PayloadFormat.maxChunkSize + 3)
         let payload = try makePayload([
-            TestEntry(metadata: EntryMetadata(path: "from-stdin", kind: .file, mode: 0o640,
-                                              modificationTime: timestamp(1_700_000_000, 5), isStreamed: true),
-                      content: input),
-            TestEntry(metadata: EntryMetadata(path: "shop.Order.jsonl", kind: .records, mode: 0,
-                                              modificationTime: timestamp(1_700_000_001), isStreamed: true,
-                                              modelLabel: "shop.Order"),
-                      content: Array("{\"pk\": 1}\n".utf8)),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "from-stdin", kind: .file, mode: 0o640,
+                    modificationTime: timestamp(1_700_000_000, 5), isStreamed: true),
+                content: input),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "shop.Order.jsonl", kind: .records, mode: 0,
+                    modificationTime: timestamp(1_700_000_001), isStreamed: true,
+                    modelLabel: "shop.Order"),
+                content: Array("{\"pk\": 1}\n".utf8)),
         ])
         let summary = try FileTreeWriter(destination: work.sub("out"))
             .restore(from: try PayloadReader(source: MemorySource(payload)))

@@ -1,7 +1,8 @@
+import DBSSystem
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSSystem
 
 /// A sink writing into a pipe: backup and restore run at once, so nothing holds
 /// the whole payload.
@@ -36,7 +37,10 @@ final class BackupOutcome: @unchecked Sendable {
     private var _error: (any Error)?
     let done = DispatchSemaphore(value: 0)
     var error: (any Error)? { lock.withLock { _error } }
-    func finish(_ error: (any Error)?) { lock.withLock { _error = error }; done.signal() }
+    func finish(_ error: (any Error)?) {
+        lock.withLock { _error = error }
+        done.signal()
+    }
 }
 
 /// Peak resident memory of this process, from /proc/self/status.

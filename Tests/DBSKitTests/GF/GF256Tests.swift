@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
 
@@ -31,7 +32,9 @@ struct GF256Tests {
     @Test func multiplicationMatchesCarryLessReduction() {
         // Russian-peasant multiplication reduced by 0x11D, independent of the tables.
         func slow(_ a: UInt8, _ b: UInt8) -> UInt8 {
-            var a = Int(a), b = Int(b), p = 0
+            var a = Int(a)
+            var b = Int(b)
+            var p = 0
             while b != 0 {
                 if b & 1 != 0 { p ^= a }
                 a <<= 1

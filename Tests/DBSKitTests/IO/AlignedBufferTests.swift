@@ -1,8 +1,9 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 @Suite("IO: aligned batch buffers and Reed-Solomon over them")
 struct AlignedBufferTests {
@@ -34,7 +35,11 @@ struct AlignedBufferTests {
     @Test(arguments: RSBackendKind.allCases)
     func encodingOverAlignedBuffersMatchesTheArrayAPI(backend: RSBackendKind) throws {
         guard let code = try makeCode(dataShards: 10, parityShards: 4, backend: backend) else { return }
-        let shard = 100, stripes = 3, n = 14, k = 10, m = 4
+        let shard = 100
+        let stripes = 3
+        let n = 14
+        let k = 10
+        let m = 4
         var generator = SeededGenerator(seed: 77)
         var expected = [UInt8](repeating: 0, count: stripes * n * shard)
         for s in 0..<stripes {
@@ -50,18 +55,23 @@ struct AlignedBufferTests {
         let data = AlignedBuffer(count: stripes * k * shard + 7)
         let parity = AlignedBuffer(count: stripes * m * shard + 3)
         for s in 0..<stripes {
-            expected[(s * n * shard)..<(s * n * shard + k * shard)].withUnsafeBytes { _ = data.copy($0, to: 7 + s * k * shard) }
+            expected[(s * n * shard)..<(s * n * shard + k * shard)].withUnsafeBytes {
+                _ = data.copy($0, to: 7 + s * k * shard)
+            }
         }
         for s in 0..<stripes {
-            try code.encode(data: data, at: 7 + s * k * shard, parity: parity, at: 3 + s * m * shard, shardLength: shard)
-            #expect(parity[(3 + s * m * shard)..<(3 + (s + 1) * m * shard)]
+            try code.encode(
+                data: data, at: 7 + s * k * shard, parity: parity, at: 3 + s * m * shard, shardLength: shard)
+            #expect(
+                parity[(3 + s * m * shard)..<(3 + (s + 1) * m * shard)]
                     == Array(expected[(s * n * shard + k * shard)..<((s + 1) * n * shard)]))
         }
     }
 
     @Test func separateBufferEncodingRefusesBadRanges() throws {
         let code = try ReedSolomon(dataShards: 4, parityShards: 2)
-        let data = AlignedBuffer(count: 400), parity = AlignedBuffer(count: 200)
+        let data = AlignedBuffer(count: 400)
+        let parity = AlignedBuffer(count: 200)
         #expect(throws: ReedSolomonError.bufferSizeMismatch(expected: 401, actual: 400)) {
             try code.encode(data: data, at: 1, parity: parity, at: 0, shardLength: 100)
         }
@@ -88,7 +98,8 @@ struct AlignedBufferTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DBS_LARGE_TESTS"] == "1"))
     func encodeSpeedByPageOffset() throws {
         let code = try ReedSolomon(dataShards: 239, parityShards: 16)
-        let stripes = 8, stripe = 255 * 4096
+        let stripes = 8
+        let stripe = 255 * 4096
         var generator = SeededGenerator(seed: 3)
         let data = generator.bytes(239 * 4096)
         var line = "timing: \(code.backend) encode GB/s of data by page offset:"

@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Synchronization
 import Testing
+
 @testable import DBSKit
 @testable import DBSSystem
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DBSKit
 @testable import DBSSystem
 
@@ -35,12 +36,14 @@ struct TemporaryNameTests {
         defer { close(directory) }
         let removed = TemporaryName.removeStale(in: directory, prefix: prefix)
         #expect(removed.sorted() == (chownable ? [dead] : [dead, otherUser]).sorted())
-        #expect(try relativePaths(work.path).sorted()
+        #expect(
+            try relativePaths(work.path).sorted()
                 == ([alive, prefix + parentTag, otherBoot, notOurs] + (chownable ? [otherUser] : [])).sorted())
     }
 
     @Test func namesCarryThisProcessAndAreUnique() {
-        let a = TemporaryName.make(prefix: ".x-"), b = TemporaryName.make(prefix: ".x-")
+        let a = TemporaryName.make(prefix: ".x-")
+        let b = TemporaryName.make(prefix: ".x-")
         #expect(a != b)
         #expect(a.hasPrefix(".x-\(getpid())-"))
         #expect(!TemporaryName.isStale(tagOf: String(a.dropFirst(3))))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DBSKit
 
 @Suite("Integrity: per-shard checksums (XXH3-128, BLAKE2b-128)")
@@ -44,7 +45,8 @@ struct ChecksumTests {
         let inputs = try (0..<40).map { i in
             try SecureRandom.bytes(i < 10 ? i * 31 : Int.random(in: 0...20_000, using: &generator))
         }
-        let script = "import sys, hashlib\nfor line in sys.stdin:\n"
+        let script =
+            "import sys, hashlib\nfor line in sys.stdin:\n"
             + "    print(hashlib.blake2b(bytes.fromhex(line.strip()), digest_size=16).hexdigest())\n"
         let expected = try runPython(script, input: inputs.map { TestHex.string($0) }.joined(separator: "\n") + "\n")
         #expect(expected.count == inputs.count)
@@ -92,13 +94,17 @@ struct ChecksumTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
         // Write on another thread: the output pipe may fill before the input is all read.
         let data = Data(input.utf8)
-        let writer = Thread { stdin.fileHandleForWriting.write(data); try? stdin.fileHandleForWriting.close() }
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(data)
+            try? stdin.fileHandleForWriting.close()
+        }
         writer.start()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -1,6 +1,7 @@
-import Testing
-@testable import DBSKit
 import DBSTestSupport
+import Testing
+
+@testable import DBSKit
 
 /// The metadata encodings of docs/FORMAT.md: exact sizes, round trips, the protected
 /// block's own error correction, and bounds on hostile fields.
@@ -15,8 +16,8 @@ struct ContainerFormatTests {
     @Test func descriptorIs128BytesAndRoundTrips() throws {
         let bytes = Self.descriptor.serialized
         #expect(bytes.count == 128)
-        #expect(Array(bytes[112..<116]) == [0, 0, 16, 0]) // chunk size, little-endian
-        #expect(bytes[117] == 0xFB) // zstd level -5 as Int8
+        #expect(Array(bytes[112..<116]) == [0, 0, 16, 0])  // chunk size, little-endian
+        #expect(bytes[117] == 0xFB)  // zstd level -5 as Int8
         var reader = LittleEndianReader(bytes)
         #expect(try BackupDescriptor(parsing: &reader) == Self.descriptor)
     }
@@ -30,8 +31,10 @@ struct ContainerFormatTests {
     }
 
     @Test func hostileDescriptorFieldsAreRefusedByName() {
-        let cases: [(Int, UInt8, String)] = [(119, 3, "copies 3"), (116, 9, "compression code 9"),
-                                             (118, 0, "checksum algorithm 0"), (122, 250, "stripe shape")]
+        let cases: [(Int, UInt8, String)] = [
+            (119, 3, "copies 3"), (116, 9, "compression code 9"),
+            (118, 0, "checksum algorithm 0"), (122, 250, "stripe shape"),
+        ]
         for (offset, value, fragment) in cases {
             var bytes = Self.descriptor.serialized
             bytes[offset] = value
@@ -49,8 +52,9 @@ struct ContainerFormatTests {
     }
 
     @Test func stripeHeaderRoundTripsThroughItsBlock() throws {
-        let header = StripeHeader(copy: 1, isLast: true, stripeIndex: 41, dataLength: 12_345,
-                                  descriptor: Self.descriptor, checksums: Array(repeating: 0xAB, count: 255 * 16))
+        let header = StripeHeader(
+            copy: 1, isLast: true, stripeIndex: 41, dataLength: 12_345,
+            descriptor: Self.descriptor, checksums: Array(repeating: 0xAB, count: 255 * 16))
         let block = header.encoded
         #expect(block.count == ProtectedBlock.size)
         #expect(Array(block[0..<8]) == Array("DBS-STRP".utf8))
@@ -60,8 +64,9 @@ struct ContainerFormatTests {
     }
 
     @Test func protectedBlockCorrectsBurstsUpTo29ShardsAndRefusesBeyond() throws {
-        let header = StripeHeader(copy: 0, isLast: false, stripeIndex: 3, dataLength: 978_944,
-                                  descriptor: Self.descriptor, checksums: Array(repeating: 0x5C, count: 255 * 16))
+        let header = StripeHeader(
+            copy: 0, isLast: false, stripeIndex: 3, dataLength: 978_944,
+            descriptor: Self.descriptor, checksums: Array(repeating: 0x5C, count: 255 * 16))
         let block = header.encoded
         // 29 shards (1856 bytes) zeroed anywhere, body included: corrected.
         for start in [0, 1000, 4400, 6300] {
@@ -83,14 +88,15 @@ struct ContainerFormatTests {
     }
 
     @Test func headRecordChecksItsDerivedOffsets() throws {
-        let head = HeadRecord(headIndex: 2, descriptor: Self.descriptor, stripeCount: 10, ciphertextLength: 9_000_000,
-                              chunkCount: 9)
+        let head = HeadRecord(
+            headIndex: 2, descriptor: Self.descriptor, stripeCount: 10, ciphertextLength: 9_000_000,
+            chunkCount: 9)
         #expect(try HeadRecord(body: head.body) == head)
         var body = head.body
-        body[208] ^= 1 // stored file length
+        body[208] ^= 1  // stored file length
         #expect(throws: FormatError.self) { try HeadRecord(body: body) }
         var future = head.body
-        future[8] = 2 // format version 2
+        future[8] = 2  // format version 2
         #expect(throws: FormatError.unsupportedVersion(2)) { try HeadRecord(body: future) }
     }
 
@@ -101,8 +107,10 @@ struct ContainerFormatTests {
         #expect(layout.copyOffset(1) == UInt64(2 * 8192 + 3 * layout.recordSize))
         #expect(layout.fileLength == UInt64(3 * 8192 + 6 * layout.recordSize))
         #expect(layout.headBlockOffset(2) == layout.fileLength - 8192)
-        for offset in [layout.copyOffset(0), layout.copyOffset(1), layout.headRegionOffset(1),
-                       layout.shardOffset(copy: 1, stripe: 2, shard: 254)] {
+        for offset in [
+            layout.copyOffset(0), layout.copyOffset(1), layout.headRegionOffset(1),
+            layout.shardOffset(copy: 1, stripe: 2, shard: 254),
+        ] {
             #expect(offset % 4096 == 0)
         }
         let odd = ContainerLayout(dataShards: 4, parityShards: 2, shardSize: 3000, copies: 1, stripeCount: 1)

@@ -1,6 +1,7 @@
-import Testing
-@testable import DBSKit
 import DBSTestSupport
+import Testing
+
+@testable import DBSKit
 
 /// The container writer against the container's readers: records written read back
 /// clean through `StripeRecovery` (both copies, whichever way they were written), heads
@@ -41,12 +42,14 @@ struct ContainerWriterTests {
         let file = try PositionedFile.createExclusive(scratch.path)
         let writer = try Self.writer(file)
         let layout = Self.descriptor.layout(stripeCount: 3)
-        let capacity = layout.stripeDataCapacity, streamLength = 2 * capacity + 100
+        let capacity = layout.stripeDataCapacity
+        let streamLength = 2 * capacity + 100
         var shards = Self.stripes(3, streamLength: streamLength, layout: layout)
         let data = shards
         let placed = (0..<3).map {
-            ContainerWriter.Stripe(index: UInt64($0), dataLength: min(capacity, streamLength - $0 * capacity),
-                                   isLast: $0 == 2)
+            ContainerWriter.Stripe(
+                index: UInt64($0), dataLength: min(capacity, streamLength - $0 * capacity),
+                isLast: $0 == 2)
         }
         try writer.writeStripes(placed, shards: &shards, copies: 0..<2, layout: layout)
         try writer.writeHeads(layout, ciphertextLength: UInt64(streamLength), chunkCount: 5)
@@ -57,8 +60,9 @@ struct ContainerWriterTests {
         #expect(located.heads == [.intact, .intact, .intact] && located.fileLength == layout.fileLength)
         #expect(located.ciphertextLength == UInt64(streamLength) && located.chunkCount == 5)
 
-        let recovery = try StripeRecovery(file: reading, fileLength: located.fileLength, descriptor: Self.descriptor,
-                                          layout: layout)
+        let recovery = try StripeRecovery(
+            file: reading, fileLength: located.fileLength, descriptor: Self.descriptor,
+            layout: layout)
         for stripe in placed {
             let recovered = recovery.recover(stripe.index, examineBothCopies: true)
             #expect(recovered.record.isClean && recovered.checksumVerified)
@@ -66,7 +70,8 @@ struct ContainerWriterTests {
             let start = Int(stripe.index) * layout.stripeSize
             #expect(recovered.data == data[start..<(start + stripe.dataLength)])
             #expect(try recovery.code.isConsistent(stripe: recovered.shards, shardLength: layout.shardSize))
-            #expect(recovery.isIntact(copy: 0, stripe: stripe.index) && recovery.isIntact(copy: 1, stripe: stripe.index))
+            #expect(
+                recovery.isIntact(copy: 0, stripe: stripe.index) && recovery.isIntact(copy: 1, stripe: stripe.index))
         }
     }
 
@@ -78,22 +83,28 @@ struct ContainerWriterTests {
         let file = try PositionedFile.createExclusive(scratch.path)
         let writer = try Self.writer(file)
         let layout = Self.descriptor.layout(stripeCount: 3)
-        let capacity = layout.stripeDataCapacity, parityLength = layout.parityShards * layout.shardSize
+        let capacity = layout.stripeDataCapacity
+        let parityLength = layout.parityShards * layout.shardSize
         let streamLength = 3 * capacity - 7
         let stream = Fixture.randomBytes(streamLength, seed: 8)
-        let data = AlignedBuffer(count: 3 * capacity), parity = AlignedBuffer(count: 3 * parityLength)
+        let data = AlignedBuffer(count: 3 * capacity)
+        let parity = AlignedBuffer(count: 3 * parityLength)
         stream.withUnsafeBytes { _ = data.copy($0, to: 0) }
         // Two batches, as the sealing stage hands them over.
         try writer.writeCopyA(2, first: 0, data: data, parity: parity, streamLength: streamLength, endsStream: false) {}
-        let rest = AlignedBuffer(count: capacity), restParity = AlignedBuffer(count: parityLength)
+        let rest = AlignedBuffer(count: capacity)
+        let restParity = AlignedBuffer(count: parityLength)
         stream.withUnsafeBytes { _ = rest.copy(UnsafeRawBufferPointer(rebasing: $0[(2 * capacity)...]), to: 0) }
-        try writer.writeCopyA(1, first: 2, data: rest, parity: restParity, streamLength: streamLength - 2 * capacity,
-                              endsStream: true) {}
+        try writer.writeCopyA(
+            1, first: 2, data: rest, parity: restParity, streamLength: streamLength - 2 * capacity,
+            endsStream: true
+        ) {}
         try writer.writeHeads(layout, ciphertextLength: UInt64(streamLength), chunkCount: 1)
 
         let reading = try PositionedFile.openForReading(scratch.path)
-        let recovery = try StripeRecovery(file: reading, fileLength: layout.fileLength, descriptor: Self.descriptor,
-                                          layout: layout)
+        let recovery = try StripeRecovery(
+            file: reading, fileLength: layout.fileLength, descriptor: Self.descriptor,
+            layout: layout)
         let copyA = (0..<3).map { recovery.recover(UInt64($0)) }
         #expect(copyA.allSatisfy { $0.record.isClean && $0.checksumVerified })
         #expect(copyA.map(\.isLast) == [false, false, true])

@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Damage that mixes a wrecked run in one copy with sparse bit rot in both: the
 /// shards under the run are bad in both copies, and there the copies disagree at
@@ -89,9 +90,9 @@ struct DamageMixedTests {
 struct SuspectRunTests {
     @Test func runsOfSixteenOrMoreAreMarkedAndShorterOnesAreNot() {
         var bytes = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }  // no two neighbours equal
-        for i in 10..<26 { bytes[i] = 0 }        // exactly 16
-        for i in 40..<55 { bytes[i] = 0xFF }     // 15: not suspect
-        for i in 180..<200 { bytes[i] = 7 }      // 20, running to the end
+        for i in 10..<26 { bytes[i] = 0 }  // exactly 16
+        for i in 40..<55 { bytes[i] = 0xFF }  // 15: not suspect
+        for i in 180..<200 { bytes[i] = 7 }  // 20, running to the end
         let mask = StripeRecovery.constantRuns(in: bytes, 0..<200)
         #expect(mask.indices.filter { mask[$0] } == Array(10..<26) + Array(180..<200))
         // A sub-range sees only its own bytes: 5 of the 16 zeros are not a run.

@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Every damage class of issue 3 injected into real files: the reader returns the exact
 /// plaintext and reports the healing, or refuses; it never returns wrong data.
@@ -14,8 +15,9 @@ struct DamageTests {
         let data: [UInt8]
         let info: BackupInfo
         var layout: ContainerLayout {
-            ContainerLayout(dataShards: info.dataShards, parityShards: info.parityShards, shardSize: info.shardSize,
-                            copies: info.copies, stripeCount: info.stripeCount)
+            ContainerLayout(
+                dataShards: info.dataShards, parityShards: info.parityShards, shardSize: info.shardSize,
+                copies: info.copies, stripeCount: info.stripeCount)
         }
         func cleanup() { Fixture.removeDirectory(directory) }
     }
@@ -41,7 +43,8 @@ struct DamageTests {
 
     /// Reads back; expects the exact data and a healed (or clean) report.
     @discardableResult
-    static func expectExact(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws -> RepairReport {
+    static func expectExact(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws -> RepairReport
+    {
         let (back, report) = try Fixture.read(sample.path)
         #expect(back == sample.data, sourceLocation: sourceLocation)
         #expect(report.lostShards.isEmpty, sourceLocation: sourceLocation)
@@ -73,8 +76,11 @@ struct DamageTests {
     /// Reads back; expects the refusal of the repair itself (`damagedBeyondRepair`, not
     /// a GCM or stream error after a miscorrection), a correct prefix before it, and
     /// returns the lost shards it reports.
-    static func expectRefusedByRepair(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation) throws
-        -> [LostShard] {
+    static func expectRefusedByRepair(
+        _ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws
+        -> [LostShard]
+    {
         try expectRefused(sample, by: .byRepair, sourceLocation: sourceLocation)
     }
 
@@ -83,10 +89,14 @@ struct DamageTests {
     /// reading on yields nothing more. Returns the lost shards a refusal by the repair
     /// reports.
     @discardableResult
-    static func expectRefused(_ sample: Sample, by refusal: Refusal,
-                              sourceLocation: SourceLocation = #_sourceLocation) throws -> [LostShard] {
+    static func expectRefused(
+        _ sample: Sample, by refusal: Refusal,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [LostShard] {
         func check(_ error: any Error) -> [LostShard] {
-            #expect(refusal.matches(error), "expected a refusal by \(refusal), got \(error)", sourceLocation: sourceLocation)
+            #expect(
+                refusal.matches(error), "expected a refusal by \(refusal), got \(error)", sourceLocation: sourceLocation
+            )
             if case .damagedBeyondRepair(let report)? = error as? BackupError { return report.lostShards }
             return []
         }
@@ -105,7 +115,9 @@ struct DamageTests {
             lost = check(error)
         }
         // Reading on after the refusal yields nothing more.
-        #expect(throws: BackupError.self, sourceLocation: sourceLocation) { try reader.read(into: &out, maxLength: 1 << 16) }
+        #expect(throws: BackupError.self, sourceLocation: sourceLocation) {
+            try reader.read(into: &out, maxLength: 1 << 16)
+        }
         #expect(out.count < sample.data.count, sourceLocation: sourceLocation)
         #expect(Array(sample.data.prefix(out.count)) == out, sourceLocation: sourceLocation)
         return lost
@@ -133,7 +145,8 @@ struct DamageTests {
 
     static func zero(_ path: String, offset: UInt64, length: Int) {
         Fixture.mutate(path) { bytes in
-            let start = Int(offset), end = min(bytes.count, start + length)
+            let start = Int(offset)
+            let end = min(bytes.count, start + length)
             for i in start..<end { bytes[i] = 0 }
         }
     }
@@ -191,8 +204,9 @@ struct DamageTests {
         let layout = sample.layout
         // 15 shards' worth, not shard-aligned: touches 16 shards in both copies.
         for copy in 0..<2 {
-            Self.zero(sample.path, offset: layout.shardOffset(copy: copy, stripe: 0, shard: 100) + 1000,
-                      length: 15 * 4096)
+            Self.zero(
+                sample.path, offset: layout.shardOffset(copy: copy, stripe: 0, shard: 100) + 1000,
+                length: 15 * 4096)
         }
         let report = try Self.expectExact(sample)
         #expect(report.totalShardsRebuilt == 16)
@@ -218,8 +232,11 @@ struct DamageTests {
                 return
             }
             #expect(report.lostShards.count == 34)
-            #expect(report.lostShards.first == LostShard(copy: 0, stripe: 1, shard: 10,
-                                                         fileOffset: layout.shardOffset(copy: 0, stripe: 1, shard: 10)))
+            #expect(
+                report.lostShards.first
+                    == LostShard(
+                        copy: 0, stripe: 1, shard: 10,
+                        fileOffset: layout.shardOffset(copy: 0, stripe: 1, shard: 10)))
         }
         guard case .unrecoverable = try BackupValidator.validate(path: sample.path, threads: 2) else {
             Issue.record("the validator did not call it unrecoverable")
@@ -387,8 +404,11 @@ struct DamageTests {
         defer { sample.cleanup() }
         let layout = sample.layout
         Self.zero(sample.path, offset: layout.shardOffset(copy: 0, stripe: 1, shard: 2), length: 17 * 4096)
-        let expected = (2..<19).map { LostShard(copy: 0, stripe: 1, shard: $0,
-                                                fileOffset: layout.shardOffset(copy: 0, stripe: 1, shard: $0)) }
+        let expected = (2..<19).map {
+            LostShard(
+                copy: 0, stripe: 1, shard: $0,
+                fileOffset: layout.shardOffset(copy: 0, stripe: 1, shard: $0))
+        }
         let lost = try Self.expectRefusedByRepair(sample)
         #expect(lost == expected)
         let reported = try Self.expectUnrecoverableWithoutPassphrase(sample)
@@ -398,8 +418,11 @@ struct DamageTests {
     /// The passphrase-less readers on damage beyond repair: the validator calls the file
     /// unrecoverable, the repairer refuses with `damagedBeyondRepair` and writes nothing.
     /// Returns the lost shards each reports (empty where it did not refuse as it must).
-    static func expectUnrecoverableWithoutPassphrase(_ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> (validator: [LostShard], repairer: [LostShard]) {
+    static func expectUnrecoverableWithoutPassphrase(
+        _ sample: Sample, sourceLocation: SourceLocation = #_sourceLocation
+    )
+        throws -> (validator: [LostShard], repairer: [LostShard])
+    {
         var result: (validator: [LostShard], repairer: [LostShard]) = ([], [])
         switch try BackupValidator.validate(path: sample.path, threads: 2) {
         case .unrecoverable(let report): result.validator = report.lostShards
@@ -416,8 +439,9 @@ struct DamageTests {
                 Issue.record("repair refused with \(error)", sourceLocation: sourceLocation)
             }
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: sample.directory) == ["b.dbs"],
-                sourceLocation: sourceLocation)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: sample.directory) == ["b.dbs"],
+            sourceLocation: sourceLocation)
         return result
     }
 
@@ -439,8 +463,9 @@ struct DamageTests {
         shards[700] ^= 0x01
         let code = try ReedSolomon(dataShards: layout.dataShards, parityShards: layout.parityShards)
         try code.encode(stripe: &shards, shardLength: layout.shardSize)
-        let table = ShardChecksums.table(of: shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
-                                         algorithm: located.descriptor.checksum)
+        let table = ShardChecksums.table(
+            of: shards, shardCount: layout.totalShards, shardSize: layout.shardSize,
+            algorithm: located.descriptor.checksum)
         Fixture.mutate(sample.path) { bytes in
             for copy in 0..<2 {
                 var tampered = header
@@ -506,7 +531,9 @@ struct DamageTests {
             Self.zero(sample.path, offset: layout.shardOffset(copy: copy, stripe: 2, shard: 0), length: 5 * 512)
         }
         let repaired = sample.directory + "/repaired.dbs"
-        #expect(throws: BackupError.self) { try BackupRepairer.repair(source: sample.path, destination: repaired, threads: 2) }
+        #expect(throws: BackupError.self) {
+            try BackupRepairer.repair(source: sample.path, destination: repaired, threads: 2)
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: sample.directory) == ["b.dbs"])
     }
 }

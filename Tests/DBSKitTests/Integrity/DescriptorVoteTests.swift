@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, items 2 and 5: a head that decodes (its checksum valid) but disagrees with
 /// the other copies of the metadata is outvoted, reported as damaged and never written
@@ -30,9 +31,10 @@ struct DescriptorVoteTests {
     /// (checksum and parity recomputed): what an attacker or a buggy tool writes.
     static func rewriteHead(_ sample: Sample, _ index: Int, _ change: (inout HeadRecord) -> Void) {
         let located = sample.located
-        var record = HeadRecord(headIndex: index, descriptor: located.descriptor,
-                                stripeCount: located.layout.stripeCount,
-                                ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
+        var record = HeadRecord(
+            headIndex: index, descriptor: located.descriptor,
+            stripeCount: located.layout.stripeCount,
+            ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
         change(&record)
         Fixture.mutate(sample.path) { bytes in
             let offset = index == 2 ? bytes.count - ProtectedBlock.size : Int(located.layout.headBlockOffset(index))
@@ -43,7 +45,8 @@ struct DescriptorVoteTests {
     /// The restore returns the exact data and names `heads` as damaged; the validator
     /// calls the file healable (not healthy) naming them too; an in-place repair
     /// writes the elected descriptor everywhere, after which the file is healthy.
-    static func expectOutvoted(_ sample: Sample, heads: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectOutvoted(_ sample: Sample, heads: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws
+    {
         let (back, report) = try Fixture.read(sample.path)
         #expect(back == sample.data, sourceLocation: sourceLocation)
         #expect(report.headsDamaged == heads, sourceLocation: sourceLocation)
@@ -70,8 +73,9 @@ struct DescriptorVoteTests {
         let sample = try Self.sample(seed: 1)
         defer { sample.cleanup() }
         let other = sample.directory + "/other.dbs"
-        try Fixture.write(Fixture.randomBytes(70_000, seed: 2), to: other, options: Fixture.smallOptions(),
-                          passphrase: passphrase)
+        try Fixture.write(
+            Fixture.randomBytes(70_000, seed: 2), to: other, options: Fixture.smallOptions(),
+            passphrase: passphrase)
         let foreign = Array(Fixture.bytes(of: other).prefix(8192))
         Fixture.mutate(sample.path) { $0.replaceSubrange(0..<8192, with: foreign) }
         #expect(try Fixture.info(sample.path).heads == ["disagreeing", "intact", "intact"])
@@ -132,7 +136,10 @@ struct DescriptorVoteTests {
             _ = try BackupRepairer.repair(source: sample.path, destination: repaired, threads: 2)
             Issue.record("repair wrote a file from heads without a majority")
         } catch {
-            guard case .notABackup(let why) = error else { Issue.record("got \(error)"); return }
+            guard case .notABackup(let why) = error else {
+                Issue.record("got \(error)")
+                return
+            }
             #expect(why.contains("majority"))
         }
         #expect(!FileManager.default.fileExists(atPath: repaired))

@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, item 10: tests that fail when a guard of the repair is removed. Each was
 /// checked by planting the bug it names and watching the test fail.
@@ -10,7 +11,9 @@ struct GuardTests {
     /// Replaces shard `shard` of stripe `stripe` with `bytes` in both copies and writes
     /// the matching checksum entry into both stripe headers (block checksum and parity
     /// recomputed): a forgery every integrity check but the parity and GCM accepts.
-    static func forgeShard(_ sample: DamageTests.Sample, stripe: UInt64, shard: Int, _ change: (inout [UInt8]) -> Void) throws {
+    static func forgeShard(
+        _ sample: DamageTests.Sample, stripe: UInt64, shard: Int, _ change: (inout [UInt8]) -> Void
+    ) throws {
         let layout = sample.layout
         let file = try PositionedFile.openForReading(sample.path)
         let s = layout.shardSize
@@ -31,7 +34,9 @@ struct GuardTests {
                 let at = Int(layout.shardOffset(copy: copy, stripe: stripe, shard: shard))
                 file.replaceSubrange(at..<(at + s), with: bytes)
             }
-            for (offset, block) in headers { file.replaceSubrange(Int(offset)..<(Int(offset) + block.count), with: block) }
+            for (offset, block) in headers {
+                file.replaceSubrange(Int(offset)..<(Int(offset) + block.count), with: block)
+            }
         }
     }
 
@@ -44,12 +49,19 @@ struct GuardTests {
         let sample = try DamageTests.smallSample(seed: 61)
         defer { sample.cleanup() }
         let layout = sample.layout
-        try Self.forgeShard(sample, stripe: 1, shard: 3) { $0[0] ^= 0xFF; $0[100] ^= 0x01 }
-        for copy in 0..<2 {
-            DamageTests.zero(sample.path, offset: layout.shardOffset(copy: copy, stripe: 1, shard: 5), length: layout.shardSize)
+        try Self.forgeShard(sample, stripe: 1, shard: 3) {
+            $0[0] ^= 0xFF
+            $0[100] ^= 0x01
         }
-        let expected = (0..<2).map { LostShard(copy: $0, stripe: 1, shard: 5,
-                                                fileOffset: layout.shardOffset(copy: $0, stripe: 1, shard: 5)) }
+        for copy in 0..<2 {
+            DamageTests.zero(
+                sample.path, offset: layout.shardOffset(copy: copy, stripe: 1, shard: 5), length: layout.shardSize)
+        }
+        let expected = (0..<2).map {
+            LostShard(
+                copy: $0, stripe: 1, shard: 5,
+                fileOffset: layout.shardOffset(copy: $0, stripe: 1, shard: 5))
+        }
         #expect(try DamageTests.expectRefusedByRepair(sample) == expected)
         let reported = try DamageTests.expectUnrecoverableWithoutPassphrase(sample)
         #expect(reported.validator == expected && reported.repairer == expected)
@@ -68,13 +80,18 @@ struct GuardTests {
         let sample = try DamageTests.smallSample(seed: 63)
         defer { sample.cleanup() }
         let layout = sample.layout
-        let k = layout.dataShards, m = layout.parityShards, s = layout.shardSize
-        let stripe: UInt64 = 1, dataShard = 2
+        let k = layout.dataShards
+        let m = layout.parityShards
+        let s = layout.shardSize
+        let stripe: UInt64 = 1
+        let dataShard = 2
         var error = [UInt8](repeating: 0, count: layout.totalShards * s)
         var rng = SeededGenerator(seed: 63)
         for column in 0..<s { error[dataShard * s + column] = UInt8(1 + rng.next() % 255) }
         try ReedSolomon(dataShards: k, parityShards: m).encode(stripe: &error, shardLength: s)
-        let changed = (0..<layout.totalShards).filter { shard in error[(shard * s)..<((shard + 1) * s)].contains { $0 != 0 } }
+        let changed = (0..<layout.totalShards).filter { shard in
+            error[(shard * s)..<((shard + 1) * s)].contains { $0 != 0 }
+        }
         #expect(changed == [dataShard] + Array(k..<(k + m)), "the added codeword has weight m + 1")
         Fixture.mutate(sample.path) { bytes in
             for copy in 0..<layout.copies {
@@ -83,8 +100,11 @@ struct GuardTests {
             }
         }
         let expected = (0..<layout.copies).flatMap { copy in
-            changed.map { LostShard(copy: copy, stripe: stripe, shard: $0,
-                                    fileOffset: layout.shardOffset(copy: copy, stripe: stripe, shard: $0)) }
+            changed.map {
+                LostShard(
+                    copy: copy, stripe: stripe, shard: $0,
+                    fileOffset: layout.shardOffset(copy: copy, stripe: stripe, shard: $0))
+            }
         }.sorted { ($0.shard, $0.copy) < ($1.shard, $1.copy) }
         let byShard = { (lost: [LostShard]) in lost.sorted { ($0.shard, $0.copy) < ($1.shard, $1.copy) } }
 
@@ -111,12 +131,14 @@ struct GuardTests {
         let file = try PositionedFile.openForReading(path)
         var stream = [UInt8]()
         for stripe in 0..<layout.stripeCount {
-            stream += try file.read(count: layout.dataShards * layout.shardSize,
-                                    at: layout.shardOffset(copy: 0, stripe: stripe, shard: 0))
+            stream += try file.read(
+                count: layout.dataShards * layout.shardSize,
+                at: layout.shardOffset(copy: 0, stripe: stripe, shard: 0))
         }
         stream = Array(stream.prefix(Int(try #require(info.ciphertextLength))))
         #expect(stream.count > data.count)
-        var windows = Set<[UInt8]>(), repeats = 0
+        var windows = Set<[UInt8]>()
+        var repeats = 0
         for start in 0..<(stream.count - 32) where !windows.insert(Array(stream[start..<(start + 32)])).inserted {
             repeats += 1
         }

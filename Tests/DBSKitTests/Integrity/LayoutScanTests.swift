@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, item 3: the layout scan is linear in the file size whatever the file
 /// holds, and a file whose ends hold no DBS structure is refused without reading it all.
@@ -63,7 +64,10 @@ struct LayoutScanTests {
             _ = try BackupInspector.inspect(path: path)
             Issue.record("an 8 GiB file of zeros was inspected as a backup")
         } catch {
-            guard case .notABackup(let why) = error else { Issue.record("got \(error)"); return }
+            guard case .notABackup(let why) = error else {
+                Issue.record("got \(error)")
+                return
+            }
             #expect(why.contains("first and last 64 MiB"), "\(why)")
         }
         #expect(Date().timeIntervalSince(started) < 20)

@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, item 8: bytes inserted into or dropped from a backup file (a disk rescued
 /// with `dd conv=noerror` without `sync` drops whole blocks) move every later record of
@@ -12,8 +13,9 @@ import DBSTestSupport
 struct ShiftedStripeTests {
     /// k = 16, m = 4, S = 4096: one 4 KiB block is one shard; about 20 stripes.
     static func options(copies: Int) -> BackupOptions {
-        BackupOptions(threads: 2, copies: copies, dataShards: 16, parityShards: 4, shardSize: 4096,
-                      kdf: Fixture.fastKDF, chunkSize: 1 << 16)
+        BackupOptions(
+            threads: 2, copies: copies, dataShards: 16, parityShards: 4, shardSize: 4096,
+            kdf: Fixture.fastKDF, chunkSize: 1 << 16)
     }
 
     static func sample(seed: UInt64, copies: Int = 2) throws -> DamageTests.Sample {
@@ -36,8 +38,10 @@ struct ShiftedStripeTests {
     /// `expected` (copy, shift) among the runs it reports; the repaired file is at the
     /// nominal layout, healthy, and restores byte for byte.
     @discardableResult
-    static func expectHealed(_ sample: DamageTests.Sample, shifted expected: [(copy: Int, shift: Int64)],
-                             sourceLocation: SourceLocation = #_sourceLocation) throws -> RepairReport {
+    static func expectHealed(
+        _ sample: DamageTests.Sample, shifted expected: [(copy: Int, shift: Int64)],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> RepairReport {
         let read = try DamageTests.expectExact(sample, sourceLocation: sourceLocation)
         #expect(!read.shiftedRuns.isEmpty, sourceLocation: sourceLocation)
         let verdict = try BackupValidator.validate(path: sample.path, threads: 2)
@@ -46,8 +50,9 @@ struct ShiftedStripeTests {
             return read
         }
         for (copy, shift) in expected {
-            #expect(found.shiftedRuns.contains { $0.copy == copy && $0.shift == shift },
-                    "copy \(copy) by \(shift) not among \(found.shiftedRuns)", sourceLocation: sourceLocation)
+            #expect(
+                found.shiftedRuns.contains { $0.copy == copy && $0.shift == shift },
+                "copy \(copy) by \(shift) not among \(found.shiftedRuns)", sourceLocation: sourceLocation)
         }
         #expect(found.description.contains("found shifted"), sourceLocation: sourceLocation)
         let repaired = sample.directory + "/repaired.dbs"
@@ -73,8 +78,9 @@ struct ShiftedStripeTests {
         let found = try Self.expectHealed(sample, shifted: [(0, 1), (1, 1)])
         #expect(found.shiftedRuns.first { $0.copy == 0 }?.firstStripe == middle)
         #expect(found.shiftedRuns.first { $0.copy == 0 }?.lastStripe == layout.stripeCount - 1)
-        #expect(found.shiftedRuns.first { $0.copy == 1 }.map { [$0.firstStripe, $0.lastStripe] }
-                    == [0, layout.stripeCount - 1])
+        #expect(
+            found.shiftedRuns.first { $0.copy == 1 }.map { [$0.firstStripe, $0.lastStripe] }
+                == [0, layout.stripeCount - 1])
     }
 
     /// One 4 KiB block dropped from copy A (a whole shard), as `dd conv=noerror` does.
@@ -199,7 +205,8 @@ struct ShiftedStripeTests {
 
         Self.insert(sample.path, foreign, at: layout.recordOffset(copy: 0, stripe: 9))
         Self.insert(sample.path, planted, at: layout.recordOffset(copy: 0, stripe: 4))
-        let shift = Int64(layout.headerSize), later = Int64(layout.headerSize + layout.recordSize)
+        let shift = Int64(layout.headerSize)
+        let later = Int64(layout.headerSize + layout.recordSize)
         try Self.expectHealed(sample, shifted: [(0, shift), (0, later), (1, later)])
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DBSKit
 
 /// One rule for entry paths, applied where a payload is written and where it is
@@ -17,7 +18,10 @@ struct EntryPathTests {
         ("a/./b", "the path has a '.' component"),
         (".", "the path has a '.' component"),
         ("a\u{0}b", "the path contains a NUL byte"),
-        (PathBytes(bytes: [0xFF, 0x2F, 0x2E, 0x2E]), "the path has a '..' component, which could leave the destination"),
+        (
+            PathBytes(bytes: [0xFF, 0x2F, 0x2E, 0x2E]),
+            "the path has a '..' component, which could leave the destination"
+        ),
     ]
 
     static func entry(_ path: PathBytes, _ kind: EntryKind = .directory, target: PathBytes? = nil) -> EntryMetadata {
@@ -28,7 +32,9 @@ struct EntryPathTests {
         for (path, reason) in Self.refused {
             #expect(throws: EntryPath.Refusal(reason: reason)) { try EntryPath.check(path) }
             // The restore refuses it for the same reason.
-            #expect(throws: DataError.unsafePath(path: path.escaped, reason: reason)) { _ = try EntryPath.restorable(path) }
+            #expect(throws: DataError.unsafePath(path: path.escaped, reason: reason)) {
+                _ = try EntryPath.restorable(path)
+            }
             for kind in [EntryKind.file, .directory, .symlink, .fifo] {
                 let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
                 #expect(throws: PayloadError.invalidEntry(path: path.escaped, reason: reason), "\(path) as a \(kind)") {
@@ -40,7 +46,11 @@ struct EntryPathTests {
 
     @Test func hardLinkTargetsAreEntryPathsSymlinkTargetsAreNot() throws {
         let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
-        #expect(throws: PayloadError.invalidEntry(path: "l", reason: "its hard link target: the path has a '..' component, which could leave the destination")) {
+        #expect(
+            throws: PayloadError.invalidEntry(
+                path: "l",
+                reason: "its hard link target: the path has a '..' component, which could leave the destination")
+        ) {
             try writer.beginEntry(Self.entry("l", .hardLink, target: "../etc/shadow"))
         }
         #expect(throws: PayloadError.invalidEntry(path: "l", reason: "its hard link target: the path is absolute")) {
@@ -69,20 +79,27 @@ struct EntryPathTests {
 
     @Test func namesThatAreNotUTF8AreSafeNames() throws {
         // An overlong "..", "/" or NUL is bytes to the kernel, not "..", "/" or NUL.
-        for bytes: [UInt8] in [[0xC0, 0xAE, 0xC0, 0xAE], [0x61, 0xC0, 0xAF, 0x62], [0xC0, 0x80], [0xFF], [0xED, 0xA0, 0x80]] {
+        for bytes: [UInt8] in [
+            [0xC0, 0xAE, 0xC0, 0xAE], [0x61, 0xC0, 0xAF, 0x62], [0xC0, 0x80], [0xFF], [0xED, 0xA0, 0x80],
+        ] {
             let path = PathBytes(bytes: bytes)
             #expect(try EntryPath.components(of: path) == [path])
             let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
             try writer.beginEntry(Self.entry(path))
         }
-        #expect(try EntryPath.components(of: PathBytes(bytes: [0xFF, 0x2F, 0x80])) == [PathBytes(bytes: [0xFF]), PathBytes(bytes: [0x80])])
+        #expect(
+            try EntryPath.components(of: PathBytes(bytes: [0xFF, 0x2F, 0x80])) == [
+                PathBytes(bytes: [0xFF]), PathBytes(bytes: [0x80]),
+            ])
     }
 
     /// The `--name` check of `dbs backup` is the same rule, as before.
     @Test func backupNameCheckIsTheSameRule() {
         for (path, reason) in Self.refused {
             guard let name = path.string else { continue }
-            #expect(throws: DataError.unsafePath(path: path.escaped, reason: reason)) { try FileTreeWriter.checkEntryPath(name) }
+            #expect(throws: DataError.unsafePath(path: path.escaped, reason: reason)) {
+                try FileTreeWriter.checkEntryPath(name)
+            }
         }
     }
 }
@@ -110,7 +127,9 @@ extension EntryPathTests {
 
     @Test func anEmptyPathIsRefused() {
         #expect(throws: EntryPath.Refusal(reason: "the path is empty")) { try EntryPath.check("") }
-        #expect(throws: DataError.unsafePath(path: "", reason: "the path is empty")) { _ = try EntryPath.restorable("") }
+        #expect(throws: DataError.unsafePath(path: "", reason: "the path is empty")) {
+            _ = try EntryPath.restorable("")
+        }
     }
 
     /// A path broken several ways is refused for the first rule in order: NUL, then

@@ -1,6 +1,7 @@
-import Testing
-@testable import DBSKit
 import DBSTestSupport
+import Testing
+
+@testable import DBSKit
 
 /// Damaged, truncated and arbitrary streams: the reader always ends in a clear
 /// error, never a crash, a hang, or a huge allocation.
@@ -8,16 +9,25 @@ import DBSTestSupport
 struct PayloadCorruptionTests {
     /// A small payload with every kind of frame, for exhaustive damage.
     static func smallPayload() throws -> [UInt8] {
-        try makePayload([
-            TestEntry(metadata: EntryMetadata(path: "d", kind: .directory, mode: 0o755, modificationTime: timestamp(1, 2))),
-            TestEntry(metadata: EntryMetadata(path: "d/f", kind: .file, mode: 0o644, modificationTime: timestamp(3, 4), size: 11),
-                      content: Array("hello world".utf8)),
-            TestEntry(metadata: EntryMetadata(path: "d/l", kind: .symlink, mode: 0o777, modificationTime: timestamp(5),
-                                              linkTarget: "f")),
-            TestEntry(metadata: EntryMetadata(path: "r", kind: .records, mode: 0o600, modificationTime: timestamp(6),
-                                              isStreamed: true, modelLabel: "a.B", extra: ["k": "v"]),
-                      content: Array("{}\n".utf8)),
-        ], metadata: ["app": "x"])
+        try makePayload(
+            [
+                TestEntry(
+                    metadata: EntryMetadata(path: "d", kind: .directory, mode: 0o755, modificationTime: timestamp(1, 2))
+                ),
+                TestEntry(
+                    metadata: EntryMetadata(
+                        path: "d/f", kind: .file, mode: 0o644, modificationTime: timestamp(3, 4), size: 11),
+                    content: Array("hello world".utf8)),
+                TestEntry(
+                    metadata: EntryMetadata(
+                        path: "d/l", kind: .symlink, mode: 0o777, modificationTime: timestamp(5),
+                        linkTarget: "f")),
+                TestEntry(
+                    metadata: EntryMetadata(
+                        path: "r", kind: .records, mode: 0o600, modificationTime: timestamp(6),
+                        isStreamed: true, modelLabel: "a.B", extra: ["k": "v"]),
+                    content: Array("{}\n".utf8)),
+            ], metadata: ["app": "x"])
     }
 
     /// Reads everything, returning the error that stopped it (nil if none).
@@ -86,15 +96,18 @@ struct PayloadCorruptionTests {
         let bytes = try Self.smallPayload()
         var huge = bytes
         huge.replaceSubrange(2..<6, with: [0xFF, 0xFF, 0xFF, 0xFF])
-        #expect(Self.readError(huge) as? PayloadError
+        #expect(
+            Self.readError(huge) as? PayloadError
                 == .frameTooLarge(frameType: 1, length: 0xFFFF_FFFF, limit: 10))
         // A chunk frame one byte over the limit, in an otherwise valid prefix.
         let prefixLength = try #require(firstIndex(of: Array("hello world".utf8), in: bytes)) - 6
         var chunk = Array(bytes[0..<prefixLength])
         chunk += [0x11, 1] + withUnsafeBytes(of: UInt32(PayloadFormat.maxChunkSize + 1).littleEndian, Array.init)
-        #expect(Self.readError(chunk) as? PayloadError
-                == .frameTooLarge(frameType: 0x11, length: UInt64(PayloadFormat.maxChunkSize + 1),
-                                  limit: PayloadFormat.maxChunkSize))
+        #expect(
+            Self.readError(chunk) as? PayloadError
+                == .frameTooLarge(
+                    frameType: 0x11, length: UInt64(PayloadFormat.maxChunkSize + 1),
+                    limit: PayloadFormat.maxChunkSize))
     }
 
     @Test func randomBytesNeverCrashOrHang() {
@@ -118,7 +131,9 @@ struct PayloadCorruptionTests {
             for _ in 0..<Int.random(in: 1...6, using: &random) {
                 let body = random.bytes(Int.random(in: 0...60, using: &random))
                 var length = UInt32(body.count)
-                if Int.random(in: 0..<10, using: &random) == 0 { length = UInt32.random(in: 0...UInt32.max, using: &random) }
+                if Int.random(in: 0..<10, using: &random) == 0 {
+                    length = UInt32.random(in: 0...UInt32.max, using: &random)
+                }
                 bytes += [types.randomElement(using: &random)!, 1]
                 bytes += withUnsafeBytes(of: length.littleEndian, Array.init)
                 bytes += body

@@ -1,6 +1,7 @@
-import Testing
-@testable import DBSKit
 import DBSTestSupport
+import Testing
+
+@testable import DBSKit
 
 @Suite("Payload round trips")
 struct PayloadRoundTripTests {
@@ -10,44 +11,70 @@ struct PayloadRoundTripTests {
     static func sampleEntries() -> [TestEntry] {
         var random = SeededGenerator(seed: 1)
         var entries: [TestEntry] = [
-            TestEntry(metadata: EntryMetadata(path: "root", kind: .directory, mode: 0o755,
-                                              modificationTime: timestamp(1_700_000_000, 999_999_999))),
-            TestEntry(metadata: EntryMetadata(path: "root/empty", kind: .file, mode: 0o600,
-                                              modificationTime: timestamp(-5, 1))),
-            TestEntry(metadata: EntryMetadata(path: "root/café ünï/📦 naïve.txt", kind: .file, mode: 0o4755,
-                                              modificationTime: timestamp(1, 2), size: 5),
-                      content: Array("héllo".utf8.prefix(5))),
-            TestEntry(metadata: EntryMetadata(path: "root/link", kind: .symlink, mode: 0o777,
-                                              modificationTime: timestamp(3, 4), linkTarget: "../элемент/target")),
-            TestEntry(metadata: EntryMetadata(path: "root/abs", kind: .symlink, mode: 0o777,
-                                              modificationTime: timestamp(3, 4), linkTarget: "/etc/hostname",
-                                              extra: ["note": "absolute"])),
-            TestEntry(metadata: EntryMetadata(path: "records/shop.Order", kind: .records, mode: 0,
-                                              modificationTime: timestamp(9), isStreamed: true, modelLabel: "shop.Order",
-                                              extra: ["app": "shop", "count": "2"]),
-                      content: Array("{\"pk\": 1}\n{\"pk\": 2}\n".utf8)),
-            TestEntry(metadata: EntryMetadata(path: "records/empty.Model", kind: .records, mode: 0o644,
-                                              modificationTime: timestamp(9), modelLabel: "empty.Model")),
-            TestEntry(metadata: EntryMetadata(path: "records/sized.Model", kind: .records, mode: 0o600,
-                                              modificationTime: timestamp(9), size: 3, modelLabel: "sized.Model"),
-                      content: Array("{}\n".utf8)),
-            TestEntry(metadata: EntryMetadata(path: "stdin", kind: .file, mode: 0o600,
-                                              modificationTime: timestamp(10), isStreamed: true),
-                      content: Array(repeating: 0x41, count: 3 * chunk + 1)),
-            TestEntry(metadata: EntryMetadata(path: "emptydir", kind: .directory, mode: 0o700,
-                                              modificationTime: timestamp(0))),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "root", kind: .directory, mode: 0o755,
+                    modificationTime: timestamp(1_700_000_000, 999_999_999))),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "root/empty", kind: .file, mode: 0o600,
+                    modificationTime: timestamp(-5, 1))),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "root/café ünï/📦 naïve.txt", kind: .file, mode: 0o4755,
+                    modificationTime: timestamp(1, 2), size: 5),
+                content: Array("héllo".utf8.prefix(5))),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "root/link", kind: .symlink, mode: 0o777,
+                    modificationTime: timestamp(3, 4), linkTarget: "../элемент/target")),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "root/abs", kind: .symlink, mode: 0o777,
+                    modificationTime: timestamp(3, 4), linkTarget: "/etc/hostname",
+                    extra: ["note": "absolute"])),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "records/shop.Order", kind: .records, mode: 0,
+                    modificationTime: timestamp(9), isStreamed: true, modelLabel: "shop.Order",
+                    extra: ["app": "shop", "count": "2"]),
+                content: Array("{\"pk\": 1}\n{\"pk\": 2}\n".utf8)),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "records/empty.Model", kind: .records, mode: 0o644,
+                    modificationTime: timestamp(9), modelLabel: "empty.Model")),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "records/sized.Model", kind: .records, mode: 0o600,
+                    modificationTime: timestamp(9), size: 3, modelLabel: "sized.Model"),
+                content: Array("{}\n".utf8)),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "stdin", kind: .file, mode: 0o600,
+                    modificationTime: timestamp(10), isStreamed: true),
+                content: Array(repeating: 0x41, count: 3 * chunk + 1)),
+            TestEntry(
+                metadata: EntryMetadata(
+                    path: "emptydir", kind: .directory, mode: 0o700,
+                    modificationTime: timestamp(0))),
         ]
         for (index, size) in [1, chunk - 1, chunk, chunk + 1, 2 * chunk + chunk / 2].enumerated() {
-            entries.append(TestEntry(metadata: EntryMetadata(path: "root/sized-\(index)", kind: .file, mode: 0o644,
-                                                             modificationTime: timestamp(Int64(index)), size: UInt64(size)),
-                                     content: random.bytes(size)))
+            entries.append(
+                TestEntry(
+                    metadata: EntryMetadata(
+                        path: "root/sized-\(index)", kind: .file, mode: 0o644,
+                        modificationTime: timestamp(Int64(index)), size: UInt64(size)),
+                    content: random.bytes(size)))
         }
         for index in 0..<300 {
             let content = random.bytes(Int.random(in: 0...300, using: &random))
-            entries.append(TestEntry(metadata: EntryMetadata(path: "many/\(index)", kind: .file, mode: 0o640,
-                                                             modificationTime: timestamp(Int64(index), UInt32(index)),
-                                                             size: UInt64(content.count)),
-                                     content: content))
+            entries.append(
+                TestEntry(
+                    metadata: EntryMetadata(
+                        path: "many/\(index)", kind: .file, mode: 0o640,
+                        modificationTime: timestamp(Int64(index), UInt32(index)),
+                        size: UInt64(content.count)),
+                    content: content))
         }
         return entries
     }
@@ -90,7 +117,8 @@ struct PayloadRoundTripTests {
     @Test func writerSummaryMatchesReaderAndHashesThePayload() throws {
         let sink = MemorySink()
         let writer = try PayloadWriter(sink: sink, metadata: [:])
-        try writer.beginEntry(EntryMetadata(path: "a", kind: .file, mode: 0o644, modificationTime: timestamp(1), size: 3))
+        try writer.beginEntry(
+            EntryMetadata(path: "a", kind: .file, mode: 0o644, modificationTime: timestamp(1), size: 3))
         try writer.writeContent([1, 2, 3])
         #expect(try writer.endEntry() == SHA256Hasher.hash([1, 2, 3]))
         let summary = try writer.finish()
@@ -118,7 +146,8 @@ struct PayloadRoundTripTests {
         var covered: [UInt8] = []
         var offset = 0
         while offset + 6 <= bytes.count, bytes[offset] != 0x7F {
-            let length = Int(bytes[offset + 2]) | Int(bytes[offset + 3]) << 8
+            let length =
+                Int(bytes[offset + 2]) | Int(bytes[offset + 3]) << 8
                 | Int(bytes[offset + 4]) << 16 | Int(bytes[offset + 5]) << 24
             covered += bytes[offset..<(offset + 6)]
             if bytes[offset] != 0x11 { covered += bytes[(offset + 6)..<(offset + 6 + length)] }
@@ -149,9 +178,14 @@ struct PayloadRoundTripTests {
         let size = 3 * Self.chunk + 5
         var random = SeededGenerator(seed: 2)
         let content = random.bytes(size)
-        let bytes = try makePayload([TestEntry(metadata: EntryMetadata(path: "big", kind: .file, mode: 0o644,
-                                                                       modificationTime: timestamp(1), size: UInt64(size)),
-                                               content: content)], pieceSize: size)
+        let bytes = try makePayload(
+            [
+                TestEntry(
+                    metadata: EntryMetadata(
+                        path: "big", kind: .file, mode: 0o644,
+                        modificationTime: timestamp(1), size: UInt64(size)),
+                    content: content)
+            ], pieceSize: size)
         let reader = try PayloadReader(source: MemorySource(bytes))
         _ = try reader.nextEntry()
         var sizes: [Int] = []
@@ -197,11 +231,15 @@ struct PayloadRoundTripTests {
         }
         try writer.writeContent([1, 2, 3])
         #expect(throws: PayloadError.contentSizeMismatch(path: "f", declared: 4, actual: 3)) { try writer.endEntry() }
-        #expect(throws: PayloadError.contentSizeMismatch(path: "f", declared: 4, actual: 5)) { try writer.writeContent([4, 5]) }
+        #expect(throws: PayloadError.contentSizeMismatch(path: "f", declared: 4, actual: 5)) {
+            try writer.writeContent([4, 5])
+        }
 
         let writer2 = try PayloadWriter(sink: MemorySink(), metadata: [:])
         try writer2.beginEntry(EntryMetadata(path: "d", kind: .directory, mode: 0o755, modificationTime: timestamp(1)))
-        #expect(throws: PayloadError.invalidEntry(path: "d", reason: "a directory has no content")) { try writer2.writeContent([1]) }
+        #expect(throws: PayloadError.invalidEntry(path: "d", reason: "a directory has no content")) {
+            try writer2.writeContent([1])
+        }
         #expect(throws: PayloadError.invalidState("finish while 'd' is still open")) { _ = try writer2.finish() }
         try writer2.endEntry()
         _ = try writer2.finish()
@@ -222,16 +260,19 @@ struct PayloadRoundTripTests {
         }
         let longPath = String(repeating: "a", count: PayloadFormat.maxPathBytes + 1)
         #expect(throws: PayloadError.invalidEntry(path: longPath, reason: "path is 4097 bytes, more than 4096")) {
-            try writer3.beginEntry(EntryMetadata(path: PathBytes(longPath), kind: .directory, mode: 0, modificationTime: timestamp(0)))
+            try writer3.beginEntry(
+                EntryMetadata(path: PathBytes(longPath), kind: .directory, mode: 0, modificationTime: timestamp(0)))
         }
     }
 
     @Test func streamedEntriesCarryTheirSizeAtTheEnd() throws {
         // Streamed entries declare size 0 and carry whatever was written.
         let lines = Array(String(repeating: "{\"model\": \"a.b\"}\n", count: 100_000).utf8)
-        let entry = TestEntry(metadata: EntryMetadata(path: "a.b", kind: .records, mode: 0o600,
-                                                      modificationTime: timestamp(5), isStreamed: true, modelLabel: "a.b"),
-                              content: lines)
+        let entry = TestEntry(
+            metadata: EntryMetadata(
+                path: "a.b", kind: .records, mode: 0o600,
+                modificationTime: timestamp(5), isStreamed: true, modelLabel: "a.b"),
+            content: lines)
         let bytes = try makePayload([entry])
         let read = try readPayload(bytes)
         #expect(read.count == 1)
@@ -245,21 +286,29 @@ struct PayloadRoundTripTests {
 
         // Without the flag a records entry's size is exact, like a file's.
         let writer = try PayloadWriter(sink: MemorySink(), metadata: [:])
-        try writer.beginEntry(EntryMetadata(path: "r", kind: .records, mode: 0, modificationTime: timestamp(1),
-                                            size: 2, modelLabel: "a.b"))
-        #expect(throws: PayloadError.contentSizeMismatch(path: "r", declared: 2, actual: 3)) { try writer.writeContent([1, 2, 3]) }
+        try writer.beginEntry(
+            EntryMetadata(
+                path: "r", kind: .records, mode: 0, modificationTime: timestamp(1),
+                size: 2, modelLabel: "a.b"))
+        #expect(throws: PayloadError.contentSizeMismatch(path: "r", declared: 2, actual: 3)) {
+            try writer.writeContent([1, 2, 3])
+        }
         #expect(throws: PayloadError.invalidEntry(path: "d", reason: "a directory cannot be streamed")) {
-            try EntryMetadata(path: "d", kind: .directory, mode: 0, modificationTime: timestamp(1), isStreamed: true).validate()
+            try EntryMetadata(path: "d", kind: .directory, mode: 0, modificationTime: timestamp(1), isStreamed: true)
+                .validate()
         }
         #expect(throws: PayloadError.invalidEntry(path: "f", reason: "a streamed entry has size 5, must be 0")) {
-            try EntryMetadata(path: "f", kind: .file, mode: 0, modificationTime: timestamp(1), size: 5, isStreamed: true).validate()
+            try EntryMetadata(
+                path: "f", kind: .file, mode: 0, modificationTime: timestamp(1), size: 5, isStreamed: true
+            ).validate()
         }
     }
 }
 
 func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
     guard needle.count <= haystack.count else { return nil }
-    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+    for start in 0...(haystack.count - needle.count)
+    where haystack[start..<(start + needle.count)].elementsEqual(needle) {
         return start
     }
     return nil

@@ -1,7 +1,8 @@
+import DBSCompression
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSCompression
 
 /// A 1 GiB payload streamed through the writer and the reader with threads = 2: the
 /// peak resident memory (VmHWM, reset before the run) must not grow with the backup.
@@ -36,7 +37,8 @@ struct ContainerLargeStreamTests {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
         let path = dir + "/large.dbs"
-        let total = 1 << 30, pieceSize = 1 << 20
+        let total = 1 << 30
+        let pieceSize = 1 << 20
         let pool = Fixture.randomBytes(8 << 20, seed: 2024)
         func piece(_ i: Int) -> ArraySlice<UInt8> {
             let start = (i * 4_099_999) % (pool.count - pieceSize)
@@ -68,8 +70,9 @@ struct ContainerLargeStreamTests {
             read.update(buffer)
         }
         let peak = Self.peakResidentKiB() ?? 0
-        print("large: \(summary.fileBytes) bytes written in \(wrote) s, read \(Date().timeIntervalSince(started) - wrote) s, "
-              + "VmHWM \(before / 1024) MiB before, \(peak / 1024) MiB peak")
+        print(
+            "large: \(summary.fileBytes) bytes written in \(wrote) s, read \(Date().timeIntervalSince(started) - wrote) s, "
+                + "VmHWM \(before / 1024) MiB before, \(peak / 1024) MiB peak")
         #expect(count == total)
         #expect(read.finalize() == written.finalize())
         #expect(reader.repairReport.isClean)
@@ -87,7 +90,8 @@ extension ContainerLargeStreamTests {
     func phaseTimings() throws {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
-        let total = 512 << 20, pieceSize = 1 << 20
+        let total = 512 << 20
+        let pieceSize = 1 << 20
         let pool = Fixture.randomBytes(8 << 20, seed: 99)
         for (name, copies, verify) in [("2 copies + verify", 2, true), ("2 copies", 2, false), ("1 copy", 1, false)] {
             var options = Fixture.defaultShapeOptions(threads: 2)
@@ -104,7 +108,9 @@ extension ContainerLargeStreamTests {
             _ = try writer.finish()
             let seconds = Date().timeIntervalSince(started)
             let cpu = Self.cpuSeconds() - cpuBefore
-            print("timing: write \(name): \(Double(total) / seconds / 1e6) MB/s, \(cpu / Double(total) * 1e9) CPU ns/byte")
+            print(
+                "timing: write \(name): \(Double(total) / seconds / 1e6) MB/s, \(cpu / Double(total) * 1e9) CPU ns/byte"
+            )
         }
         func readSpeed(_ path: String) throws -> (Double, RepairReport) {
             let started = Date()
@@ -120,8 +126,9 @@ extension ContainerLargeStreamTests {
         let (clean, _) = try readSpeed(path)
         _ = DamageTests.flipBits(path, rate: 1e-6, seed: 1)
         let (damaged, report) = try readSpeed(path)
-        print("timing: read clean \(clean) MB/s, with 1e-6 flips in both copies \(damaged) MB/s "
-              + "(\(Int(damaged / clean * 100)) %; \(report))")
+        print(
+            "timing: read clean \(clean) MB/s, with 1e-6 flips in both copies \(damaged) MB/s "
+                + "(\(Int(damaged / clean * 100)) %; \(report))")
     }
 }
 
@@ -146,11 +153,14 @@ extension ContainerLargeStreamTests {
         }
         let zstd = try seconds { _ = try compressor.encode(chunk) }
         let aes = try seconds { _ = try cipher.seal(chunk, chunkIndex: 0, isFinal: false) }
-        let rs = try seconds { try code.encode(stripes: stripe, shardLength: 4096, threads: 1) } * Double(1 << 20) / Double(239 * 4096)
+        let rs =
+            try seconds { try code.encode(stripes: stripe, shardLength: 4096, threads: 1) } * Double(1 << 20)
+            / Double(239 * 4096)
         let xxh = seconds { _ = ChecksumAlgorithm.xxh3_128.digest(chunk) } * 255 / 239
         let sha = seconds { _ = SHA256Hasher.hash(chunk) }
         let sum = zstd + aes + rs + xxh
-        print("timing: ns/byte zstd \(zstd * 1e9) aes \(aes * 1e9) rs \(rs * 1e9) xxh3 \(xxh * 1e9) sha256 \(sha * 1e9); "
-              + "ceiling with 2 threads \(2 / sum / 1e6) MB/s")
+        print(
+            "timing: ns/byte zstd \(zstd * 1e9) aes \(aes * 1e9) rs \(rs * 1e9) xxh3 \(xxh * 1e9) sha256 \(sha * 1e9); "
+                + "ceiling with 2 threads \(2 / sum / 1e6) MB/s")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DBSKit
 
 @Suite("Container round trips")
@@ -96,7 +97,10 @@ struct ContainerRoundTripTests {
             _ = try BackupReader(path: path, passphrase: Fixture.secure("not it"), threads: 2) as BackupReader
             Issue.record("a wrong passphrase opened the backup")
         } catch {
-            guard case .wrongPassphrase = error else { Issue.record("expected wrongPassphrase, got \(error)"); return }
+            guard case .wrongPassphrase = error else {
+                Issue.record("expected wrongPassphrase, got \(error)")
+                return
+            }
             #expect(error.category == .wrongPassphrase)
         }
     }
@@ -105,7 +109,8 @@ struct ContainerRoundTripTests {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
         let path = dir + "/b.dbs"
-        let summary = try Fixture.write(Fixture.randomBytes(10_000, seed: 10), to: path, options: Fixture.smallOptions())
+        let summary = try Fixture.write(
+            Fixture.randomBytes(10_000, seed: 10), to: path, options: Fixture.smallOptions())
         let info = try Fixture.info(path)
         #expect(info.backupID == summary.backupID)
         #expect(info.dataShards == 8 && info.parityShards == 4 && info.shardSize == 512)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DBSKit
 
 /// A failed or abandoned backup leaves nothing at the destination and no temp file.
@@ -12,8 +13,9 @@ struct ContainerWriterFailureTests {
     @Test func abortLeavesNothing() throws {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
-        let writer = try BackupWriter(destination: dir + "/b.dbs", passphrase: Fixture.secure("p"),
-                                      options: Fixture.smallOptions())
+        let writer = try BackupWriter(
+            destination: dir + "/b.dbs", passphrase: Fixture.secure("p"),
+            options: Fixture.smallOptions())
         try writer.write(Fixture.randomBytes(50_000, seed: 1))
         // Nothing but, where there is no O_TMPFILE, the named temp file.
         #expect(try entries(dir).allSatisfy { $0.hasPrefix(".b.dbs.tmp-") })
@@ -27,8 +29,9 @@ struct ContainerWriterFailureTests {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
         do {
-            let writer = try BackupWriter(destination: dir + "/b.dbs", passphrase: Fixture.secure("p"),
-                                          options: Fixture.smallOptions())
+            let writer = try BackupWriter(
+                destination: dir + "/b.dbs", passphrase: Fixture.secure("p"),
+                options: Fixture.smallOptions())
             try writer.write(Fixture.randomBytes(20_000, seed: 2))
         }
         #expect(try entries(dir).isEmpty)
@@ -43,7 +46,10 @@ struct ContainerWriterFailureTests {
             _ = try BackupWriter(destination: path, passphrase: Fixture.secure("p"), options: Fixture.smallOptions())
             Issue.record("an existing destination was accepted")
         } catch {
-            guard case .destinationExists = error else { Issue.record("got \(error)"); return }
+            guard case .destinationExists = error else {
+                Issue.record("got \(error)")
+                return
+            }
             #expect(error.category == .inputOutput)
         }
         #expect(Fixture.bytes(of: path) == [1, 2, 3])
@@ -57,11 +63,15 @@ struct ContainerWriterFailureTests {
 
     @Test func missingDirectoryIsAnIOError() throws {
         do {
-            _ = try BackupWriter(destination: "/nonexistent-dbs-dir/b.dbs", passphrase: Fixture.secure("p"),
-                                 options: Fixture.smallOptions())
+            _ = try BackupWriter(
+                destination: "/nonexistent-dbs-dir/b.dbs", passphrase: Fixture.secure("p"),
+                options: Fixture.smallOptions())
             Issue.record("a missing directory was accepted")
         } catch {
-            guard case .io(let path, _, let code) = error else { Issue.record("got \(error)"); return }
+            guard case .io(let path, _, let code) = error else {
+                Issue.record("got \(error)")
+                return
+            }
             #expect(path.hasPrefix("/nonexistent-dbs-dir"))
             #expect(code == ENOENT)
             #expect(error.category == .inputOutput)
@@ -98,14 +108,16 @@ struct ContainerWriterFailureTests {
         let path = dir + "/b.dbs"
         try Fixture.write(Fixture.randomBytes(60_000, seed: 12), to: path, options: Fixture.smallOptions())
         let info = try Fixture.info(path)
-        let layout = ContainerLayout(dataShards: info.dataShards, parityShards: info.parityShards,
-                                     shardSize: info.shardSize, copies: info.copies, stripeCount: info.stripeCount)
+        let layout = ContainerLayout(
+            dataShards: info.dataShards, parityShards: info.parityShards,
+            shardSize: info.shardSize, copies: info.copies, stripeCount: info.stripeCount)
         #expect(layout.stripeCount >= 4)
         func intact() throws -> [[Bool]] {
             let file = try PositionedFile.openForReading(path)
             let located = try ContainerLocator.locate(file)
-            let recovery = try StripeRecovery(file: file, fileLength: try file.size(), descriptor: located.descriptor,
-                                              layout: layout)
+            let recovery = try StripeRecovery(
+                file: file, fileLength: try file.size(), descriptor: located.descriptor,
+                layout: layout)
             return (0..<2).map { copy in (0..<layout.stripeCount).map { recovery.isIntact(copy: copy, stripe: $0) } }
         }
         #expect(try intact().allSatisfy { $0.allSatisfy { $0 } })
@@ -122,7 +134,9 @@ struct ContainerWriterFailureTests {
         #expect(try intact() == expecting(badStripe: 2))
         Fixture.mutate(path) { $0[Int(layout.recordOffset(copy: 1, stripe: 2)) + 40] ^= 0x01 }
         let last = Int(layout.stripeCount) - 1
-        Fixture.mutate(path) { $0.removeLast($0.count - Int(layout.shardOffset(copy: 1, stripe: UInt64(last), shard: 3))) }
+        Fixture.mutate(path) {
+            $0.removeLast($0.count - Int(layout.shardOffset(copy: 1, stripe: UInt64(last), shard: 3)))
+        }
         #expect(try intact()[1] == expecting(badStripe: last)[1])
     }
 

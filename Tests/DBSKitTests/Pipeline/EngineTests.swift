@@ -1,7 +1,8 @@
+import DBSSystem
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSSystem
 
 /// The engine's whole-file operations (`Engine.backUp`, `OpenedBackup`), the ones the
 /// CLI and the C ABI both run, on real files in a temporary directory.
@@ -25,8 +26,9 @@ import DBSSystem
         let (root, contentBytes) = try Self.sampleTree(in: directory)
         let file = directory.sub("tree.dbs")
         var written = 0
-        let backup = try Engine.backUp(.paths([root]), to: file, passphrase: Self.key,
-                                       options: Fixture.smallOptions(), progress: { written += $0 })
+        let backup = try Engine.backUp(
+            .paths([root]), to: file, passphrase: Self.key,
+            options: Fixture.smallOptions(), progress: { written += $0 })
         // tree, tree/sub, tree/sub/data.bin, tree/empty, tree/link
         #expect(backup.contents.entryCount == 5)
         #expect(backup.contents.contentBytes == contentBytes)
@@ -40,8 +42,9 @@ import DBSSystem
 
         let opened = try OpenedBackup(path: file, passphrase: Self.key, threads: 2)
         var read = 0
-        let restored = try opened.restore(into: FileTreeWriter(destination: directory.sub("out")),
-                                          progress: { read += $0 })
+        let restored = try opened.restore(
+            into: FileTreeWriter(destination: directory.sub("out")),
+            progress: { read += $0 })
         #expect(restored.entries == 5 && restored.bytes == contentBytes)
         // What opening read (the payload's header) is counted too.
         #expect(UInt64(read) == backup.file.plaintextBytes)
@@ -56,13 +59,16 @@ import DBSSystem
         let directory = TemporaryDirectory()
         let file = directory.sub("one.dbs")
         let content = Array("one entry".utf8)
-        let backup = try Engine.backUp(.entries { payload in
-            try payload.beginEntry(EntryMetadata(path: PathBytes("note.txt"), kind: .file, mode: 0o600,
-                                                 modificationTime: FileTimestamp(seconds: 0, nanoseconds: 0),
-                                                 size: UInt64(content.count)))
-            try payload.writeContent(content)
-            try payload.endEntry()
-        }, to: file, passphrase: Self.key, options: Fixture.smallOptions(), metadata: ["tool": "engine test"])
+        let backup = try Engine.backUp(
+            .entries { payload in
+                try payload.beginEntry(
+                    EntryMetadata(
+                        path: PathBytes("note.txt"), kind: .file, mode: 0o600,
+                        modificationTime: FileTimestamp(seconds: 0, nanoseconds: 0),
+                        size: UInt64(content.count)))
+                try payload.writeContent(content)
+                try payload.endEntry()
+            }, to: file, passphrase: Self.key, options: Fixture.smallOptions(), metadata: ["tool": "engine test"])
         #expect(backup.contents.entryCount == 1 && backup.contents.contentBytes == UInt64(content.count))
 
         let opened = try OpenedBackup(path: file, passphrase: Self.key, threads: 2)
@@ -76,13 +82,15 @@ import DBSSystem
         let directory = TemporaryDirectory()
         let file = directory.sub("never.dbs")
         #expect(throws: DataError.missingInput(path: directory.sub("missing"))) {
-            try Engine.backUp(.paths([directory.sub("missing")]), to: file, passphrase: Self.key,
-                              options: Fixture.smallOptions())
+            try Engine.backUp(
+                .paths([directory.sub("missing")]), to: file, passphrase: Self.key,
+                options: Fixture.smallOptions())
         }
         struct Refused: Error {}
         #expect(throws: Refused.self) {
-            try Engine.backUp(.entries { _ in throw Refused() }, to: file, passphrase: Self.key,
-                              options: Fixture.smallOptions())
+            try Engine.backUp(
+                .entries { _ in throw Refused() }, to: file, passphrase: Self.key,
+                options: Fixture.smallOptions())
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
@@ -106,8 +114,9 @@ import DBSSystem
         let file = directory.sub("one-copy.dbs")
         let content = Fixture.randomBytes(30_000, seed: 15)
         try TreeBuilder.write(directory.sub("data.bin"), content)
-        _ = try Engine.backUp(.paths([directory.sub("data.bin")]), to: file, passphrase: Self.key,
-                              options: Fixture.smallOptions(copies: 1))
+        _ = try Engine.backUp(
+            .paths([directory.sub("data.bin")]), to: file, passphrase: Self.key,
+            options: Fixture.smallOptions(copies: 1))
         // Every byte of the second half of the file's stripes zeroed: more shards lost
         // than one copy's parity rebuilds.
         let info = try Fixture.info(file)
@@ -150,8 +159,10 @@ import DBSSystem
                 return
             }
             #expect(!report.lostShards.isEmpty)
-            #expect(error.description.hasPrefix("verify-after-write failed, nothing was written to the destination: "
-                                                + "the backup is damaged beyond repair: "))
+            #expect(
+                error.description.hasPrefix(
+                    "verify-after-write failed, nothing was written to the destination: "
+                        + "the backup is damaged beyond repair: "))
         }
         #expect(!FileManager.default.fileExists(atPath: destination))
     }

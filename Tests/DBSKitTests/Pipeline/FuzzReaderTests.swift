@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// The reader, inspector and validator on hostile input: random files and random
 /// mutations of valid small backups. Each run must end (no crash, no hang) with the
@@ -62,8 +63,9 @@ struct FuzzReaderTests {
         var full: Int, reduced: Int
         var mutations: Int { ProcessInfo.processInfo.environment["DBS_FUZZ_REDUCED"] == nil ? full : reduced }
         var options: BackupOptions {
-            BackupOptions(threads: 2, copies: copies, dataShards: dataShards, parityShards: parityShards,
-                          shardSize: shardSize, kdf: Fixture.fastKDF, chunkSize: 3000)
+            BackupOptions(
+                threads: 2, copies: copies, dataShards: dataShards, parityShards: parityShards,
+                shardSize: shardSize, kdf: Fixture.fastKDF, chunkSize: 3000)
         }
         var testDescription: String { "copies \(copies), k \(dataShards), m \(parityShards), S \(shardSize)" }
     }
@@ -91,29 +93,31 @@ struct FuzzReaderTests {
         let pristine = Fixture.bytes(of: original)
         let path = dir + "/mutated.dbs"
         var rng = SeededGenerator(seed: 0xF0221 &+ UInt64(shape.shardSize * 8 + shape.copies))
-        var iterations = 0, exact = 0, refused = 0
+        var iterations = 0
+        var exact = 0
+        var refused = 0
         while iterations < shape.mutations {
             iterations += 1
             var bytes = pristine
             let kind = rng.next() % 6
             switch kind {
-            case 0: // a few random bytes anywhere
+            case 0:  // a few random bytes anywhere
                 for _ in 0..<(1 + rng.next() % 40) {
                     bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
                 }
-            case 1: // a random run overwritten
+            case 1:  // a random run overwritten
                 let start = Int(rng.next() % UInt64(bytes.count))
                 let length = Int(rng.next() % 30_000)
                 for i in start..<min(bytes.count, start + length) { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
-            case 2: // truncated anywhere
+            case 2:  // truncated anywhere
                 bytes.removeLast(Int(rng.next() % UInt64(bytes.count)))
-            case 3: // bytes inserted: everything after shifts
+            case 3:  // bytes inserted: everything after shifts
                 let at = Int(rng.next() % UInt64(bytes.count))
                 bytes.insert(contentsOf: Fixture.randomBytes(Int(1 + rng.next() % 5000), seed: rng.next()), at: at)
-            case 4: // bytes deleted from the middle
+            case 4:  // bytes deleted from the middle
                 let at = Int(rng.next() % UInt64(bytes.count))
                 bytes.removeSubrange(at..<min(bytes.count, at + Int(1 + rng.next() % 5000)))
-            default: // heavy bit rot everywhere
+            default:  // heavy bit rot everywhere
                 for _ in 0..<(bytes.count / 200) {
                     let bit = Int(rng.next() % UInt64(bytes.count * 8))
                     bytes[bit / 8] ^= UInt8(1 << (bit % 8))
@@ -121,7 +125,9 @@ struct FuzzReaderTests {
             }
             Fixture.store(bytes, at: path)
             let context = "\(shape.testDescription), iteration \(iterations), mutation \(kind)"
-            do { _ = try BackupInspector.inspect(path: path) } catch { Self.expectDocumentedRefusal(error, context + ", inspect") }
+            do { _ = try BackupInspector.inspect(path: path) } catch {
+                Self.expectDocumentedRefusal(error, context + ", inspect")
+            }
             let verdict: ValidationReport?
             do {
                 verdict = try BackupValidator.validate(path: path, threads: 2)
@@ -133,7 +139,9 @@ struct FuzzReaderTests {
                 let back = try Fixture.read(path).0
                 #expect(back == data, "\(context) returned wrong data")
                 exact += 1
-                if case .unrecoverable? = verdict { Issue.record("\(context): restored, but validated as unrecoverable") }
+                if case .unrecoverable? = verdict {
+                    Issue.record("\(context): restored, but validated as unrecoverable")
+                }
                 if verdict == nil { Issue.record("\(context): restored, but the validator refused the file") }
             } catch {
                 Self.expectDocumentedRefusal(error, context)
@@ -174,9 +182,10 @@ struct FuzzReaderTests {
         func rewriteHeads(_ change: (inout HeadRecord) -> Void) {
             var bytes = pristine
             for head in 0..<3 {
-                var record = HeadRecord(headIndex: head, descriptor: located.descriptor,
-                                        stripeCount: located.layout.stripeCount,
-                                        ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
+                var record = HeadRecord(
+                    headIndex: head, descriptor: located.descriptor,
+                    stripeCount: located.layout.stripeCount,
+                    ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
                 change(&record)
                 let offset = head == 2 ? bytes.count - ProtectedBlock.size : Int(located.layout.headBlockOffset(head))
                 bytes.replaceSubrange(offset..<(offset + ProtectedBlock.size), with: record.encoded)
@@ -185,7 +194,10 @@ struct FuzzReaderTests {
         }
 
         // A trillion stripes: the validator must not walk them, the reader must refuse.
-        rewriteHeads { $0.stripeCount = 1 << 40; $0.ciphertextLength = 1000 }
+        rewriteHeads {
+            $0.stripeCount = 1 << 40
+            $0.ciphertextLength = 1000
+        }
         let started = Date()
         guard case .unrecoverable = try BackupValidator.validate(path: path, threads: 2) else {
             Issue.record("a head claiming 2^40 stripes validated")
@@ -198,8 +210,10 @@ struct FuzzReaderTests {
         // the stripe headers outvote the three heads (issue 12), so neither the hostile
         // cost nor the changed parameters are ever used; the data comes back and the
         // heads are reported.
-        for kdf in [KDFParameters(timeCost: 1, memoryKiB: .max, parallelism: 1),
-                    KDFParameters(timeCost: 2, memoryKiB: 8192, parallelism: 1)] {
+        for kdf in [
+            KDFParameters(timeCost: 1, memoryKiB: .max, parallelism: 1),
+            KDFParameters(timeCost: 2, memoryKiB: 8192, parallelism: 1),
+        ] {
             rewriteHeads { $0.descriptor.kdf = kdf }
             let (back, report) = try Fixture.read(path)
             #expect(back == Fixture.randomBytes(5000, seed: 1))

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import DBSKit
 
 /// The pipeline's one way to spread work over threads: results in index order for

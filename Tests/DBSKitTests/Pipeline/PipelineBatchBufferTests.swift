@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DBSKit
 
 /// The writer's reusable batch buffers: the partial stripe carried from one batch to

@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, item 9: the published test vectors (docs/TEST-VECTORS.md, the files in
 /// docs/vectors/) are what this engine writes and reads, byte for byte. Each vector is
@@ -38,46 +39,57 @@ struct TestVectorTests {
 
     static func draws(from first: UInt8) -> WriterDraws {
         func run(_ start: UInt8, _ count: Int) -> [UInt8] { (0..<count).map { start &+ UInt8($0) } }
-        return WriterDraws(backupID: run(first, 16), salt: run(first &+ 0x10, 16), dataKey: run(first &+ 0x20, 32),
-                           wrapNonce: run(first &+ 0x40, 12), created: created)
+        return WriterDraws(
+            backupID: run(first, 16), salt: run(first &+ 0x10, 16), dataKey: run(first &+ 0x20, 32),
+            wrapNonce: run(first &+ 0x40, 12), created: created)
     }
 
     static func options(copies: Int, checksum: ChecksumAlgorithm, compression: ChunkCompression) -> BackupOptions {
         // The least the format allows: 16-byte shards, one parity shard, the cheapest
         // Argon2id (one pass over 8 KiB, one lane). 256-byte chunks give several chunks.
-        BackupOptions(threads: 1, copies: copies, dataShards: 32, parityShards: 1, shardSize: 16, checksum: checksum,
-                      compression: compression, kdf: KDFParameters(timeCost: 1, memoryKiB: 8, parallelism: 1),
-                      chunkSize: 256)
+        BackupOptions(
+            threads: 1, copies: copies, dataShards: 32, parityShards: 1, shardSize: 16, checksum: checksum,
+            compression: compression, kdf: KDFParameters(timeCost: 1, memoryKiB: 8, parallelism: 1),
+            chunkSize: 256)
     }
 
     static let vectors = [
-        Vector(name: "two-copy", passphrase: "correct horse battery staple",
-               options: options(copies: 2, checksum: .xxh3_128, compression: .none), draws: draws(from: 0x00),
-               directories: ["notes"],
-               files: [File(path: "hello.txt", content: Array("Hello, DBS!\n".utf8)),
-                       File(path: "notes/numbers.txt", content: numbers)]),
-        Vector(name: "single-copy", passphrase: "cafe\u{301} cre\u{300}me",  // typed decomposed (NFD)
-               options: options(copies: 1, checksum: .blake2b_128, compression: .zstd(level: 3)),
-               draws: draws(from: 0x80), directories: [],
-               files: [File(path: "numbers.txt", content: numbers)]),
+        Vector(
+            name: "two-copy", passphrase: "correct horse battery staple",
+            options: options(copies: 2, checksum: .xxh3_128, compression: .none), draws: draws(from: 0x00),
+            directories: ["notes"],
+            files: [
+                File(path: "hello.txt", content: Array("Hello, DBS!\n".utf8)),
+                File(path: "notes/numbers.txt", content: numbers),
+            ]),
+        Vector(
+            name: "single-copy", passphrase: "cafe\u{301} cre\u{300}me",  // typed decomposed (NFD)
+            options: options(copies: 1, checksum: .blake2b_128, compression: .zstd(level: 3)),
+            draws: draws(from: 0x80), directories: [],
+            files: [File(path: "numbers.txt", content: numbers)]),
     ]
 
     static let mtime = FileTimestamp(seconds: created, nanoseconds: 0)
 
     /// Writes `vector` as the engine does, with its randomness and clock fixed.
     static func write(_ vector: Vector, to path: String) throws {
-        let writer = try BackupWriter(destination: path, passphrase: SecureBytes(Array(vector.passphrase.utf8)),
-                                      options: vector.options, normalizing: true, draws: vector.draws)
-        let payload = try PayloadWriter(sink: writer, metadata: ["tool": "dbs test vectors"],
-                                        formatVersion: PayloadFormat.version,
-                                        stamp: ("2026-01-01T00:00:00Z", "0.0.0-test-vectors"))
+        let writer = try BackupWriter(
+            destination: path, passphrase: SecureBytes(Array(vector.passphrase.utf8)),
+            options: vector.options, normalizing: true, draws: vector.draws)
+        let payload = try PayloadWriter(
+            sink: writer, metadata: ["tool": "dbs test vectors"],
+            formatVersion: PayloadFormat.version,
+            stamp: ("2026-01-01T00:00:00Z", "0.0.0-test-vectors"))
         for directory in vector.directories {
-            try payload.beginEntry(EntryMetadata(path: PathBytes(directory), kind: .directory, mode: 0o755, modificationTime: mtime))
+            try payload.beginEntry(
+                EntryMetadata(path: PathBytes(directory), kind: .directory, mode: 0o755, modificationTime: mtime))
             try payload.endEntry()
         }
         for file in vector.files {
-            try payload.beginEntry(EntryMetadata(path: PathBytes(file.path), kind: .file, mode: 0o644, modificationTime: mtime,
-                                                 size: UInt64(file.content.count)))
+            try payload.beginEntry(
+                EntryMetadata(
+                    path: PathBytes(file.path), kind: .file, mode: 0o644, modificationTime: mtime,
+                    size: UInt64(file.content.count)))
             try payload.writeContent(file.content)
             try payload.endEntry()
         }
@@ -136,8 +148,9 @@ struct TestVectorTests {
         }
         let published = try Self.published(vector)
         #expect(written.count == published.count)
-        #expect(written == published,
-                "docs/vectors/\(vector.name).dbs.hex is not what the writer writes (libzstd \(zstd))")
+        #expect(
+            written == published,
+            "docs/vectors/\(vector.name).dbs.hex is not what the writer writes (libzstd \(zstd))")
     }
 
     /// The libzstd the compressed vector was written with.
@@ -164,7 +177,8 @@ struct TestVectorTests {
         Fixture.store(bytes, at: dir + "/v.dbs")
         let report = try Self.restore(dir + "/v.dbs", vector, into: dir + "/out")
         #expect(report.healed)
-        #expect(vector.options.copies == 2
+        #expect(
+            vector.options.copies == 2
                 ? report.totalShardsFromOtherCopy == 1 && report.totalShardsRebuilt == 0
                 : report.totalShardsRebuilt == 1)
     }
@@ -179,8 +193,9 @@ struct TestVectorTests {
         let document = try Self.document()
         // The listing the independent reader must print (scripts/test-vectors.sh) is the
         // document's too.
-        let listing = try String(contentsOf: Self.docs.appendingPathComponent("vectors/\(vector.name).listing"),
-                                 encoding: .utf8)
+        let listing = try String(
+            contentsOf: Self.docs.appendingPathComponent("vectors/\(vector.name).listing"),
+            encoding: .utf8)
         for line in lines + listing.split(separator: "\n").map(String.init) {
             #expect(document.contains(line), "docs/TEST-VECTORS.md lacks: \(line)")
         }
@@ -211,8 +226,11 @@ struct TestVectorTests {
     static func restore(_ path: String, _ vector: Vector, into directory: String) throws -> RepairReport {
         let reader = try BackupReader(path: path, passphrase: SecureBytes(Array(vector.passphrase.utf8)), threads: 1)
         let payload = try PayloadReader(source: reader)
-        #expect(payload.metadata == ["created": "2026-01-01T00:00:00Z", "tool_version": "0.0.0-test-vectors",
-                                     "payload_version": "2", "tool": "dbs test vectors"])
+        #expect(
+            payload.metadata == [
+                "created": "2026-01-01T00:00:00Z", "tool_version": "0.0.0-test-vectors",
+                "payload_version": "2", "tool": "dbs test vectors",
+            ])
         let summary = try FileTreeWriter(destination: directory, syncFiles: false).restore(from: payload)
         #expect(summary.entries == UInt64(vector.directories.count + vector.files.count))
         for file in vector.files {
@@ -223,7 +241,8 @@ struct TestVectorTests {
         }
         for name in vector.directories {
             var isDirectory: ObjCBool = false
-            #expect(FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+            #expect(
+                FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
                     && isDirectory.boolValue)
         }
         return reader.repairReport
@@ -253,23 +272,30 @@ struct TestVectorTests {
         add("descriptor (128 bytes)", hex(descriptor.serialized))
         add("backup id", hex(descriptor.backupID))
         add("salt", hex(descriptor.salt))
-        add("Argon2id t, m KiB, p", "\(descriptor.kdf.timeCost), \(descriptor.kdf.memoryKiB), \(descriptor.kdf.parallelism)")
-        add("chunk size, compression, checksum, copies, k, m, S",
+        add(
+            "Argon2id t, m KiB, p",
+            "\(descriptor.kdf.timeCost), \(descriptor.kdf.memoryKiB), \(descriptor.kdf.parallelism)")
+        add(
+            "chunk size, compression, checksum, copies, k, m, S",
             "\(descriptor.chunkSize), \(descriptor.compression), \(descriptor.checksum.rawValue), "
                 + "\(descriptor.copies), \(descriptor.dataShards), \(descriptor.parityShards), \(descriptor.shardSize)")
-        add("stripe count N, stream length, chunk count",
+        add(
+            "stripe count N, stream length, chunk count",
             "\(head.stripeCount), \(head.ciphertextLength), \(head.chunkCount)")
-        add("H, R, copy A, copy B, head #1, head #2, file length",
+        add(
+            "H, R, copy A, copy B, head #1, head #2, file length",
             "\(layout.headerSize), \(layout.recordSize), \(layout.copyOffset(0)), "
                 + "\(layout.copies == 2 ? layout.copyOffset(1) : 0), \(layout.headRegionOffset(1)), "
                 + "\(layout.headRegionOffset(2)), \(layout.fileLength)")
 
-        let kek = try Argon2id.deriveKey(passphrase: SecureBytes(nfc), salt: descriptor.salt, parameters: descriptor.kdf)
+        let kek = try Argon2id.deriveKey(
+            passphrase: SecureBytes(nfc), salt: descriptor.salt, parameters: descriptor.kdf)
         add("key-encryption key (Argon2id)", kek.withUnsafeBytes { hex($0) })
         add("wrap AAD", hex(descriptor.wrapAssociatedData))
         add("wrap nonce", hex(descriptor.wrappedKey[0..<12]))
-        let wrapped = WrappedKey(nonce: Array(descriptor.wrappedKey[0..<12]), ciphertext: Array(descriptor.wrappedKey[12..<44]),
-                                 tag: Array(descriptor.wrappedKey[44..<60]))
+        let wrapped = WrappedKey(
+            nonce: Array(descriptor.wrappedKey[0..<12]), ciphertext: Array(descriptor.wrappedKey[12..<44]),
+            tag: Array(descriptor.wrappedKey[44..<60]))
         let dek = try KeyEnvelope.unwrap(wrapped, keyEncryptionKey: kek, associatedData: descriptor.wrapAssociatedData)
         add("data key (unwrapped)", dek.withUnsafeBytes { hex($0) })
 
@@ -277,13 +303,16 @@ struct TestVectorTests {
         var stream: [UInt8] = []
         for stripe in 0..<head.stripeCount {
             let start = Int(layout.recordOffset(copy: 0, stripe: stripe))
-            let header = try StripeHeader(body: try ProtectedBlock.decode(Array(file[start..<(start + 8192)]))
-                .unwrapped().body)
-            add("stripe \(stripe) copy A header: copy, flags, index, data length",
+            let header = try StripeHeader(
+                body: try ProtectedBlock.decode(Array(file[start..<(start + 8192)]))
+                    .unwrapped().body)
+            add(
+                "stripe \(stripe) copy A header: copy, flags, index, data length",
                 "\(header.copy), \(header.isLast ? 1 : 0), \(header.stripeIndex), \(header.dataLength)")
             if stripe == 0 {
                 add("stripe 0 copy A header checksum of shard 0", hex(header.checksums[0..<16]))
-                add("stripe 0 copy A header checksum of shard \(layout.totalShards - 1) (parity)",
+                add(
+                    "stripe 0 copy A header checksum of shard \(layout.totalShards - 1) (parity)",
                     hex(header.checksums[((layout.totalShards - 1) * 16)..<(layout.totalShards * 16)]))
             }
             let data = start + layout.headerSize

@@ -1,8 +1,9 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 /// Per-column errors-and-erasures decoding: exact within 2e + f ≤ m, never a reported
 /// success into a non-codeword beyond it, trusted shards never changed.
@@ -10,8 +11,10 @@ import DBSTestSupport
 struct ReedSolomonColumnTests {
     /// Damages `stripe` in the given column: random new bytes at `erased` (which may by
     /// chance stay equal) and certainly-different bytes at `errors`.
-    static func damage(_ stripe: inout [UInt8], column: Int, shardLength: Int,
-                       errors: [Int], erased: [Int], using rng: inout SeededGenerator) {
+    static func damage(
+        _ stripe: inout [UInt8], column: Int, shardLength: Int,
+        errors: [Int], erased: [Int], using rng: inout SeededGenerator
+    ) {
         for shard in errors { stripe[shard * shardLength + column] ^= rng.nonZero() }
         for shard in erased { stripe[shard * shardLength + column] = UInt8.random(in: 0...255, using: &rng) }
     }
@@ -33,7 +36,8 @@ struct ReedSolomonColumnTests {
                 let f = Int.random(in: 0...m, using: &rng)
                 let e = Int.random(in: 0...((m - f) / 2), using: &rng)
                 let positions = rng.distinct(e + f, from: 0..<n)
-                let erased = Array(positions.prefix(f)), errors = Array(positions.dropFirst(f))
+                let erased = Array(positions.prefix(f))
+                let errors = Array(positions.dropFirst(f))
                 Self.damage(&damaged, column: column, shardLength: s, errors: errors, erased: erased, using: &rng)
                 if !erased.isEmpty { erasures[column] = erased }
                 for shard in positions where damaged[shard * s + column] != original[shard * s + column] {
@@ -71,8 +75,10 @@ struct ReedSolomonColumnTests {
         let r = m - f
         if f > m { return 0 }
         if r == 0 { return 1 }
-        let length = n - f, t = r / 2
-        var volume = 0.0, binomial = 1.0
+        let length = n - f
+        let t = r / 2
+        var volume = 0.0
+        var binomial = 1.0
         for i in 0...t {
             if i > 0 { binomial = binomial * Double(length - i + 1) / Double(i) }
             volume += binomial * pow(255, Double(i))
@@ -83,7 +89,9 @@ struct ReedSolomonColumnTests {
     @Test(arguments: RSBackendKind.allCases)
     func beyondCapacityIsReportedNeverMadeInconsistent(backend: RSBackendKind) throws {
         var rng = SeededGenerator(seed: 12)
-        var expectedUndetected = 0.0, undetected = 0, columns = 0
+        var expectedUndetected = 0.0
+        var undetected = 0
+        var columns = 0
         // Enough rounds (about 2500 columns) that one error too many stands out.
         for round in 0..<120 {
             let m = Int.random(in: 1...10, using: &rng)
@@ -106,8 +114,9 @@ struct ReedSolomonColumnTests {
                 let e = Int.random(in: minimumErrors...min(candidates.count - f, minimumErrors + 3), using: &rng)
                 let positions = Array(candidates.shuffled(using: &rng).prefix(e + f))
                 let erased = Array(positions.prefix(f))
-                Self.damage(&damaged, column: column, shardLength: s, errors: Array(positions.dropFirst(f)),
-                            erased: erased, using: &rng)
+                Self.damage(
+                    &damaged, column: column, shardLength: s, errors: Array(positions.dropFirst(f)),
+                    erased: erased, using: &rng)
                 if !erased.isEmpty { erasures[column] = erased }
                 erasureCount[column] = f
             }
@@ -148,9 +157,13 @@ struct ReedSolomonColumnTests {
         // columns against 32.1 expected, bound 51. A decoder that accepts 2e + f = m + 1
         // miscorrects 60 of them.
         let bound = expectedUndetected + 3 * expectedUndetected.squareRoot() + 2
-        print("beyond capacity (\(backend)): \(undetected) of \(columns) columns undetected, \(expectedUndetected) expected")
-        #expect(Double(undetected) <= bound,
-                "\(undetected) of \(columns) over-capacity columns miscorrected; the code's parameters give \(expectedUndetected)")
+        print(
+            "beyond capacity (\(backend)): \(undetected) of \(columns) columns undetected, \(expectedUndetected) expected"
+        )
+        #expect(
+            Double(undetected) <= bound,
+            "\(undetected) of \(columns) over-capacity columns miscorrected; the code's parameters give \(expectedUndetected)"
+        )
     }
 
     /// A word halfway between two codewords (c and c + E, E of the minimum weight
@@ -196,14 +209,16 @@ struct ReedSolomonColumnTests {
         let s = 5
         let original = try encodedStripe(code, shardLength: s, using: &rng)
         var stripe = original
-        stripe[3 * s + 2] ^= 0x41 // an error in shard 3, column 2
+        stripe[3 * s + 2] ^= 0x41  // an error in shard 3, column 2
         let input = stripe
         let report = try code.correctColumns(stripe: &stripe, shardLength: s, erasures: [:], trusted: [3])
         #expect(report == ColumnCorrectionReport(corrections: [], failedColumns: [2]))
         #expect(stripe == input)
         // The same damage, shard 3 not trusted: corrected.
         let healed = try code.correctColumns(stripe: &stripe, shardLength: s, erasures: [:], trusted: [0, 1])
-        #expect(healed.corrections == [ByteCorrection(column: 2, shard: 3, old: input[3 * s + 2], new: original[3 * s + 2])])
+        #expect(
+            healed.corrections == [ByteCorrection(column: 2, shard: 3, old: input[3 * s + 2], new: original[3 * s + 2])]
+        )
         #expect(stripe == original)
     }
 
@@ -213,11 +228,12 @@ struct ReedSolomonColumnTests {
         let s = 3
         let original = try encodedStripe(code, shardLength: s, using: &rng)
         var stripe = original
-        let report = try code.correctColumns(stripe: &stripe, shardLength: s,
-                                             erasures: [0: [1, 6], 1: [], 2: [0, 3, 4]], trusted: [])
+        let report = try code.correctColumns(
+            stripe: &stripe, shardLength: s,
+            erasures: [0: [1, 6], 1: [], 2: [0, 3, 4]], trusted: [])
         #expect(stripe == original)
         #expect(report.corrections.isEmpty)
-        #expect(report.failedColumns == [2]) // three unknown bytes, two parity shards: nothing vouches for them
+        #expect(report.failedColumns == [2])  // three unknown bytes, two parity shards: nothing vouches for them
     }
 
     @Test func exactlyMErasuresPerColumnAtN255() throws {
@@ -253,15 +269,17 @@ struct ReedSolomonColumnTests {
     @Test func decoderRejectsAnswersOutsideTheValidPositions() {
         // k = 1, m = 4: n = 5 positions. Syndromes of a single error at a degree ≥ n
         // (a position that does not exist in this shortened code) must not be "corrected".
-        let n = 5, m = 4
+        let n = 5
+        let m = 4
         for degree in n..<255 {
             let syndromes = (0..<m).map { GF256.alphaPower($0 * degree) }
             #expect(ColumnDecoder.decode(syndromes: syndromes, erased: [], totalShards: n) == nil, "degree \(degree)")
         }
         // And at a real position it is found.
         let syndromes = (0..<m).map { GF256.multiply(7, GF256.alphaPower($0 * 2)) }
-        #expect(ColumnDecoder.decode(syndromes: syndromes, erased: [], totalShards: n)
-            == [ColumnDecoder.Fix(shard: n - 1 - 2, magnitude: 7)])
+        #expect(
+            ColumnDecoder.decode(syndromes: syndromes, erased: [], totalShards: n)
+                == [ColumnDecoder.Fix(shard: n - 1 - 2, magnitude: 7)])
     }
 
     @Test func vandermondeInverseMatchesGaussJordan() throws {

@@ -1,8 +1,9 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 /// Known-answer vectors from an independent implementation: Tests/Reference/rs_reference.py
 /// (pure Python, shift-and-add field arithmetic, polynomial long division), run here with
@@ -38,12 +39,15 @@ struct ReedSolomonReferenceTests {
     }
 
     /// Compares two stripes, naming the first differing shard and column (not dumping both).
-    static func expectSame(_ actual: [UInt8], _ expected: [UInt8], shardLength s: Int, _ label: String,
-                           sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectSame(
+        _ actual: [UInt8], _ expected: [UInt8], shardLength s: Int, _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(actual.count == expected.count, "\(label): lengths", sourceLocation: sourceLocation)
         let differing = actual.indices.filter { $0 < expected.count && actual[$0] != expected[$0] }
         if let i = differing.first {
-            Issue.record("""
+            Issue.record(
+                """
                 \(label): \(differing.count) bytes differ, first at shard \(i / s) column \(i % s): \
                 \(actual[i]) != reference \(expected[i])
                 """, sourceLocation: sourceLocation)

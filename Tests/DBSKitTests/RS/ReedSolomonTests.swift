@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 /// Encode, consistency and whole-shard erasure decoding, one stripe and batches.
 @Suite("Reed-Solomon codec")
@@ -91,9 +92,13 @@ struct ReedSolomonTests {
         try code.reconstruct(stripe: &stripe, shardLength: 4, erased: [7, 1])
         try code.reconstruct(stripe: &stripe, shardLength: 4, erased: [1, 7])
         #expect(code.erasureSolutions.count == 1)
-        for a in 0..<9 { for b in (a + 1)..<9 { for c in (b + 1)..<9 {
-            try code.reconstruct(stripe: &stripe, shardLength: 4, erased: [a, b, c])
-        } } }
+        for a in 0..<9 {
+            for b in (a + 1)..<9 {
+                for c in (b + 1)..<9 {
+                    try code.reconstruct(stripe: &stripe, shardLength: 4, erased: [a, b, c])
+                }
+            }
+        }
         #expect(code.erasureSolutions.count == ErasureSolutions.capacity)
         #expect(try code.isConsistent(stripe: stripe, shardLength: 4))
     }
@@ -130,8 +135,9 @@ struct ReedSolomonTests {
             for threads in [1, 2, 3, 5] {
                 var batch = expected
                 for stripe in 0..<stripes {
-                    garble(&batch, shards: Array((stripe * (k + m) + k)..<((stripe + 1) * (k + m))),
-                           shardLength: s, using: &rng)
+                    garble(
+                        &batch, shards: Array((stripe * (k + m) + k)..<((stripe + 1) * (k + m))),
+                        shardLength: s, using: &rng)
                 }
                 try code.encode(stripes: &batch, shardLength: s, threads: threads)
                 #expect(batch == expected, "encode k=\(k) m=\(m) S=\(s) threads=\(threads)")
@@ -192,8 +198,12 @@ struct ReedSolomonTests {
         let original = stripe
 
         #expect(throws: ReedSolomonError.invalidShardLength(0)) { try code.encode(stripe: &stripe, shardLength: 0) }
-        #expect(throws: ReedSolomonError.invalidShardLength(-3)) { try code.isConsistent(stripe: stripe, shardLength: -3) }
-        #expect(throws: ReedSolomonError.invalidShardLength(Int.max)) { try code.encode(stripe: &stripe, shardLength: Int.max) }
+        #expect(throws: ReedSolomonError.invalidShardLength(-3)) {
+            try code.isConsistent(stripe: stripe, shardLength: -3)
+        }
+        #expect(throws: ReedSolomonError.invalidShardLength(Int.max)) {
+            try code.encode(stripe: &stripe, shardLength: Int.max)
+        }
         #expect(throws: ReedSolomonError.bufferSizeMismatch(expected: 42, actual: 48)) {
             try code.encode(stripe: &stripe, shardLength: 7)
         }

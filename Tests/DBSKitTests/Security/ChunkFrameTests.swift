@@ -1,6 +1,7 @@
-import Testing
-@testable import DBSKit
 import DBSTestSupport
+import Testing
+
+@testable import DBSKit
 
 /// The security layer's frame codec (docs/FORMAT.md, "Ciphertext stream"): prefixes
 /// and frames round-trip, the impossible sealed lengths are refused at both bounds, and
@@ -8,7 +9,8 @@ import DBSTestSupport
 /// the frames cutting it whole (the restore) does.
 @Suite("Security: chunk frame codec")
 struct ChunkFrameTests {
-    let cipher = try! ChunkCipher(dataKey: SecureBytes(Array(UInt8(0)..<UInt8(32))), backupID: Array(UInt8(16)..<UInt8(32)))
+    let cipher = try! ChunkCipher(
+        dataKey: SecureBytes(Array(UInt8(0)..<UInt8(32))), backupID: Array(UInt8(16)..<UInt8(32)))
     static let chunkSize = 3000
     static var smallest: Int { ChunkCipher.tagLength + ChunkFrame.innerHeaderSize }
     static var largest: Int { ChunkFrame.maximumSealedLength(chunkSize: chunkSize) }
@@ -30,8 +32,9 @@ struct ChunkFrameTests {
         let length = ChunkFrame.frameLength(storedCount: stored.count)
         var buffer = [UInt8](repeating: 0xEE, count: 7 + length + 9)
         try buffer.withUnsafeMutableBytes { raw in
-            try ChunkFrame.seal(encoding: 1, stored: stored, plaintextLength: 4321, index: 9, isFinal: true,
-                                cipher: cipher, into: raw, at: 7)
+            try ChunkFrame.seal(
+                encoding: 1, stored: stored, plaintextLength: 4321, index: 9, isFinal: true,
+                cipher: cipher, into: raw, at: 7)
         }
         #expect(buffer.prefix(7).allSatisfy { $0 == 0xEE } && buffer.suffix(9).allSatisfy { $0 == 0xEE })
         let frame = try #require(try ChunkFrame.cut(buffer, at: 7, index: 9, chunkSize: Self.chunkSize))
@@ -55,17 +58,20 @@ struct ChunkFrameTests {
         var small = [UInt8](repeating: 0, count: length - 1)
         #expect(throws: FrameError.doesNotFit(chunk: 9)) {
             try small.withUnsafeMutableBytes { raw in
-                try ChunkFrame.seal(encoding: 0, stored: stored, plaintextLength: 1234, index: 9, isFinal: false,
-                                    cipher: cipher, into: raw, at: 0)
+                try ChunkFrame.seal(
+                    encoding: 0, stored: stored, plaintextLength: 1234, index: 9, isFinal: false,
+                    cipher: cipher, into: raw, at: 0)
             }
         }
         #expect(small.allSatisfy { $0 == 0 })
     }
 
     @Test func impossibleLengthsAreRefusedAtBothBounds() throws {
-        for (length, possible) in [(0, false), (Self.smallest - 1, false), (Self.smallest, true),
-                                   (Self.largest, true), (Self.largest + 1, false),
-                                   (Int(ChunkFrame.finalFlag) - 1, false)] {
+        for (length, possible) in [
+            (0, false), (Self.smallest - 1, false), (Self.smallest, true),
+            (Self.largest, true), (Self.largest + 1, false),
+            (Int(ChunkFrame.finalFlag) - 1, false),
+        ] {
             let bytes = ChunkFrame.prefix(sealedLength: length, isFinal: false)
             #expect(ChunkFrame.isPossible(sealedLength: length, chunkSize: Self.chunkSize) == possible)
             if possible {
@@ -77,8 +83,9 @@ struct ChunkFrameTests {
                 }
             }
         }
-        #expect(FrameError.impossibleLength(chunk: 3, length: 20).description
-                    == "chunk 3 has an impossible sealed length 20")
+        #expect(
+            FrameError.impossibleLength(chunk: 3, length: 20).description
+                == "chunk 3 has an impossible sealed length 20")
         // Fewer bytes than a prefix: nothing to cut yet.
         #expect(try ChunkFrame.cut([1, 2, 3], at: 0, index: 0, chunkSize: Self.chunkSize) == nil)
         #expect(try ChunkFrame.cut([1, 2, 3, 4, 5], at: 2, index: 0, chunkSize: Self.chunkSize) == nil)
@@ -129,7 +136,8 @@ struct ChunkFrameTests {
         let (pristine, whole) = try Self.stream(seed: 11, frames: 5)
         var bytes = pristine
         let third = whole[2].sealed.lowerBound - ChunkFrame.prefixSize
-        bytes.replaceSubrange(third..<(third + 4), with: ChunkFrame.prefix(sealedLength: Self.largest + 1, isFinal: false))
+        bytes.replaceSubrange(
+            third..<(third + 4), with: ChunkFrame.prefix(sealedLength: Self.largest + 1, isFinal: false))
         #expect(throws: FrameError.impossibleLength(chunk: 2, length: Self.largest + 1)) {
             try ChunkFrame.cut(bytes, at: third, index: 2, chunkSize: Self.chunkSize)
         }

@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, item 4: the Argon2id cost comes from the elected descriptor, and a reader
 /// refuses one above its cap before deriving anything, naming the parameters.
@@ -24,22 +25,29 @@ struct KDFCostCapTests {
         let data = Fixture.randomBytes(10_000, seed: 5)
         try Fixture.write(data, to: path, options: options)
 
-        for cap in [KDFCostCap(maximumMemoryKiB: 8192, maximumTimeCost: 30),
-                    KDFCostCap(maximumMemoryKiB: 16384, maximumTimeCost: 1)] {
+        for cap in [
+            KDFCostCap(maximumMemoryKiB: 8192, maximumTimeCost: 30),
+            KDFCostCap(maximumMemoryKiB: 16384, maximumTimeCost: 1),
+        ] {
             do {
-                _ = try BackupReader(path: path, passphrase: Fixture.secure("not even the passphrase"), threads: 2,
-                                     kdfCap: cap)
+                _ = try BackupReader(
+                    path: path, passphrase: Fixture.secure("not even the passphrase"), threads: 2,
+                    kdfCap: cap)
                 Issue.record("a backup above the cap \(cap) was opened")
             } catch {
                 // Refused as above the cap, not as a wrong passphrase: nothing was derived.
-                guard case .kdfCostAboveCap(let asked, let applied) = error else { Issue.record("got \(error)"); continue }
+                guard case .kdfCostAboveCap(let asked, let applied) = error else {
+                    Issue.record("got \(error)")
+                    continue
+                }
                 #expect(asked == options.kdf)
                 #expect(applied == cap)
                 #expect(error.description.contains("t = 2, m = 16384 KiB (16 MiB), p = 1"), "\(error)")
             }
         }
-        let reader = try BackupReader(path: path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2,
-                                      kdfCap: KDFCostCap(maximumMemoryKiB: 16384, maximumTimeCost: 2))
+        let reader = try BackupReader(
+            path: path, passphrase: Fixture.secure(Fixture.passphrase), threads: 2,
+            kdfCap: KDFCostCap(maximumMemoryKiB: 16384, maximumTimeCost: 2))
         var out = [UInt8]()
         while try reader.read(into: &out, maxLength: 1 << 16) > 0 {}
         #expect(out == data)
@@ -54,8 +62,9 @@ struct KDFCostCapTests {
         let data = Fixture.randomBytes(10_000, seed: 6)
         try Fixture.write(data, to: path, options: Fixture.smallOptions())
         let located = try ContainerLocator.locate(try PositionedFile.openForReading(path))
-        var forged = HeadRecord(headIndex: 0, descriptor: located.descriptor, stripeCount: located.layout.stripeCount,
-                                ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
+        var forged = HeadRecord(
+            headIndex: 0, descriptor: located.descriptor, stripeCount: located.layout.stripeCount,
+            ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
         forged.descriptor.kdf = KDFParameters(timeCost: 3, memoryKiB: 4 << 20, parallelism: 4)
         Fixture.mutate(path) { $0.replaceSubrange(0..<ProtectedBlock.size, with: forged.encoded) }
         let started = Date()

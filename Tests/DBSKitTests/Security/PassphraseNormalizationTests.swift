@@ -1,27 +1,30 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Issue 12, item 9: a passphrase typed composed (NFC) or decomposed (NFD) is the same
 /// passphrase; backups written before normalisation still open with their bytes.
 @Suite("Passphrase normalisation")
 struct PassphraseNormalizationTests {
-    static let composed = "caf\u{E9} cr\u{E8}me br\u{FB}l\u{E9}e"        // NFC
-    static let decomposed = "cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e" // NFD
+    static let composed = "caf\u{E9} cr\u{E8}me br\u{FB}l\u{E9}e"  // NFC
+    static let decomposed = "cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e"  // NFD
 
     static func bytes(_ text: String) -> SecureBytes {
         // The code units as typed: Swift's String equality is canonical, its UTF-8 view is not.
         SecureBytes(Array(text.utf8))
     }
 
-    static func roundTrip(writeWith written: String, readWith read: String, normalizing: Bool = true) throws -> [UInt8] {
+    static func roundTrip(writeWith written: String, readWith read: String, normalizing: Bool = true) throws -> [UInt8]
+    {
         let dir = Fixture.temporaryDirectory()
         defer { Fixture.removeDirectory(dir) }
         let path = dir + "/b.dbs"
         let data = Fixture.randomBytes(5000, seed: 9)
-        let writer = try BackupWriter(destination: path, passphrase: bytes(written), options: Fixture.smallOptions(),
-                                      normalizing: normalizing)
+        let writer = try BackupWriter(
+            destination: path, passphrase: bytes(written), options: Fixture.smallOptions(),
+            normalizing: normalizing)
         try writer.write(data[...])
         _ = try writer.finish()
         let reader = try BackupReader(path: path, passphrase: bytes(read), threads: 2)

@@ -1,5 +1,6 @@
 import Dispatch
 import Testing
+
 @testable import DBSKit
 
 @Suite("Security: key envelope and payload chunk cipher")
@@ -10,7 +11,8 @@ struct SecurityEnvelopeTests {
     // MARK: Key envelope
 
     @Test func envelopeRoundTrips() throws {
-        let dek = try SecureBytes(randomCount: 32), kek = try SecureBytes(randomCount: 32)
+        let dek = try SecureBytes(randomCount: 32)
+        let kek = try SecureBytes(randomCount: 32)
         let ad = Array("head v1".utf8)
         let wrapped = try KeyEnvelope.wrap(dataKey: dek, keyEncryptionKey: kek, associatedData: ad)
         #expect(wrapped.bytes.count == 60)
@@ -39,8 +41,9 @@ struct SecurityEnvelopeTests {
             try Argon2id.deriveKey(passphrase: SecureBytes(Array(passphrase.utf8)), salt: salt, parameters: parameters)
         }
         let wrapped = try KeyEnvelope.wrap(dataKey: dataKey, keyEncryptionKey: kek("right"), associatedData: salt)
-        #expect(try KeyEnvelope.unwrap(wrapped, keyEncryptionKey: kek("right"), associatedData: salt)
-            .constantTimeEquals(dataKey))
+        #expect(
+            try KeyEnvelope.unwrap(wrapped, keyEncryptionKey: kek("right"), associatedData: salt)
+                .constantTimeEquals(dataKey))
         #expect(throws: SecurityError.wrongPassphrase) {
             try KeyEnvelope.unwrap(wrapped, keyEncryptionKey: kek("wrong"), associatedData: salt)
         }
@@ -82,10 +85,12 @@ struct SecurityEnvelopeTests {
     @Test func chunkLayoutKnownAnswers() throws {
         let cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
         let plaintext = Array("DBS chunk plaintext".utf8)
-        #expect(TestHex.string(try cipher.seal(plaintext, chunkIndex: 5, isFinal: true))
-            == "dce39142a0d6e0230372399d249e3b967e7c532e21b70b23a089d846ab3fef6587d024")
-        #expect(TestHex.string(try cipher.seal(plaintext, chunkIndex: 0x0102_0304_0506_0708, isFinal: false))
-            == "4013362ebe897cf068bf8d837f0e57841f81281f1a7197fcc43e07475a5852dd9e5d0f")
+        #expect(
+            TestHex.string(try cipher.seal(plaintext, chunkIndex: 5, isFinal: true))
+                == "dce39142a0d6e0230372399d249e3b967e7c532e21b70b23a089d846ab3fef6587d024")
+        #expect(
+            TestHex.string(try cipher.seal(plaintext, chunkIndex: 0x0102_0304_0506_0708, isFinal: false))
+                == "4013362ebe897cf068bf8d837f0e57841f81281f1a7197fcc43e07475a5852dd9e5d0f")
     }
 
     @Test(arguments: [0, 1, 15, 16, 17, 4096, 1 << 20])
@@ -112,7 +117,8 @@ struct SecurityEnvelopeTests {
             try ChunkCipher(dataKey: dataKey, backupID: otherID).open(sealed, chunkIndex: 7, isFinal: true)
         }
         #expect(throws: failed) {
-            try ChunkCipher(dataKey: SecureBytes(count: 32), backupID: backupID).open(sealed, chunkIndex: 7, isFinal: true)
+            try ChunkCipher(dataKey: SecureBytes(count: 32), backupID: backupID).open(
+                sealed, chunkIndex: 7, isFinal: true)
         }
         for position in [0, 500, 999, 1000, 1015] {  // ciphertext, then tag
             var damaged = sealed
@@ -130,15 +136,18 @@ struct SecurityEnvelopeTests {
     /// nonce would make both hold).
     @Test func chunksNeverShareAKeystream() throws {
         let cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
-        let p = Array(repeating: UInt8(0x11), count: 256), q = (0..<256).map { UInt8($0) }
+        let p = Array(repeating: UInt8(0x11), count: 256)
+        let q = (0..<256).map { UInt8($0) }
         var bodies = Set<[UInt8]>()
         for index in UInt64(0)..<64 {
             let sealed = try cipher.seal(p, chunkIndex: index, isFinal: false)
             bodies.insert(Array(sealed.prefix(p.count)))
         }
         #expect(bodies.count == 64, "equal plaintexts at different indices gave equal ciphertexts")
-        let cp = try cipher.seal(p, chunkIndex: 1, isFinal: false), cq = try cipher.seal(q, chunkIndex: 2, isFinal: false)
-        let cipherXOR = zip(cp, cq).prefix(p.count).map { $0 ^ $1 }, plainXOR = zip(p, q).map { $0 ^ $1 }
+        let cp = try cipher.seal(p, chunkIndex: 1, isFinal: false)
+        let cq = try cipher.seal(q, chunkIndex: 2, isFinal: false)
+        let cipherXOR = zip(cp, cq).prefix(p.count).map { $0 ^ $1 }
+        let plainXOR = zip(p, q).map { $0 ^ $1 }
         #expect(cipherXOR != plainXOR, "chunks 1 and 2 were sealed with one keystream")
     }
 
@@ -165,7 +174,8 @@ struct SecurityEnvelopeTests {
         }
         #expect(refused == [UInt8](repeating: 0, count: plaintext.count))
         var short = [UInt8](repeating: 0, count: plaintext.count)
-        #expect(throws: SecurityError.invalidInput("a sealed chunk of 5000 bytes needs 5016 bytes of output, got 5000")) {
+        #expect(throws: SecurityError.invalidInput("a sealed chunk of 5000 bytes needs 5016 bytes of output, got 5000"))
+        {
             try plaintext.withUnsafeBytes { input in
                 try short.withUnsafeMutableBytes { try cipher.seal(input, chunkIndex: 3, isFinal: false, into: $0) }
             }
@@ -185,7 +195,9 @@ struct SecurityEnvelopeTests {
         let cipher = try ChunkCipher(dataKey: dataKey, backupID: backupID)
         let count = 96
         let chunks = (0..<count).map { i in (0..<(1000 + 37 * i)).map { UInt8(truncatingIfNeeded: $0 ^ i) } }
-        let serial = try chunks.indices.map { try cipher.seal(chunks[$0], chunkIndex: UInt64($0), isFinal: $0 == count - 1) }
+        let serial = try chunks.indices.map {
+            try cipher.seal(chunks[$0], chunkIndex: UInt64($0), isFinal: $0 == count - 1)
+        }
         let results = ResultSlots(count: count)
         DispatchQueue.concurrentPerform(iterations: count) { i in
             results.set(i, Result { try cipher.seal(chunks[i], chunkIndex: UInt64(i), isFinal: i == count - 1) })

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DBSKit
 
 /// Hex for test vectors, shared by the security, compression and checksum tests.
@@ -31,26 +32,30 @@ struct SecurityPrimitivesTests {
     /// McGrew and Viega, "The Galois/Counter Mode of Operation", test cases 13, 14, 16
     /// (the AES-256 cases with 96-bit IVs).
     static let gcmVectors = [
-        GCMVector(name: "McGrew-Viega 13", key: String(repeating: "00", count: 32), nonce: String(repeating: "00", count: 12),
-                  associatedData: "", plaintext: "", ciphertext: "", tag: "530f8afbc74536b9a963b4f1c4cb738b"),
-        GCMVector(name: "McGrew-Viega 14", key: String(repeating: "00", count: 32), nonce: String(repeating: "00", count: 12),
-                  associatedData: "", plaintext: String(repeating: "00", count: 16),
-                  ciphertext: "cea7403d4d606b6e074ec5d3baf39d18", tag: "d0d1c8a799996bf0265b98b5d48ab919"),
-        GCMVector(name: "McGrew-Viega 16",
-                  key: "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
-                  nonce: "cafebabefacedbaddecaf888",
-                  associatedData: "feedfacedeadbeeffeedfacedeadbeefabaddad2",
-                  plaintext: "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
-                      + "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
-                  ciphertext: "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
-                      + "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
-                  tag: "76fc6ece0f4e1768cddf8853bb2d551b"),
+        GCMVector(
+            name: "McGrew-Viega 13", key: String(repeating: "00", count: 32), nonce: String(repeating: "00", count: 12),
+            associatedData: "", plaintext: "", ciphertext: "", tag: "530f8afbc74536b9a963b4f1c4cb738b"),
+        GCMVector(
+            name: "McGrew-Viega 14", key: String(repeating: "00", count: 32), nonce: String(repeating: "00", count: 12),
+            associatedData: "", plaintext: String(repeating: "00", count: 16),
+            ciphertext: "cea7403d4d606b6e074ec5d3baf39d18", tag: "d0d1c8a799996bf0265b98b5d48ab919"),
+        GCMVector(
+            name: "McGrew-Viega 16",
+            key: "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+            nonce: "cafebabefacedbaddecaf888",
+            associatedData: "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+            plaintext: "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+                + "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+            ciphertext: "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+                + "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+            tag: "76fc6ece0f4e1768cddf8853bb2d551b"),
     ]
 
     @Test(arguments: gcmVectors)
     func aesGCMKnownAnswers(_ vector: GCMVector) throws {
         let cipher = try AESGCM(key: SecureBytes(TestHex.bytes(vector.key)))
-        let nonce = TestHex.bytes(vector.nonce), ad = TestHex.bytes(vector.associatedData)
+        let nonce = TestHex.bytes(vector.nonce)
+        let ad = TestHex.bytes(vector.associatedData)
         let plaintext = TestHex.bytes(vector.plaintext)
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count)
         var tag = [UInt8](repeating: 0, count: 16)
@@ -59,8 +64,9 @@ struct SecurityPrimitivesTests {
                 try plaintext.withUnsafeBytes { plaintext in
                     try ciphertext.withUnsafeMutableBytes { ciphertext in
                         try tag.withUnsafeMutableBytes { tag in
-                            try cipher.seal(nonce: nonce, associatedData: ad, plaintext: plaintext,
-                                            ciphertext: ciphertext, tag: tag)
+                            try cipher.seal(
+                                nonce: nonce, associatedData: ad, plaintext: plaintext,
+                                ciphertext: ciphertext, tag: tag)
                         }
                     }
                 }
@@ -77,8 +83,9 @@ struct SecurityPrimitivesTests {
                     try ciphertext.withUnsafeBytes { ciphertext in
                         try tag.withUnsafeBytes { tag in
                             try out.withUnsafeMutableBytes { out in
-                                try cipher.open(nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
-                                                plaintext: out)
+                                try cipher.open(
+                                    nonce: nonce, associatedData: ad, ciphertext: ciphertext, tag: tag,
+                                    plaintext: out)
                             }
                         }
                     }
@@ -101,22 +108,26 @@ struct SecurityPrimitivesTests {
 
     @Test func sha256KnownAnswers() {
         // FIPS 180-2 appendix B.1 and the empty message.
-        #expect(TestHex.string(SHA256Hasher.hash(Array("abc".utf8)))
-            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(TestHex.string(SHA256Hasher.hash([]))
-            == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            TestHex.string(SHA256Hasher.hash(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            TestHex.string(SHA256Hasher.hash([]))
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         // FIPS 180-2 appendix B.3: one million "a", fed in uneven pieces.
         var hasher = SHA256Hasher()
         let a = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        var offset = 0, step = 1
+        var offset = 0
+        var step = 1
         while offset < a.count {
             let end = min(a.count, offset + step)
             hasher.update(a[offset..<end])
             offset = end
             step = step * 3 + 1
         }
-        #expect(TestHex.string(hasher.finalize())
-            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            TestHex.string(hasher.finalize())
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test func sha256CopiesContinueIndependently() {
@@ -130,7 +141,8 @@ struct SecurityPrimitivesTests {
     }
 
     @Test func randomBytesDiffer() throws {
-        let a = try SecureRandom.bytes(32), b = try SecureRandom.bytes(32)
+        let a = try SecureRandom.bytes(32)
+        let b = try SecureRandom.bytes(32)
         #expect(a.count == 32 && b.count == 32 && a != b)
         #expect(try SecureRandom.bytes(0).isEmpty)
         #expect(throws: SecurityError.self) { try SecureRandom.bytes(-1) }
@@ -157,7 +169,9 @@ struct SecurityPrimitivesTests {
     }
 
     @Test func secureBytesCompareInConstantTime() {
-        let a = SecureBytes([1, 2, 3]), b = SecureBytes([1, 2, 3]), c = SecureBytes([1, 2, 4])
+        let a = SecureBytes([1, 2, 3])
+        let b = SecureBytes([1, 2, 3])
+        let c = SecureBytes([1, 2, 4])
         #expect(a.constantTimeEquals(b))
         #expect(!a.constantTimeEquals(c))
         #expect(!a.constantTimeEquals(SecureBytes([1, 2])))

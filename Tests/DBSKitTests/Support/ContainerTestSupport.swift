@@ -1,7 +1,8 @@
+import DBSTestSupport
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSTestSupport
 
 /// Temp directories, backups written and read back, and file surgery for the
 /// container tests.
@@ -14,8 +15,9 @@ enum Fixture {
 
     /// Small stripes (k = 8, m = 4, S = 512) so multi-stripe files stay small.
     static func smallOptions(copies: Int = 2, threads: Int = 2) -> BackupOptions {
-        BackupOptions(threads: threads, copies: copies, dataShards: 8, parityShards: 4, shardSize: 512,
-                      kdf: fastKDF, chunkSize: 3000)
+        BackupOptions(
+            threads: threads, copies: copies, dataShards: 8, parityShards: 4, shardSize: 512,
+            kdf: fastKDF, chunkSize: 3000)
     }
 
     /// The default shape with a cheap KDF.
@@ -57,8 +59,10 @@ enum Fixture {
     }
 
     @discardableResult
-    static func write(_ data: [UInt8], to path: String, options: BackupOptions,
-                      passphrase: String = passphrase, pieceSize: Int = 7919) throws -> BackupSummary {
+    static func write(
+        _ data: [UInt8], to path: String, options: BackupOptions,
+        passphrase: String = passphrase, pieceSize: Int = 7919
+    ) throws -> BackupSummary {
         let writer = try BackupWriter(destination: path, passphrase: secure(passphrase), options: options)
         var offset = 0
         while offset < data.count {
@@ -69,7 +73,9 @@ enum Fixture {
         return try writer.finish()
     }
 
-    static func read(_ path: String, passphrase: String = passphrase, threads: Int = 2) throws -> ([UInt8], RepairReport) {
+    static func read(
+        _ path: String, passphrase: String = passphrase, threads: Int = 2
+    ) throws -> ([UInt8], RepairReport) {
         let reader = try BackupReader(path: path, passphrase: secure(passphrase), threads: threads)
         var out = [UInt8]()
         while try reader.read(into: &out, maxLength: 65536) > 0 {}

@@ -1,7 +1,8 @@
+import DBSSystem
 import Foundation
 import Testing
+
 @testable import DBSKit
-import DBSSystem
 
 /// A fresh directory under /tmp (or `base`), removed (with everything in it) on deinit.
 final class TemporaryDirectory {
@@ -87,17 +88,24 @@ func relativePaths(_ root: String) throws -> [String] {
 
 /// Whether two files hold the same bytes, read in blocks (large sparse files too).
 func sameContent(_ a: String, _ b: String) throws -> Bool {
-    let fa = open(a, O_RDONLY), fb = open(b, O_RDONLY)
-    defer { close(fa); close(fb) }
+    let fa = open(a, O_RDONLY)
+    let fb = open(b, O_RDONLY)
+    defer {
+        close(fa)
+        close(fb)
+    }
     try #require(fa >= 0 && fb >= 0)
-    var ba = [UInt8](repeating: 0, count: 1 << 20), bb = ba
+    var ba = [UInt8](repeating: 0, count: 1 << 20)
+    var bb = ba
     while true {
         let na = ba.withUnsafeMutableBytes { read(fa, $0.baseAddress!, $0.count) }
         let nb = bb.withUnsafeMutableBytes { read(fb, $0.baseAddress!, $0.count) }
         // Regular files on a local file system fill whole reads until their end.
         guard na == nb else { return false }
         if na <= 0 { return na == 0 }
-        let equal = ba.withUnsafeBytes { pa in bb.withUnsafeBytes { pb in memcmp(pa.baseAddress!, pb.baseAddress!, na) == 0 } }
+        let equal = ba.withUnsafeBytes { pa in
+            bb.withUnsafeBytes { pb in memcmp(pa.baseAddress!, pb.baseAddress!, na) == 0 }
+        }
         if !equal { return false }
     }
 }

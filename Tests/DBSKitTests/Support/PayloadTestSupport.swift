@@ -1,6 +1,7 @@
-import Testing
-@testable import DBSKit
 import DBSTestSupport
+import Testing
+
+@testable import DBSKit
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
 
@@ -17,8 +18,10 @@ func timestamp(_ seconds: Int64, _ nanoseconds: UInt32 = 0) -> FileTimestamp {
 /// Writes `entries` as a payload, handing content over in pieces of `pieceSize`.
 /// `checksEntryPaths` false writes paths the writer refuses (hostile payloads for
 /// the restore to refuse).
-func makePayload(_ entries: [TestEntry], metadata: [String: String] = [:], pieceSize: Int = 100_003,
-                 checksEntryPaths: Bool = true) throws -> [UInt8] {
+func makePayload(
+    _ entries: [TestEntry], metadata: [String: String] = [:], pieceSize: Int = 100_003,
+    checksEntryPaths: Bool = true
+) throws -> [UInt8] {
     let sink = MemorySink()
     let writer = try PayloadWriter(sink: sink, metadata: metadata)
     writer.checksEntryPaths = checksEntryPaths

@@ -1,6 +1,7 @@
+import DBSTestSupport
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 /// The code for a backend, or nil when `KernelRegistry` reports that backend
 /// unavailable in this build (the only reason a backend-parameterised test skips).
@@ -35,9 +36,10 @@ func garble(_ stripe: inout [UInt8], shards: [Int], shardLength: Int, using rng:
 func codewordColumns(_ code: ReedSolomon, stripe: [UInt8], shardLength: Int) throws -> Set<Int> {
     var reencoded = stripe
     try code.encode(stripe: &reencoded, shardLength: shardLength)
-    return Set((0..<shardLength).filter { column in
-        (code.dataShards..<code.totalShards).allSatisfy {
-            reencoded[$0 * shardLength + column] == stripe[$0 * shardLength + column]
-        }
-    })
+    return Set(
+        (0..<shardLength).filter { column in
+            (code.dataShards..<code.totalShards).allSatisfy {
+                reencoded[$0 * shardLength + column] == stripe[$0 * shardLength + column]
+            }
+        })
 }

@@ -75,7 +75,8 @@ enum BackendCalibration {
             best = figures[0]
         }
         let listed = figures.map { "\($0.kind.rawValue) \(formatRate($0.bytesPerSecond))" }.joined(separator: ", ")
-        let work = "RS(\(dataShards + parityShards),\(dataShards)) encode of \(stripes) stripes of \(shardLength / 1024) KiB shards, one core"
+        let work =
+            "RS(\(dataShards + parityShards),\(dataShards)) encode of \(stripes) stripes of \(shardLength / 1024) KiB shards, one core"
         let cost = "\(Int((calibrationSeconds * 1000).rounded())) ms of CPU"
         return BackendChoice(kind: best.kind, reason: "fastest at first use: \(listed) GB/s (\(work); \(cost))")
     }

@@ -62,14 +62,22 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
             cpuinfoIsForeign = !cpuinfo.isEmpty && fields["flags"] == nil
             modelName = cpuinfoIsForeign ? nil : fields["model name"]
             let flags = words("flags")
-            simdFeatures = [("sse4_2", "sse4.2"), ("avx2", "avx2"), ("avx512f", "avx512f"),
-                            ("avx512bw", "avx512bw"), ("gfni", "gfni")]
-                .filter { flags.contains($0.0) }.map(\.1)
+            simdFeatures = [
+                ("sse4_2", "sse4.2"), ("avx2", "avx2"), ("avx512f", "avx512f"),
+                ("avx512bw", "avx512bw"), ("gfni", "gfni"),
+            ]
+            .filter { flags.contains($0.0) }.map(\.1)
         case "arm64":
             cpuinfoIsForeign = !cpuinfo.isEmpty && fields["Features"] == nil && fields["CPU implementer"] == nil
-            modelName = cpuinfoIsForeign ? nil : ARM64Cores.name(implementer: fields["CPU implementer"],
-                                                                 part: fields["CPU part"])
-            let named: [(name: String, flag: String)] = [("neon", "asimd"), ("pmull", "pmull"), ("sve", "sve"), ("sve2", "sve2")]
+            modelName =
+                cpuinfoIsForeign
+                ? nil
+                : ARM64Cores.name(
+                    implementer: fields["CPU implementer"],
+                    part: fields["CPU part"])
+            let named: [(name: String, flag: String)] = [
+                ("neon", "asimd"), ("pmull", "pmull"), ("sve", "sve"), ("sve2", "sve2"),
+            ]
             if let vector = auxiliaryVector, let hwcap = vector.hwcap {
                 let hwcap2 = vector.hwcap2 ?? 0
                 // Bits of arch/arm64/include/uapi/asm/hwcap.h.
@@ -116,7 +124,7 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
 struct AuxiliaryVector: Sendable, Equatable {
     var entries: [UInt64: UInt64] = [:]
 
-    static let hwcapType: UInt64 = 16   // AT_HWCAP
+    static let hwcapType: UInt64 = 16  // AT_HWCAP
     static let hwcap2Type: UInt64 = 26  // AT_HWCAP2
 
     var hwcap: UInt64? { entries[Self.hwcapType] }
@@ -130,7 +138,8 @@ struct AuxiliaryVector: Sendable, Equatable {
         }
         var offset = 0
         while offset + 16 <= bytes.count {
-            let type = word(at: offset), value = word(at: offset + 8)
+            let type = word(at: offset)
+            let value = word(at: offset + 8)
             if type == 0 { break }
             if entries[type] == nil { entries[type] = value }
             offset += 16
@@ -143,15 +152,19 @@ struct AuxiliaryVector: Sendable, Equatable {
 /// Names of common arm64 cores from `/proc/cpuinfo`'s `CPU implementer` and `CPU part`
 /// (the MIDR fields). Unknown pairs are printed as the raw numbers.
 enum ARM64Cores {
-    static let implementers: [Int: String] = [0x41: "Arm", 0x61: "Apple", 0xc0: "Ampere", 0x48: "HiSilicon",
-                                              0x51: "Qualcomm", 0x4e: "NVIDIA", 0x46: "Fujitsu"]
+    static let implementers: [Int: String] = [
+        0x41: "Arm", 0x61: "Apple", 0xc0: "Ampere", 0x48: "HiSilicon",
+        0x51: "Qualcomm", 0x4e: "NVIDIA", 0x46: "Fujitsu",
+    ]
     /// Arm Ltd's parts (implementer 0x41) and Ampere's own cores.
     static let parts: [Int: [Int: String]] = [
-        0x41: [0xd03: "Cortex-A53", 0xd05: "Cortex-A55", 0xd07: "Cortex-A57", 0xd08: "Cortex-A72",
-               0xd0b: "Cortex-A76", 0xd0c: "Neoverse-N1", 0xd0d: "Cortex-A77", 0xd40: "Neoverse-V1",
-               0xd41: "Cortex-A78", 0xd44: "Cortex-X1", 0xd46: "Cortex-A510", 0xd47: "Cortex-A710",
-               0xd48: "Cortex-X2", 0xd49: "Neoverse-N2", 0xd4f: "Neoverse-V2", 0xd8e: "Neoverse-N3",
-               0xd84: "Neoverse-V3"],
+        0x41: [
+            0xd03: "Cortex-A53", 0xd05: "Cortex-A55", 0xd07: "Cortex-A57", 0xd08: "Cortex-A72",
+            0xd0b: "Cortex-A76", 0xd0c: "Neoverse-N1", 0xd0d: "Cortex-A77", 0xd40: "Neoverse-V1",
+            0xd41: "Cortex-A78", 0xd44: "Cortex-X1", 0xd46: "Cortex-A510", 0xd47: "Cortex-A710",
+            0xd48: "Cortex-X2", 0xd49: "Neoverse-N2", 0xd4f: "Neoverse-V2", 0xd8e: "Neoverse-N3",
+            0xd84: "Neoverse-V3",
+        ],
         0xc0: [0xac3: "Ampere-1", 0xac4: "Ampere-1a"],
     ]
 
@@ -173,7 +186,9 @@ extension Int {
 extension Substring {
     fileprivate func trimmingSpaces() -> String {
         func isSpace(_ c: Character) -> Bool { c == " " || c == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
         return String(self[first...last])
     }
 }

@@ -11,8 +11,10 @@ import DBSSystem
 /// Asking the dispatcher has no side effect: it only reads the capability bits.
 package enum ISALDispatch {
     /// The exported kernel names the dispatcher may return, best first.
-    static let encodeKernels = ["ec_encode_data_sve2", "ec_encode_data_sve", "ec_encode_data_neon",
-                                "ec_encode_data_base"]
+    static let encodeKernels = [
+        "ec_encode_data_sve2", "ec_encode_data_sve", "ec_encode_data_neon",
+        "ec_encode_data_base",
+    ]
 
     /// `ec_encode_data_sve`, `ec_encode_data_neon`, ...; nil without ISA-L or where the
     /// library does not export its dispatcher.

@@ -34,9 +34,11 @@ struct ISALKernel: RSKernel {
 
         deinit { tables.deallocate() }
 
-        func apply(length: Int,
-                   inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
-                   outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
+        func apply(
+            length: Int,
+            inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+            outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>
+        ) {
             precondition(inputs.count == columns && outputs.count == rows)
             precondition(length <= Int(Int32.max), "ISA-L lengths are 32-bit")
             guard length > 0, rows > 0 else { return }
@@ -47,9 +49,10 @@ struct ISALKernel: RSKernel {
             // ISA-L takes `unsigned char **` for both sides and only reads the inputs.
             inputs.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self) { inputs in
                 outputs.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self) { outputs in
-                    ec_encode_data(Int32(length), Int32(columns), Int32(rows), tables,
-                                   UnsafeMutablePointer(mutating: inputs.baseAddress),
-                                   UnsafeMutablePointer(mutating: outputs.baseAddress))
+                    ec_encode_data(
+                        Int32(length), Int32(columns), Int32(rows), tables,
+                        UnsafeMutablePointer(mutating: inputs.baseAddress),
+                        UnsafeMutablePointer(mutating: outputs.baseAddress))
                 }
             }
         }

@@ -52,8 +52,10 @@ package enum KernelRegistry {
     /// ``kernel(for:)`` with the variable's value passed in (nil: unset), so that tests
     /// can check every setting without changing the process environment under other
     /// tests running in parallel.
-    static func kernel(for backend: RSBackendKind?,
-                       environmentValue: String?) throws(ReedSolomonError) -> any RSKernel {
+    static func kernel(
+        for backend: RSBackendKind?,
+        environmentValue: String?
+    ) throws(ReedSolomonError) -> any RSKernel {
         let kind: RSBackendKind
         if let backend { kind = backend } else { kind = try defaultChoice(environmentValue: environmentValue).kind }
         guard available.contains(kind) else { throw .backendUnavailable(kind) }

@@ -32,9 +32,10 @@ package protocol PreparedGFMatrix: Sendable {
     /// `length` bytes, outputs do not alias inputs or each other. Outputs are
     /// overwritten, not accumulated into. Thread-safe: one prepared matrix may be
     /// applied from many threads at once to disjoint outputs.
-    func apply(length: Int,
-               inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
-               outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>)
+    func apply(
+        length: Int,
+        inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+        outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>)
 }
 
 extension PreparedGFMatrix {

@@ -98,9 +98,11 @@ struct SIMDKernel: RSKernel {
             tableOffsets = offsets
         }
 
-        func apply(length: Int,
-                   inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
-                   outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
+        func apply(
+            length: Int,
+            inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+            outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>
+        ) {
             precondition(inputs.count == columns && outputs.count == rows)
             guard length > 0, rows > 0 else { return }
             guard columns > 0 else {
@@ -117,9 +119,10 @@ struct SIMDKernel: RSKernel {
                     tables.initializeMemory(as: UInt8.self, repeating: 0, count: scratchBytes)
                     tableOffsets.withUnsafeBufferPointer { offsets in
                         for start in stride(from: 0, to: bulk, by: SIMDKernel.spanBytes) {
-                            applySpan(start: start, blocks: min(SIMDKernel.spanBlocks, (bulk - start) / blockBytes),
-                                      tables: tables, partialSums: tables + tableBytes,
-                                      offsets: offsets.baseAddress!, inputs: inputs, outputs: outputs)
+                            applySpan(
+                                start: start, blocks: min(SIMDKernel.spanBlocks, (bulk - start) / blockBytes),
+                                tables: tables, partialSums: tables + tableBytes,
+                                offsets: offsets.baseAddress!, inputs: inputs, outputs: outputs)
                         }
                     }
                 }
@@ -131,24 +134,28 @@ struct SIMDKernel: RSKernel {
 
         /// One span of `blocks` blocks of every output, from byte `start`.
         @inline(__always)
-        private func applySpan(start: Int, blocks: Int,
-                               tables: UnsafeMutableRawPointer,
-                               partialSums: UnsafeMutableRawPointer,
-                               offsets: UnsafePointer<UInt16>,
-                               inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
-                               outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
+        private func applySpan(
+            start: Int, blocks: Int,
+            tables: UnsafeMutableRawPointer,
+            partialSums: UnsafeMutableRawPointer,
+            offsets: UnsafePointer<UInt16>,
+            inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+            outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>
+        ) {
             let columns = self.columns
             let table = UnsafeRawPointer(tables)
             let entryBytes = SIMDKernel.entryBytes
             var chunkStart = 0
             while chunkStart < columns {
                 let chunkEnd = min(chunkStart + SIMDKernel.chunkColumns, columns)
-                let isFirstChunk = chunkStart == 0, isLastChunk = chunkEnd == columns
+                let isFirstChunk = chunkStart == 0
+                let isLastChunk = chunkEnd == columns
                 for c in chunkStart..<chunkEnd {
                     let column = tables + (c - chunkStart) * SIMDKernel.columnTableBytes
                     for b in 0..<blocks {
-                        SIMDKernel.buildTables(of: UnsafeRawPointer(inputs[c] + start + b * SIMDKernel.blockBytes),
-                                               into: column + b * 16)
+                        SIMDKernel.buildTables(
+                            of: UnsafeRawPointer(inputs[c] + start + b * SIMDKernel.blockBytes),
+                            into: column + b * 16)
                     }
                 }
                 for r in 0..<rows {
@@ -159,20 +166,31 @@ struct SIMDKernel: RSKernel {
                         @inline(__always) func load(_ offset: Int) -> Vector {
                             isFirstChunk ? .zero : partial.load(fromByteOffset: offset, as: Vector.self)
                         }
-                        var a0 = load(0), a1 = load(16), a2 = load(32), a3 = load(48)
+                        var a0 = load(0)
+                        var a1 = load(16)
+                        var a2 = load(32)
+                        var a3 = load(48)
                         var offset = offsets + 2 * ((r * 8 + plane) * columns + chunkStart)
                         for _ in chunkStart..<chunkEnd {
-                            let low = table + Int(offset[0]), high = table + Int(offset[1])
+                            let low = table + Int(offset[0])
+                            let high = table + Int(offset[1])
                             offset += 2
                             @inline(__always) func entries(_ at: Int) -> Vector {
-                                low.load(fromByteOffset: at, as: Vector.self) ^ high.load(fromByteOffset: at, as: Vector.self)
+                                low.load(fromByteOffset: at, as: Vector.self)
+                                    ^ high.load(fromByteOffset: at, as: Vector.self)
                             }
-                            a0 ^= entries(0); a1 ^= entries(16); a2 ^= entries(32); a3 ^= entries(48)
+                            a0 ^= entries(0)
+                            a1 ^= entries(16)
+                            a2 ^= entries(32)
+                            a3 ^= entries(48)
                         }
                         @inline(__always) func store(_ v: Vector, _ offset: Int) {
                             partial.storeBytes(of: v, toByteOffset: offset, as: Vector.self)
                         }
-                        store(a0, 0); store(a1, 16); store(a2, 32); store(a3, 48)
+                        store(a0, 0)
+                        store(a1, 16)
+                        store(a2, 32)
+                        store(a3, 48)
                     }
                     if isLastChunk {
                         let out = UnsafeMutableRawPointer(outputs[r] + start)
@@ -201,11 +219,24 @@ struct SIMDKernel: RSKernel {
             @inline(__always) func put(_ s: Int, _ v: Vector) {
                 base.storeBytes(of: v, toByteOffset: s * entryBytes, as: Vector.self)
             }
-            let p01 = p0 ^ p1, p23 = p2 ^ p3
-            put(0, .zero); put(1, p0); put(2, p1); put(3, p01)
-            put(4, p2); put(5, p2 ^ p0); put(6, p2 ^ p1); put(7, p2 ^ p01)
-            put(8, p3); put(9, p3 ^ p0); put(10, p3 ^ p1); put(11, p3 ^ p01)
-            put(12, p23); put(13, p23 ^ p0); put(14, p23 ^ p1); put(15, p23 ^ p01)
+            let p01 = p0 ^ p1
+            let p23 = p2 ^ p3
+            put(0, .zero)
+            put(1, p0)
+            put(2, p1)
+            put(3, p01)
+            put(4, p2)
+            put(5, p2 ^ p0)
+            put(6, p2 ^ p1)
+            put(7, p2 ^ p01)
+            put(8, p3)
+            put(9, p3 ^ p0)
+            put(10, p3 ^ p1)
+            put(11, p3 ^ p01)
+            put(12, p23)
+            put(13, p23 ^ p0)
+            put(14, p23 ^ p1)
+            put(15, p23 ^ p01)
         }
         group(0, planes.p0, planes.p1, planes.p2, planes.p3)
         group(16, planes.p4, planes.p5, planes.p6, planes.p7)
@@ -222,7 +253,14 @@ struct SIMDKernel: RSKernel {
             @inline(__always) func at(_ i: Int) -> Vector {
                 base.loadUnaligned(fromByteOffset: i * stride, as: Vector.self)
             }
-            p0 = at(0); p1 = at(1); p2 = at(2); p3 = at(3); p4 = at(4); p5 = at(5); p6 = at(6); p7 = at(7)
+            p0 = at(0)
+            p1 = at(1)
+            p2 = at(2)
+            p3 = at(3)
+            p4 = at(4)
+            p5 = at(5)
+            p6 = at(6)
+            p7 = at(7)
         }
 
         @inline(__always)
@@ -230,7 +268,14 @@ struct SIMDKernel: RSKernel {
             @inline(__always) func put(_ i: Int, _ v: Vector) {
                 base.storeBytes(of: v, toByteOffset: i * stride, as: Vector.self)
             }
-            put(0, p0); put(1, p1); put(2, p2); put(3, p3); put(4, p4); put(5, p5); put(6, p6); put(7, p7)
+            put(0, p0)
+            put(1, p1)
+            put(2, p2)
+            put(3, p3)
+            put(4, p4)
+            put(5, p5)
+            put(6, p6)
+            put(7, p7)
         }
 
         /// Three rounds of block swaps: 4 x 4 blocks between vectors four apart, 2 x 2
@@ -244,11 +289,21 @@ struct SIMDKernel: RSKernel {
                 b ^= t
                 a ^= t &<< shift
             }
-            let nibbles: UInt64 = 0x0F0F_0F0F_0F0F_0F0F, pairs: UInt64 = 0x3333_3333_3333_3333
+            let nibbles: UInt64 = 0x0F0F_0F0F_0F0F_0F0F
+            let pairs: UInt64 = 0x3333_3333_3333_3333
             let bits: UInt64 = 0x5555_5555_5555_5555
-            swap(&p0, &p4, 4, nibbles); swap(&p1, &p5, 4, nibbles); swap(&p2, &p6, 4, nibbles); swap(&p3, &p7, 4, nibbles)
-            swap(&p0, &p2, 2, pairs); swap(&p1, &p3, 2, pairs); swap(&p4, &p6, 2, pairs); swap(&p5, &p7, 2, pairs)
-            swap(&p0, &p1, 1, bits); swap(&p2, &p3, 1, bits); swap(&p4, &p5, 1, bits); swap(&p6, &p7, 1, bits)
+            swap(&p0, &p4, 4, nibbles)
+            swap(&p1, &p5, 4, nibbles)
+            swap(&p2, &p6, 4, nibbles)
+            swap(&p3, &p7, 4, nibbles)
+            swap(&p0, &p2, 2, pairs)
+            swap(&p1, &p3, 2, pairs)
+            swap(&p4, &p6, 2, pairs)
+            swap(&p5, &p7, 2, pairs)
+            swap(&p0, &p1, 1, bits)
+            swap(&p2, &p3, 1, bits)
+            swap(&p4, &p5, 1, bits)
+            swap(&p6, &p7, 1, bits)
         }
     }
 }

@@ -10,9 +10,11 @@ struct ScalarKernel: RSKernel {
         var rows: Int { matrix.rows }
         var columns: Int { matrix.columns }
 
-        func apply(length: Int,
-                   inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
-                   outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
+        func apply(
+            length: Int,
+            inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+            outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>
+        ) {
             precondition(inputs.count == columns && outputs.count == rows)
             guard length > 0 else { return }
             ScalarKernel.multiply(matrix, range: 0..<length, inputs: inputs, outputs: outputs)
@@ -21,9 +23,11 @@ struct ScalarKernel: RSKernel {
 
     /// `outputs[r][range] = XOR over c of matrix[r, c] * inputs[c][range]`, byte by
     /// byte through ``GF256/productTable``. Also the tail path of the faster kernels.
-    static func multiply(_ matrix: GFMatrix, range: Range<Int>,
-                         inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
-                         outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>) {
+    static func multiply(
+        _ matrix: GFMatrix, range: Range<Int>,
+        inputs: UnsafeBufferPointer<UnsafePointer<UInt8>>,
+        outputs: UnsafeBufferPointer<UnsafeMutablePointer<UInt8>>
+    ) {
         GF256.productTable.withUnsafeBufferPointer { table in
             for r in 0..<matrix.rows {
                 let out = outputs[r]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
 
@@ -10,29 +11,43 @@ struct BackendCalibrationTests {
 
     @Test("the faster backend wins; within the tie margin the first (ISA-L) stays")
     func decision() {
-        let simdFaster = BackendCalibration.decide([Figure(kind: .isal, bytesPerSecond: 1.04e9),
-                                                    Figure(kind: .simd, bytesPerSecond: 1.27e9)],
-                                                   calibrationSeconds: 0.0042)
+        let simdFaster = BackendCalibration.decide(
+            [
+                Figure(kind: .isal, bytesPerSecond: 1.04e9),
+                Figure(kind: .simd, bytesPerSecond: 1.27e9),
+            ],
+            calibrationSeconds: 0.0042)
         #expect(simdFaster.kind == .simd)
-        #expect(simdFaster.reason == "fastest at first use: isal 1.04, simd 1.27 GB/s "
+        #expect(
+            simdFaster.reason == "fastest at first use: isal 1.04, simd 1.27 GB/s "
                 + "(RS(255,239) encode of 4 stripes of 4 KiB shards, one core; 4 ms of CPU)")
-        let isalFaster = BackendCalibration.decide([Figure(kind: .isal, bytesPerSecond: 3.6e9),
-                                                    Figure(kind: .simd, bytesPerSecond: 1.3e9)],
-                                                   calibrationSeconds: 0.003)
+        let isalFaster = BackendCalibration.decide(
+            [
+                Figure(kind: .isal, bytesPerSecond: 3.6e9),
+                Figure(kind: .simd, bytesPerSecond: 1.3e9),
+            ],
+            calibrationSeconds: 0.003)
         #expect(isalFaster.kind == .isal)
-        let tie = BackendCalibration.decide([Figure(kind: .isal, bytesPerSecond: 1.00e9),
-                                             Figure(kind: .simd, bytesPerSecond: 1.02e9)],
-                                            calibrationSeconds: 0.003)
+        let tie = BackendCalibration.decide(
+            [
+                Figure(kind: .isal, bytesPerSecond: 1.00e9),
+                Figure(kind: .simd, bytesPerSecond: 1.02e9),
+            ],
+            calibrationSeconds: 0.003)
         #expect(tie.kind == .isal)
-        let justOver = BackendCalibration.decide([Figure(kind: .isal, bytesPerSecond: 1.00e9),
-                                                  Figure(kind: .simd, bytesPerSecond: 1.04e9)],
-                                                 calibrationSeconds: 0.003)
+        let justOver = BackendCalibration.decide(
+            [
+                Figure(kind: .isal, bytesPerSecond: 1.00e9),
+                Figure(kind: .simd, bytesPerSecond: 1.04e9),
+            ],
+            calibrationSeconds: 0.003)
         #expect(justOver.kind == .simd)
     }
 
     @Test("a build with one fast backend does not measure")
     func single() {
-        #expect(BackendCalibration.choose(among: [.simd])
+        #expect(
+            BackendCalibration.choose(among: [.simd])
                 == BackendChoice(kind: .simd, reason: "the only fast backend in this build"))
     }
 
@@ -56,7 +71,8 @@ struct BackendCalibrationTests {
         #endif
         #expect(try KernelRegistry.defaultChoice(environmentValue: nil) == calibrated)
         #expect(try KernelRegistry.defaultChoice(environmentValue: "") == calibrated)
-        #expect(try KernelRegistry.defaultChoice(environmentValue: "Scalar")
+        #expect(
+            try KernelRegistry.defaultChoice(environmentValue: "Scalar")
                 == BackendChoice(kind: .scalar, reason: "DBS_RS_BACKEND=Scalar"))
         #expect(throws: ReedSolomonError.unknownBackend("neon")) {
             try KernelRegistry.defaultChoice(environmentValue: "neon")

@@ -1,8 +1,9 @@
 import DBSSystem
+import DBSTestSupport
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 /// CPU feature detection on the texts and capability bits real machines give, x86-64
 /// and arm64 alike, whichever architecture runs the test; and on the machine itself.
@@ -81,12 +82,14 @@ struct CPUFeaturesTests {
         #expect(cpu.simdFeatures == ["sse4.2", "avx2"])
         #expect(!cpu.cpuinfoIsForeign)
         #expect(cpu.description == "x86_64, AMD EPYC, sse4.2 avx2")
-        let zen4 = CPUFeatures(cpuinfo: "model name\t: AMD EPYC 9B14\nflags\t\t: fpu sse4_1 sse4_2 avx2 avx512f avx512bw gfni\n",
-                               architecture: "x86_64")
+        let zen4 = CPUFeatures(
+            cpuinfo: "model name\t: AMD EPYC 9B14\nflags\t\t: fpu sse4_1 sse4_2 avx2 avx512f avx512bw gfni\n",
+            architecture: "x86_64")
         #expect(zen4.simdFeatures == ["sse4.2", "avx2", "avx512f", "avx512bw", "gfni"])
         // Only the first processor's block is read.
-        let twoBlocks = CPUFeatures(cpuinfo: "model name\t: first\nflags\t: avx2\n\nmodel name\t: second\nflags\t: gfni\n",
-                                    architecture: "x86_64")
+        let twoBlocks = CPUFeatures(
+            cpuinfo: "model name\t: first\nflags\t: avx2\n\nmodel name\t: second\nflags\t: gfni\n",
+            architecture: "x86_64")
         #expect(twoBlocks.modelName == "first" && twoBlocks.simdFeatures == ["avx2"])
     }
 
@@ -100,20 +103,23 @@ struct CPUFeaturesTests {
         let v1 = CPUFeatures(cpuinfo: Self.graviton3, architecture: "arm64")
         #expect(v1.simdFeatures == ["neon", "pmull", "sve"])
         #expect(v1.modelName == "Arm Neoverse-V1")
-        let unknownPart = CPUFeatures(cpuinfo: "Features\t: fp asimd\nCPU implementer\t: 0x61\nCPU part\t: 0x039\n",
-                                      architecture: "arm64")
+        let unknownPart = CPUFeatures(
+            cpuinfo: "Features\t: fp asimd\nCPU implementer\t: 0x61\nCPU part\t: 0x039\n",
+            architecture: "arm64")
         #expect(unknownPart.modelName == "Apple part 0x039")
     }
 
     @Test("arm64: AT_HWCAP bits win over the Features line")
     func arm64Hwcap() {
-        let vector = AuxiliaryVector(bytes: Self.auxv([(6, 4096), (16, Self.asimd | Self.pmull | Self.sve), (26, Self.sve2)]))
+        let vector = AuxiliaryVector(
+            bytes: Self.auxv([(6, 4096), (16, Self.asimd | Self.pmull | Self.sve), (26, Self.sve2)]))
         #expect(vector.hwcap == Self.asimd | Self.pmull | Self.sve)
         let cpu = CPUFeatures(cpuinfo: Self.graviton2, architecture: "arm64", auxiliaryVector: vector)
         #expect(cpu.simdFeatures == ["neon", "pmull", "sve", "sve2"])
         #expect(cpu.modelName == "Arm Neoverse-N1")
-        let bare = CPUFeatures(cpuinfo: "", architecture: "arm64",
-                               auxiliaryVector: AuxiliaryVector(entries: [16: Self.asimd]))
+        let bare = CPUFeatures(
+            cpuinfo: "", architecture: "arm64",
+            auxiliaryVector: AuxiliaryVector(entries: [16: Self.asimd]))
         #expect(bare.simdFeatures == ["neon"])
         #expect(bare.description == "arm64, neon")
     }
@@ -145,8 +151,9 @@ struct CPUFeaturesTests {
         var rng = SeededGenerator(seed: 0xA0C5)
         for length in [1, 7, 15, 16, 17, 31, 100, 4096] {
             _ = AuxiliaryVector(bytes: rng.bytes(length))
-            _ = CPUFeatures(cpuinfo: String(decoding: rng.bytes(length), as: UTF8.self), architecture: "arm64",
-                            auxiliaryVector: AuxiliaryVector(bytes: rng.bytes(length)))
+            _ = CPUFeatures(
+                cpuinfo: String(decoding: rng.bytes(length), as: UTF8.self), architecture: "arm64",
+                auxiliaryVector: AuxiliaryVector(bytes: rng.bytes(length)))
             _ = CPUFeatures(cpuinfo: String(decoding: rng.bytes(length), as: UTF8.self), architecture: "x86_64")
         }
     }
@@ -158,7 +165,8 @@ struct CPUFeaturesTests {
         let features = CPUFeatures.current.simdFeatures
         if features.contains("sve") {
             // An ISA-L without an SVE2 kernel (2.31) takes its SVE one on SVE2 machines.
-            let allowed = features.contains("sve2") ? ["ec_encode_data_sve2", "ec_encode_data_sve"] : ["ec_encode_data_sve"]
+            let allowed =
+                features.contains("sve2") ? ["ec_encode_data_sve2", "ec_encode_data_sve"] : ["ec_encode_data_sve"]
             #expect(allowed.contains(kernel), "features \(features)")
         } else {
             #expect(kernel == "ec_encode_data_neon", "features \(features)")

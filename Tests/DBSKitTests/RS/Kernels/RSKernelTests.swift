@@ -1,8 +1,9 @@
 import DBSSystem
+import DBSTestSupport
 import Testing
+
 @testable import DBSKit
 @testable import DBSReedSolomon
-import DBSTestSupport
 
 /// Every backend built into this binary against the scalar reference, on random
 /// matrices and lengths that hit every tail case of the vector paths.
@@ -17,8 +18,10 @@ struct RSKernelTests {
     func matchesScalar(backend: RSBackendKind) throws {
         var rng = SeededGenerator(seed: 0x5EED)  // the same cases for every backend
         let kernel = try KernelRegistry.kernel(for: backend)
-        let shapes = [(1, 1), (1, 2), (2, 1), (3, 5), (6, 10), (7, 13), (16, 239), (16, 255),
-                      (17, 30), (32, 8), (255, 1), (255, 3), (1, 255)]
+        let shapes = [
+            (1, 1), (1, 2), (2, 1), (3, 5), (6, 10), (7, 13), (16, 239), (16, 255),
+            (17, 30), (32, 8), (255, 1), (255, 3), (1, 255),
+        ]
         for (rows, columns) in shapes {
             let matrix = randomMatrix(rows: rows, columns: columns, using: &rng)
             for length in Self.lengths where rows * columns * length <= 1 << 21 {
@@ -30,13 +33,15 @@ struct RSKernelTests {
             let rows = Int.random(in: 1...20, using: &rng)
             let columns = Int.random(in: 1...40, using: &rng)
             let length = Int.random(in: 1...3000, using: &rng)
-            try expectSameAsScalar(kernel, randomMatrix(rows: rows, columns: columns, using: &rng),
-                                   length: length, using: &rng)
+            try expectSameAsScalar(
+                kernel, randomMatrix(rows: rows, columns: columns, using: &rng),
+                length: length, using: &rng)
         }
     }
 
-    @Test("identity copies, zero matrix zeroes, output is overwritten",
-          arguments: KernelRegistry.available)
+    @Test(
+        "identity copies, zero matrix zeroes, output is overwritten",
+        arguments: KernelRegistry.available)
     func identityAndZero(backend: RSBackendKind) throws {
         var rng = SeededGenerator(seed: 7)
         let kernel = try KernelRegistry.kernel(for: backend)
@@ -57,7 +62,8 @@ struct RSKernelTests {
         let input = (0..<512).map { UInt8(truncatingIfNeeded: $0) }
         for coefficient in 0...255 {
             var outputs = [[UInt8](repeating: 0, count: input.count)]
-            run(kernel.prepare(GFMatrix(rows: 1, columns: 1, elements: [UInt8(coefficient)])),
+            run(
+                kernel.prepare(GFMatrix(rows: 1, columns: 1, elements: [UInt8(coefficient)])),
                 length: input.count, inputs: [input], outputs: &outputs)
             let expected = input.map { GF256.multiply(UInt8(coefficient), $0) }
             let wrong = expected.indices.first { outputs[0][$0] != expected[$0] }
@@ -122,9 +128,11 @@ struct RSKernelTests {
 
     // MARK: - Helpers
 
-    private func expectSameAsScalar(_ kernel: any RSKernel, _ matrix: GFMatrix, length: Int,
-                                    using rng: inout SeededGenerator,
-                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func expectSameAsScalar(
+        _ kernel: any RSKernel, _ matrix: GFMatrix, length: Int,
+        using rng: inout SeededGenerator,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let inputs = (0..<matrix.columns).map { _ in rng.bytes(length) }
         var expected = (0..<matrix.rows).map { _ in [UInt8](repeating: 0, count: length) }
         var actual = (0..<matrix.rows).map { _ in rng.bytes(length) }
@@ -134,13 +142,16 @@ struct RSKernelTests {
         let mismatch = zip(actual, expected).enumerated().lazy.compactMap { row, pair in
             pair.0.indices.first { pair.0[$0] != pair.1[$0] }.map { (row: row, index: $0) }
         }.first
-        #expect(mismatch == nil,
-                "\(kernel.kind) \(matrix.rows)x\(matrix.columns) length \(length): first difference \(String(describing: mismatch))",
-                sourceLocation: sourceLocation)
+        #expect(
+            mismatch == nil,
+            "\(kernel.kind) \(matrix.rows)x\(matrix.columns) length \(length): first difference \(String(describing: mismatch))",
+            sourceLocation: sourceLocation)
     }
 
-    private func run(_ prepared: any PreparedGFMatrix, length: Int,
-                     inputs: [[UInt8]], outputs: inout [[UInt8]]) {
+    private func run(
+        _ prepared: any PreparedGFMatrix, length: Int,
+        inputs: [[UInt8]], outputs: inout [[UInt8]]
+    ) {
         // Separate allocations per shard, so an overrun hits the address sanitizer.
         let inputBuffers = inputs.map { bytes in
             let p = UnsafeMutablePointer<UInt8>.allocate(capacity: length)
@@ -162,4 +173,3 @@ struct RSKernelTests {
     }
 
 }
-
