@@ -5,8 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-swift build -c release --product dbs
-dbs="$(swift build -c release --show-bin-path)/dbs"
+# DBS_BUILD_FLAGS: other `swift build` flags for the binary (default `-c release`);
+# scripts/test-arm64.sh passes its release test build's, so that the emulated run
+# builds the package once.
+read -r -a build_flags <<< "${DBS_BUILD_FLAGS:--c release}"
+swift build "${build_flags[@]}" --product dbs
+dbs="$(swift build "${build_flags[@]}" --show-bin-path)/dbs"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
