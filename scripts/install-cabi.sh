@@ -14,9 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix="$(realpath -m "${1:-/usr/local}")"
 
-swift build -c release --product DBSC -Xswiftc -static-stdlib \
+# A build folder of its own: these flags differ from a plain release build's, and in one
+# folder each build would recompile everything the other had compiled (CI builds the
+# library once, in its C ABI step, and the Django steps' pip installs find it built).
+scratch=(--scratch-path "$PWD/.build-cabi")
+swift build -c release "${scratch[@]}" --product DBSC -Xswiftc -static-stdlib \
     -Xlinker "--version-script=$PWD/CShims/CDBSHeader/libDBSC.map"
-bin="$(swift build -c release --show-bin-path)"
+bin="$(swift build -c release "${scratch[@]}" --show-bin-path)"
 
 install -d "$prefix/include" "$prefix/lib/pkgconfig"
 install -m 0644 include/dbs.h "$prefix/include/dbs.h"
