@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # DBS_BUILD_FLAGS: other `swift build` flags for the binary (default `-c release`);
-# scripts/test-arm64.sh passes its release test build's, so that the emulated run
-# builds the package once.
+# scripts/test.sh and scripts/test-arm64.sh pass those of their release test build, so
+# that the package is not compiled a second time for the demo.
 read -r -a build_flags <<< "${DBS_BUILD_FLAGS:--c release}"
 swift build "${build_flags[@]}" --product dbs
 dbs="$(swift build "${build_flags[@]}" --show-bin-path)/dbs"

@@ -122,9 +122,8 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
     log "installing in arm64: ${missing[*]}"
-    apt=(apt-get)
-    in_arm64 "${apt[@]}" update -qq || die "apt-get update failed in the arm64 root"
-    in_arm64 env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" ||
+    in_arm64 apt-get update -qq || die "apt-get update failed in the arm64 root"
+    in_arm64 env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
         die "apt-get install ${missing[*]} failed in the arm64 root"
 fi
 
