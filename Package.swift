@@ -84,11 +84,14 @@ let package = Package(
         ),
         // zstd per chunk: the compressor and its per-thread contexts.
         .target(name: "DBSCompression", dependencies: ["CZstd"]),
+        // Keys and ciphers: Argon2id, AES-256-GCM, the chunk cipher and the sealed chunk's
+        // codec, the data key's envelope, SHA-256, random bytes, wiped key memory.
+        .target(name: "DBSSecurity", dependencies: ["DBSSystem", "COpenSSL", "CArgon2"]),
         .target(
             name: "DBSKit",
             dependencies: [
-                "DBSSystem", "DBSReedSolomon", "DBSCompression",
-                "COpenSSL", "CArgon2", "CXXHash", "CBlake2",
+                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity",
+                "CXXHash", "CBlake2",
             ]
         ),
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
@@ -102,14 +105,17 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression"], path: "Benchmarks/dbs-bench"),
+            name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression", "DBSSecurity"],
+            path: "Benchmarks/dbs-bench"),
         // What the test suites share (a seeded generator), so each is written once.
         .target(name: "DBSTestSupport", dependencies: ["DBSSystem"], path: "Tests/DBSTestSupport"),
         // The engine's suites, the bottom layers' among them (`@testable import` of the
         // layer a suite tests).
         .testTarget(
             name: "DBSKitTests",
-            dependencies: ["DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSTestSupport"],
+            dependencies: [
+                "DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSTestSupport",
+            ],
             exclude: ["Fixtures"]
         ),
         // The front ends are imported too: their mappings of the engine's error categories are tested.

@@ -7,9 +7,14 @@
 // and its users name: not the C library that layer re-exports to the package's
 // modules, nor its descriptor and system-call helpers. Nothing of the compressor,
 // whose whole surface is `package` (the pipeline, the benchmark and the tests import
-// it themselves).
+// it themselves). Of the security layer the types DBSKit's API takes and returns and
+// the front ends name: the passphrase's memory, the KDF's parameters and cap, its error.
 @_exported import DBSReedSolomon
 
+@_exported import struct DBSSecurity.KDFCostCap
+@_exported import struct DBSSecurity.KDFParameters
+@_exported import class DBSSecurity.SecureBytes
+@_exported import enum DBSSecurity.SecurityError
 @_exported import enum DBSSystem.AllocatorTuning
 @_exported import struct DBSSystem.IOError
 @_exported import enum DBSSystem.InterruptCleanup

@@ -1,3 +1,5 @@
+import DBSSecurity
+
 /// How payload chunks are compressed: a format field.
 public enum ChunkCompression: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Every chunk stored as is.

@@ -1,3 +1,5 @@
+import DBSSecurity
+
 // The payload's framing, byte for byte (docs/PAYLOAD.md says the same for a reader
 // written outside this code base).
 //

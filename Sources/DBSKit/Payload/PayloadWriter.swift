@@ -1,3 +1,4 @@
+import DBSSecurity
 import FoundationEssentials
 
 /// Writes entries as a payload (PayloadFrame.swift) into a byte sink.

@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSSecurity
 import DBSSystem
 
 /// What a finished backup is.

@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSSecurity
 
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
 /// their verified ciphertext cut into sealed chunks, the chunks opened and
