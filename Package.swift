@@ -87,10 +87,13 @@ let package = Package(
         // Keys and ciphers: Argon2id, AES-256-GCM, the chunk cipher and the sealed chunk's
         // codec, the data key's envelope, SHA-256, random bytes, wiped key memory.
         .target(name: "DBSSecurity", dependencies: ["DBSSystem", "COpenSSL", "CArgon2"]),
+        // The pipeline's buffers, streams and threads: the background writer, the buffer
+        // pool, the byte-stream protocols between layers, the parallel map.
+        .target(name: "DBSIO", dependencies: ["DBSSystem", "DBSReedSolomon"]),
         .target(
             name: "DBSKit",
             dependencies: [
-                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity",
+                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
                 "CXXHash", "CBlake2",
             ]
         ),
@@ -114,7 +117,8 @@ let package = Package(
         .testTarget(
             name: "DBSKitTests",
             dependencies: [
-                "DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSTestSupport",
+                "DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
+                "DBSTestSupport",
             ],
             exclude: ["Fixtures"]
         ),

@@ -1,3 +1,4 @@
+import DBSIO
 import DBSSecurity
 
 /// Reads a payload (PayloadFrame.swift) from a byte source, verifying as it goes:

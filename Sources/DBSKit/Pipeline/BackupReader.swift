@@ -1,3 +1,4 @@
+import DBSIO
 import DBSSecurity
 
 /// Reads a backup back as its plaintext stream, repairing as it goes (docs/FORMAT.md, "Reading").

@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSIO
 import DBSSecurity
 import DBSSystem
 

@@ -1,3 +1,4 @@
+import DBSIO
 import DBSSecurity
 
 /// The engine's whole-file operations, wired once for every front end (the `dbs`

@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSIO
 import DBSSecurity
 
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),

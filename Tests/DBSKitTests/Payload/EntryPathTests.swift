@@ -1,3 +1,4 @@
+import DBSIO
 import Foundation
 import Testing
 
