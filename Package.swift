@@ -90,11 +90,13 @@ let package = Package(
         // The pipeline's buffers, streams and threads: the background writer, the buffer
         // pool, the byte-stream protocols between layers, the parallel map.
         .target(name: "DBSIO", dependencies: ["DBSSystem", "DBSReedSolomon"]),
+        // The plaintext format (docs/PAYLOAD.md): frames, entries, their digests.
+        .target(name: "DBSPayload", dependencies: ["DBSSystem", "DBSIO", "DBSSecurity"]),
         .target(
             name: "DBSKit",
             dependencies: [
                 "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
-                "CXXHash", "CBlake2",
+                "DBSPayload", "CXXHash", "CBlake2",
             ]
         ),
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
@@ -118,11 +120,12 @@ let package = Package(
             name: "DBSKitTests",
             dependencies: [
                 "DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
-                "DBSTestSupport",
+                "DBSPayload", "DBSTestSupport",
             ],
             exclude: ["Fixtures"]
         ),
         // The front ends are imported too: their mappings of the engine's error categories are tested.
-        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSSystem", "DBSTestSupport", "dbs", "DBSC"]),
+        .testTarget(
+            name: "DBSCLITests", dependencies: ["DBSKit", "DBSSystem", "DBSPayload", "DBSTestSupport", "dbs", "DBSC"]),
     ]
 )

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSPayload
 import DBSSecurity
 
 /// The engine's whole-file operations, wired once for every front end (the `dbs`

@@ -4,6 +4,7 @@ import DBSTestSupport
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 @Suite("Payload round trips")
 struct PayloadRoundTripTests {

@@ -3,6 +3,7 @@ import DBSTestSupport
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
 
