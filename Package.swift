@@ -16,7 +16,10 @@
 // each to what is below it (what crosses between them inside the package is `package`;
 // `public` is what DBSKit re-exports to its users, Sources/DBSKit/Exports.swift):
 //
-//   DBSKit (Pipeline, Integrity, Security, Payload, Data, IO's pipeline buffers)
+//   DBSKit (Pipeline, Integrity, Data)
+//     +-- DBSPayload       the plaintext format (over DBSIO, DBSSecurity, DBSSystem)
+//     +-- DBSIO            the pipeline's buffers, streams and threads (over DBSReedSolomon)
+//     +-- DBSSecurity      keys and ciphers (COpenSSL, CArgon2; over DBSSystem)
 //     +-- DBSCompression   zstd per chunk (CZstd)
 //     +-- DBSReedSolomon   GF(2^8), the codec and its kernels (CISAL under the ISAL trait)
 //     |     +-- DBSSystem
