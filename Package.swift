@@ -16,7 +16,10 @@
 // each to what is below it (what crosses between them inside the package is `package`;
 // `public` is what DBSKit re-exports to its users, Sources/DBSKit/Exports.swift):
 //
-//   DBSKit (Pipeline, Integrity, Security, Payload, Data, IO's pipeline buffers)
+//   DBSKit (Pipeline, Integrity, Data)
+//     +-- DBSPayload       the plaintext format (over DBSIO, DBSSecurity, DBSSystem)
+//     +-- DBSIO            the pipeline's buffers, streams and threads (over DBSReedSolomon)
+//     +-- DBSSecurity      keys and ciphers (COpenSSL, CArgon2; over DBSSystem)
 //     +-- DBSCompression   zstd per chunk (CZstd)
 //     +-- DBSReedSolomon   GF(2^8), the codec and its kernels (CISAL under the ISAL trait)
 //     |     +-- DBSSystem
@@ -84,11 +87,19 @@ let package = Package(
         ),
         // zstd per chunk: the compressor and its per-thread contexts.
         .target(name: "DBSCompression", dependencies: ["CZstd"]),
+        // Keys and ciphers: Argon2id, AES-256-GCM, the chunk cipher and the sealed chunk's
+        // codec, the data key's envelope, SHA-256, random bytes, wiped key memory.
+        .target(name: "DBSSecurity", dependencies: ["DBSSystem", "COpenSSL", "CArgon2"]),
+        // The pipeline's buffers, streams and threads: the background writer, the buffer
+        // pool, the byte-stream protocols between layers, the parallel map.
+        .target(name: "DBSIO", dependencies: ["DBSSystem", "DBSReedSolomon"]),
+        // The plaintext format (docs/PAYLOAD.md): frames, entries, their digests.
+        .target(name: "DBSPayload", dependencies: ["DBSSystem", "DBSIO", "DBSSecurity"]),
         .target(
             name: "DBSKit",
             dependencies: [
-                "DBSSystem", "DBSReedSolomon", "DBSCompression",
-                "COpenSSL", "CArgon2", "CXXHash", "CBlake2",
+                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
+                "DBSPayload", "CXXHash", "CBlake2",
             ]
         ),
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
@@ -102,17 +113,22 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression"], path: "Benchmarks/dbs-bench"),
+            name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression", "DBSSecurity"],
+            path: "Benchmarks/dbs-bench"),
         // What the test suites share (a seeded generator), so each is written once.
         .target(name: "DBSTestSupport", dependencies: ["DBSSystem"], path: "Tests/DBSTestSupport"),
         // The engine's suites, the bottom layers' among them (`@testable import` of the
         // layer a suite tests).
         .testTarget(
             name: "DBSKitTests",
-            dependencies: ["DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSTestSupport"],
+            dependencies: [
+                "DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
+                "DBSPayload", "DBSTestSupport",
+            ],
             exclude: ["Fixtures"]
         ),
         // The front ends are imported too: their mappings of the engine's error categories are tested.
-        .testTarget(name: "DBSCLITests", dependencies: ["DBSKit", "DBSSystem", "DBSTestSupport", "dbs", "DBSC"]),
+        .testTarget(
+            name: "DBSCLITests", dependencies: ["DBSKit", "DBSSystem", "DBSPayload", "DBSTestSupport", "dbs", "DBSC"]),
     ]
 )

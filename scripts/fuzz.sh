@@ -9,7 +9,7 @@
 # Builds one instrumented executable from DBSKit's sources plus Tests/Fuzz with swiftc
 # (-sanitize=fuzzer,address; the fuzz entry points stay out of the library), over the
 # modules below DBSKit built the same way first (DBSSystem, DBSReedSolomon,
-# DBSCompression: static libraries in .build-fuzz/modules), rebuilt only
+# DBSCompression, DBSSecurity, DBSIO, DBSPayload: static libraries in .build-fuzz/modules), rebuilt only
 # when a source changed; writes the seed corpus with the engine itself; runs each target
 # for SECONDS with the corpus kept in .build-fuzz/corpus/<target>; prints executions,
 # coverage (cov: edges, ft: features) and corpus size per target. Exits non-zero on any
@@ -26,7 +26,7 @@ out=.build-fuzz
 binary=$out/dbs-fuzz
 mkdir -p "$out/crashes"
 # The modules below DBSKit, in dependency order, then DBSKit and the fuzz targets as one.
-lower=(DBSSystem DBSReedSolomon DBSCompression)
+lower=(DBSSystem DBSReedSolomon DBSCompression DBSSecurity DBSIO DBSPayload)
 mapfile -t sources < <(find Sources/DBSKit Tests/Fuzz -name '*.swift' | sort)
 mapfile -t all_sources < <(find "${lower[@]/#/Sources/}" Sources/DBSKit Tests/Fuzz -name '*.swift' | sort)
 

@@ -26,7 +26,7 @@ install -d "$prefix/include" "$prefix/lib/pkgconfig"
 install -m 0644 include/dbs.h "$prefix/include/dbs.h"
 install -m 0755 "$bin/libDBSC.so" "$prefix/lib/libDBSC.so"
 
-version="$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/DBSKit/Version.swift)"
+version="$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/DBSPayload/Version.swift)"
 cat > "$prefix/lib/pkgconfig/dbs.pc" <<PC
 prefix=$prefix
 includedir=\${prefix}/include

@@ -1,5 +1,6 @@
 import DBSCompression
 import DBSKit
+import DBSSecurity
 import DBSSystem
 import Dispatch
 

@@ -18,6 +18,11 @@ package struct ChunkCompressor: Sendable {
     /// raw chunk costs nothing, and already-compressed data gains nothing.
     package static let minimumSaving = 0.02
 
+    /// The zstd levels a backup may record and the writer accepts: zstd's negative
+    /// "fast" levels down to -7, up to 22. The one definition the options' check
+    /// (`BackupOptions.zstdLevels`) and the descriptor's parser both refer to.
+    package static let formatLevels: ClosedRange<Int32> = -7...22
+
     /// The levels the linked libzstd accepts (negative levels are its fast modes).
     package static var levelRange: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 

@@ -7,9 +7,24 @@
 // and its users name: not the C library that layer re-exports to the package's
 // modules, nor its descriptor and system-call helpers. Nothing of the compressor,
 // whose whole surface is `package` (the pipeline, the benchmark and the tests import
-// it themselves).
+// it themselves). Of the security layer the types DBSKit's API takes and returns and
+// the front ends name: the passphrase's memory, the KDF's parameters and cap, its error;
+// of the payload the entry a front end writes or lists, the payload's reader and
+// writer, their error and limits, and the engine's version.
 @_exported import DBSReedSolomon
 
+@_exported import enum DBSPayload.DBSKitVersion
+@_exported import enum DBSPayload.EntryKind
+@_exported import struct DBSPayload.EntryMetadata
+@_exported import struct DBSPayload.FileTimestamp
+@_exported import enum DBSPayload.PayloadError
+@_exported import enum DBSPayload.PayloadFormat
+@_exported import class DBSPayload.PayloadReader
+@_exported import class DBSPayload.PayloadWriter
+@_exported import struct DBSSecurity.KDFCostCap
+@_exported import struct DBSSecurity.KDFParameters
+@_exported import class DBSSecurity.SecureBytes
+@_exported import enum DBSSecurity.SecurityError
 @_exported import enum DBSSystem.AllocatorTuning
 @_exported import struct DBSSystem.IOError
 @_exported import enum DBSSystem.InterruptCleanup

@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSSecurity
 
 /// The versions of the C libraries this build of the engine runs on, so that
 /// benchmark figures from different machines can be compared. Each version is read by

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 /// Backups whose entries try to write outside the restore directory: made with the
 /// engine's own writer (the CLI never produces such paths), restored with the CLI.

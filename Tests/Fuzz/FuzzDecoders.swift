@@ -1,3 +1,4 @@
+import DBSPayload
 import Foundation
 
 /// What each fuzz target does with one input, and the invariants it checks beyond

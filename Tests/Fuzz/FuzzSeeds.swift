@@ -1,3 +1,4 @@
+import DBSPayload
 import Foundation
 
 /// The seed corpus, written by the engine itself (so it always matches the format this

@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 
 /// What went wrong reading or restoring a file tree. Every case names the path.

@@ -1,3 +1,5 @@
+import DBSPayload
+
 /// Where a file tree backup or restore stands, reported after each entry and each
 /// piece of content.
 public struct FileTreeProgress: Sendable, Equatable {

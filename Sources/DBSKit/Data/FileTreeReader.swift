@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 
 /// Walks files and directories and writes them as payload entries.

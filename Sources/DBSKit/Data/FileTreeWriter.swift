@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 
 /// Restores the entries of a payload as files under a destination directory, all or

@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 
 /// User and group names for a backup, by number, looked up once each.

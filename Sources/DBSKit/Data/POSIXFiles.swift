@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 
 // The few POSIX calls the data layer needs where FileManager is not precise

@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 
 /// One entry of a restore as it waits to take its name.

@@ -1,3 +1,4 @@
+import DBSPayload
 import DBSSystem
 import Dispatch
 internal import Synchronization

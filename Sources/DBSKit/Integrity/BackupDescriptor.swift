@@ -1,3 +1,6 @@
+import DBSCompression
+import DBSSecurity
+
 /// How payload chunks are compressed: a format field.
 public enum ChunkCompression: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Every chunk stored as is.
@@ -126,7 +129,7 @@ public struct BackupDescriptor: Sendable, Equatable {
                 guard level == 0 else { throw FormatError.invalidField("zstd level \(level) without compression") }
                 compression = .none
             case 1:
-                guard BackupOptions.zstdLevels.contains(Int32(level)) else {
+                guard ChunkCompressor.formatLevels.contains(Int32(level)) else {
                     throw FormatError.invalidField("zstd level \(level)")
                 }
                 compression = .zstd(level: Int32(level))

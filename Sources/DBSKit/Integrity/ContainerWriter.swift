@@ -1,3 +1,5 @@
+import DBSIO
+
 /// Writes a container's records and heads (docs/FORMAT.md, "File layout", "Stripe
 /// header", "Head"): the one place where stripe headers, records and heads are built,
 /// so that a change to their format touches Integrity only. `StripeRecovery` and

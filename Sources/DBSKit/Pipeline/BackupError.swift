@@ -1,3 +1,5 @@
+import DBSSecurity
+
 /// Why a backup could not be written, read, validated or repaired. The cases keep
 /// apart what a user must act on differently; `category` groups them by what they
 /// mean, which each front end (the CLI's exit status, the C ABI's result code) maps

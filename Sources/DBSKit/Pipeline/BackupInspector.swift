@@ -1,3 +1,5 @@
+import DBSSecurity
+
 /// What a backup file says about itself without a passphrase.
 public struct BackupInfo: Sendable, Equatable {
     public var formatVersion: UInt16

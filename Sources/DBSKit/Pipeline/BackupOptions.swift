@@ -1,3 +1,5 @@
+import DBSCompression
+import DBSSecurity
 import DBSSystem
 import Dispatch
 
@@ -45,8 +47,9 @@ public struct BackupOptions: Sendable, Equatable {
     /// stripes and chunks per thread), so the readers clamp to it rather than trust it.
     public static let threadLimits = 1...256
 
-    /// The zstd levels the writer accepts (zstd's negative "fast" levels down to -7).
-    public static let zstdLevels: ClosedRange<Int32> = -7...22
+    /// The zstd levels the writer accepts (zstd's negative "fast" levels down to -7):
+    /// the compression layer's `ChunkCompressor.formatLevels`.
+    public static let zstdLevels: ClosedRange<Int32> = ChunkCompressor.formatLevels
     /// Bytes per shard the format allows.
     public static let shardSizeLimits = BackupDescriptor.shardSizeLimits
 

@@ -1,3 +1,6 @@
+import DBSIO
+import DBSSecurity
+
 /// Reads a backup back as its plaintext stream, repairing as it goes (docs/FORMAT.md, "Reading").
 ///
 /// Only verified plaintext is ever returned: every byte comes from a chunk whose GCM

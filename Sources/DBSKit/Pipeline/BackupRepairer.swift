@@ -1,3 +1,4 @@
+import DBSIO
 import DBSSystem
 
 /// Writes a fresh, clean file from a damaged one, without the passphrase.

@@ -1,3 +1,5 @@
+import DBSIO
+
 /// The verdict of a passphrase-less validation.
 public enum ValidationReport: Sendable, Equatable {
     /// Every head, header and shard of both copies checks out, and every stripe is a

@@ -1,4 +1,6 @@
 import DBSCompression
+import DBSIO
+import DBSSecurity
 import DBSSystem
 
 /// What a finished backup is.

@@ -1,3 +1,7 @@
+import DBSIO
+import DBSPayload
+import DBSSecurity
+
 /// The engine's whole-file operations, wired once for every front end (the `dbs`
 /// commands and the C ABI's `dbs_backup_paths`, `dbs_restore`, `dbs_validate`): back up
 /// files and directories into a backup file, and open a backup with its passphrase to

@@ -1,3 +1,5 @@
+import DBSSecurity
+
 /// Follows the clear frame prefixes of the ciphertext stream (no key needed) to find
 /// the chunk count and where the final chunk ends, what a head records, and the first
 /// structural defect a restore would refuse: a sealed length no chunk can have, a

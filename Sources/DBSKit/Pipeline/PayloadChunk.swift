@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSSecurity
 
 /// A payload chunk as the pipeline seals and opens it: its stored form (zstd or raw,
 /// the compression layer's), sealed in a frame of the ciphertext stream (the security

@@ -1,4 +1,6 @@
 import DBSCompression
+import DBSIO
+import DBSSecurity
 
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
 /// their verified ciphertext cut into sealed chunks, the chunks opened and

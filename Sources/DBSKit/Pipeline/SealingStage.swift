@@ -1,4 +1,6 @@
 import DBSCompression
+import DBSIO
+import DBSSecurity
 import Dispatch
 internal import Synchronization
 

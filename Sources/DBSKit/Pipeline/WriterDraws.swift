@@ -1,3 +1,5 @@
+import DBSSecurity
+
 /// The values a backup writer draws at random or from the clock, fixed.
 ///
 /// A writer draws the backup id, the Argon2id salt, the data key and the key wrap's

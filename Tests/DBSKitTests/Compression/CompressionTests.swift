@@ -1,3 +1,4 @@
+import DBSSecurity
 import Testing
 
 @testable import DBSCompression

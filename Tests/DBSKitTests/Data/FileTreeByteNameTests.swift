@@ -1,3 +1,5 @@
+import DBSIO
+import DBSPayload
 import DBSSystem
 import DBSTestSupport
 import Foundation

@@ -1,8 +1,10 @@
+import DBSIO
 import DBSSystem
 import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 /// What tar, restic and borg keep and DBS must too: owners, extended attributes and
 /// ACLs, hard links, FIFOs, device nodes (payload version 2). Root parts run in CI.

@@ -1,9 +1,11 @@
+import DBSIO
 import DBSSystem
 import DBSTestSupport
 import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 /// Hostile or conflicting payloads: nothing is ever written outside the
 /// destination, nothing existing is replaced without `overwrite`, and a failed

@@ -1,3 +1,4 @@
+import DBSIO
 import DBSSystem
 import Foundation
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import DBSIO
 @testable import DBSKit
 @testable import DBSSystem
 

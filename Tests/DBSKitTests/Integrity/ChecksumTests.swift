@@ -1,3 +1,4 @@
+import DBSSecurity
 import Foundation
 import Testing
 

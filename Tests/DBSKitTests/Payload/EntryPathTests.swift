@@ -1,7 +1,9 @@
+import DBSIO
 import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 /// One rule for entry paths, applied where a payload is written and where it is
 /// restored: a library caller cannot write a backup that no restore extracts.

@@ -1,7 +1,9 @@
+import DBSIO
 import DBSTestSupport
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 /// Damaged, truncated and arbitrary streams: the reader always ends in a clear
 /// error, never a crash, a hang, or a huge allocation.

@@ -1,7 +1,10 @@
+import DBSIO
+import DBSSecurity
 import DBSTestSupport
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 @Suite("Payload round trips")
 struct PayloadRoundTripTests {

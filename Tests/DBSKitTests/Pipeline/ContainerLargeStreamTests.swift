@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSSecurity
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import DBSSecurity
 import DBSTestSupport
 import Foundation
 import Testing

@@ -1,8 +1,10 @@
+import DBSSecurity
 import DBSTestSupport
 import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 /// Issue 12, item 9: the published test vectors (docs/TEST-VECTORS.md, the files in
 /// docs/vectors/) are what this engine writes and reads, byte for byte. Each vector is

@@ -2,6 +2,7 @@ import DBSTestSupport
 import Testing
 
 @testable import DBSKit
+@testable import DBSSecurity
 
 /// The security layer's frame codec (docs/FORMAT.md, "Ciphertext stream"): prefixes
 /// and frames round-trip, the impossible sealed lengths are refused at both bounds, and

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSSecurity
 
 /// Issue 12, item 4: the Argon2id cost comes from the elected descriptor, and a reader
 /// refuses one above its cap before deriving anything, naming the parameters.

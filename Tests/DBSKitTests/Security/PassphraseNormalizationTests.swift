@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import DBSKit
+@testable import DBSSecurity
 
 /// Issue 12, item 9: a passphrase typed composed (NFC) or decomposed (NFD) is the same
 /// passphrase; backups written before normalisation still open with their bytes.

@@ -2,6 +2,7 @@ import Dispatch
 import Testing
 
 @testable import DBSKit
+@testable import DBSSecurity
 
 @Suite("Security: key envelope and payload chunk cipher")
 struct SecurityEnvelopeTests {

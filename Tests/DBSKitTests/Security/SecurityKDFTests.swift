@@ -1,6 +1,7 @@
 import Testing
 
 @testable import DBSKit
+@testable import DBSSecurity
 
 @Suite("Security: Argon2id and its parameter bounds")
 struct SecurityKDFTests {

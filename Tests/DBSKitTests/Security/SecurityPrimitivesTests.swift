@@ -1,6 +1,7 @@
 import Testing
 
 @testable import DBSKit
+@testable import DBSSecurity
 
 /// Hex for test vectors, shared by the security, compression and checksum tests.
 enum TestHex {

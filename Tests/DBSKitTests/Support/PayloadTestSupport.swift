@@ -1,7 +1,9 @@
+import DBSIO
 import DBSTestSupport
 import Testing
 
 @testable import DBSKit
+@testable import DBSPayload
 
 // Seeded randomness: `SeededGenerator` (ReedSolomonTestSupport.swift).
 

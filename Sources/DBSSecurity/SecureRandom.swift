@@ -22,7 +22,7 @@ public enum SecureRandom {
 
     /// Fills `buffer` with random bytes, in pieces small enough for `RAND_bytes`'s
     /// `int` length.
-    static func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(SecurityError) {
+    package static func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(SecurityError) {
         var offset = 0
         while offset < buffer.count {
             let length = min(buffer.count - offset, 1 << 30)

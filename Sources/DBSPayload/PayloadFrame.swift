@@ -1,3 +1,6 @@
+import DBSSecurity
+import DBSSystem
+
 // The payload's framing, byte for byte (docs/PAYLOAD.md says the same for a reader
 // written outside this code base).
 //

@@ -1,3 +1,5 @@
+import DBSSystem
+
 /// The data key sealed under the key-encryption key: what the head stores instead of
 /// the data key itself.
 public struct WrappedKey: Sendable, Equatable {
@@ -48,7 +50,7 @@ public enum KeyEnvelope {
 
     /// Seals `dataKey` with `nonce`, or a random one when nil. A fixed nonce is for the
     /// test vectors only (`WriterDraws`): one key-encryption key never wraps twice.
-    static func wrap(
+    package static func wrap(
         dataKey: SecureBytes, keyEncryptionKey: SecureBytes, associatedData: [UInt8], nonce fixedNonce: [UInt8]?
     ) throws(SecurityError) -> WrappedKey {
         guard dataKey.count == WrappedKey.ciphertextLength else {
@@ -118,14 +120,14 @@ public enum KeyEnvelope {
 /// derives and binds is what the other does.
 extension KeyEnvelope {
     /// A fresh Argon2id salt for a new envelope.
-    static func newSalt() throws(SecurityError) -> [UInt8] {
+    package static func newSalt() throws(SecurityError) -> [UInt8] {
         try SecureRandom.bytes(Argon2id.saltLength)
     }
 
     /// Wraps `dataKey` under the key Argon2id derives from `passphrase` (its NFC form,
     /// or its bytes as given when not `normalizing`: for the tests that older backups
     /// still open), binding `associatedData`. `nonce` is fixed for the test vectors only.
-    static func seal(
+    package static func seal(
         _ dataKey: SecureBytes, passphrase: SecureBytes, normalizing: Bool = true, salt: [UInt8],
         parameters: KDFParameters, associatedData: [UInt8],
         nonce: [UInt8]? = nil
@@ -140,7 +142,7 @@ extension KeyEnvelope {
     /// The data key in `wrapped` (its serialized form), under the passphrase's NFC form
     /// or else (if it differs) its bytes as given. A wrong passphrase is
     /// `.wrongPassphrase`; the error of the last form tried is the one thrown.
-    static func open(
+    package static func open(
         _ wrapped: [UInt8], passphrase: SecureBytes, salt: [UInt8], parameters: KDFParameters,
         associatedData: [UInt8]
     ) throws(SecurityError) -> SecureBytes {

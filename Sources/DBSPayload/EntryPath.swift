@@ -1,3 +1,5 @@
+import DBSSystem
+
 /// The rule an entry path obeys to be one a restore can create under a destination
 /// directory: relative, '/'-separated, no empty, "." or ".." component, no NUL (its
 /// length is the payload's own bound, `PayloadFormat.maxPathBytes`). Checked on the bytes (a name that is not

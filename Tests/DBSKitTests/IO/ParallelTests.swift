@@ -1,12 +1,13 @@
 import Synchronization
 import Testing
 
+@testable import DBSIO
 @testable import DBSKit
 
 /// The pipeline's one way to spread work over threads: results in index order for
 /// every thread count, each item computed exactly once, per-worker state made once per
 /// worker, and no more workers than items.
-@Suite("Pipeline: parallel map")
+@Suite("IO: parallel map")
 struct ParallelTests {
     @Test(arguments: [1, 2, 3, 4, 7, 8, 16, 64])
     func mapKeepsIndexOrderAndComputesEachItemOnce(threads: Int) {

@@ -7,10 +7,10 @@ internal import Synchronization
 /// threads is exactly the `threads` the user asked for, and items of unequal cost (a
 /// chunk of text takes ten times as long to compress as a random one) do not leave a
 /// worker idle while another still has a queue of them.
-enum Parallel {
+package enum Parallel {
     /// `body(i)` for every i in `0..<count`, over at most `threads` threads; results in
     /// index order. `makeState` runs once per worker.
-    static func map<State, Result>(
+    package static func map<State, Result>(
         count: Int, threads: Int,
         makeState: @Sendable () -> State,
         _ body: @Sendable (inout State, Int) -> Result
@@ -39,10 +39,10 @@ enum Parallel {
     /// batch, the stripes of a restore round): 4 per thread up to 32 items, so that
     /// items of unequal cost balance and barriers are few; 2 per thread beyond, where
     /// the round has items enough and memory grows with it.
-    static func roundItems(threads: Int) -> Int { max(4, 2 * threads, min(4 * threads, 32)) }
+    package static func roundItems(threads: Int) -> Int { max(4, 2 * threads, min(4 * threads, 32)) }
 
     /// `body(i)` for every i in `0..<count`, without per-worker state.
-    static func map<Result>(count: Int, threads: Int, _ body: @Sendable (Int) -> Result) -> [Result] {
+    package static func map<Result>(count: Int, threads: Int, _ body: @Sendable (Int) -> Result) -> [Result] {
         map(count: count, threads: threads, makeState: { () }, { _, i in body(i) })
     }
 }

@@ -1,3 +1,5 @@
+import DBSIO
+import DBSSecurity
 import FoundationEssentials
 
 /// Writes entries as a payload (PayloadFrame.swift) into a byte sink.

@@ -41,7 +41,7 @@ public final class SecureBytes: @unchecked Sendable {
     /// `count` bytes written by `initializer` into zeroed secure memory, so that
     /// derived or decrypted keys never pass through an ordinary buffer. If
     /// `initializer` throws, whatever it wrote is wiped before the error propagates.
-    init<E: Error>(
+    package init<E: Error>(
         count: Int,
         initializingWith initializer: (UnsafeMutableRawBufferPointer) throws(E) -> Void
     ) throws(E) {

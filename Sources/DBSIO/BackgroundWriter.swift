@@ -1,3 +1,5 @@
+import DBSReedSolomon
+import DBSSystem
 import Dispatch
 internal import Synchronization
 
@@ -9,36 +11,36 @@ internal import Synchronization
 /// At most `depth` submissions are queued; `submit` blocks beyond that, so memory stays
 /// bounded by the batches in flight. The first failure is kept and thrown by the next
 /// `submit` or `drain`; later writes are skipped.
-final class BackgroundWriter: Sendable {
+package final class BackgroundWriter: Sendable {
     /// A buffer and where it goes.
-    struct Write: Sendable {
-        enum Bytes: Sendable {
+    package struct Write: Sendable {
+        package enum Bytes: Sendable {
             case array(ArraySlice<UInt8>)
             /// A range of a pipeline buffer, written straight from it (no copy).
             case buffer(AlignedBuffer, Range<Int>)
         }
-        var bytes: Bytes
-        var offset: UInt64
+        package var bytes: Bytes
+        package var offset: UInt64
 
-        init(bytes: ArraySlice<UInt8>, offset: UInt64) {
+        package init(bytes: ArraySlice<UInt8>, offset: UInt64) {
             self.bytes = .array(bytes)
             self.offset = offset
         }
 
-        init(buffer: AlignedBuffer, range: Range<Int>, offset: UInt64) {
+        package init(buffer: AlignedBuffer, range: Range<Int>, offset: UInt64) {
             bytes = .buffer(buffer, range)
             self.offset = offset
         }
 
         /// The offset just past the bytes.
-        var end: UInt64 {
+        package var end: UInt64 {
             switch bytes {
             case .array(let bytes): offset + UInt64(bytes.count)
             case .buffer(_, let range): offset + UInt64(range.count)
             }
         }
 
-        func perform(on file: PositionedFile) throws(IOError) {
+        package func perform(on file: PositionedFile) throws(IOError) {
             switch bytes {
             case .array(let bytes):
                 try file.write(bytes, at: offset)
@@ -57,7 +59,7 @@ final class BackgroundWriter: Sendable {
     private let depth: Int
     private let failure = Mutex<IOError?>(nil)
 
-    init(file: PositionedFile, depth: Int = 2) {
+    package init(file: PositionedFile, depth: Int = 2) {
         self.file = file
         self.depth = max(1, depth)
         slots = DispatchSemaphore(value: self.depth)
@@ -66,7 +68,7 @@ final class BackgroundWriter: Sendable {
     /// Queues `writes` (waiting while `depth` submissions are pending). `completion`
     /// runs on the writer's thread once they are done, written or skipped (a pool
     /// takes its buffers back there).
-    func submit(_ writes: [Write], completion: (@Sendable () -> Void)? = nil) throws(IOError) {
+    package func submit(_ writes: [Write], completion: (@Sendable () -> Void)? = nil) throws(IOError) {
         try rethrowFailure()
         slots.wait()
         queue.async { [self] in
@@ -89,7 +91,7 @@ final class BackgroundWriter: Sendable {
     }
 
     /// Waits until everything submitted is written; throws the first failure.
-    func drain() throws(IOError) {
+    package func drain() throws(IOError) {
         queue.sync {}
         try rethrowFailure()
     }

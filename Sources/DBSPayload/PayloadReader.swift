@@ -1,3 +1,6 @@
+import DBSIO
+import DBSSecurity
+
 /// Reads a payload (PayloadFrame.swift) from a byte source, verifying as it goes:
 /// each entry's SHA-256 when its entry-end frame arrives, the payload digest, entry
 /// count and byte total at the end frame.

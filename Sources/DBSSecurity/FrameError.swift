@@ -1,7 +1,7 @@
 /// Why a chunk frame could not be cut, sealed or opened. Each case names the chunk
 /// and keeps its cause; the descriptions are what users see (the pipeline wraps them:
 /// a stream defect, a corrupted chunk, an internal failure).
-enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A prefix claims a sealed length no chunk can have.
     case impossibleLength(chunk: UInt64, length: Int)
     /// The frame would not fit the buffer it was to be sealed into.
@@ -16,7 +16,7 @@ enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
     /// names no known encoding.
     case invalidInnerHeader(chunk: UInt64)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .impossibleLength(index, length): "chunk \(index) has an impossible sealed length \(length)"
         case .doesNotFit(let index): "chunk \(index)'s frame does not fit its batch buffer"

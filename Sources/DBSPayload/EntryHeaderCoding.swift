@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// The entry-header frame body (layout in PayloadFrame.swift), in both directions.
-enum EntryHeaderCoding {
+package enum EntryHeaderCoding {
     private static let hasLinkTarget: UInt8 = 1 << 0
     private static let hasModelLabel: UInt8 = 1 << 1
     private static let hasExtra: UInt8 = 1 << 2
@@ -24,7 +24,7 @@ enum EntryHeaderCoding {
     /// The entry-header body of `entry`. `checked`: the writer's rules too
     /// (`EntryMetadata.validateForWriting`); off only for tests that need the hostile
     /// payloads a restore must refuse.
-    static func encode(
+    package static func encode(
         _ entry: EntryMetadata, version: UInt16 = PayloadFormat.version,
         checked: Bool = true
     ) throws(PayloadError) -> [UInt8] {
@@ -102,7 +102,9 @@ enum EntryHeaderCoding {
         return encoder.bytes
     }
 
-    static func decode(_ body: [UInt8], version: UInt16 = PayloadFormat.version) throws(PayloadError) -> EntryMetadata {
+    package static func decode(
+        _ body: [UInt8], version: UInt16 = PayloadFormat.version
+    ) throws(PayloadError) -> EntryMetadata {
         var decoder = FrameBodyDecoder(body, frame: .entryHeader)
         let kindByte = try decoder.uint8("kind")
         guard let kind = EntryKind(rawValue: kindByte), version >= 2 || kind.isVersion1 else {

@@ -6,14 +6,14 @@ internal import COpenSSL
 /// nonce. The context is mutable C state, so an instance serves one thread at a time:
 /// callers that work in parallel take one each (`ChunkCipher` makes one per call).
 /// `EVP_CIPHER_CTX_free` in `deinit` wipes the key schedule.
-final class AESGCM {
-    static let keyLength = 32
-    static let nonceLength = 12
-    static let tagLength = 16
+package final class AESGCM {
+    package static let keyLength = 32
+    package static let nonceLength = 12
+    package static let tagLength = 16
 
     private let context: OpaquePointer
 
-    init(key: SecureBytes) throws(SecurityError) {
+    package init(key: SecureBytes) throws(SecurityError) {
         guard key.count == Self.keyLength else {
             throw .invalidInput("an AES-256-GCM key is \(Self.keyLength) bytes, got \(key.count)")
         }
@@ -32,7 +32,7 @@ final class AESGCM {
     }
 
     /// Encrypts `plaintext` into `ciphertext` (the same length) and writes the tag.
-    func seal(
+    package func seal(
         nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer,
         plaintext: UnsafeRawBufferPointer, ciphertext: UnsafeMutableRawBufferPointer,
         tag: UnsafeMutableRawBufferPointer
@@ -49,7 +49,7 @@ final class AESGCM {
     /// Decrypts `ciphertext` into `plaintext` and checks `tag`. Returns `false` when
     /// the tag does not match; the caller must then discard (and the caller's caller
     /// never see) whatever was written to `plaintext`.
-    func open(
+    package func open(
         nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer,
         ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer,
         plaintext: UnsafeMutableRawBufferPointer
@@ -118,5 +118,5 @@ final class AESGCM {
 
 extension AESGCM {
     /// The linked OpenSSL's version text, e.g. "OpenSSL 3.0.17 1 Jul 2025".
-    static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+    package static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
 }

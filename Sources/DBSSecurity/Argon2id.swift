@@ -24,7 +24,7 @@ public enum Argon2id {
     /// Argon2id with every input of RFC 9106: what `deriveKey` runs (with no secret and
     /// no associated data), open to the RFC's test vector. The output is written
     /// straight into secure memory, and libargon2 wipes its own memory blocks.
-    static func hash(
+    package static func hash(
         password: SecureBytes, salt: [UInt8], secret: [UInt8], associatedData: [UInt8],
         parameters: KDFParameters, outputLength: Int
     ) throws(SecurityError) -> SecureBytes {
@@ -72,7 +72,7 @@ public enum Argon2id {
 
 extension Argon2id {
     /// libargon2 has no release number call: the algorithm version it computes.
-    static var libraryVersion: String {
+    package static var libraryVersion: String {
         "Argon2 v\(ARGON2_VERSION_NUMBER.rawValue >> 4).\(ARGON2_VERSION_NUMBER.rawValue & 15) (build)"
     }
 }

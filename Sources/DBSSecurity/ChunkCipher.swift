@@ -1,3 +1,5 @@
+import DBSSystem
+
 /// Seals and opens the payload chunks of one backup with AES-256-GCM under its data
 /// key.
 ///
@@ -11,7 +13,7 @@
 public struct ChunkCipher: Sendable {
     public static let tagLength = 16
     public static let backupIDLength = 16
-    static let domain = Array("DBS-chunk-v1".utf8)
+    package static let domain = Array("DBS-chunk-v1".utf8)
 
     private let dataKey: SecureBytes
     private let backupID: [UInt8]
@@ -123,12 +125,12 @@ public struct ChunkCipher: Sendable {
         }
     }
 
-    static func nonce(_ chunkIndex: UInt64) -> [UInt8] {
+    package static func nonce(_ chunkIndex: UInt64) -> [UInt8] {
         [0, 0, 0, 0] + bigEndianBytes(chunkIndex)
     }
 
     /// "DBS-chunk-v1" || backup id || chunk index (big-endian) || final flag.
-    func associatedData(_ chunkIndex: UInt64, isFinal: Bool) -> [UInt8] {
+    package func associatedData(_ chunkIndex: UInt64, isFinal: Bool) -> [UInt8] {
         Self.domain + backupID + Self.bigEndianBytes(chunkIndex) + [isFinal ? 1 : 0]
     }
 

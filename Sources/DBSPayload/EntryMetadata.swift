@@ -1,3 +1,5 @@
+import DBSSystem
+
 /// What an entry of a payload is.
 public enum EntryKind: UInt8, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// A regular file: its content.
@@ -33,7 +35,7 @@ public enum EntryKind: UInt8, Sendable, Codable, CaseIterable, CustomStringConve
 
     /// The kinds payload version 1 has.
     var isVersion1: Bool { rawValue <= 4 }
-    var isDevice: Bool { self == .characterDevice || self == .blockDevice }
+    package var isDevice: Bool { self == .characterDevice || self == .blockDevice }
     /// Kinds whose link target field is present (exactly for these).
     var hasLinkTarget: Bool { self == .symlink || self == .hardLink }
 }
@@ -145,7 +147,7 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
     }
 
     /// Whether this entry needs payload version 2 (a new kind or field).
-    var needsVersion2: Bool { !kind.isVersion1 || owner != nil || !extendedAttributes.isEmpty || device != nil }
+    package var needsVersion2: Bool { !kind.isVersion1 || owner != nil || !extendedAttributes.isEmpty || device != nil }
 
     /// Whether the path or link target is not UTF-8, so that the entry header must
     /// carry them as bytes (flag bit 7).

@@ -14,38 +14,38 @@
 /// The one codec of the stream: the writer seals with it, the restore opens with it,
 /// and the restore and the keyless walk (`FrameWalker`) cut the stream with the one
 /// routine `cut`.
-enum ChunkFrame {
-    static let prefixSize = 4
-    static let innerHeaderSize = 5
-    static let finalFlag: UInt32 = 1 << 31
+package enum ChunkFrame {
+    package static let prefixSize = 4
+    package static let innerHeaderSize = 5
+    package static let finalFlag: UInt32 = 1 << 31
 
     /// The largest sealed length a chunk of `chunkSize` plaintext bytes can have: a
     /// chunk that does not shrink is stored raw, so never more than the plaintext,
     /// plus the inner header and the tag.
-    static func maximumSealedLength(chunkSize: Int) -> Int {
+    package static func maximumSealedLength(chunkSize: Int) -> Int {
         chunkSize + innerHeaderSize + ChunkCipher.tagLength
     }
 
     /// Bytes of the frame of a chunk whose stored (compressed or raw) form is
     /// `storedCount` bytes.
-    static func frameLength(storedCount: Int) -> Int {
+    package static func frameLength(storedCount: Int) -> Int {
         prefixSize + innerHeaderSize + storedCount + ChunkCipher.tagLength
     }
 
     /// The prefix of a frame of `sealedLength` sealed bytes, as the value stored
     /// little-endian.
-    static func prefixValue(sealedLength: Int, isFinal: Bool) -> UInt32 {
+    package static func prefixValue(sealedLength: Int, isFinal: Bool) -> UInt32 {
         UInt32(sealedLength) | (isFinal ? finalFlag : 0)
     }
 
     /// The prefix of a frame of `sealedLength` sealed bytes, as its four bytes.
-    static func prefix(sealedLength: Int, isFinal: Bool) -> [UInt8] {
+    package static func prefix(sealedLength: Int, isFinal: Bool) -> [UInt8] {
         let value = prefixValue(sealedLength: sealedLength, isFinal: isFinal)
         return (0..<prefixSize).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
     }
 
     /// Parses a prefix: (sealed length, final flag).
-    static func parsePrefix(_ bytes: some Collection<UInt8>) -> (length: Int, isFinal: Bool) {
+    package static func parsePrefix(_ bytes: some Collection<UInt8>) -> (length: Int, isFinal: Bool) {
         var value: UInt32 = 0
         for (i, byte) in bytes.prefix(prefixSize).enumerated() { value |= UInt32(byte) << (8 * i) }
         return (Int(value & ~finalFlag), value & finalFlag != 0)
@@ -53,19 +53,25 @@ enum ChunkFrame {
 
     /// Whether a prefix claiming `length` sealed bytes can be real: at least a tag and
     /// an inner header, at most the largest chunk.
-    static func isPossible(sealedLength length: Int, chunkSize: Int) -> Bool {
+    package static func isPossible(sealedLength length: Int, chunkSize: Int) -> Bool {
         length >= ChunkCipher.tagLength + innerHeaderSize && length <= maximumSealedLength(chunkSize: chunkSize)
     }
 
     /// Where one frame lies in the bytes it was cut from.
-    struct Frame: Sendable, Equatable {
+    package struct Frame: Sendable, Equatable {
         /// The chunk's index in the stream.
-        var index: UInt64
+        package var index: UInt64
         /// The sealed bytes, in the indices of the bytes cut (they may reach beyond them).
-        var sealed: Range<Int>
-        var isFinal: Bool
+        package var sealed: Range<Int>
+        package var isFinal: Bool
         /// Just after the frame.
-        var end: Int { sealed.upperBound }
+        package var end: Int { sealed.upperBound }
+
+        package init(index: UInt64, sealed: Range<Int>, isFinal: Bool) {
+            self.index = index
+            self.sealed = sealed
+            self.isFinal = isFinal
+        }
     }
 
     /// Cuts the frame of chunk `index` whose prefix starts at `start` in `bytes`: nil
@@ -73,7 +79,7 @@ enum ChunkFrame {
     /// lie, which may be beyond `bytes` (the caller needs more of the stream to open it,
     /// or only skips it). A prefix no chunk of `chunkSize` can have throws
     /// `.impossibleLength`: the restore and the keyless walk refuse the same frames.
-    static func cut<Bytes: RandomAccessCollection<UInt8>>(
+    package static func cut<Bytes: RandomAccessCollection<UInt8>>(
         _ bytes: Bytes, at start: Int, index: UInt64,
         chunkSize: Int
     ) throws(FrameError) -> Frame?
@@ -90,7 +96,7 @@ enum ChunkFrame {
     /// `frameLength(storedCount: stored.count)` bytes): the inner header and the stored
     /// bytes are laid where the ciphertext goes and encrypted in place, so the frame
     /// costs one copy of the stored bytes and no intermediate array.
-    static func seal(
+    package static func seal(
         encoding: UInt8, stored: [UInt8], plaintextLength: Int, index: UInt64, isFinal: Bool,
         cipher: ChunkCipher, into buffer: UnsafeMutableRawBufferPointer,
         at offset: Int
@@ -117,18 +123,18 @@ enum ChunkFrame {
     }
 
     /// What a sealed chunk holds, once its tag verified.
-    struct Opened {
+    package struct Opened {
         /// The inner header's encoding byte.
-        var encoding: UInt8
+        package var encoding: UInt8
         /// The inner header's plaintext length (not yet checked against anything).
-        var plaintextLength: Int
+        package var plaintextLength: Int
         /// The stored bytes.
-        var stored: [UInt8]
+        package var stored: [UInt8]
     }
 
     /// Opens a sealed chunk (a slice of the verified ciphertext stream, opened where it
     /// lies); nothing is returned unless the GCM tag verifies.
-    static func open(
+    package static func open(
         _ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool,
         cipher: ChunkCipher
     ) throws(FrameError) -> Opened {
