@@ -111,12 +111,13 @@ struct ShiftedStripeTests {
         Self.delete(sample.path, 4096, at: layout.shardOffset(copy: 1, stripe: 12, shard: 2))
         Self.delete(sample.path, 4096, at: layout.shardOffset(copy: 0, stripe: 9, shard: 11))
         Self.insert(sample.path, [1, 2, 3], at: layout.shardOffset(copy: 0, stripe: 2, shard: 0) + 77)
-        try Self.expectHealed(
-            sample,
-            shifted: [
-                (copy: 0, shift: 3), (copy: 0, shift: 3 - 4096), (copy: 1, shift: 3 - 4096),
-                (copy: 1, shift: -2 * 4096 + 3),
-            ])
+        // Typed apart from the call: Swift 6.2 infers the literal's arithmetic as Int inside
+        // the argument and then refuses the array.
+        let shifted: [(copy: Int, shift: Int64)] = [
+            (copy: 0, shift: 3), (copy: 0, shift: 3 - 4096), (copy: 1, shift: 3 - 4096),
+            (copy: 1, shift: -2 * 4096 + 3),
+        ]
+        try Self.expectHealed(sample, shifted: shifted)
     }
 
     /// A shift plus ordinary bit rot in both copies.
