@@ -1,3 +1,4 @@
+import DBSIntegrity
 import DBSPayload
 import Foundation
 

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSIntegrity
 import DBSSystem
 
 /// Writes a fresh, clean file from a damaged one, without the passphrase.

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSIntegrity
 
 /// The verdict of a passphrase-less validation.
 public enum ValidationReport: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import DBSCompression
 import DBSIO
+import DBSIntegrity
 import DBSSecurity
 
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),

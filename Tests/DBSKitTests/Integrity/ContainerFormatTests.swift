@@ -1,6 +1,7 @@
 import DBSTestSupport
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// The metadata encodings of docs/FORMAT.md: exact sizes, round trips, the protected

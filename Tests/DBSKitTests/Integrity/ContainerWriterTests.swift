@@ -1,6 +1,7 @@
 import DBSTestSupport
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// The container writer against the container's readers: records written read back

@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Issue 12, items 2 and 5: a head that decodes (its checksum valid) but disagrees with

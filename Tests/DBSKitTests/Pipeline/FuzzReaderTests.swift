@@ -3,6 +3,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// The reader, inspector and validator on hostile input: random files and random

@@ -1,10 +1,13 @@
+import DBSReedSolomon
+import DBSSystem
+
 /// Why the container layer could not find or write a backup's stripes and heads.
 ///
 /// Integrity's own errors, so that the layer does not speak the pipeline's
 /// `BackupError`; each case keeps its cause (the `IOError`, the Reed-Solomon error, the
 /// stripe's repair record), and the pipeline maps them once
 /// (`BackupError.init(_: ContainerError)`).
-enum ContainerError: Error, Sendable {
+package enum ContainerError: Error, Sendable {
     /// The file is not a DBS container (or nothing of its metadata survives); says why.
     case notABackup(String)
     /// A container of a format version this build does not read.

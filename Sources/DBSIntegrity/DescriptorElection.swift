@@ -1,3 +1,5 @@
+import DBSSystem
+
 /// Which descriptor and stripe count a file really carries, by a vote over the replicas
 /// of its metadata (docs/FORMAT.md, "Finding the layout").
 ///

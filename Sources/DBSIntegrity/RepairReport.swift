@@ -144,11 +144,11 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var healed: Bool { !isClean && lostShards.isEmpty && streamDefects.isEmpty }
 
     /// Adds heads found damaged later (by the stream they describe), each once, in order.
-    mutating func addDamagedHeads(_ heads: [Int]) {
+    package mutating func addDamagedHeads(_ heads: [Int]) {
         headsDamaged = Array(Set(headsDamaged).union(heads)).sorted()
     }
 
-    mutating func add(_ record: StripeRepairRecord) {
+    package mutating func add(_ record: StripeRepairRecord) {
         if !record.isClean { stripes.append(record) }
     }
 }

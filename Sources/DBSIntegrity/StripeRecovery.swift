@@ -1,3 +1,6 @@
+import DBSReedSolomon
+import DBSSystem
+
 /// Reads one stripe of a located container and repairs it, as docs/FORMAT.md §10 ("Per stripe") says:
 ///
 /// 1. copy A's shards, each checked against its checksum; a failing one is taken from
@@ -22,17 +25,17 @@
 /// for the payload's GCM tags to authenticate (`Recovered.checksumVerified` is false).
 ///
 /// Thread-safe: the pipeline recovers several stripes at once on one instance.
-final class StripeRecovery: Sendable {
+package final class StripeRecovery: Sendable {
     let file: PositionedFile
     let fileLength: UInt64
     let descriptor: BackupDescriptor
-    let layout: ContainerLayout
-    let code: ReedSolomon
+    package let layout: ContainerLayout
+    package let code: ReedSolomon
     /// Where records moved by an inserted or dropped byte run really are, scanned for
     /// the first time a copy's record fails at its nominal offset.
     let anchors: LazyStripeAnchors
 
-    init(
+    package init(
         file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout
     )
         throws(ReedSolomonError)
@@ -46,24 +49,24 @@ final class StripeRecovery: Sendable {
     }
 
     /// A stripe as recovered.
-    struct Recovered: Sendable {
-        var index: UInt64
+    package struct Recovered: Sendable {
+        package var index: UInt64
         /// All n shards (`layout.stripeSize` bytes), repaired; meaningful only if `usable`.
-        var shards: [UInt8]
+        package var shards: [UInt8]
         /// Ciphertext bytes in the stripe (from its header; the full capacity when no
         /// header survived).
-        var dataLength: Int
-        var isLast: Bool
+        package var dataLength: Int
+        package var isLast: Bool
         /// The stripe header the shards were checked against (nil when none survived).
-        var header: StripeHeader?
-        var record: StripeRepairRecord
+        package var header: StripeHeader?
+        package var record: StripeRepairRecord
         /// Every shard passes its checksum.
-        var checksumVerified: Bool
+        package var checksumVerified: Bool
         /// The bytes can be used: verified by checksums, or (no header) a consistent
         /// Reed-Solomon codeword left for GCM to authenticate.
-        var usable: Bool { record.lost.isEmpty }
+        package var usable: Bool { record.lost.isEmpty }
         /// The ciphertext bytes of the stripe.
-        var data: ArraySlice<UInt8> { shards[0..<dataLength] }
+        package var data: ArraySlice<UInt8> { shards[0..<dataLength] }
     }
 
     /// One copy's record as read from disk.
@@ -91,7 +94,7 @@ final class StripeRecovery: Sendable {
 
     /// Recovers stripe `index`. With `examineBothCopies` (validation, repair) copy B is
     /// read and checked even when copy A is clean, so its damage is reported too.
-    func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
+    package func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
         let n = layout.totalShards
         let s = layout.shardSize
         var record = StripeRepairRecord(stripe: index)
@@ -198,7 +201,7 @@ final class StripeRecovery: Sendable {
     /// Whether copy `copy`'s record of stripe `index` reads back exactly as written: its
     /// header decodes without correction and every shard passes its checksum.
     /// Verify-after-write asks this of the copy it did not decrypt.
-    func isIntact(copy: Int, stripe index: UInt64) -> Bool {
+    package func isIntact(copy: Int, stripe index: UInt64) -> Bool {
         let read = read(copy: copy, stripe: index)
         guard let header = read.header, !read.headerCorrected, read.available == layout.stripeSize else { return false }
         return ShardChecksums.failing(
