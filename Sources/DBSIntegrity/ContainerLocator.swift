@@ -10,15 +10,15 @@ package struct LocatedContainer: Sendable {
     package var ciphertextLength: UInt64?
     package var chunkCount: UInt64?
     /// Per head (0, 1, 2): intact, corrected, unreadable, or disagreeing with the
-    /// descriptor, stripe count or stream end the other copies elect.
+    /// descriptor, stripe count or stream end the other heads elect.
     package var heads: [HeadState]
-    /// Per head, the record of each head that carries the elected descriptor and stripe
+    /// Per head, the head as decoded if it carries the elected descriptor and stripe
     /// count (its stream end is checked against the stream itself by the readers).
-    package var headRecords: [HeadRecord?]
+    package var decodedHeads: [Head?]
     /// No head was readable: the layout was derived from stripe headers found by scanning.
     package var fromScan: Bool
 
-    /// The state of one copy of the head.
+    /// The state of one of the three heads.
     package enum HeadState: String, Sendable, Codable, Equatable {
         case intact, corrected, unreadable, disagreeing
     }
@@ -30,8 +30,8 @@ package struct LocatedContainer: Sendable {
     /// stream has (`finalEnd` after `chunks` frames): damaged, whatever the vote said.
     package func headsDisagreeing(finalEnd: UInt64, chunks: UInt64) -> [Int] {
         (0..<3).filter { index in
-            guard let record = headRecords[index] else { return false }
-            return record.ciphertextLength != finalEnd || record.chunkCount != chunks
+            guard let head = decodedHeads[index] else { return false }
+            return head.ciphertextLength != finalEnd || head.chunkCount != chunks
         }
     }
 }

@@ -145,8 +145,8 @@ package struct ContainerWriter: Sendable {
         var writes: [BackgroundWriter.Write] = []
         writes.reserveCapacity(2 * stripes.count)
         for stripe in stripes {
-            guard stripe.record.isClean, let source = stripe.header else {
-                throw .damagedSourceRecord(stripe: stripe.index, stripe.record)
+            guard stripe.repair.isClean, let source = stripe.header else {
+                throw .damagedSourceRecord(stripe: stripe.index, stripe.repair)
             }
             let copyB = header(
                 copy: 1, Stripe(index: stripe.index, dataLength: source.dataLength, isLast: source.isLast),
@@ -165,11 +165,11 @@ package struct ContainerWriter: Sendable {
         try drain()
         do {
             try file.truncate(to: layout.fileLength)
-            for head in 0..<3 {
-                let record = HeadRecord(
-                    headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
+            for index in 0..<3 {
+                let head = Head(
+                    headIndex: index, descriptor: descriptor, stripeCount: layout.stripeCount,
                     ciphertextLength: ciphertextLength, chunkCount: chunkCount)
-                try file.write(record.encoded, at: layout.headBlockOffset(head))
+                try file.write(head.encoded, at: layout.headBlockOffset(index))
             }
         } catch {
             throw .io(error)

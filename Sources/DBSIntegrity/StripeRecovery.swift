@@ -59,12 +59,12 @@ package final class StripeRecovery: Sendable {
         package var isLast: Bool
         /// The stripe header the shards were checked against (nil when none survived).
         package var header: StripeHeader?
-        package var record: StripeRepairRecord
+        package var repair: StripeRepair
         /// Every shard passes its checksum.
         package var checksumVerified: Bool
         /// The bytes can be used: verified by checksums, or (no header) a consistent
         /// Reed-Solomon codeword left for GCM to authenticate.
-        package var usable: Bool { record.lost.isEmpty }
+        package var usable: Bool { repair.lost.isEmpty }
         /// The ciphertext bytes of the stripe.
         package var data: ArraySlice<UInt8> { shards[0..<dataLength] }
     }
@@ -97,7 +97,7 @@ package final class StripeRecovery: Sendable {
     package func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
         let n = layout.totalShards
         let s = layout.shardSize
-        var record = StripeRepairRecord(stripe: index)
+        var repair = StripeRepair(stripe: index)
         var a = read(copy: 0, stripe: index)
 
         // The clean path: copy A's header and every shard check out.
@@ -114,12 +114,12 @@ package final class StripeRecovery: Sendable {
                     algorithm: descriptor.checksum)
             }
         }
-        if let shift = a.shift { record.shifted.append(shift) }
-        if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
+        if let shift = a.shift { repair.shifted.append(shift) }
+        if a.header == nil || a.headerCorrected { repair.headersRepaired.append(0) }
         if let header = a.header, failingA!.isEmpty, !examineBothCopies || layout.copies == 1 {
             return Recovered(
                 index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
-                header: header, record: record, checksumVerified: true)
+                header: header, repair: repair, checksumVerified: true)
         }
 
         // Copy B: only the shards copy A lacks, unless all are to be examined or A's
@@ -135,11 +135,11 @@ package final class StripeRecovery: Sendable {
             }
             if failing?.isEmpty != true { b = relocated(read, failing: failing, copy: 1, stripe: index) }
         }
-        if let shift = b?.shift { record.shifted.append(shift) }
-        if let b, b.header == nil || b.headerCorrected { record.headersRepaired.append(1) }
+        if let shift = b?.shift { repair.shifted.append(shift) }
+        if let b, b.header == nil || b.headerCorrected { repair.headersRepaired.append(1) }
 
         guard let header = a.header ?? b?.header else {
-            return decodeWithoutHeader(index, a: a, b: b, record: record)
+            return decodeWithoutHeader(index, a: a, b: b, repair: repair)
         }
         let table = header.checksums
         if failingA == nil {
@@ -163,18 +163,18 @@ package final class StripeRecovery: Sendable {
         a.shards = []
         for shard in badA.sorted() where !badB.contains(shard) {
             shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: b!.shards[(shard * s)..<((shard + 1) * s)])
-            record.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
+            repair.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
         }
         if let b, b.loaded == nil {
             for shard in badB.sorted() where !badA.contains(shard) {
-                record.shardsFromOtherCopy.append(ShardPosition(copy: 1, shard: shard))
+                repair.shardsFromOtherCopy.append(ShardPosition(copy: 1, shard: shard))
             }
         }
         let erased = badA.intersection(badB).sorted()
         func result() -> Recovered {
             Recovered(
                 index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
-                header: header, record: record, checksumVerified: record.lost.isEmpty)
+                header: header, repair: repair, checksumVerified: repair.lost.isEmpty)
         }
         if erased.isEmpty { return result() }
 
@@ -183,13 +183,13 @@ package final class StripeRecovery: Sendable {
             ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table, algorithm: algorithm)
         }
         // Step 2: whole-shard erasures.
-        if rebuildWhole(erased, in: &shards, record: &record, verifies: verifies) { return result() }
+        if rebuildWhole(erased, in: &shards, repair: &repair, verifies: verifies) { return result() }
 
         // Step 3: column-wise decoding over both copies, in rounds (see `resolveColumnwise`).
-        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, record: &record, verifies: verifies)
+        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, repair: &repair, verifies: verifies)
         for shard in unresolved {
             for copy in 0..<layout.copies {
-                record.lost.append(
+                repair.lost.append(
                     LostShard(
                         copy: copy, stripe: index, shard: shard,
                         fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
@@ -243,7 +243,7 @@ package final class StripeRecovery: Sendable {
     /// Only checksum-verified shards are ever kept; returns the shards still bad.
     private func resolveColumnwise(
         _ erased: [Int], in shards: inout [UInt8], a: CopyRead, b: CopyRead?,
-        record: inout StripeRepairRecord,
+        repair: inout StripeRepair,
         verifies: (_ shards: [UInt8], _ shard: Int) -> Bool
     ) -> [Int] {
         let n = layout.totalShards
@@ -271,12 +271,12 @@ package final class StripeRecovery: Sendable {
                     shards.replaceSubrange(
                         (shard * s)..<((shard + 1) * s), with: working[(shard * s)..<((shard + 1) * s)])
                 }
-                record.bytesCorrected += report.corrections.filter { fixedSet.contains($0.shard) }.count
+                repair.bytesCorrected += report.corrections.filter { fixedSet.contains($0.shard) }.count
                 unresolved.removeAll { fixedSet.contains($0) }
                 progress = true
 
                 // Few enough left to rebuild whole, from shards that all verify.
-                if !unresolved.isEmpty && rebuildWhole(unresolved, in: &shards, record: &record, verifies: verifies) {
+                if !unresolved.isEmpty && rebuildWhole(unresolved, in: &shards, repair: &repair, verifies: verifies) {
                     unresolved = []
                 }
             }
@@ -288,7 +288,7 @@ package final class StripeRecovery: Sendable {
     /// them, and keeps the result only if every one then verifies; otherwise `shards`
     /// is left exactly as it was (its bad bytes are what the column decode compares).
     private func rebuildWhole(
-        _ erased: [Int], in shards: inout [UInt8], record: inout StripeRepairRecord,
+        _ erased: [Int], in shards: inout [UInt8], repair: inout StripeRepair,
         verifies: (_ shards: [UInt8], _ shard: Int) -> Bool
     ) -> Bool {
         guard erased.count <= layout.parityShards else { return false }
@@ -297,7 +297,7 @@ package final class StripeRecovery: Sendable {
         if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
             erased.allSatisfy({ verifies(shards, $0) })
         {
-            record.shardsRebuilt.append(contentsOf: erased)
+            repair.shardsRebuilt.append(contentsOf: erased)
             return true
         }
         for (shard, bytes) in zip(erased, saved) {
@@ -379,10 +379,10 @@ package final class StripeRecovery: Sendable {
     /// checksum-verified, so only GCM-authenticated plaintext may ever come of it.
     private func decodeWithoutHeader(
         _ index: UInt64, a: CopyRead, b: CopyRead?,
-        record: StripeRepairRecord
+        repair: StripeRepair
     ) -> Recovered {
-        var record = record
-        record.decodedWithoutHeader = true
+        var repair = repair
+        repair.decodedWithoutHeader = true
         let n = layout.totalShards
         let s = layout.shardSize
         var decoded: [UInt8]?
@@ -414,14 +414,14 @@ package final class StripeRecovery: Sendable {
                     // region, or shards read at a shift past the data): not a decode.
                     shards.contains(where: { $0 != 0 })
                 {
-                    record.bytesCorrected = report.corrections.count
+                    repair.bytesCorrected = report.corrections.count
                     decoded = shards
                 }
             }
         }
         if decoded == nil {
             for shard in 0..<n {
-                record.lost.append(
+                repair.lost.append(
                     LostShard(
                         copy: 0, stripe: index, shard: shard,
                         fileOffset: layout.shardOffset(copy: 0, stripe: index, shard: shard)))
@@ -429,7 +429,7 @@ package final class StripeRecovery: Sendable {
         }
         return Recovered(
             index: index, shards: decoded ?? a.shards, dataLength: layout.stripeDataCapacity,
-            isLast: index + 1 == layout.stripeCount, header: nil, record: record, checksumVerified: false)
+            isLast: index + 1 == layout.stripeCount, header: nil, repair: repair, checksumVerified: false)
     }
 
     /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and

@@ -2,7 +2,7 @@
 /// backup is complete (stripe count, ciphertext length, chunk count) and the offsets
 /// derived from them. Three heads: file start, start of copy B, file end; any
 /// intact one gives the whole layout.
-package struct HeadRecord: Equatable {
+package struct Head: Equatable {
     static let magic: [UInt8] = Array("DBS-HEAD".utf8)
 
     var headIndex: Int
