@@ -22,7 +22,7 @@ public enum ChunkCompression: Sendable, Equatable, Codable, CustomStringConverti
 /// head and replicated in every stripe header, so that a backup whose three heads are
 /// all destroyed still restores.
 package struct BackupDescriptor: Sendable, Equatable {
-    package static let serializedSize = 128
+    static let serializedSize = 128
     /// The wrapped key's place in the serialized form; zeroed in the key's own
     /// associated data (`wrapAssociatedData`).
     static let wrappedKeyRange = 52..<112

@@ -64,21 +64,21 @@ public enum ChecksumAlgorithm: UInt8, Sendable, CaseIterable, Codable {
 /// Held as two integers so that comparing the 255 checksums of a stripe allocates
 /// nothing.
 package struct Checksum128: Sendable, Hashable {
-    package static let byteCount = 16
+    static let byteCount = 16
 
     /// The first eight bytes, read big-endian.
-    package let high: UInt64
+    let high: UInt64
     /// The last eight bytes, read big-endian.
-    package let low: UInt64
+    let low: UInt64
 
-    package init(high: UInt64, low: UInt64) {
+    init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
 
     /// From the 16 stored bytes. A different count is a programming error (the caller
     /// slices a fixed-size field), not bad input, and traps.
-    package init(bytes: some Collection<UInt8>) {
+    init(bytes: some Collection<UInt8>) {
         precondition(bytes.count == Self.byteCount, "a Checksum128 is 16 bytes, got \(bytes.count)")
         var high: UInt64 = 0
         var low: UInt64 = 0
@@ -97,7 +97,7 @@ package struct Checksum128: Sendable, Hashable {
     }
 
     /// Appends the 16 stored bytes to `buffer` (a header being built).
-    package func append(to buffer: inout [UInt8]) {
+    func append(to buffer: inout [UInt8]) {
         withUnsafeBytes(of: high.bigEndian) { buffer.append(contentsOf: $0) }
         withUnsafeBytes(of: low.bigEndian) { buffer.append(contentsOf: $0) }
     }
