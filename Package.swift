@@ -16,7 +16,9 @@
 // each to what is below it (what crosses between them inside the package is `package`;
 // `public` is what DBSKit re-exports to its users, Sources/DBSKit/Exports.swift):
 //
-//   DBSKit (Pipeline, Integrity, Data)
+//   DBSKit (Pipeline, Data)
+//     +-- DBSIntegrity     the container (over DBSIO, DBSSecurity, DBSCompression,
+//     |                    DBSReedSolomon, DBSSystem; CXXHash, CBlake2)
 //     +-- DBSPayload       the plaintext format (over DBSIO, DBSSecurity, DBSSystem)
 //     +-- DBSIO            the pipeline's buffers, streams and threads (over DBSReedSolomon)
 //     +-- DBSSecurity      keys and ciphers (COpenSSL, CArgon2; over DBSSystem)
@@ -95,11 +97,20 @@ let package = Package(
         .target(name: "DBSIO", dependencies: ["DBSSystem", "DBSReedSolomon"]),
         // The plaintext format (docs/PAYLOAD.md): frames, entries, their digests.
         .target(name: "DBSPayload", dependencies: ["DBSSystem", "DBSIO", "DBSSecurity"]),
+        // The container (docs/FORMAT.md): descriptor, layout, heads, stripe headers,
+        // shard checksums, finding the layout, per-stripe repair and its report, the one
+        // writer of records and heads.
+        .target(
+            name: "DBSIntegrity",
+            dependencies: [
+                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO", "CXXHash", "CBlake2",
+            ]
+        ),
         .target(
             name: "DBSKit",
             dependencies: [
-                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
-                "DBSPayload", "CXXHash", "CBlake2",
+                "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO", "DBSPayload",
+                "DBSIntegrity",
             ]
         ),
         // include/dbs.h as a Clang module: DBSC's only view of the C structs.
@@ -113,7 +124,8 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "dbs-bench", dependencies: ["DBSKit", "DBSSystem", "DBSCompression", "DBSSecurity"],
+            name: "dbs-bench",
+            dependencies: ["DBSKit", "DBSSystem", "DBSCompression", "DBSSecurity", "DBSIntegrity"],
             path: "Benchmarks/dbs-bench"),
         // What the test suites share (a seeded generator), so each is written once.
         .target(name: "DBSTestSupport", dependencies: ["DBSSystem"], path: "Tests/DBSTestSupport"),
@@ -123,7 +135,7 @@ let package = Package(
             name: "DBSKitTests",
             dependencies: [
                 "DBSKit", "DBSSystem", "DBSReedSolomon", "DBSCompression", "DBSSecurity", "DBSIO",
-                "DBSPayload", "DBSTestSupport",
+                "DBSPayload", "DBSIntegrity", "DBSTestSupport",
             ],
             exclude: ["Fixtures"]
         ),

@@ -9,12 +9,13 @@
 # Builds one instrumented executable from DBSKit's sources plus Tests/Fuzz with swiftc
 # (-sanitize=fuzzer,address; the fuzz entry points stay out of the library), over the
 # modules below DBSKit built the same way first (DBSSystem, DBSReedSolomon,
-# DBSCompression, DBSSecurity, DBSIO, DBSPayload: static libraries in .build-fuzz/modules), rebuilt only
-# when a source changed; writes the seed corpus with the engine itself; runs each target
-# for SECONDS with the corpus kept in .build-fuzz/corpus/<target>; prints executions,
-# coverage (cov: edges, ft: features) and corpus size per target. Exits non-zero on any
-# crash, sanitizer report or broken invariant; the input is saved under
-# .build-fuzz/crashes/ (replay: DBS_FUZZ_TARGET=<target> .build-fuzz/dbs-fuzz <file>).
+# DBSCompression, DBSSecurity, DBSIO, DBSPayload, DBSIntegrity: static libraries in
+# .build-fuzz/modules), rebuilt only when a source changed; writes the seed corpus with
+# the engine itself; runs each target for SECONDS with the corpus kept in
+# .build-fuzz/corpus/<target>; prints executions, coverage (cov: edges, ft: features)
+# and corpus size per target. Exits non-zero on any crash, sanitizer report or broken
+# invariant; the input is saved under .build-fuzz/crashes/ (replay:
+# DBS_FUZZ_TARGET=<target> .build-fuzz/dbs-fuzz <file>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -26,7 +27,7 @@ out=.build-fuzz
 binary=$out/dbs-fuzz
 mkdir -p "$out/crashes"
 # The modules below DBSKit, in dependency order, then DBSKit and the fuzz targets as one.
-lower=(DBSSystem DBSReedSolomon DBSCompression DBSSecurity DBSIO DBSPayload)
+lower=(DBSSystem DBSReedSolomon DBSCompression DBSSecurity DBSIO DBSPayload DBSIntegrity)
 mapfile -t sources < <(find Sources/DBSKit Tests/Fuzz -name '*.swift' | sort)
 mapfile -t all_sources < <(find "${lower[@]/#/Sources/}" Sources/DBSKit Tests/Fuzz -name '*.swift' | sort)
 

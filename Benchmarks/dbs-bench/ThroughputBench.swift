@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSIntegrity
 import DBSKit
 import DBSSecurity
 import DBSSystem

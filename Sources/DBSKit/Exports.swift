@@ -10,9 +10,16 @@
 // it themselves). Of the security layer the types DBSKit's API takes and returns and
 // the front ends name: the passphrase's memory, the KDF's parameters and cap, its error;
 // of the payload the entry a front end writes or lists, the payload's reader and
-// writer, their error and limits, and the engine's version.
+// writer, their error and limits, and the engine's version; of the container the
+// checksum a backup is written with and the repair report with the two of its types
+// the front ends print (a lost shard, a run of shifted records). The container's
+// metadata (descriptor, layout, heads, stripe headers) is `package`.
 @_exported import DBSReedSolomon
 
+@_exported import enum DBSIntegrity.ChecksumAlgorithm
+@_exported import struct DBSIntegrity.LostShard
+@_exported import struct DBSIntegrity.RepairReport
+@_exported import struct DBSIntegrity.ShiftedRun
 @_exported import enum DBSPayload.DBSKitVersion
 @_exported import enum DBSPayload.EntryKind
 @_exported import struct DBSPayload.EntryMetadata

@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSIntegrity
 import DBSSecurity
 
 /// The versions of the C libraries this build of the engine runs on, so that

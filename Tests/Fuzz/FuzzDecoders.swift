@@ -1,3 +1,4 @@
+import DBSIntegrity
 import DBSPayload
 import Foundation
 
@@ -30,11 +31,11 @@ enum FuzzDecoders {
 
     static func head(_ input: [UInt8]) {
         let body = protectedBody(input)
-        guard let record = try? HeadRecord(body: body) else { return }
+        guard let head = try? Head(body: body) else { return }
         // Derived values of an accepted head must not overflow anywhere a reader uses them.
-        let layout = record.layout
+        let layout = head.layout
         _ = (layout.fileLength, layout.headRegionOffset(2), layout.copyOffset(layout.copies - 1))
-        fuzzCheck((try? HeadRecord(body: record.body)) == record, "an accepted head does not re-encode to itself")
+        fuzzCheck((try? Head(body: head.body)) == head, "an accepted head does not re-encode to itself")
     }
 
     static func stripe(_ input: [UInt8]) {
@@ -70,7 +71,7 @@ enum FuzzDecoders {
         do {
             let file = try PositionedFile.openForReading(scratch)
             let located = try ContainerLocator.locate(file)
-            fuzzCheck(located.heads.count == 3 && located.headRecords.count == 3, "located heads \(located.heads)")
+            fuzzCheck(located.heads.count == 3 && located.decodedHeads.count == 3, "located heads \(located.heads)")
             fuzzCheck(located.fileLength == UInt64(input.count), "located file length \(located.fileLength)")
         } catch let error as ContainerError {
             checkRefusal(BackupError(error), "locate")

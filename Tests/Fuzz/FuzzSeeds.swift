@@ -1,3 +1,4 @@
+import DBSIntegrity
 import DBSPayload
 import Foundation
 
@@ -36,8 +37,8 @@ enum FuzzSeeds {
 
             let file = try PositionedFile.openForReading(path)
             let located = try ContainerLocator.locate(file)
-            for (index, record) in located.headRecords.enumerated() {
-                if let record { try store(record.body, "head", "head-\(n)-\(index)") }
+            for (index, head) in located.decodedHeads.enumerated() {
+                if let head { try store(head.body, "head", "head-\(n)-\(index)") }
             }
             let layout = located.layout
             for copy in 0..<layout.copies {

@@ -6,7 +6,7 @@ import Foundation
 // address`), so the targets see the engine's internal types without widening its
 // public surface. The target is chosen by DBS_FUZZ_TARGET:
 //
-//   head    a head body: HeadRecord(body:), through the protected-block codec
+//   head    a head body: Head(body:), through the protected-block codec
 //   stripe  a stripe-header body: StripeHeader(body:), through the same codec
 //   file    a whole small file: layout scan, locator, descriptor election, then the
 //           passphrase-less validator (stripe recovery, column rounds); the inspector

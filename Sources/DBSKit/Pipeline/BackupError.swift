@@ -1,3 +1,4 @@
+import DBSIntegrity
 import DBSSecurity
 
 /// Why a backup could not be written, read, validated or repaired. The cases keep

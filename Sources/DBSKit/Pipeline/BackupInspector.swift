@@ -1,3 +1,4 @@
+import DBSIntegrity
 import DBSSecurity
 
 /// What a backup file says about itself without a passphrase.

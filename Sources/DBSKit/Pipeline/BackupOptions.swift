@@ -1,4 +1,5 @@
 import DBSCompression
+import DBSIntegrity
 import DBSSecurity
 import DBSSystem
 import Dispatch

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSIntegrity
 import DBSSecurity
 
 /// Reads a backup back as its plaintext stream, repairing as it goes (docs/FORMAT.md, "Reading").

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSIntegrity
 import DBSSystem
 
 /// Writes a fresh, clean file from a damaged one, without the passphrase.
@@ -55,7 +56,7 @@ public enum BackupRepairer {
                 var buffer = [UInt8]()
                 buffer.reserveCapacity(count * layout.stripeSize)
                 for stripe in recovered {
-                    report.add(stripe.record)
+                    report.add(stripe.repair)
                     guard stripe.usable else { throw .damagedBeyondRepair(report) }
                     walker.consume(stripe.data)
                     if let defect = walker.defect { throw .corruptedStream(defect) }

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSIntegrity
 
 /// The verdict of a passphrase-less validation.
 public enum ValidationReport: Sendable, Equatable {
@@ -64,12 +65,12 @@ public enum BackupValidator {
                         stripe: recovered.shards,
                         shardLength: recovery.layout.shardSize)) != true
                 {
-                    recovered.record.parityInconsistent = true
+                    recovered.repair.parityInconsistent = true
                 }
                 return recovered
             }
             for stripe in stripes {
-                report.add(stripe.record)
+                report.add(stripe.repair)
                 if stripe.usable && report.lostShards.isEmpty { walker.consume(stripe.data) }
             }
         }

@@ -1,5 +1,6 @@
 import DBSCompression
 import DBSIO
+import DBSIntegrity
 import DBSSecurity
 import DBSSystem
 

@@ -1,3 +1,5 @@
+import DBSIntegrity
+
 extension ContainerLocator {
     /// Opens the file at `path` for reading and locates its container: how every reader
     /// of a backup (restore, validate, repair, inspect, verify-after-write) starts, in

@@ -1,4 +1,5 @@
 import DBSIO
+import DBSIntegrity
 import DBSPayload
 import DBSSecurity
 

@@ -1,3 +1,4 @@
+import DBSIntegrity
 import DBSSecurity
 
 /// Follows the clear frame prefixes of the ciphertext stream (no key needed) to find

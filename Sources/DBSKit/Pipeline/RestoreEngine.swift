@@ -1,5 +1,6 @@
 import DBSCompression
 import DBSIO
+import DBSIntegrity
 import DBSSecurity
 
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
@@ -205,7 +206,7 @@ final class RestoreEngine {
         var stripes = prefetched
         prefetched = []
         for (index, stripe) in stripes.enumerated() {
-            report.add(stripe.record)
+            report.add(stripe.repair)
             guard stripe.usable else {
                 // The stripes before it are delivered first (a salvaging restore keeps
                 // the entries they complete); the next call fails.

@@ -28,7 +28,7 @@ struct ValidateCommand: DBSSubcommand {
         var entries: Int?
         var bytes: UInt64?
         var repair: RepairCounts
-        /// Heads (0, 1, 2) unreadable, corrected or disagreeing with the other copies.
+        /// Heads (0, 1, 2) unreadable, corrected or disagreeing with the other heads.
         var headsDamaged: [Int]
         /// What a restore would refuse in the ciphertext stream, found without the key.
         var streamDefects: [String]

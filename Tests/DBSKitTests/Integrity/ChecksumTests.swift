@@ -2,6 +2,7 @@ import DBSSecurity
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 @Suite("Integrity: per-shard checksums (XXH3-128, BLAKE2b-128)")

@@ -1,6 +1,7 @@
 import DBSTestSupport
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// The metadata encodings of docs/FORMAT.md: exact sizes, round trips, the protected
@@ -88,16 +89,16 @@ struct ContainerFormatTests {
     }
 
     @Test func headRecordChecksItsDerivedOffsets() throws {
-        let head = HeadRecord(
+        let head = Head(
             headIndex: 2, descriptor: Self.descriptor, stripeCount: 10, ciphertextLength: 9_000_000,
             chunkCount: 9)
-        #expect(try HeadRecord(body: head.body) == head)
+        #expect(try Head(body: head.body) == head)
         var body = head.body
         body[208] ^= 1  // stored file length
-        #expect(throws: FormatError.self) { try HeadRecord(body: body) }
+        #expect(throws: FormatError.self) { try Head(body: body) }
         var future = head.body
         future[8] = 2  // format version 2
-        #expect(throws: FormatError.unsupportedVersion(2)) { try HeadRecord(body: future) }
+        #expect(throws: FormatError.unsupportedVersion(2)) { try Head(body: future) }
     }
 
     @Test func layoutPlacesEveryRegionOnShardBoundaries() {

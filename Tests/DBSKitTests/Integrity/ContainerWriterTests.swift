@@ -1,6 +1,7 @@
 import DBSTestSupport
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// The container writer against the container's readers: records written read back
@@ -65,7 +66,7 @@ struct ContainerWriterTests {
             layout: layout)
         for stripe in placed {
             let recovered = recovery.recover(stripe.index, examineBothCopies: true)
-            #expect(recovered.record.isClean && recovered.checksumVerified)
+            #expect(recovered.repair.isClean && recovered.checksumVerified)
             #expect(recovered.dataLength == stripe.dataLength && recovered.isLast == stripe.isLast)
             let start = Int(stripe.index) * layout.stripeSize
             #expect(recovered.data == data[start..<(start + stripe.dataLength)])
@@ -106,7 +107,7 @@ struct ContainerWriterTests {
             file: reading, fileLength: layout.fileLength, descriptor: Self.descriptor,
             layout: layout)
         let copyA = (0..<3).map { recovery.recover(UInt64($0)) }
-        #expect(copyA.allSatisfy { $0.record.isClean && $0.checksumVerified })
+        #expect(copyA.allSatisfy { $0.repair.isClean && $0.checksumVerified })
         #expect(copyA.map(\.isLast) == [false, false, true])
         #expect(copyA.flatMap { Array($0.data) } == stream)
         #expect((0..<3).allSatisfy { !recovery.isIntact(copy: 1, stripe: UInt64($0)) })
@@ -119,7 +120,7 @@ struct ContainerWriterTests {
 
         // A stripe that did not read back clean is never duplicated.
         var damaged = copyA[1]
-        damaged.record.shardsRebuilt = [0]
+        damaged.repair.shardsRebuilt = [0]
         let refusal = #expect(throws: ContainerError.self) { try writer.writeCopyB([damaged], layout: layout) }
         guard case .damagedSourceRecord(let stripe, _)? = refusal else {
             Issue.record("copy B was written from a damaged record: \(String(describing: refusal))")

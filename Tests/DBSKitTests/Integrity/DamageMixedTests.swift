@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Damage that mixes a wrecked run in one copy with sparse bit rot in both: the

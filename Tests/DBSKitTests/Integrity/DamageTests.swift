@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Every damage class of issue 3 injected into real files: the reader returns the exact

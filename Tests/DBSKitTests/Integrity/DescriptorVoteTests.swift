@@ -2,10 +2,11 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Issue 12, items 2 and 5: a head that decodes (its checksum valid) but disagrees with
-/// the other copies of the metadata is outvoted, reported as damaged and never written
+/// the other replicas of the metadata is outvoted, reported as damaged and never written
 /// back by `repair`; the validator reports every disagreement, including a stream end
 /// the heads record wrongly.
 @Suite("Descriptor vote: forged and tampered heads")
@@ -29,9 +30,9 @@ struct DescriptorVoteTests {
 
     /// Rewrites head `index` of the file with `change` applied, a valid protected block
     /// (checksum and parity recomputed): what an attacker or a buggy tool writes.
-    static func rewriteHead(_ sample: Sample, _ index: Int, _ change: (inout HeadRecord) -> Void) {
+    static func rewriteHead(_ sample: Sample, _ index: Int, _ change: (inout Head) -> Void) {
         let located = sample.located
-        var record = HeadRecord(
+        var record = Head(
             headIndex: index, descriptor: located.descriptor,
             stripeCount: located.layout.stripeCount,
             ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
@@ -86,7 +87,7 @@ struct DescriptorVoteTests {
     /// stripe count, the stream length, the chunk count; in each of the three heads.
     @Test(arguments: 0..<3)
     func oneFieldChangedInOneHead(head: Int) throws {
-        let changes: [(String, (inout HeadRecord) -> Void)] = [
+        let changes: [(String, (inout Head) -> Void)] = [
             ("KDF memory", { $0.descriptor.kdf.memoryKiB *= 2 }),
             ("salt", { $0.descriptor.salt[0] ^= 1 }),
             ("stripe count", { $0.stripeCount += 1 }),

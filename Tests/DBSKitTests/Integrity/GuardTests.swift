@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Issue 12, item 10: tests that fail when a guard of the repair is removed. Each was

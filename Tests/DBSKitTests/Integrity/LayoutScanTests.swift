@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Issue 12, item 3: the layout scan is linear in the file size whatever the file

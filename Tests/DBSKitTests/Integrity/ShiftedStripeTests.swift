@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Issue 12, item 8: bytes inserted into or dropped from a backup file (a disk rescued

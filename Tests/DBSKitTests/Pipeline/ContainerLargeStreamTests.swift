@@ -3,6 +3,7 @@ import DBSSecurity
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// A 1 GiB payload streamed through the writer and the reader with threads = 2: the

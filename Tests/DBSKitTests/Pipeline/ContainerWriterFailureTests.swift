@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// A failed or abandoned backup leaves nothing at the destination and no temp file.

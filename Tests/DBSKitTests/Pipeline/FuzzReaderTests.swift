@@ -3,6 +3,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// The reader, inspector and validator on hostile input: random files and random
@@ -42,7 +43,7 @@ struct FuzzReaderTests {
             if iteration % 3 == 0, size > 64 {
                 for _ in 0..<4 {
                     let at = Int(rng.next() % UInt64(size - 8))
-                    let magic = iteration % 2 == 0 ? StripeHeader.magic : HeadRecord.magic
+                    let magic = iteration % 2 == 0 ? StripeHeader.magic : Head.magic
                     bytes.replaceSubrange(at..<(at + 8), with: magic)
                 }
             }
@@ -180,10 +181,10 @@ struct FuzzReaderTests {
         let file = try PositionedFile.openForReading(path)
         let located = try ContainerLocator.locate(file)
 
-        func rewriteHeads(_ change: (inout HeadRecord) -> Void) {
+        func rewriteHeads(_ change: (inout Head) -> Void) {
             var bytes = pristine
             for head in 0..<3 {
-                var record = HeadRecord(
+                var record = Head(
                     headIndex: head, descriptor: located.descriptor,
                     stripeCount: located.layout.stripeCount,
                     ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)

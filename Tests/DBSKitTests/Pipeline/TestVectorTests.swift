@@ -3,6 +3,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 @testable import DBSPayload
 
@@ -250,8 +251,8 @@ struct TestVectorTests {
         return reader.repairReport
     }
 
-    static func head(_ file: [UInt8]) throws -> HeadRecord {
-        try HeadRecord(body: try ProtectedBlock.decode(Array(file[0..<ProtectedBlock.size])).unwrapped().body)
+    static func head(_ file: [UInt8]) throws -> Head {
+        try Head(body: try ProtectedBlock.decode(Array(file[0..<ProtectedBlock.size])).unwrapped().body)
     }
 
     /// The values docs/TEST-VECTORS.md lists, each "name: value" on one line, computed

@@ -2,6 +2,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 @testable import DBSSecurity
 
@@ -63,7 +64,7 @@ struct KDFCostCapTests {
         let data = Fixture.randomBytes(10_000, seed: 6)
         try Fixture.write(data, to: path, options: Fixture.smallOptions())
         let located = try ContainerLocator.locate(try PositionedFile.openForReading(path))
-        var forged = HeadRecord(
+        var forged = Head(
             headIndex: 0, descriptor: located.descriptor, stripeCount: located.layout.stripeCount,
             ciphertextLength: located.ciphertextLength!, chunkCount: located.chunkCount!)
         forged.descriptor.kdf = KDFParameters(timeCost: 3, memoryKiB: 4 << 20, parallelism: 4)

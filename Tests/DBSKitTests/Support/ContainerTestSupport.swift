@@ -3,6 +3,7 @@ import DBSTestSupport
 import Foundation
 import Testing
 
+@testable import DBSIntegrity
 @testable import DBSKit
 
 /// Temp directories, backups written and read back, and file surgery for the

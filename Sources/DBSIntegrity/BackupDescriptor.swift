@@ -21,28 +21,28 @@ public enum ChunkCompression: Sendable, Equatable, Codable, CustomStringConverti
 /// its key (salt, Argon2id parameters, wrapped data key). 128 bytes; stored in every
 /// head and replicated in every stripe header, so that a backup whose three heads are
 /// all destroyed still restores.
-public struct BackupDescriptor: Sendable, Equatable {
-    public static let serializedSize = 128
+package struct BackupDescriptor: Sendable, Equatable {
+    static let serializedSize = 128
     /// The wrapped key's place in the serialized form; zeroed in the key's own
     /// associated data (`wrapAssociatedData`).
     static let wrappedKeyRange = 52..<112
 
-    public var backupID: [UInt8]
+    package var backupID: [UInt8]
     /// Unix time, seconds.
-    public var created: Int64
-    public var salt: [UInt8]
-    public var kdf: KDFParameters
+    package var created: Int64
+    package var salt: [UInt8]
+    package var kdf: KDFParameters
     /// The data key, wrapped by the passphrase's key (60 bytes: nonce, ciphertext, tag).
-    public var wrappedKey: [UInt8]
-    public var chunkSize: Int
-    public var compression: ChunkCompression
-    public var checksum: ChecksumAlgorithm
-    public var copies: Int
-    public var dataShards: Int
-    public var parityShards: Int
-    public var shardSize: Int
+    package var wrappedKey: [UInt8]
+    package var chunkSize: Int
+    package var compression: ChunkCompression
+    package var checksum: ChecksumAlgorithm
+    package var copies: Int
+    package var dataShards: Int
+    package var parityShards: Int
+    package var shardSize: Int
 
-    public init(
+    package init(
         backupID: [UInt8], created: Int64, salt: [UInt8], kdf: KDFParameters, wrappedKey: [UInt8],
         chunkSize: Int, compression: ChunkCompression, checksum: ChecksumAlgorithm, copies: Int,
         dataShards: Int, parityShards: Int, shardSize: Int
@@ -64,11 +64,11 @@ public struct BackupDescriptor: Sendable, Equatable {
     /// The bounds a reader enforces on a descriptor it cannot yet authenticate.
     /// Shards up to 64 KiB keep a stripe (255 shards) at most 16 MiB, so what a hostile
     /// descriptor can make a reader allocate stays small; chunks up to 16 MiB likewise.
-    static let shardSizeLimits = 16...(64 << 10)
-    static let chunkSizeLimits = 1...(16 << 20)
+    package static let shardSizeLimits = 16...(64 << 10)
+    package static let chunkSizeLimits = 1...(16 << 20)
 
     /// The layout of a container with this shape and `stripeCount` stripes.
-    public func layout(stripeCount: UInt64) -> ContainerLayout {
+    package func layout(stripeCount: UInt64) -> ContainerLayout {
         ContainerLayout(
             dataShards: dataShards, parityShards: parityShards, shardSize: shardSize,
             copies: copies, stripeCount: stripeCount)
@@ -105,7 +105,7 @@ public struct BackupDescriptor: Sendable, Equatable {
     /// What the data key's wrap authenticates: the serialized descriptor with the
     /// wrapped-key field zeroed, after a domain label. A head whose parameters were
     /// changed no longer opens the key.
-    var wrapAssociatedData: [UInt8] {
+    package var wrapAssociatedData: [UInt8] {
         var bytes = serialized
         for i in Self.wrappedKeyRange { bytes[i] = 0 }
         return Array("DBS descriptor v1".utf8) + bytes
@@ -159,7 +159,7 @@ public struct BackupDescriptor: Sendable, Equatable {
 }
 
 /// Why bytes that should be container metadata are not.
-enum FormatError: Error, Equatable {
+package enum FormatError: Error, Equatable {
     case truncated(String)
     case invalidField(String)
     case unsupportedVersion(UInt16)

@@ -21,7 +21,7 @@ public struct LostShard: Sendable, Codable, Equatable, CustomStringConvertible {
 }
 
 /// What happened to one stripe that was not clean.
-public struct StripeRepairRecord: Sendable, Codable, Equatable {
+public struct StripeRepair: Sendable, Codable, Equatable {
     public var stripe: UInt64
     /// Shards that failed their checksum in one copy and were taken from the other
     /// copy, as (copy that was bad, shard).
@@ -95,11 +95,11 @@ public struct ShardPosition: Sendable, Codable, Equatable, Hashable {
     }
 }
 
-/// Everything a read, validation or repair found and fixed: one record per stripe
+/// Everything a read, validation or repair found and fixed: one repair per stripe
 /// that was not clean (a clean file has none, so the report's size follows the
 /// damage, not the backup), plus the heads.
 public struct RepairReport: Sendable, Codable, Equatable {
-    public var stripes: [StripeRepairRecord] = []
+    public var stripes: [StripeRepair] = []
     /// Heads (0, 1, 2) that were unreadable or needed correction.
     public var headsDamaged: [Int] = []
     /// True when no intact head was found and the layout came from scanning.
@@ -122,14 +122,14 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var shiftedRuns: [ShiftedRun] {
         var runs: [ShiftedRun] = []
         for copy in 0..<2 {
-            for record in stripes {
-                guard let found = record.shifted.first(where: { $0.copy == copy }) else { continue }
+            for repair in stripes {
+                guard let found = repair.shifted.first(where: { $0.copy == copy }) else { continue }
                 let shift = found.shardShift
-                if let last = runs.last, last.copy == copy, last.shift == shift, last.lastStripe + 1 == record.stripe {
-                    runs[runs.count - 1].lastStripe = record.stripe
+                if let last = runs.last, last.copy == copy, last.shift == shift, last.lastStripe + 1 == repair.stripe {
+                    runs[runs.count - 1].lastStripe = repair.stripe
                 } else {
                     runs.append(
-                        ShiftedRun(copy: copy, firstStripe: record.stripe, lastStripe: record.stripe, shift: shift))
+                        ShiftedRun(copy: copy, firstStripe: repair.stripe, lastStripe: repair.stripe, shift: shift))
                 }
             }
         }
@@ -144,12 +144,13 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var healed: Bool { !isClean && lostShards.isEmpty && streamDefects.isEmpty }
 
     /// Adds heads found damaged later (by the stream they describe), each once, in order.
-    mutating func addDamagedHeads(_ heads: [Int]) {
+    package mutating func addDamagedHeads(_ heads: [Int]) {
         headsDamaged = Array(Set(headsDamaged).union(heads)).sorted()
     }
 
-    mutating func add(_ record: StripeRepairRecord) {
-        if !record.isClean { stripes.append(record) }
+    /// Adds one stripe's repair, if anything was done to it.
+    package mutating func add(_ repair: StripeRepair) {
+        if !repair.isClean { stripes.append(repair) }
     }
 }
 

@@ -1,3 +1,5 @@
+import DBSReedSolomon
+
 /// The container's metadata unit: a 4,464-byte body (a head or a stripe header)
 /// with a 16-byte XXH3-128 checksum and its own Reed-Solomon parity, 8,192 bytes in all.
 ///
@@ -13,13 +15,13 @@
 ///
 /// The geometry is fixed for format version 1, independent of the stripe shape, so a
 /// reader that knows nothing yet (no head) can decode any header it finds.
-enum ProtectedBlock {
-    static let size = 8192
-    static let columns = 64
-    static let dataShards = 70
-    static let parityShards = 58
+package enum ProtectedBlock {
+    package static let size = 8192
+    package static let columns = 64
+    package static let dataShards = 70
+    package static let parityShards = 58
     /// Bytes of body the block carries.
-    static let bodySize = dataShards * columns - checksumSize
+    package static let bodySize = dataShards * columns - checksumSize
     static let checksumSize = 16
 
     /// The one code every metadata block uses. The shape is a valid constant
@@ -33,7 +35,7 @@ enum ProtectedBlock {
     }()
 
     /// The 8,192 on-disk bytes for `body` (at most `bodySize` bytes; zero-padded).
-    static func encode(body: [UInt8]) -> [UInt8] {
+    package static func encode(body: [UInt8]) -> [UInt8] {
         precondition(body.count <= bodySize, "metadata body of \(body.count) bytes exceeds \(bodySize)")
         var block = body
         block.reserveCapacity(size)
@@ -49,16 +51,16 @@ enum ProtectedBlock {
     }
 
     /// The result of decoding a block read from disk.
-    struct Decoded {
+    package struct Decoded {
         /// The verified body (`bodySize` bytes).
-        var body: [UInt8]
+        package var body: [UInt8]
         /// Bytes the error correction changed (0 for an intact block).
-        var correctedBytes: Int
+        package var correctedBytes: Int
     }
 
     /// The verified body of `block`, after error correction if its checksum failed;
     /// nil when it cannot be recovered (or `block` is not `size` bytes).
-    static func decode(_ block: [UInt8]) -> Decoded? {
+    package static func decode(_ block: [UInt8]) -> Decoded? {
         guard block.count == size else { return nil }
         if checksumMatches(block) { return Decoded(body: Array(block[0..<bodySize]), correctedBytes: 0) }
         var repaired = block

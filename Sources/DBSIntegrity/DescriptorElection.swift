@@ -1,3 +1,5 @@
+import DBSSystem
+
 /// Which descriptor and stripe count a file really carries, by a vote over the replicas
 /// of its metadata (docs/FORMAT.md, "Finding the layout").
 ///
@@ -36,7 +38,7 @@ struct DescriptorElection {
         var opposition = 0
         /// The heads (by index 0, 1, 2) that carry the candidate, and whether each
         /// needed correction.
-        var heads: [Int: (record: HeadRecord, corrected: Bool)] = [:]
+        var heads: [Int: (head: Head, corrected: Bool)] = [:]
         /// Heads that decode at their place for the candidate but carry something else.
         var dissenting: Set<Int> = []
         /// Copy A's (else copy B's) header of the last stripe, if it voted for the candidate.
@@ -55,10 +57,10 @@ struct DescriptorElection {
     }
 
     /// The head at `offset`, if a head decodes there (and whether it needed correction).
-    mutating func head(at offset: UInt64) -> Result<(HeadRecord, Bool), FormatError> {
+    mutating func head(at offset: UInt64) -> Result<(Head, Bool), FormatError> {
         guard let decoded = block(at: offset) else { return .failure(.invalidField("head block")) }
         do {
-            return .success((try HeadRecord(body: decoded.body), decoded.correctedBytes > 0))
+            return .success((try Head(body: decoded.body), decoded.correctedBytes > 0))
         } catch {
             return .failure(error)
         }
@@ -92,10 +94,10 @@ struct DescriptorElection {
         var tally = Tally(candidate: candidate)
         let layout = candidate.layout
         for index in 0..<3 {
-            guard case .success(let (record, corrected)) = head(at: headOffset(index, layout: layout)) else { continue }
-            if record.descriptor == candidate.descriptor && record.stripeCount == candidate.stripeCount {
+            guard case .success(let (found, corrected)) = head(at: headOffset(index, layout: layout)) else { continue }
+            if found.descriptor == candidate.descriptor && found.stripeCount == candidate.stripeCount {
                 tally.support += 1
-                tally.heads[index] = (record, corrected)
+                tally.heads[index] = (found, corrected)
             } else {
                 tally.opposition += 1
                 tally.dissenting.insert(index)
@@ -148,15 +150,15 @@ struct DescriptorElection {
         let layout = tally.candidate.layout
         var votes: [(pair: (UInt64, UInt64), count: Int)] = []
         for index in tally.heads.keys.sorted() {
-            let record = tally.heads[index]!.record
-            let pair = (record.ciphertextLength, record.chunkCount)
+            let head = tally.heads[index]!.head
+            let pair = (head.ciphertextLength, head.chunkCount)
             if let at = votes.firstIndex(where: { $0.pair == pair }) {
                 votes[at].count += 1
             } else {
                 let fitsLastStripe =
                     tally.lastHeader.map {
                         (layout.stripeCount - 1) * UInt64(layout.stripeDataCapacity) + UInt64($0.dataLength)
-                            == record.ciphertextLength
+                            == head.ciphertextLength
                     } ?? false
                 votes.append((pair, fitsLastStripe ? 2 : 1))
             }
@@ -172,14 +174,14 @@ struct DescriptorElection {
         let end = streamEnd(of: tally)
         let states = (0..<3).map { index -> LocatedContainer.HeadState in
             if tally.dissenting.contains(index) { return .disagreeing }
-            guard let (record, corrected) = tally.heads[index] else { return .unreadable }
-            if let end, (record.ciphertextLength, record.chunkCount) != end { return .disagreeing }
+            guard let (head, corrected) = tally.heads[index] else { return .unreadable }
+            if let end, (head.ciphertextLength, head.chunkCount) != end { return .disagreeing }
             return corrected ? .corrected : .intact
         }
         return LocatedContainer(
             descriptor: tally.candidate.descriptor, layout: tally.candidate.layout,
             fileLength: fileLength, ciphertextLength: end?.ciphertextLength,
             chunkCount: end?.chunkCount, heads: states,
-            headRecords: (0..<3).map { tally.heads[$0]?.record }, fromScan: fromScan)
+            decodedHeads: (0..<3).map { tally.heads[$0]?.head }, fromScan: fromScan)
     }
 }

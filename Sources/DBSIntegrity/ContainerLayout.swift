@@ -9,14 +9,14 @@
 /// Every region is a whole number of shards long (`headerSize` is the protected
 /// block rounded up to a multiple of S), so with S = 4096 every shard is one disk
 /// sector and one bad sector costs one shard.
-public struct ContainerLayout: Sendable, Equatable, Codable {
-    public let dataShards: Int
-    public let parityShards: Int
-    public let shardSize: Int
-    public let copies: Int
-    public let stripeCount: UInt64
+package struct ContainerLayout: Sendable, Equatable, Codable {
+    package let dataShards: Int
+    package let parityShards: Int
+    package let shardSize: Int
+    package let copies: Int
+    package let stripeCount: UInt64
 
-    public init(dataShards: Int, parityShards: Int, shardSize: Int, copies: Int, stripeCount: UInt64) {
+    package init(dataShards: Int, parityShards: Int, shardSize: Int, copies: Int, stripeCount: UInt64) {
         self.dataShards = dataShards
         self.parityShards = parityShards
         self.shardSize = shardSize
@@ -24,32 +24,32 @@ public struct ContainerLayout: Sendable, Equatable, Codable {
         self.stripeCount = stripeCount
     }
 
-    public var totalShards: Int { dataShards + parityShards }
+    package var totalShards: Int { dataShards + parityShards }
     /// Ciphertext bytes one stripe carries: k * S.
-    public var stripeDataCapacity: Int { dataShards * shardSize }
+    package var stripeDataCapacity: Int { dataShards * shardSize }
     /// Bytes of one stripe's shards: n * S.
-    public var stripeSize: Int { totalShards * shardSize }
+    package var stripeSize: Int { totalShards * shardSize }
     /// A stripe header or a head on disk: the protected block padded to whole shards.
-    public var headerSize: Int { (ProtectedBlock.size + shardSize - 1) / shardSize * shardSize }
-    public var recordSize: Int { headerSize + stripeSize }
+    package var headerSize: Int { (ProtectedBlock.size + shardSize - 1) / shardSize * shardSize }
+    package var recordSize: Int { headerSize + stripeSize }
     /// Bytes of one copy's records.
-    public var copyLength: UInt64 { stripeCount * UInt64(recordSize) }
+    package var copyLength: UInt64 { stripeCount * UInt64(recordSize) }
 
     /// Start of copy 0 (A) or 1 (B).
-    public func copyOffset(_ copy: Int) -> UInt64 {
+    package func copyOffset(_ copy: Int) -> UInt64 {
         copy == 0 ? UInt64(headerSize) : UInt64(2 * headerSize) + copyLength
     }
 
-    public func recordOffset(copy: Int, stripe: UInt64) -> UInt64 {
+    package func recordOffset(copy: Int, stripe: UInt64) -> UInt64 {
         copyOffset(copy) + stripe * UInt64(recordSize)
     }
 
-    public func shardOffset(copy: Int, stripe: UInt64, shard: Int) -> UInt64 {
+    package func shardOffset(copy: Int, stripe: UInt64, shard: Int) -> UInt64 {
         recordOffset(copy: copy, stripe: stripe) + UInt64(headerSize + shard * shardSize)
     }
 
     /// Start of the region of head 0, 1 or 2.
-    public func headRegionOffset(_ head: Int) -> UInt64 {
+    package func headRegionOffset(_ head: Int) -> UInt64 {
         switch head {
         case 0: 0
         case 1: UInt64(headerSize) + copyLength
@@ -60,9 +60,9 @@ public struct ContainerLayout: Sendable, Equatable, Codable {
     /// Where head `head`'s protected block starts. Heads 0 and 1 sit at the start of
     /// their region; head 2 at the very end of the file, so that a reader that knows
     /// nothing yet finds it as the file's last `ProtectedBlock.size` bytes.
-    public func headBlockOffset(_ head: Int) -> UInt64 {
+    package func headBlockOffset(_ head: Int) -> UInt64 {
         head == 2 ? fileLength - UInt64(ProtectedBlock.size) : headRegionOffset(head)
     }
 
-    public var fileLength: UInt64 { headRegionOffset(2) + UInt64(headerSize) }
+    package var fileLength: UInt64 { headRegionOffset(2) + UInt64(headerSize) }
 }

@@ -1,35 +1,37 @@
+import DBSSystem
+
 /// What a reader knows about a backup file before reading any stripe.
-struct LocatedContainer: Sendable {
-    var descriptor: BackupDescriptor
-    var layout: ContainerLayout
-    var fileLength: UInt64
+package struct LocatedContainer: Sendable {
+    package var descriptor: BackupDescriptor
+    package var layout: ContainerLayout
+    package var fileLength: UInt64
     /// What most heads carrying the layout record; nil when no head survived, or the
     /// heads split evenly on it.
-    var ciphertextLength: UInt64?
-    var chunkCount: UInt64?
+    package var ciphertextLength: UInt64?
+    package var chunkCount: UInt64?
     /// Per head (0, 1, 2): intact, corrected, unreadable, or disagreeing with the
-    /// descriptor, stripe count or stream end the other copies elect.
-    var heads: [HeadState]
-    /// Per head, the record of each head that carries the elected descriptor and stripe
+    /// descriptor, stripe count or stream end the other heads elect.
+    package var heads: [HeadState]
+    /// Per head, the head as decoded if it carries the elected descriptor and stripe
     /// count (its stream end is checked against the stream itself by the readers).
-    var headRecords: [HeadRecord?]
+    package var decodedHeads: [Head?]
     /// No head was readable: the layout was derived from stripe headers found by scanning.
-    var fromScan: Bool
+    package var fromScan: Bool
 
-    /// The state of one copy of the head.
-    enum HeadState: String, Sendable, Codable, Equatable {
+    /// The state of one of the three heads.
+    package enum HeadState: String, Sendable, Codable, Equatable {
         case intact, corrected, unreadable, disagreeing
     }
 
     /// Heads that were not intact, for the repair report.
-    var damagedHeads: [Int] { heads.indices.filter { heads[$0] != .intact } }
+    package var damagedHeads: [Int] { heads.indices.filter { heads[$0] != .intact } }
 
     /// Heads that carry the layout but record a stream end other than the one the
     /// stream has (`finalEnd` after `chunks` frames): damaged, whatever the vote said.
-    func headsDisagreeing(finalEnd: UInt64, chunks: UInt64) -> [Int] {
+    package func headsDisagreeing(finalEnd: UInt64, chunks: UInt64) -> [Int] {
         (0..<3).filter { index in
-            guard let record = headRecords[index] else { return false }
-            return record.ciphertextLength != finalEnd || record.chunkCount != chunks
+            guard let head = decodedHeads[index] else { return false }
+            return head.ciphertextLength != finalEnd || head.chunkCount != chunks
         }
     }
 }
@@ -37,8 +39,8 @@ struct LocatedContainer: Sendable {
 /// Finds a container's layout: from any intact head (file start, file end, then the
 /// start of copy B), else by scanning the file for stripe headers and deriving the
 /// layout from the descriptor they replicate. Throws Integrity's own `ContainerError`.
-enum ContainerLocator {
-    static func locate(_ file: PositionedFile) throws(ContainerError) -> LocatedContainer {
+package enum ContainerLocator {
+    package static func locate(_ file: PositionedFile) throws(ContainerError) -> LocatedContainer {
         let fileLength: UInt64
         do { fileLength = try file.size() } catch { throw .io(error) }
         guard fileLength >= UInt64(ProtectedBlock.size) else {
@@ -65,7 +67,7 @@ enum ContainerLocator {
     }
 
     /// A stripe header at `offset`, if one decodes there.
-    static func decodeStripeHeader(_ file: PositionedFile, at offset: UInt64) -> StripeHeader? {
+    package static func decodeStripeHeader(_ file: PositionedFile, at offset: UInt64) -> StripeHeader? {
         guard let block = try? file.read(count: ProtectedBlock.size, at: offset),
             let decoded = ProtectedBlock.decode(block)
         else { return nil }

@@ -17,7 +17,7 @@ struct LayoutScan {
     /// writes (valgrind: "conditional jump depends on uninitialised value"); boxed, the
     /// tag is in a pointer's spare bits, always written. One allocation per found block.
     indirect enum Found {
-        case head(HeadRecord, offset: UInt64)
+        case head(Head, offset: UInt64)
         case stripeHeader(StripeHeader, offset: UInt64)
     }
 
@@ -101,7 +101,7 @@ struct LayoutScan {
     /// then the checksum (then, within the budget, error correction).
     private mutating func candidate(in bytes: [UInt8], at i: Int, offset: UInt64) -> Found? {
         guard bytes.count - i >= ProtectedBlock.size else { return nil }
-        let isHead = bytes[i..<(i + 8)].elementsEqual(HeadRecord.magic)
+        let isHead = bytes[i..<(i + 8)].elementsEqual(Head.magic)
         guard isHead || bytes[i..<(i + 8)].elementsEqual(StripeHeader.magic),
             Self.plausible(bytes, at: i, head: isHead)
         else { return nil }
@@ -113,7 +113,7 @@ struct LayoutScan {
         }
         guard let body else { return nil }
         if isHead {
-            return (try? HeadRecord(body: body)).map { .head($0, offset: offset) }
+            return (try? Head(body: body)).map { .head($0, offset: offset) }
         }
         return (try? StripeHeader(body: body)).map { .stripeHeader($0, offset: offset) }
     }

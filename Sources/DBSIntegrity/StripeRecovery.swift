@@ -1,3 +1,6 @@
+import DBSReedSolomon
+import DBSSystem
+
 /// Reads one stripe of a located container and repairs it, as docs/FORMAT.md §10 ("Per stripe") says:
 ///
 /// 1. copy A's shards, each checked against its checksum; a failing one is taken from
@@ -22,17 +25,17 @@
 /// for the payload's GCM tags to authenticate (`Recovered.checksumVerified` is false).
 ///
 /// Thread-safe: the pipeline recovers several stripes at once on one instance.
-final class StripeRecovery: Sendable {
+package final class StripeRecovery: Sendable {
     let file: PositionedFile
     let fileLength: UInt64
     let descriptor: BackupDescriptor
-    let layout: ContainerLayout
-    let code: ReedSolomon
+    package let layout: ContainerLayout
+    package let code: ReedSolomon
     /// Where records moved by an inserted or dropped byte run really are, scanned for
     /// the first time a copy's record fails at its nominal offset.
     let anchors: LazyStripeAnchors
 
-    init(
+    package init(
         file: PositionedFile, fileLength: UInt64, descriptor: BackupDescriptor, layout: ContainerLayout
     )
         throws(ReedSolomonError)
@@ -46,24 +49,24 @@ final class StripeRecovery: Sendable {
     }
 
     /// A stripe as recovered.
-    struct Recovered: Sendable {
-        var index: UInt64
+    package struct Recovered: Sendable {
+        package var index: UInt64
         /// All n shards (`layout.stripeSize` bytes), repaired; meaningful only if `usable`.
-        var shards: [UInt8]
+        package var shards: [UInt8]
         /// Ciphertext bytes in the stripe (from its header; the full capacity when no
         /// header survived).
-        var dataLength: Int
-        var isLast: Bool
+        package var dataLength: Int
+        package var isLast: Bool
         /// The stripe header the shards were checked against (nil when none survived).
-        var header: StripeHeader?
-        var record: StripeRepairRecord
+        package var header: StripeHeader?
+        package var repair: StripeRepair
         /// Every shard passes its checksum.
-        var checksumVerified: Bool
+        package var checksumVerified: Bool
         /// The bytes can be used: verified by checksums, or (no header) a consistent
         /// Reed-Solomon codeword left for GCM to authenticate.
-        var usable: Bool { record.lost.isEmpty }
+        package var usable: Bool { repair.lost.isEmpty }
         /// The ciphertext bytes of the stripe.
-        var data: ArraySlice<UInt8> { shards[0..<dataLength] }
+        package var data: ArraySlice<UInt8> { shards[0..<dataLength] }
     }
 
     /// One copy's record as read from disk.
@@ -91,10 +94,10 @@ final class StripeRecovery: Sendable {
 
     /// Recovers stripe `index`. With `examineBothCopies` (validation, repair) copy B is
     /// read and checked even when copy A is clean, so its damage is reported too.
-    func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
+    package func recover(_ index: UInt64, examineBothCopies: Bool = false) -> Recovered {
         let n = layout.totalShards
         let s = layout.shardSize
-        var record = StripeRepairRecord(stripe: index)
+        var repair = StripeRepair(stripe: index)
         var a = read(copy: 0, stripe: index)
 
         // The clean path: copy A's header and every shard check out.
@@ -111,12 +114,12 @@ final class StripeRecovery: Sendable {
                     algorithm: descriptor.checksum)
             }
         }
-        if let shift = a.shift { record.shifted.append(shift) }
-        if a.header == nil || a.headerCorrected { record.headersRepaired.append(0) }
+        if let shift = a.shift { repair.shifted.append(shift) }
+        if a.header == nil || a.headerCorrected { repair.headersRepaired.append(0) }
         if let header = a.header, failingA!.isEmpty, !examineBothCopies || layout.copies == 1 {
             return Recovered(
                 index: index, shards: a.shards, dataLength: header.dataLength, isLast: header.isLast,
-                header: header, record: record, checksumVerified: true)
+                header: header, repair: repair, checksumVerified: true)
         }
 
         // Copy B: only the shards copy A lacks, unless all are to be examined or A's
@@ -132,11 +135,11 @@ final class StripeRecovery: Sendable {
             }
             if failing?.isEmpty != true { b = relocated(read, failing: failing, copy: 1, stripe: index) }
         }
-        if let shift = b?.shift { record.shifted.append(shift) }
-        if let b, b.header == nil || b.headerCorrected { record.headersRepaired.append(1) }
+        if let shift = b?.shift { repair.shifted.append(shift) }
+        if let b, b.header == nil || b.headerCorrected { repair.headersRepaired.append(1) }
 
         guard let header = a.header ?? b?.header else {
-            return decodeWithoutHeader(index, a: a, b: b, record: record)
+            return decodeWithoutHeader(index, a: a, b: b, repair: repair)
         }
         let table = header.checksums
         if failingA == nil {
@@ -160,18 +163,18 @@ final class StripeRecovery: Sendable {
         a.shards = []
         for shard in badA.sorted() where !badB.contains(shard) {
             shards.replaceSubrange((shard * s)..<((shard + 1) * s), with: b!.shards[(shard * s)..<((shard + 1) * s)])
-            record.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
+            repair.shardsFromOtherCopy.append(ShardPosition(copy: 0, shard: shard))
         }
         if let b, b.loaded == nil {
             for shard in badB.sorted() where !badA.contains(shard) {
-                record.shardsFromOtherCopy.append(ShardPosition(copy: 1, shard: shard))
+                repair.shardsFromOtherCopy.append(ShardPosition(copy: 1, shard: shard))
             }
         }
         let erased = badA.intersection(badB).sorted()
         func result() -> Recovered {
             Recovered(
                 index: index, shards: shards, dataLength: header.dataLength, isLast: header.isLast,
-                header: header, record: record, checksumVerified: record.lost.isEmpty)
+                header: header, repair: repair, checksumVerified: repair.lost.isEmpty)
         }
         if erased.isEmpty { return result() }
 
@@ -180,13 +183,13 @@ final class StripeRecovery: Sendable {
             ShardChecksums.matches(shards, shard: shard, shardSize: s, table: table, algorithm: algorithm)
         }
         // Step 2: whole-shard erasures.
-        if rebuildWhole(erased, in: &shards, record: &record, verifies: verifies) { return result() }
+        if rebuildWhole(erased, in: &shards, repair: &repair, verifies: verifies) { return result() }
 
         // Step 3: column-wise decoding over both copies, in rounds (see `resolveColumnwise`).
-        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, record: &record, verifies: verifies)
+        let unresolved = resolveColumnwise(erased, in: &shards, a: a, b: b, repair: &repair, verifies: verifies)
         for shard in unresolved {
             for copy in 0..<layout.copies {
-                record.lost.append(
+                repair.lost.append(
                     LostShard(
                         copy: copy, stripe: index, shard: shard,
                         fileOffset: layout.shardOffset(copy: copy, stripe: index, shard: shard)))
@@ -198,7 +201,7 @@ final class StripeRecovery: Sendable {
     /// Whether copy `copy`'s record of stripe `index` reads back exactly as written: its
     /// header decodes without correction and every shard passes its checksum.
     /// Verify-after-write asks this of the copy it did not decrypt.
-    func isIntact(copy: Int, stripe index: UInt64) -> Bool {
+    package func isIntact(copy: Int, stripe index: UInt64) -> Bool {
         let read = read(copy: copy, stripe: index)
         guard let header = read.header, !read.headerCorrected, read.available == layout.stripeSize else { return false }
         return ShardChecksums.failing(
@@ -240,7 +243,7 @@ final class StripeRecovery: Sendable {
     /// Only checksum-verified shards are ever kept; returns the shards still bad.
     private func resolveColumnwise(
         _ erased: [Int], in shards: inout [UInt8], a: CopyRead, b: CopyRead?,
-        record: inout StripeRepairRecord,
+        repair: inout StripeRepair,
         verifies: (_ shards: [UInt8], _ shard: Int) -> Bool
     ) -> [Int] {
         let n = layout.totalShards
@@ -268,12 +271,12 @@ final class StripeRecovery: Sendable {
                     shards.replaceSubrange(
                         (shard * s)..<((shard + 1) * s), with: working[(shard * s)..<((shard + 1) * s)])
                 }
-                record.bytesCorrected += report.corrections.filter { fixedSet.contains($0.shard) }.count
+                repair.bytesCorrected += report.corrections.filter { fixedSet.contains($0.shard) }.count
                 unresolved.removeAll { fixedSet.contains($0) }
                 progress = true
 
                 // Few enough left to rebuild whole, from shards that all verify.
-                if !unresolved.isEmpty && rebuildWhole(unresolved, in: &shards, record: &record, verifies: verifies) {
+                if !unresolved.isEmpty && rebuildWhole(unresolved, in: &shards, repair: &repair, verifies: verifies) {
                     unresolved = []
                 }
             }
@@ -285,7 +288,7 @@ final class StripeRecovery: Sendable {
     /// them, and keeps the result only if every one then verifies; otherwise `shards`
     /// is left exactly as it was (its bad bytes are what the column decode compares).
     private func rebuildWhole(
-        _ erased: [Int], in shards: inout [UInt8], record: inout StripeRepairRecord,
+        _ erased: [Int], in shards: inout [UInt8], repair: inout StripeRepair,
         verifies: (_ shards: [UInt8], _ shard: Int) -> Bool
     ) -> Bool {
         guard erased.count <= layout.parityShards else { return false }
@@ -294,7 +297,7 @@ final class StripeRecovery: Sendable {
         if (try? code.reconstruct(stripe: &shards, shardLength: s, erased: erased)) != nil,
             erased.allSatisfy({ verifies(shards, $0) })
         {
-            record.shardsRebuilt.append(contentsOf: erased)
+            repair.shardsRebuilt.append(contentsOf: erased)
             return true
         }
         for (shard, bytes) in zip(erased, saved) {
@@ -376,10 +379,10 @@ final class StripeRecovery: Sendable {
     /// checksum-verified, so only GCM-authenticated plaintext may ever come of it.
     private func decodeWithoutHeader(
         _ index: UInt64, a: CopyRead, b: CopyRead?,
-        record: StripeRepairRecord
+        repair: StripeRepair
     ) -> Recovered {
-        var record = record
-        record.decodedWithoutHeader = true
+        var repair = repair
+        repair.decodedWithoutHeader = true
         let n = layout.totalShards
         let s = layout.shardSize
         var decoded: [UInt8]?
@@ -411,14 +414,14 @@ final class StripeRecovery: Sendable {
                     // region, or shards read at a shift past the data): not a decode.
                     shards.contains(where: { $0 != 0 })
                 {
-                    record.bytesCorrected = report.corrections.count
+                    repair.bytesCorrected = report.corrections.count
                     decoded = shards
                 }
             }
         }
         if decoded == nil {
             for shard in 0..<n {
-                record.lost.append(
+                repair.lost.append(
                     LostShard(
                         copy: 0, stripe: index, shard: shard,
                         fileOffset: layout.shardOffset(copy: 0, stripe: index, shard: shard)))
@@ -426,7 +429,7 @@ final class StripeRecovery: Sendable {
         }
         return Recovered(
             index: index, shards: decoded ?? a.shards, dataLength: layout.stripeDataCapacity,
-            isLast: index + 1 == layout.stripeCount, header: nil, record: record, checksumVerified: false)
+            isLast: index + 1 == layout.stripeCount, header: nil, repair: repair, checksumVerified: false)
     }
 
     /// Reads copy `copy`'s record of stripe `index` (every shard, or only `shards`) and

@@ -28,7 +28,7 @@ public enum ChecksumAlgorithm: UInt8, Sendable, CaseIterable, Codable {
     }
 
     /// The checksum of `bytes`.
-    public func digest(_ bytes: UnsafeRawBufferPointer) -> Checksum128 {
+    package func digest(_ bytes: UnsafeRawBufferPointer) -> Checksum128 {
         // Both libraries accept an empty input, but not every version a null pointer.
         withUnsafeTemporaryAllocation(byteCount: Checksum128.byteCount, alignment: 8) { out in
             let input = bytes.baseAddress ?? UnsafeRawPointer(out.baseAddress!)
@@ -49,11 +49,11 @@ public enum ChecksumAlgorithm: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
-    public func digest(_ bytes: [UInt8]) -> Checksum128 {
+    package func digest(_ bytes: [UInt8]) -> Checksum128 {
         bytes.withUnsafeBytes { digest($0) }
     }
 
-    public func digest(_ bytes: ArraySlice<UInt8>) -> Checksum128 {
+    package func digest(_ bytes: ArraySlice<UInt8>) -> Checksum128 {
         bytes.withUnsafeBytes { digest($0) }
     }
 }
@@ -63,22 +63,22 @@ public enum ChecksumAlgorithm: UInt8, Sendable, CaseIterable, Codable {
 ///
 /// Held as two integers so that comparing the 255 checksums of a stripe allocates
 /// nothing.
-public struct Checksum128: Sendable, Hashable {
-    public static let byteCount = 16
+package struct Checksum128: Sendable, Hashable {
+    static let byteCount = 16
 
     /// The first eight bytes, read big-endian.
-    public let high: UInt64
+    let high: UInt64
     /// The last eight bytes, read big-endian.
-    public let low: UInt64
+    let low: UInt64
 
-    public init(high: UInt64, low: UInt64) {
+    init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
 
     /// From the 16 stored bytes. A different count is a programming error (the caller
     /// slices a fixed-size field), not bad input, and traps.
-    public init(bytes: some Collection<UInt8>) {
+    init(bytes: some Collection<UInt8>) {
         precondition(bytes.count == Self.byteCount, "a Checksum128 is 16 bytes, got \(bytes.count)")
         var high: UInt64 = 0
         var low: UInt64 = 0
@@ -89,7 +89,7 @@ public struct Checksum128: Sendable, Hashable {
     }
 
     /// The 16 bytes as stored.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(Self.byteCount)
         append(to: &out)
@@ -97,7 +97,7 @@ public struct Checksum128: Sendable, Hashable {
     }
 
     /// Appends the 16 stored bytes to `buffer` (a header being built).
-    public func append(to buffer: inout [UInt8]) {
+    func append(to buffer: inout [UInt8]) {
         withUnsafeBytes(of: high.bigEndian) { buffer.append(contentsOf: $0) }
         withUnsafeBytes(of: low.bigEndian) { buffer.append(contentsOf: $0) }
     }
@@ -105,7 +105,7 @@ public struct Checksum128: Sendable, Hashable {
 
 extension Checksum128: CustomStringConvertible {
     /// 32 lowercase hex digits, as `xxhsum -H2` and `b2sum -l 128` print them.
-    public var description: String {
+    package var description: String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(2 * Self.byteCount)
@@ -119,11 +119,11 @@ extension Checksum128: CustomStringConvertible {
 
 extension ChecksumAlgorithm {
     /// The linked libxxhash's version, e.g. "0.8.1" (`XXH_versionNumber()`).
-    static var xxhashVersion: String {
+    package static var xxhashVersion: String {
         let n = XXH_versionNumber()
         return "\(n / 10_000).\(n / 100 % 100).\(n % 100)"
     }
 
     /// libb2 states no version, in its headers or at run time.
-    static var blake2Version: String { "libb2 (no version call)" }
+    package static var blake2Version: String { "libb2 (no version call)" }
 }

@@ -1,10 +1,13 @@
+import DBSReedSolomon
+import DBSSystem
+
 /// Why the container layer could not find or write a backup's stripes and heads.
 ///
 /// Integrity's own errors, so that the layer does not speak the pipeline's
 /// `BackupError`; each case keeps its cause (the `IOError`, the Reed-Solomon error, the
-/// stripe's repair record), and the pipeline maps them once
+/// stripe's repair), and the pipeline maps them once
 /// (`BackupError.init(_: ContainerError)`).
-enum ContainerError: Error, Sendable {
+package enum ContainerError: Error, Sendable {
     /// The file is not a DBS container (or nothing of its metadata survives); says why.
     case notABackup(String)
     /// A container of a format version this build does not read.
@@ -15,5 +18,5 @@ enum ContainerError: Error, Sendable {
     case encoding(ReedSolomonError)
     /// Copy B is written from copy A's records as read back, and this one did not read
     /// back clean: a bad copy A is never duplicated.
-    case damagedSourceRecord(stripe: UInt64, StripeRepairRecord)
+    case damagedSourceRecord(stripe: UInt64, StripeRepair)
 }

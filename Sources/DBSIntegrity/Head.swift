@@ -2,7 +2,7 @@
 /// backup is complete (stripe count, ciphertext length, chunk count) and the offsets
 /// derived from them. Three heads: file start, start of copy B, file end; any
 /// intact one gives the whole layout.
-struct HeadRecord: Equatable {
+package struct Head: Equatable {
     static let magic: [UInt8] = Array("DBS-HEAD".utf8)
 
     var headIndex: Int
@@ -12,9 +12,9 @@ struct HeadRecord: Equatable {
     var ciphertextLength: UInt64
     var chunkCount: UInt64
 
-    var layout: ContainerLayout { descriptor.layout(stripeCount: stripeCount) }
+    package var layout: ContainerLayout { descriptor.layout(stripeCount: stripeCount) }
 
-    var body: [UInt8] {
+    package var body: [UInt8] {
         let layout = layout
         var w = LittleEndianWriter(capacity: 256)
         w.append(Self.magic)
@@ -50,7 +50,7 @@ struct HeadRecord: Equatable {
         self.chunkCount = chunkCount
     }
 
-    init(body: [UInt8]) throws(FormatError) {
+    package init(body: [UInt8]) throws(FormatError) {
         var r = LittleEndianReader(body)
         let stored: [UInt64]
         do {

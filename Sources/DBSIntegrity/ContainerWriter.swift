@@ -1,4 +1,6 @@
 import DBSIO
+import DBSReedSolomon
+import DBSSystem
 
 /// Writes a container's records and heads (docs/FORMAT.md, "File layout", "Stripe
 /// header", "Head"): the one place where stripe headers, records and heads are built,
@@ -11,14 +13,14 @@ import DBSIO
 /// `BackgroundWriter`, in submission order, straight from the caller's buffers; each
 /// call is one submission, so the caller's batching is the writes' batching. The
 /// headers of a batch are computed in one parallel pass, a stripe per step.
-struct ContainerWriter: Sendable {
+package struct ContainerWriter: Sendable {
     let descriptor: BackupDescriptor
     let code: ReedSolomon
     private let file: PositionedFile
     private let background: BackgroundWriter
     private let threads: Int
 
-    init(file: PositionedFile, descriptor: BackupDescriptor, code: ReedSolomon, threads: Int) {
+    package init(file: PositionedFile, descriptor: BackupDescriptor, code: ReedSolomon, threads: Int) {
         self.file = file
         self.descriptor = descriptor
         self.code = code
@@ -28,14 +30,20 @@ struct ContainerWriter: Sendable {
 
     /// Where copy A's records go while the stripe count is unknown (their offsets do not
     /// depend on it; copy B's and heads 1 and 2 do).
-    var streamingLayout: ContainerLayout { descriptor.layout(stripeCount: 0) }
+    package var streamingLayout: ContainerLayout { descriptor.layout(stripeCount: 0) }
 
     /// What a stripe header records besides the checksums.
-    struct Stripe: Sendable {
-        var index: UInt64
+    package struct Stripe: Sendable {
+        package var index: UInt64
         /// Ciphertext bytes in the stripe (the rest of its data shards is zero padding).
-        var dataLength: Int
-        var isLast: Bool
+        package var dataLength: Int
+        package var isLast: Bool
+
+        package init(index: UInt64, dataLength: Int, isLast: Bool) {
+            self.index = index
+            self.dataLength = dataLength
+            self.isLast = isLast
+        }
     }
 
     /// Copy A's records of `count` stripes, the first one `first`, whose data shards are
@@ -45,7 +53,7 @@ struct ContainerWriter: Sendable {
     /// straight from the two buffers, and `completion` runs once they are (the caller's
     /// pool takes the buffers back there). With `endsStream` the last stripe is the
     /// container's last.
-    func writeCopyA(
+    package func writeCopyA(
         _ count: Int, first: UInt64, data: AlignedBuffer, parity: AlignedBuffer, streamLength: Int,
         endsStream: Bool, completion: @escaping @Sendable () -> Void
     ) throws(ContainerError) {
@@ -99,7 +107,7 @@ struct ContainerWriter: Sendable {
     /// The records of every copy in `copies` for `stripes`, whose n shards lie back to
     /// back in `shards` with their data shards filled: the parity is computed here (the
     /// whole batch at once), then every stripe's checksums and headers.
-    func writeStripes(
+    package func writeStripes(
         _ stripes: [Stripe], shards: inout [UInt8], copies: Range<Int>,
         layout: ContainerLayout
     ) throws(ContainerError) {
@@ -133,12 +141,12 @@ struct ContainerWriter: Sendable {
     /// Copy B's records of `stripes`, copy A's as read back: the shards as read, each
     /// header copy A's with copy = B. A stripe that did not read back clean is refused
     /// (`.damagedSourceRecord`), so a bad copy A is never duplicated.
-    func writeCopyB(_ stripes: [StripeRecovery.Recovered], layout: ContainerLayout) throws(ContainerError) {
+    package func writeCopyB(_ stripes: [StripeRecovery.Recovered], layout: ContainerLayout) throws(ContainerError) {
         var writes: [BackgroundWriter.Write] = []
         writes.reserveCapacity(2 * stripes.count)
         for stripe in stripes {
-            guard stripe.record.isClean, let source = stripe.header else {
-                throw .damagedSourceRecord(stripe: stripe.index, stripe.record)
+            guard stripe.repair.isClean, let source = stripe.header else {
+                throw .damagedSourceRecord(stripe: stripe.index, stripe.repair)
             }
             let copyB = header(
                 copy: 1, Stripe(index: stripe.index, dataLength: source.dataLength, isLast: source.isLast),
@@ -151,15 +159,17 @@ struct ContainerWriter: Sendable {
     /// Once every record is submitted: waits until they are written, sets the file's
     /// final length (what is not written yet, copy B while the writer verifies copy A,
     /// stays a hole until it is) and writes the three heads.
-    func writeHeads(_ layout: ContainerLayout, ciphertextLength: UInt64, chunkCount: UInt64) throws(ContainerError) {
+    package func writeHeads(
+        _ layout: ContainerLayout, ciphertextLength: UInt64, chunkCount: UInt64
+    ) throws(ContainerError) {
         try drain()
         do {
             try file.truncate(to: layout.fileLength)
-            for head in 0..<3 {
-                let record = HeadRecord(
-                    headIndex: head, descriptor: descriptor, stripeCount: layout.stripeCount,
+            for index in 0..<3 {
+                let head = Head(
+                    headIndex: index, descriptor: descriptor, stripeCount: layout.stripeCount,
                     ciphertextLength: ciphertextLength, chunkCount: chunkCount)
-                try file.write(record.encoded, at: layout.headBlockOffset(head))
+                try file.write(head.encoded, at: layout.headBlockOffset(index))
             }
         } catch {
             throw .io(error)
@@ -167,7 +177,7 @@ struct ContainerWriter: Sendable {
     }
 
     /// Waits until everything submitted is in the file; throws the first write failure.
-    func drain() throws(ContainerError) {
+    package func drain() throws(ContainerError) {
         do { try background.drain() } catch { throw .io(error) }
     }
 

@@ -1,3 +1,4 @@
+import DBSSystem
 internal import Synchronization
 
 /// Where the stripe records of a backup really are, when a byte inserted or a block

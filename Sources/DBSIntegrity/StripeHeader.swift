@@ -1,7 +1,7 @@
 /// The self-describing header in front of every stripe record (docs/FORMAT.md,
 /// "Stripe header"): enough to place, check and order the stripe with nothing else,
 /// plus a replica of the backup descriptor.
-struct StripeHeader: Equatable {
+package struct StripeHeader: Equatable {
     static let magic: [UInt8] = Array("DBS-STRP".utf8)
     /// Offset of the shard checksum table in the body.
     static let checksumTableOffset = 24 + BackupDescriptor.serializedSize
@@ -16,7 +16,7 @@ struct StripeHeader: Equatable {
     var checksums: [UInt8]
 
     /// The protected block's body.
-    var body: [UInt8] {
+    package var body: [UInt8] {
         var w = LittleEndianWriter(capacity: ProtectedBlock.bodySize)
         w.append(Self.magic)
         w.append(FormatVersion.current)
@@ -35,7 +35,7 @@ struct StripeHeader: Equatable {
 
     /// Parses a verified body. Throws when it is not a stripe header of a format this
     /// reader understands, or its fields are out of bounds.
-    init(body: [UInt8]) throws(FormatError) {
+    package init(body: [UInt8]) throws(FormatError) {
         var r = LittleEndianReader(body)
         do {
             guard try r.read(count: 8) == Self.magic else { throw FormatError.invalidField("stripe header magic") }
@@ -75,6 +75,6 @@ struct StripeHeader: Equatable {
 }
 
 /// The format version this code writes and reads.
-public enum FormatVersion {
-    public static let current: UInt16 = 1
+package enum FormatVersion {
+    package static let current: UInt16 = 1
 }
