@@ -77,7 +77,7 @@ let package = Package(
         // positioned file I/O, the atomic output file, durability and extended-attribute
         // calls (CLibc), signals' cleanup, the kernel's byte-string names (PathBytes).
         // What belongs here: a thin layer over system calls that knows nothing of the
-        // backup format; buffers and streams the pipeline shares stay in DBSKit's IO/,
+        // backup format; buffers and streams the pipeline shares belong to DBSIO,
         // and AlignedBuffer lives with the Reed-Solomon kernels whose speed it is for.
         .target(name: "DBSSystem", dependencies: ["CLibc"]),
         // GF(2^8), Reed-Solomon and its kernels (scalar, SIMD, ISA-L under the ISAL
