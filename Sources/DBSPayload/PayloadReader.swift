@@ -142,7 +142,7 @@ public final class PayloadReader {
         let read = entryRead
         let frame = try Self.readFrame(from: source, hasher: &payloadHasher)
         switch frame.type {
-        case .chunk:
+        case .content:
             guard entry.carriesContent else {
                 throw PayloadError.malformedFrame("content for '\(entry.path)', a \(entry.kind)")
             }

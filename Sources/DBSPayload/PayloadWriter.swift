@@ -5,7 +5,7 @@ import FoundationEssentials
 /// Writes entries as a payload (PayloadFrame.swift) into a byte sink.
 ///
 /// Content may be handed over in pieces of any size; it leaves in content frames (type
-/// 0x11, "chunk" on the wire) of at most `PayloadFormat.maxChunkSize` bytes, so the
+/// 0x11, "chunk" on the wire) of at most `PayloadFormat.maxContentFrameSize` bytes, so the
 /// writer holds one frame's content in memory whatever the size of a file.
 ///
 ///     let writer = try PayloadWriter(sink: sink, metadata: ["app": "shop"])
@@ -55,7 +55,7 @@ public final class PayloadWriter {
     ) throws {
         self.sink = sink
         self.formatVersion = formatVersion
-        self.contentFrame = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
+        self.contentFrame = [UInt8](repeating: 0, count: PayloadFormat.maxContentFrameSize)
         if let key = metadata.keys.first(where: Self.reservedMetadataKeys.contains) {
             throw PayloadError.invalidMetadata("key '\(key)' is reserved for the writer")
         }
@@ -178,7 +178,7 @@ public final class PayloadWriter {
         guard frameFill > 0 else { return }
         let fill = frameFill
         frameFill = 0
-        try contentFrame.withUnsafeBytes { try writeFrame(.chunk, UnsafeRawBufferPointer(rebasing: $0[0..<fill])) }
+        try contentFrame.withUnsafeBytes { try writeFrame(.content, UnsafeRawBufferPointer(rebasing: $0[0..<fill])) }
     }
 
     private func writeFrame(_ type: FrameType, _ body: [UInt8]) throws {
