@@ -67,33 +67,33 @@ import DBSSystem
 /// The numbers and limits of payload format version 2 (and 1, which it extends).
 public enum PayloadFormat {
     /// The first eight bytes of the header frame's body.
-    public static let magic: [UInt8] = Array("DBSPAYLD".utf8)
+    package static let magic: [UInt8] = Array("DBSPAYLD".utf8)
     /// The payload format version this code writes (it reads 1 and 2).
     public static let version: UInt16 = 2
     /// The versions this code reads.
-    public static let readableVersions: ClosedRange<UInt16> = 1...2
+    package static let readableVersions: ClosedRange<UInt16> = 1...2
     /// The version of every frame type this code writes and reads.
     static let frameVersion: UInt8 = 1
     /// Type, version, body length.
     static let frameHeaderSize = 6
 
     /// The largest content frame's body: the reader's content buffer, so what bounds its memory.
-    public static let maxContentFrameSize = 1 << 20
+    package static let maxContentFrameSize = 1 << 20
     public static let maxPathBytes = 4096
-    public static let maxLinkTargetBytes = 4096
-    public static let maxModelLabelBytes = 255
-    public static let maxMetadataBytes = 1 << 20
-    public static let maxExtraBytes = 64 << 10
-    public static let maxOwnerNameBytes = 255
-    public static let maxExtendedAttributes = 1024
-    public static let maxAttributeNameBytes = 255
-    public static let maxAttributeValueBytes = 64 << 10
+    package static let maxLinkTargetBytes = 4096
+    package static let maxModelLabelBytes = 255
+    package static let maxMetadataBytes = 1 << 20
+    package static let maxExtraBytes = 64 << 10
+    package static let maxOwnerNameBytes = 255
+    package static let maxExtendedAttributes = 1024
+    package static let maxAttributeNameBytes = 255
+    package static let maxAttributeValueBytes = 64 << 10
     /// The sum of every attribute's name and value bytes in one entry.
-    public static let maxAttributeTotalBytes = 256 << 10
+    package static let maxAttributeTotalBytes = 256 << 10
     static let digestSize = 32
 
     /// The version of the tool that writes a payload, recorded in its metadata.
-    public static let toolVersion = DBSKitVersion.string
+    package static let toolVersion = DBSKitVersion.string
 }
 
 /// The frame types of payload format versions 1 and 2.

@@ -53,7 +53,7 @@ public final class PayloadReader {
     }
 
     /// Reads and checks the header frame and the metadata document.
-    public init(source: any ByteSource) throws {
+    package init(source: any ByteSource) throws {
         self.source = source
         var hasher = SHA256Hasher()
         let headerFrame = try Self.readFrame(from: source, hasher: &hasher)

@@ -17,7 +17,7 @@ import FoundationEssentials
 /// After any error the payload is unusable: the sink may hold half a frame.
 public final class PayloadWriter {
     /// Metadata keys the writer fills in itself.
-    public static let reservedMetadataKeys: Set<String> = ["created", "tool_version", "payload_version"]
+    package static let reservedMetadataKeys: Set<String> = ["created", "tool_version", "payload_version"]
 
     private let sink: any ByteSink
     private var payloadHasher = SHA256Hasher()
@@ -38,7 +38,7 @@ public final class PayloadWriter {
     /// Writes the header and metadata frames. `metadata` holds the host's key/values
     /// (the `dbs` command's `tool`, for example); the writer adds
     /// `created` (ISO 8601, UTC), `tool_version` and `payload_version`.
-    public convenience init(sink: any ByteSink, metadata: [String: String]) throws {
+    package convenience init(sink: any ByteSink, metadata: [String: String]) throws {
         try self.init(sink: sink, metadata: metadata, formatVersion: PayloadFormat.version)
     }
 
