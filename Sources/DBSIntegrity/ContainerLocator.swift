@@ -27,7 +27,7 @@ package struct LocatedContainer: Sendable {
     package var damagedHeads: [Int] { heads.indices.filter { heads[$0] != .intact } }
 
     /// Heads that carry the layout but record a stream end other than the one the
-    /// stream has (`finalEnd` after `chunks` frames): damaged, whatever the vote said.
+    /// stream has (`finalEnd` after `chunks` sealed chunks): damaged, whatever the vote said.
     package func headsDisagreeing(finalEnd: UInt64, chunks: UInt64) -> [Int] {
         (0..<3).filter { index in
             guard let head = decodedHeads[index] else { return false }

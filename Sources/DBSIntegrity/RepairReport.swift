@@ -104,8 +104,8 @@ public struct RepairReport: Sendable, Codable, Equatable {
     public var headsDamaged: [Int] = []
     /// True when no intact head was found and the layout came from scanning.
     public var layoutFromScan: Bool = false
-    /// What the keyless walk of the ciphertext stream's frame prefixes found that a
-    /// restore refuses (an impossible frame, no final chunk, an end the head does not
+    /// What the keyless walk of the ciphertext stream's sealed-chunk prefixes found that a
+    /// restore refuses (an impossible sealed chunk, no final chunk, an end the head does not
     /// record): the validator's verdict "unrecoverable" without a lost shard.
     public var streamDefects: [String] = []
 

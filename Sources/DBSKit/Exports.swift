@@ -36,4 +36,3 @@
 @_exported import struct DBSSystem.IOError
 @_exported import enum DBSSystem.InterruptCleanup
 @_exported import struct DBSSystem.PathBytes
-@_exported import class DBSSystem.PositionedFile

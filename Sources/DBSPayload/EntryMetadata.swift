@@ -262,10 +262,10 @@ public struct EntryMetadata: Sendable, Equatable, Codable {
 
 /// What a finished payload holds, as its end frame records it.
 public struct PayloadSummary: Sendable, Equatable {
-    public var entryCount: UInt64
+    public internal(set) var entryCount: UInt64
     /// The sum of every entry's content size.
-    public var contentBytes: UInt64
+    public internal(set) var contentBytes: UInt64
     /// The payload digest: SHA-256 of every byte before the end frame except chunk
     /// bodies, which it covers through their entries' SHA-256 (PayloadFrame.swift).
-    public var sha256: [UInt8]
+    public internal(set) var sha256: [UInt8]
 }

@@ -15,14 +15,14 @@ import DBSSystem
 /// This is the lexical half of restore safety; the other half is that
 /// FileTreeWriter descends component by component with O_NOFOLLOW, so a symlink
 /// (restored earlier or already there) is never passed through.
-public enum EntryPath {
+package enum EntryPath {
     /// Why a path breaks the rule.
-    public struct Refusal: Error, Equatable, Sendable {
-        public let reason: String
+    package struct Refusal: Error, Equatable, Sendable {
+        package let reason: String
     }
 
     /// The components of `path`, or why it is not a safe entry path.
-    public static func components(of path: PathBytes) throws(Refusal) -> [PathBytes] {
+    package static func components(of path: PathBytes) throws(Refusal) -> [PathBytes] {
         func refuse(_ reason: String) -> Refusal { Refusal(reason: reason) }
         guard !path.isEmpty else { throw refuse("the path is empty") }
         guard !path.bytes.contains(0) else { throw refuse("the path contains a NUL byte") }
@@ -40,7 +40,7 @@ public enum EntryPath {
     }
 
     /// Throws why `path` is not a safe entry path.
-    public static func check(_ path: PathBytes) throws(Refusal) {
+    package static func check(_ path: PathBytes) throws(Refusal) {
         _ = try components(of: path)
     }
 }

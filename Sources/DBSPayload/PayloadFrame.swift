@@ -67,33 +67,33 @@ import DBSSystem
 /// The numbers and limits of payload format version 2 (and 1, which it extends).
 public enum PayloadFormat {
     /// The first eight bytes of the header frame's body.
-    public static let magic: [UInt8] = Array("DBSPAYLD".utf8)
+    package static let magic: [UInt8] = Array("DBSPAYLD".utf8)
     /// The payload format version this code writes (it reads 1 and 2).
     public static let version: UInt16 = 2
     /// The versions this code reads.
-    public static let readableVersions: ClosedRange<UInt16> = 1...2
+    package static let readableVersions: ClosedRange<UInt16> = 1...2
     /// The version of every frame type this code writes and reads.
     static let frameVersion: UInt8 = 1
     /// Type, version, body length.
     static let frameHeaderSize = 6
 
-    /// The largest chunk: the reader's content buffer, so what bounds its memory.
-    public static let maxChunkSize = 1 << 20
+    /// The largest content frame's body: the reader's content buffer, so what bounds its memory.
+    package static let maxContentFrameSize = 1 << 20
     public static let maxPathBytes = 4096
-    public static let maxLinkTargetBytes = 4096
-    public static let maxModelLabelBytes = 255
-    public static let maxMetadataBytes = 1 << 20
-    public static let maxExtraBytes = 64 << 10
-    public static let maxOwnerNameBytes = 255
-    public static let maxExtendedAttributes = 1024
-    public static let maxAttributeNameBytes = 255
-    public static let maxAttributeValueBytes = 64 << 10
+    package static let maxLinkTargetBytes = 4096
+    package static let maxModelLabelBytes = 255
+    package static let maxMetadataBytes = 1 << 20
+    package static let maxExtraBytes = 64 << 10
+    package static let maxOwnerNameBytes = 255
+    package static let maxExtendedAttributes = 1024
+    package static let maxAttributeNameBytes = 255
+    package static let maxAttributeValueBytes = 64 << 10
     /// The sum of every attribute's name and value bytes in one entry.
-    public static let maxAttributeTotalBytes = 256 << 10
+    package static let maxAttributeTotalBytes = 256 << 10
     static let digestSize = 32
 
     /// The version of the tool that writes a payload, recorded in its metadata.
-    public static let toolVersion = DBSKitVersion.string
+    package static let toolVersion = DBSKitVersion.string
 }
 
 /// The frame types of payload format versions 1 and 2.
@@ -101,7 +101,9 @@ enum FrameType: UInt8, CustomStringConvertible {
     case header = 0x01
     case metadata = 0x02
     case entryHeader = 0x10
-    case chunk = 0x11
+    /// One entry's content, 1 byte to `PayloadFormat.maxContentFrameSize`; "chunk" on
+    /// the wire (docs/PAYLOAD.md) and in messages.
+    case content = 0x11
     case entryEnd = 0x12
     case end = 0x7F
 
@@ -119,7 +121,7 @@ enum FrameType: UInt8, CustomStringConvertible {
                 // two length fields, beside the total of names and values).
                 + 8 + 2 * (1 + PayloadFormat.maxOwnerNameBytes) + 8
                 + 2 + PayloadFormat.maxExtendedAttributes * (1 + 4) + PayloadFormat.maxAttributeTotalBytes
-        case .chunk: PayloadFormat.maxChunkSize
+        case .content: PayloadFormat.maxContentFrameSize
         case .entryEnd: 8 + PayloadFormat.digestSize
         case .end: 8 + 8 + PayloadFormat.digestSize
         }
@@ -130,7 +132,7 @@ enum FrameType: UInt8, CustomStringConvertible {
         case .header: "header"
         case .metadata: "metadata"
         case .entryHeader: "entry-header"
-        case .chunk: "chunk"
+        case .content: "chunk"
         case .entryEnd: "entry-end"
         case .end: "end"
         }
@@ -148,11 +150,11 @@ enum FrameType: UInt8, CustomStringConvertible {
 
 extension SHA256Hasher {
     /// Adds a frame to the payload digest as the format defines it: the end frame
-    /// not at all, a chunk by its header only, any other frame whole.
+    /// not at all, a content frame by its header only, any other frame whole.
     mutating func updatePayloadDigest(_ type: FrameType, header: [UInt8], body: UnsafeRawBufferPointer) {
         guard type != .end else { return }
         update(header)
-        if type != .chunk { update(body) }
+        if type != .content { update(body) }
     }
 }
 

@@ -53,7 +53,7 @@ public final class PayloadReader {
     }
 
     /// Reads and checks the header frame and the metadata document.
-    public init(source: any ByteSource) throws {
+    package init(source: any ByteSource) throws {
         self.source = source
         var hasher = SHA256Hasher()
         let headerFrame = try Self.readFrame(from: source, hasher: &hasher)
@@ -142,7 +142,7 @@ public final class PayloadReader {
         let read = entryRead
         let frame = try Self.readFrame(from: source, hasher: &payloadHasher)
         switch frame.type {
-        case .chunk:
+        case .content:
             guard entry.carriesContent else {
                 throw PayloadError.malformedFrame("content for '\(entry.path)', a \(entry.kind)")
             }

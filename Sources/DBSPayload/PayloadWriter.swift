@@ -5,7 +5,7 @@ import FoundationEssentials
 /// Writes entries as a payload (PayloadFrame.swift) into a byte sink.
 ///
 /// Content may be handed over in pieces of any size; it leaves in content frames (type
-/// 0x11, "chunk" on the wire) of at most `PayloadFormat.maxChunkSize` bytes, so the
+/// 0x11, "chunk" on the wire) of at most `PayloadFormat.maxContentFrameSize` bytes, so the
 /// writer holds one frame's content in memory whatever the size of a file.
 ///
 ///     let writer = try PayloadWriter(sink: sink, metadata: ["app": "shop"])
@@ -17,7 +17,7 @@ import FoundationEssentials
 /// After any error the payload is unusable: the sink may hold half a frame.
 public final class PayloadWriter {
     /// Metadata keys the writer fills in itself.
-    public static let reservedMetadataKeys: Set<String> = ["created", "tool_version", "payload_version"]
+    package static let reservedMetadataKeys: Set<String> = ["created", "tool_version", "payload_version"]
 
     private let sink: any ByteSink
     private var payloadHasher = SHA256Hasher()
@@ -38,7 +38,7 @@ public final class PayloadWriter {
     /// Writes the header and metadata frames. `metadata` holds the host's key/values
     /// (the `dbs` command's `tool`, for example); the writer adds
     /// `created` (ISO 8601, UTC), `tool_version` and `payload_version`.
-    public convenience init(sink: any ByteSink, metadata: [String: String]) throws {
+    package convenience init(sink: any ByteSink, metadata: [String: String]) throws {
         try self.init(sink: sink, metadata: metadata, formatVersion: PayloadFormat.version)
     }
 
@@ -55,7 +55,7 @@ public final class PayloadWriter {
     ) throws {
         self.sink = sink
         self.formatVersion = formatVersion
-        self.contentFrame = [UInt8](repeating: 0, count: PayloadFormat.maxChunkSize)
+        self.contentFrame = [UInt8](repeating: 0, count: PayloadFormat.maxContentFrameSize)
         if let key = metadata.keys.first(where: Self.reservedMetadataKeys.contains) {
             throw PayloadError.invalidMetadata("key '\(key)' is reserved for the writer")
         }
@@ -178,7 +178,7 @@ public final class PayloadWriter {
         guard frameFill > 0 else { return }
         let fill = frameFill
         frameFill = 0
-        try contentFrame.withUnsafeBytes { try writeFrame(.chunk, UnsafeRawBufferPointer(rebasing: $0[0..<fill])) }
+        try contentFrame.withUnsafeBytes { try writeFrame(.content, UnsafeRawBufferPointer(rebasing: $0[0..<fill])) }
     }
 
     private func writeFrame(_ type: FrameType, _ body: [UInt8]) throws {

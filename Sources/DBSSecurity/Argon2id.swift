@@ -2,15 +2,15 @@ internal import CArgon2
 
 /// The key-encryption key from a passphrase: Argon2id version 1.3 (RFC 9106) through
 /// libargon2.
-public enum Argon2id {
+package enum Argon2id {
     /// The salt length the format uses: 16 random bytes per backup.
-    public static let saltLength = 16
+    package static let saltLength = 16
     /// The derived key length: an AES-256 key.
-    public static let keyLength = 32
+    package static let keyLength = 32
 
     /// Derives the 32-byte key-encryption key. `parameters` are validated first, so a
     /// hostile head is refused before any memory is allocated.
-    public static func deriveKey(
+    package static func deriveKey(
         passphrase: SecureBytes, salt: [UInt8], parameters: KDFParameters
     ) throws(SecurityError) -> SecureBytes {
         guard salt.count == saltLength else {

@@ -11,8 +11,8 @@ import DBSSystem
 ///
 /// Safe to use from many threads at once: every call works on its own OpenSSL context.
 public struct ChunkCipher: Sendable {
-    public static let tagLength = 16
-    public static let backupIDLength = 16
+    package static let tagLength = 16
+    package static let backupIDLength = 16
     package static let domain = Array("DBS-chunk-v1".utf8)
 
     private let dataKey: SecureBytes

@@ -30,7 +30,7 @@ public struct KDFCostCap: Sendable, Equatable {
     }
 
     /// Whether a reader under this cap derives a key with `parameters`.
-    public func admits(_ parameters: KDFParameters) -> Bool {
+    package func admits(_ parameters: KDFParameters) -> Bool {
         parameters.memoryKiB <= maximumMemoryKiB && parameters.timeCost <= maximumTimeCost
     }
 }

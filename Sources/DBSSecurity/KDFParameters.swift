@@ -70,7 +70,7 @@ public struct KDFParameters: Sendable, Equatable, Codable {
 
 extension KDFParameters {
     /// Length of the serialized form.
-    public static let serializedLength = 12
+    package static let serializedLength = 12
 
     /// timeCost, memoryKiB, parallelism, each a big-endian `UInt32`.
     public var bytes: [UInt8] {

@@ -2,25 +2,25 @@ import DBSSystem
 
 /// The data key sealed under the key-encryption key: what the head stores instead of
 /// the data key itself.
-public struct WrappedKey: Sendable, Equatable {
-    public static let nonceLength = 12
-    public static let ciphertextLength = 32
-    public static let tagLength = 16
+package struct WrappedKey: Sendable, Equatable {
+    package static let nonceLength = 12
+    package static let ciphertextLength = 32
+    package static let tagLength = 16
     /// nonce || ciphertext || tag.
-    public static let serializedLength = nonceLength + ciphertextLength + tagLength
+    package static let serializedLength = nonceLength + ciphertextLength + tagLength
 
-    public var nonce: [UInt8]
-    public var ciphertext: [UInt8]
-    public var tag: [UInt8]
+    package var nonce: [UInt8]
+    package var ciphertext: [UInt8]
+    package var tag: [UInt8]
 
-    public init(nonce: [UInt8], ciphertext: [UInt8], tag: [UInt8]) {
+    package init(nonce: [UInt8], ciphertext: [UInt8], tag: [UInt8]) {
         self.nonce = nonce
         self.ciphertext = ciphertext
         self.tag = tag
     }
 
     /// Parses the 60-byte serialized form.
-    public init(bytes: some Collection<UInt8>) throws(SecurityError) {
+    package init(bytes: some Collection<UInt8>) throws(SecurityError) {
         guard bytes.count == Self.serializedLength else {
             throw .invalidInput("a wrapped key is \(Self.serializedLength) bytes, got \(bytes.count)")
         }
@@ -31,7 +31,7 @@ public struct WrappedKey: Sendable, Equatable {
     }
 
     /// nonce || ciphertext || tag, 60 bytes.
-    public var bytes: [UInt8] { nonce + ciphertext + tag }
+    package var bytes: [UInt8] { nonce + ciphertext + tag }
 }
 
 /// Wraps the 32-byte data key with AES-256-GCM under the key-encryption key.
@@ -40,9 +40,9 @@ public struct WrappedKey: Sendable, Equatable {
 /// the nonce is random besides. `associatedData` lets the head bind what it stores
 /// in the clear (format version, salt, KDF parameters, backup id) to the wrap, so a
 /// changed parameter fails the unwrap instead of going unnoticed.
-public enum KeyEnvelope {
+package enum KeyEnvelope {
     /// Seals `dataKey` with a random nonce.
-    public static func wrap(
+    package static func wrap(
         dataKey: SecureBytes, keyEncryptionKey: SecureBytes, associatedData: [UInt8]
     ) throws(SecurityError) -> WrappedKey {
         try wrap(dataKey: dataKey, keyEncryptionKey: keyEncryptionKey, associatedData: associatedData, nonce: nil)
@@ -81,7 +81,7 @@ public enum KeyEnvelope {
     /// Opens `wrapped`. A tag failure (wrong passphrase, or a changed wrapped key or
     /// associated data) is `.wrongPassphrase`; the decrypted bytes go straight into
     /// secure memory and are wiped if the tag fails.
-    public static func unwrap(
+    package static func unwrap(
         _ wrapped: WrappedKey, keyEncryptionKey: SecureBytes, associatedData: [UInt8]
     ) throws(SecurityError) -> SecureBytes {
         guard wrapped.nonce.count == WrappedKey.nonceLength,

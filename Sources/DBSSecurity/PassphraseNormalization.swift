@@ -12,10 +12,10 @@
 /// (`_nfcCodeUnits`, what String comparison uses), not Foundation's
 /// `precomposedStringWithCanonicalMapping`: on Linux that one pulls ICU and the rest of
 /// Foundation into every statically linked client, which tripled libDBSC (25 to 75 MB).
-public enum PassphraseNormalization {
+package enum PassphraseNormalization {
     /// The NFC form of `passphrase` when it is UTF-8 text whose NFC form differs from
     /// it; nil when it is already NFC or not UTF-8.
-    public static func nfcVariant(of passphrase: SecureBytes) -> SecureBytes? {
+    package static func nfcVariant(of passphrase: SecureBytes) -> SecureBytes? {
         let normalized: [UInt8]? = passphrase.withUnsafeBytes { raw in
             guard let text = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else { return nil }
             let nfc = Array(text._nfcCodeUnits)
@@ -25,13 +25,13 @@ public enum PassphraseNormalization {
     }
 
     /// The bytes a writer derives its key from: the NFC form when there is one.
-    public static func forWriting(_ passphrase: SecureBytes) -> SecureBytes {
+    package static func forWriting(_ passphrase: SecureBytes) -> SecureBytes {
         nfcVariant(of: passphrase) ?? passphrase
     }
 
     /// The forms a reader tries, in order: NFC first (what writers use now), then the
     /// bytes as given (backups from before normalisation).
-    public static func forReading(_ passphrase: SecureBytes) -> [SecureBytes] {
+    package static func forReading(_ passphrase: SecureBytes) -> [SecureBytes] {
         guard let nfc = nfcVariant(of: passphrase) else { return [passphrase] }
         return [nfc, passphrase]
     }

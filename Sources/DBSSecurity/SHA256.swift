@@ -5,36 +5,36 @@ internal import COpenSSL
 ///
 /// A value type: a copy continues independently (copy-on-write duplicates the OpenSSL
 /// context with `EVP_MD_CTX_copy_ex` when a shared one is about to change).
-public struct SHA256Hasher {
-    public static let digestLength = 32
+package struct SHA256Hasher {
+    package static let digestLength = 32
 
     private var state: DigestContext
 
-    public init() {
+    package init() {
         state = DigestContext()
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         if !isKnownUniquelyReferenced(&state) { state = state.copy() }
         state.update(bytes)
     }
 
-    public mutating func update(_ bytes: [UInt8]) {
+    package mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    public mutating func update(_ bytes: ArraySlice<UInt8>) {
+    package mutating func update(_ bytes: ArraySlice<UInt8>) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The 32-byte digest of everything passed to `update`.
-    public consuming func finalize() -> [UInt8] {
+    package consuming func finalize() -> [UInt8] {
         if !isKnownUniquelyReferenced(&state) { state = state.copy() }
         return state.finalize()
     }
 
     /// The digest of `bytes` in one call.
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+    package static func hash(_ bytes: [UInt8]) -> [UInt8] {
         var hasher = SHA256Hasher()
         hasher.update(bytes)
         return hasher.finalize()

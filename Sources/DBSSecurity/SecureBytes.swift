@@ -74,7 +74,7 @@ public final class SecureBytes: @unchecked Sendable {
     }
 
     /// Compares with another key in time independent of where they differ.
-    public func constantTimeEquals(_ other: SecureBytes) -> Bool {
+    package func constantTimeEquals(_ other: SecureBytes) -> Bool {
         guard count == other.count else { return false }
         return withUnsafeBytes { a in
             other.withUnsafeBytes { b in

@@ -2,9 +2,9 @@ internal import COpenSSL
 
 /// Cryptographically secure random bytes from OpenSSL's `RAND_bytes` (a DRBG seeded
 /// by the operating system): salts, nonces and data keys.
-public enum SecureRandom {
+package enum SecureRandom {
     /// `count` random bytes.
-    public static func bytes(_ count: Int) throws(SecurityError) -> [UInt8] {
+    package static func bytes(_ count: Int) throws(SecurityError) -> [UInt8] {
         guard count >= 0 else { throw .invalidInput("cannot draw \(count) random bytes") }
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in

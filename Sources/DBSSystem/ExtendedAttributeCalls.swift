@@ -1,59 +1,66 @@
 internal import CLibc
 
 /// Extended attributes through the `CLibc` shim, for the data layer: by path without
-/// following a symlink, or by descriptor. Each returns the errno on failure.
+/// following a symlink, or by descriptor. Each throws the package's one system-call
+/// error, `IOError`, with the call, the name it was shown as and the errno; the data
+/// layer reads the errno to tell "not supported here" from a real failure.
 package enum ExtendedAttributeCalls {
     /// The attribute names of `path` (or of `descriptor` when `path` is nil).
-    package static func names(descriptor: Int32, path: PathBytes?) -> Result<[String], Errno> {
+    package static func names(descriptor: Int32, path: PathBytes?, shownAs shown: String) throws(IOError) -> [String] {
         var size = 4096
         while true {
             var buffer = [CChar](repeating: 0, count: size)
             let count = call(path) { clibc_list_xattr(descriptor, $0, &buffer, UInt(size)) }
             if count < 0 {
-                if errno == ERANGE, size < 1 << 20 {
+                let code = currentErrno()
+                if code == ERANGE, size < 1 << 20 {
                     size *= 4
                     continue
                 }
-                return .failure(Errno(errno))
+                throw IOError(path: shown, operation: "listxattr", errno: code)
             }
             let bytes = buffer[0..<count].map { UInt8(bitPattern: $0) }
-            return .success(bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+            return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         }
     }
 
     /// The value of `name`, at most `limit` bytes (E2BIG beyond).
-    package static func value(descriptor: Int32, path: PathBytes?, name: String, limit: Int) -> Result<[UInt8], Errno> {
+    package static func value(
+        descriptor: Int32, path: PathBytes?, name: String, limit: Int, shownAs shown: String
+    ) throws(IOError) -> [UInt8] {
         var size = 4096
         while true {
             var buffer = [UInt8](repeating: 0, count: size)
             let count = call(path) { clibc_get_xattr(descriptor, $0, name, &buffer, UInt(size)) }
             if count < 0 {
-                if errno == ERANGE {
-                    guard size < limit else { return .failure(Errno(E2BIG)) }
-                    size = min(size * 4, limit)
-                    continue
+                var code = currentErrno()
+                if code == ERANGE {
+                    if size < limit {
+                        size = min(size * 4, limit)
+                        continue
+                    }
+                    code = E2BIG
                 }
-                return .failure(Errno(errno))
+                throw IOError(path: shown, operation: "getxattr \(name)", errno: code)
             }
-            return .success(Array(buffer[0..<count]))
+            return Array(buffer[0..<count])
         }
     }
 
-    package static func set(descriptor: Int32, path: PathBytes?, name: String, value: [UInt8]) -> Errno? {
+    /// Sets `name` to `value`.
+    package static func set(
+        descriptor: Int32, path: PathBytes?, name: String, value: [UInt8], shownAs shown: String
+    ) throws(IOError) {
         let result = call(path) { pathPointer in
             value.withUnsafeBytes { clibc_set_xattr(descriptor, pathPointer, name, $0.baseAddress, UInt($0.count)) }
         }
-        return result == 0 ? nil : Errno(errno)
+        guard result != 0 else { return }
+        let code = currentErrno()  // before the message's string is built
+        throw IOError(path: shown, operation: "setxattr \(name)", errno: code)
     }
 
     private static func call<T>(_ path: PathBytes?, _ body: (UnsafePointer<CChar>?) -> T) -> T {
         guard let path else { return body(nil) }
         return path.withCString { body($0) }
-    }
-
-    /// The errno of a failed call (a `Result`'s failure: the callers warn and go on).
-    package struct Errno: Error {
-        package let code: Int32
-        init(_ code: Int32) { self.code = code }
     }
 }

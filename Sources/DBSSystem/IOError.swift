@@ -26,7 +26,7 @@ public struct IOError: Error, Equatable, Sendable, CustomStringConvertible {
     package static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// True for "no space left on device" and "disk quota exceeded".
-    public var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
+    package var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
 
     public var description: String { "\(operation) \(path): \(reason) (errno \(errno))" }
 

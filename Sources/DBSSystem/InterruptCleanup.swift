@@ -58,10 +58,10 @@ public enum InterruptCleanup {
 
     /// Registers a named temporary file (absolute or relative to the unchanging
     /// working directory) to remove on interruption; returns the token to unregister.
-    public static func register(file path: String) -> Int { register(file: PathBytes(path)) }
+    package static func register(file path: String) -> Int { register(file: PathBytes(path)) }
 
     /// `register(file:)` for a path that need not be UTF-8.
-    public static func register(file path: PathBytes) -> Int {
+    package static func register(file path: PathBytes) -> Int {
         lock.withLock {
             registry.next += 1
             registry.files[registry.next] = path
@@ -70,10 +70,10 @@ public enum InterruptCleanup {
     }
 
     /// Registers a directory this run created, removed on interruption if empty.
-    public static func register(directory path: String) -> Int { register(directory: PathBytes(path)) }
+    package static func register(directory path: String) -> Int { register(directory: PathBytes(path)) }
 
     /// `register(directory:)` for a path that need not be UTF-8.
-    public static func register(directory path: PathBytes) -> Int {
+    package static func register(directory path: PathBytes) -> Int {
         lock.withLock {
             registry.next += 1
             registry.directories[registry.next] = path
@@ -81,7 +81,7 @@ public enum InterruptCleanup {
         }
     }
 
-    public static func unregister(_ token: Int) {
+    package static func unregister(_ token: Int) {
         lock.withLock {
             registry.files[token] = nil
             registry.directories[token] = nil
@@ -90,7 +90,7 @@ public enum InterruptCleanup {
 
     /// Runs `body` with interruption held off: a signal that arrives meanwhile is
     /// acted on once `body` returns.
-    public static func uninterruptible<T>(_ body: () throws -> T) rethrows -> T {
+    package static func uninterruptible<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()

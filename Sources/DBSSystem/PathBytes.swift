@@ -75,7 +75,7 @@ public struct PathBytes: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// `self`, then "/", then `component`.
-    public func appending(_ component: PathBytes) -> PathBytes {
+    package func appending(_ component: PathBytes) -> PathBytes {
         PathBytes(bytes: bytes + [0x2F] + component.bytes)
     }
 

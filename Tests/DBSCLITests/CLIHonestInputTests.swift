@@ -49,7 +49,8 @@ struct CLIHonestInputTests {
 
         let fifo = scratch.file("fifo")
         try #require(mkfifo(fifo, 0o600) == 0)
-        let writer = Thread { FileManager.default.createFile(atPath: fifo, contents: Data((secret + "\n").utf8)) }
+        // Whether the write succeeded shows in the `list` below, which reads the FIFO.
+        let writer = Thread { _ = FileManager.default.createFile(atPath: fifo, contents: Data((secret + "\n").utf8)) }
         writer.start()
         #expect(
             try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", fifo], passphrase: nil).status == 0)
@@ -77,22 +78,22 @@ struct CLIChangedInputTests {
         let listener = try #require(UnixSocket(at: socketPath))
         defer { withExtendedLifetime(listener) {} }
 
-        // Appends to the log for as long as the backup runs.
-        nonisolated(unsafe) var running = true
+        // Appends to the log every 200 µs for as long as the backup runs: until `stop`
+        // is signalled (a semaphore, so no variable is shared with the thread).
+        let stop = DispatchSemaphore(value: 0)
         let appender = Thread {
             let fd = open(growing, O_WRONLY | O_APPEND)
             defer { close(fd) }
             let line = Array("another line\n".utf8)
-            while running {
+            repeat {
                 _ = write(fd, line, line.count)
-                usleep(200)
-            }
+            } while stop.wait(timeout: .now() + .microseconds(200)) == .timedOut
         }
         appender.start()
         let result = try DBSTool.run(
             ["backup", scratch.file("t.dbs"), scratch.file("tree"), "--json", "--threads", "1"]
                 + DBSTool.fastKDF)
-        running = false
+        stop.signal()
         #expect(result.status == 6, "\(result.stderr)")
         let report = try result.json()
         #expect(report["ok"] as? Bool == false)

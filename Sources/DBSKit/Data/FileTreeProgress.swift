@@ -2,13 +2,13 @@ import DBSPayload
 
 /// Where a file tree backup or restore stands, reported after each entry and each
 /// piece of content.
-public struct FileTreeProgress: Sendable, Equatable {
+package struct FileTreeProgress: Sendable, Equatable {
     /// Entries finished so far.
-    public var entries: UInt64
+    package var entries: UInt64
     /// Content bytes handled so far.
-    public var bytes: UInt64
+    package var bytes: UInt64
     /// The entry being handled (its entry path).
-    public var path: PathBytes
+    package var path: PathBytes
 }
 
 /// A problem that does not stop a backup or restore: an entry skipped, a file that
@@ -40,18 +40,18 @@ public struct FileTreeWarning: Sendable, Equatable, CustomStringConvertible {
 
 /// What a restore did.
 public struct RestoreSummary: Sendable, Equatable {
-    public var files: UInt64 = 0
-    public var directories: UInt64 = 0
-    public var symlinks: UInt64 = 0
-    public var records: UInt64 = 0
-    public var hardLinks: UInt64 = 0
+    public internal(set) var files: UInt64 = 0
+    public internal(set) var directories: UInt64 = 0
+    public internal(set) var symlinks: UInt64 = 0
+    public internal(set) var records: UInt64 = 0
+    public internal(set) var hardLinks: UInt64 = 0
     /// FIFOs and device nodes.
-    public var specialFiles: UInt64 = 0
+    public internal(set) var specialFiles: UInt64 = 0
     /// Content bytes verified (and written, unless a dry run).
-    public var bytes: UInt64 = 0
+    public internal(set) var bytes: UInt64 = 0
     /// What was restored less than exactly: an attribute the file system refused, a
     /// device node not made by a user who is not root.
-    public var warnings: [FileTreeWarning] = []
+    public internal(set) var warnings: [FileTreeWarning] = []
 
     public var entries: UInt64 { files + directories + symlinks + records + hardLinks + specialFiles }
 

@@ -17,25 +17,25 @@ import DBSSystem
 ///
 /// Content is streamed in pieces through one buffer, so memory does not grow with
 /// file size; a sparse file is read as its zeros (the compression layer shrinks them).
-public struct FileTreeReader {
-    public struct Options {
+package struct FileTreeReader {
+    package struct Options {
         /// Called for each entry skipped (an unsupported file type, a path longer
         /// than a payload holds, a file that vanished during the walk), changed while
         /// read, or stored less something.
-        public var warning: (FileTreeWarning) -> Void
+        package var warning: (FileTreeWarning) -> Void
         /// Bytes read from a file per read(2).
-        public var readSize: Int
+        package var readSize: Int
 
-        public init(warning: @escaping (FileTreeWarning) -> Void = { _ in }, readSize: Int = 1 << 20) {
+        package init(warning: @escaping (FileTreeWarning) -> Void = { _ in }, readSize: Int = 1 << 20) {
             self.warning = warning
             self.readSize = max(4096, readSize)
         }
     }
 
-    public let inputs: [String]
-    public let options: Options
+    package let inputs: [String]
+    package let options: Options
 
-    public init(inputs: [String], options: Options = Options()) {
+    package init(inputs: [String], options: Options = Options()) {
         self.inputs = inputs
         self.options = options
     }
@@ -43,7 +43,7 @@ public struct FileTreeReader {
     /// Writes every input as entries into `writer`; does not finish the payload.
     /// Throws `DataError` naming the path (missing input, unreadable file...) or the
     /// writer's error.
-    public func write(to writer: PayloadWriter, progress: ((FileTreeProgress) -> Void)? = nil) throws {
+    package func write(to writer: PayloadWriter, progress: ((FileTreeProgress) -> Void)? = nil) throws {
         var roots: [(source: PathBytes, name: PathBytes, status: FileStatus)] = []
         for input in inputs {
             guard let status = try POSIX.linkStatus(input) else { throw DataError.missingInput(path: input) }

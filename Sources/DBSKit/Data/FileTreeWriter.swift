@@ -49,23 +49,23 @@ import DBSSystem
 /// (`StagedFileWriters`) while the payload is read and verified; the commit waits for
 /// every lane, so nothing takes a name before its content and metadata are written.
 public struct FileTreeWriter {
-    public let destination: String
-    public let overwrite: Bool
+    package let destination: String
+    package let overwrite: Bool
     /// Reads and verifies everything and checks every path, writes nothing.
-    public let dryRun: Bool
+    package let dryRun: Bool
     /// Make the files durable (one `syncfs` per file system, an fsync each where there
     /// is none) before they take their names, so that a crash never leaves a restored
     /// name with missing content. Off trades the guarantee for speed.
-    public let syncFiles: Bool
+    package let syncFiles: Bool
     /// On a failure, place every entry verified so far and throw `RestoreIncomplete`
     /// (instead of placing nothing and throwing the failure).
-    public let salvage: Bool
+    package let salvage: Bool
     /// As root, give entries their recorded uid and gid even where the recorded user
     /// or group name exists with another number here (tar's --numeric-owner).
-    public let numericOwner: Bool
+    package let numericOwner: Bool
     /// Threads that write the files' content and set their metadata while the payload
     /// is read and verified (`StagedFileWriters`).
-    public let writeThreads: Int
+    package let writeThreads: Int
 
     public init(
         destination: String, overwrite: Bool = false, dryRun: Bool = false, syncFiles: Bool = true,
@@ -90,7 +90,7 @@ public struct FileTreeWriter {
     /// Throws `DataError` for refusals and I/O failures, the reader's `PayloadError`
     /// (or the byte source's error) for damaged content, having placed nothing; with
     /// `salvage`, `RestoreIncomplete` wrapping that cause.
-    public func restore(
+    package func restore(
         from reader: PayloadReader, progress: ((FileTreeProgress) -> Void)? = nil
     ) throws -> RestoreSummary {
         var restore = try RestoreStaging(writer: self, progress: progress)
@@ -125,27 +125,27 @@ public struct FileTreeWriter {
 /// lost, and why.
 public struct RestoreIncomplete: Error, CustomStringConvertible {
     /// The entries that verified and took their names.
-    public var placed: RestoreSummary
+    public internal(set) var placed: RestoreSummary
     /// The entries that did not verify, with the content byte ranges that are lost.
-    public var lost: [LostEntry]
+    public internal(set) var lost: [LostEntry]
     /// Whether the payload was read to its end (false: entries after the failure
     /// could not be read at all, so they are neither placed nor listed).
-    public var readToTheEnd: Bool
+    public internal(set) var readToTheEnd: Bool
     /// The failure that stopped the restore (a `BackupError`, `PayloadError`, `DataError`).
-    public var cause: any Error
+    public internal(set) var cause: any Error
 
     public var description: String { "restore incomplete: \(cause)" }
 }
 
 /// An entry a salvaging restore could not verify.
 public struct LostEntry: Sendable, Equatable {
-    public var path: PathBytes
+    public internal(set) var path: PathBytes
     /// The content byte ranges lost, `[start, end)`; `end` is nil when the entry's size
     /// is not known (a streamed entry).
-    public var lostRanges: [LostRange]
+    public internal(set) var lostRanges: [LostRange]
 }
 
 public struct LostRange: Sendable, Equatable {
-    public var start: UInt64
-    public var end: UInt64?
+    public internal(set) var start: UInt64
+    public internal(set) var end: UInt64?
 }

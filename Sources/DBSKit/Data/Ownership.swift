@@ -105,11 +105,11 @@ enum ExtendedAttributes {
         warn: (String) -> Void
     ) -> [ExtendedAttribute] {
         let names: [String]
-        switch ExtendedAttributeCalls.names(descriptor: descriptor, path: path) {
-        case .success(let list): names = list
-        case .failure(let error):
-            if error.code != ENOTSUP && error.code != EOPNOTSUPP {
-                warn("its extended attributes cannot be listed: \(POSIX.errorMessage(error.code))")
+        do throws(IOError) {
+            names = try ExtendedAttributeCalls.names(descriptor: descriptor, path: path, shownAs: shown)
+        } catch {
+            if error.errno != ENOTSUP && error.errno != EOPNOTSUPP {
+                warn("its extended attributes cannot be listed: \(POSIX.errorMessage(error.errno))")
             }
             return []
         }
@@ -120,25 +120,26 @@ enum ExtendedAttributes {
                 warn("extended attribute '\(name)' not kept: its name is too long")
                 continue
             }
-            switch ExtendedAttributeCalls.value(
-                descriptor: descriptor, path: path, name: name,
-                limit: PayloadFormat.maxAttributeValueBytes)
-            {
-            case .success(let value):
-                total += name.utf8.count + value.count
-                guard total <= PayloadFormat.maxAttributeTotalBytes,
-                    attributes.count < PayloadFormat.maxExtendedAttributes
-                else {
-                    warn(
-                        "extended attribute '\(name)' not kept: the entry's attributes exceed \(PayloadFormat.maxAttributeTotalBytes) bytes"
-                    )
-                    return attributes
-                }
-                attributes.append(ExtendedAttribute(name: name, value: value))
-            case .failure(let error):
-                if error.code == ENODATA { continue }  // removed meanwhile
-                warn("extended attribute '\(name)' not kept: \(POSIX.errorMessage(error.code))")
+            let value: [UInt8]
+            do throws(IOError) {
+                value = try ExtendedAttributeCalls.value(
+                    descriptor: descriptor, path: path, name: name,
+                    limit: PayloadFormat.maxAttributeValueBytes, shownAs: shown)
+            } catch {
+                if error.errno == ENODATA { continue }  // removed meanwhile
+                warn("extended attribute '\(name)' not kept: \(POSIX.errorMessage(error.errno))")
+                continue
             }
+            total += name.utf8.count + value.count
+            guard total <= PayloadFormat.maxAttributeTotalBytes,
+                attributes.count < PayloadFormat.maxExtendedAttributes
+            else {
+                warn(
+                    "extended attribute '\(name)' not kept: the entry's attributes exceed \(PayloadFormat.maxAttributeTotalBytes) bytes"
+                )
+                return attributes
+            }
+            attributes.append(ExtendedAttribute(name: name, value: value))
         }
         return attributes
     }
@@ -156,13 +157,14 @@ enum ExtendedAttributes {
                 warn("extended attribute '\(attribute.name)' not restored: only root restores security.* and trusted.*")
                 continue
             }
-            if let error = ExtendedAttributeCalls.set(
-                descriptor: descriptor, path: path, name: attribute.name,
-                value: attribute.value)
-            {
+            do throws(IOError) {
+                try ExtendedAttributeCalls.set(
+                    descriptor: descriptor, path: path, name: attribute.name,
+                    value: attribute.value, shownAs: shown)
+            } catch {
                 let why =
-                    error.code == ENOTSUP || error.code == EOPNOTSUPP
-                    ? "the file system does not support it" : POSIX.errorMessage(error.code)
+                    error.errno == ENOTSUP || error.errno == EOPNOTSUPP
+                    ? "the file system does not support it" : POSIX.errorMessage(error.errno)
                 warn("extended attribute '\(attribute.name)' not restored: \(why)")
             }
         }

@@ -95,7 +95,9 @@ extension RestoreStaging {
                             renameat(parent.raw, temporary, parent.raw, final)
                         }
                     } else if linkat(parent.raw, temporary, parent.raw, final, 0) == 0 {
-                        unlinkat(parent.raw, temporary, 0)
+                        // The file is in place under its name: dropping the temporary
+                        // name is tidying, and its failure changes nothing restored.
+                        _ = unlinkat(parent.raw, temporary, 0)
                     } else if errno == EEXIST {
                         throw .alreadyExists(path: path)
                     } else {

@@ -18,7 +18,7 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     case unsupportedVersion(UInt16)
     /// A payload chunk failed its GCM tag after repair: corruption or tampering.
     case corruptedChunk(index: UInt64)
-    /// The ciphertext stream is malformed after repair (a chunk frame out of bounds,
+    /// The ciphertext stream is malformed after repair (a sealed chunk out of bounds,
     /// the stream ending before its final chunk): corruption or tampering.
     case corruptedStream(String)
     case invalidOptions(String)

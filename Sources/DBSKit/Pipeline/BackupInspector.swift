@@ -3,39 +3,39 @@ import DBSSecurity
 
 /// What a backup file says about itself without a passphrase.
 public struct BackupInfo: Sendable, Equatable {
-    public var formatVersion: UInt16
+    public internal(set) var formatVersion: UInt16
     /// 32 hex digits.
-    public var backupID: String
+    public internal(set) var backupID: String
     /// Unix time, seconds.
-    public var created: Int64
-    public var dataShards: Int
-    public var parityShards: Int
-    public var shardSize: Int
-    public var checksum: ChecksumAlgorithm
-    public var compression: ChunkCompression
-    public var chunkSize: Int
-    public var kdf: KDFParameters
-    public var copies: Int
-    public var stripeCount: UInt64
+    public internal(set) var created: Int64
+    public internal(set) var dataShards: Int
+    public internal(set) var parityShards: Int
+    public internal(set) var shardSize: Int
+    public internal(set) var checksum: ChecksumAlgorithm
+    public internal(set) var compression: ChunkCompression
+    public internal(set) var chunkSize: Int
+    public internal(set) var kdf: KDFParameters
+    public internal(set) var copies: Int
+    public internal(set) var stripeCount: UInt64
     /// From an intact head; nil when the layout came from scanning.
-    public var ciphertextLength: UInt64?
-    public var chunkCount: UInt64?
-    public var fileLength: UInt64
+    public internal(set) var ciphertextLength: UInt64?
+    public internal(set) var chunkCount: UInt64?
+    public internal(set) var fileLength: UInt64
     /// What the layout says the file's length should be.
-    public var expectedFileLength: UInt64
-    public var recordSize: Int
-    public var headerSize: Int
+    public internal(set) var expectedFileLength: UInt64
+    public internal(set) var recordSize: Int
+    public internal(set) var headerSize: Int
     /// (offset, length) of copy A and, if present, copy B.
-    public var copyExtents: [CopyExtent]
+    public internal(set) var copyExtents: [CopyExtent]
     /// Per head (0 file start, 1 start of copy B, 2 file end): "intact", "corrected",
     /// "unreadable".
-    public var heads: [String]
+    public internal(set) var heads: [String]
     /// True when no head was readable and the layout came from stripe headers.
-    public var layoutFromScan: Bool
+    public internal(set) var layoutFromScan: Bool
 
     public struct CopyExtent: Sendable, Equatable {
-        public var offset: UInt64
-        public var length: UInt64
+        public internal(set) var offset: UInt64
+        public internal(set) var length: UInt64
     }
 }
 

@@ -46,7 +46,7 @@ public enum BackupRepairer {
         var report = RepairReport()
         report.headsDamaged = located.damagedHeads
         report.layoutFromScan = located.fromScan
-        var walker = FrameWalker(chunkSize: descriptor.chunkSize)
+        var walker = SealedChunkWalker(chunkSize: descriptor.chunkSize)
         do throws(BackupError) {
             try StripeBatches.forEach(stripeCount: layout.stripeCount, threads: threads) {
                 (first, count) throws(BackupError) in
@@ -77,10 +77,10 @@ public enum BackupRepairer {
                 }
             }
             if let finalEnd = walker.finalEnd {
-                report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
+                report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.sealedChunks))
             }
             guard let ciphertextLength = walker.finalEnd ?? located.ciphertextLength,
-                let chunkCount = walker.finalEnd != nil ? walker.frames : located.chunkCount
+                let chunkCount = walker.finalEnd != nil ? walker.sealedChunks : located.chunkCount
             else {
                 throw .corruptedStream("no final chunk found in the ciphertext stream")
             }

@@ -53,10 +53,10 @@ public enum BackupValidator {
                 return (located.fileLength - start + UInt64(layout.recordSize) - 1) / UInt64(layout.recordSize)
             }.max() ?? 0
         let walked = min(layout.stripeCount, present + 1)
-        // The clear frame prefixes are walked over the recovered stripes in order, so
-        // that what a restore would refuse in the stream (an impossible frame, no final
+        // The clear prefixes are walked over the recovered stripes in order, so
+        // that what a restore would refuse in the stream (an impossible sealed chunk, no final
         // chunk, an end other than the head's) is found without the key too.
-        var walker = FrameWalker(chunkSize: located.descriptor.chunkSize)
+        var walker = SealedChunkWalker(chunkSize: located.descriptor.chunkSize)
         StripeBatches.forEach(stripeCount: walked, threads: threads) { first, count in
             let stripes = Parallel.map(count: count, threads: threads) { i in
                 var recovered = recovery.recover(first + UInt64(i), examineBothCopies: true)
@@ -80,7 +80,7 @@ public enum BackupValidator {
             return .unrecoverable(report)
         }
         if let finalEnd = walker.finalEnd {
-            report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.frames))
+            report.addDamagedHeads(located.headsDisagreeing(finalEnd: finalEnd, chunks: walker.sealedChunks))
         }
         return report.isClean ? .healthy : .healable(report)
     }

@@ -6,14 +6,14 @@ import DBSSystem
 
 /// What a finished backup is.
 public struct BackupSummary: Sendable, Equatable {
-    public var path: String
+    public internal(set) var path: String
     /// 32 hex digits.
-    public var backupID: String
-    public var plaintextBytes: UInt64
-    public var ciphertextBytes: UInt64
-    public var fileBytes: UInt64
-    public var chunks: UInt64
-    public var stripes: UInt64
+    public internal(set) var backupID: String
+    public internal(set) var plaintextBytes: UInt64
+    public internal(set) var ciphertextBytes: UInt64
+    public internal(set) var fileBytes: UInt64
+    public internal(set) var chunks: UInt64
+    public internal(set) var stripes: UInt64
     /// SHA-256 over the XXH3-128 digests of the plaintext chunks in order, 64 hex
     /// digits: what verify-after-write recomputes from the decrypted file. XXH3 per
     /// chunk (0.04 ns per byte, in the chunk workers) rather than one SHA-256 of the
@@ -21,9 +21,9 @@ public struct BackupSummary: Sendable, Equatable {
     /// write that does not read back, while GCM authenticates the ciphertext and the
     /// payload carries its own SHA-256 of the whole plaintext. Empty when
     /// `verifyAfterWrite` is off (nothing would check it).
-    public var plaintextDigest: String
+    public internal(set) var plaintextDigest: String
     /// The finished file was read back and checked before it was renamed into place.
-    public var verified: Bool
+    public internal(set) var verified: Bool
 }
 
 /// Writes one backup file from a plaintext byte stream.

@@ -1,4 +1,5 @@
 import DBSIntegrity
+import DBSSystem
 
 extension ContainerLocator {
     /// Opens the file at `path` for reading and locates its container: how every reader

@@ -25,9 +25,9 @@ public enum Engine {
     /// A finished backup: what went in, the file written, and the inputs that were
     /// skipped, changed while read or stored less something (`FileTreeWarning.Kind`).
     public struct BackupResult {
-        public var contents: PayloadSummary
-        public var file: BackupSummary
-        public var warnings: [FileTreeWarning]
+        public internal(set) var contents: PayloadSummary
+        public internal(set) var file: BackupSummary
+        public internal(set) var warnings: [FileTreeWarning]
     }
 
     /// Backs up `inputs` into a new backup file at `destination`, written beside it,

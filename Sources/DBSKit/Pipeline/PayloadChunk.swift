@@ -2,8 +2,8 @@ import DBSCompression
 import DBSSecurity
 
 /// A payload chunk as the pipeline seals and opens it: its stored form (zstd or raw,
-/// the compression layer's), sealed in a frame of the ciphertext stream (the security
-/// layer's `ChunkFrame`). The writer's stage and the restore call this; the two layers
+/// the compression layer's), sealed as one sealed chunk of the ciphertext stream (the
+/// security layer's `SealedChunk`). The writer's stage and the restore call this; the two layers
 /// below stay unaware of each other.
 enum PayloadChunk {
     /// The stored form of `plaintext`: compressed when `compressor` is given and it
@@ -20,15 +20,15 @@ enum PayloadChunk {
         }
     }
 
-    /// Seals chunk `index` as a frame straight into `buffer` at `offset`
-    /// (`ChunkFrame.seal`).
+    /// Seals chunk `index` straight into `buffer` at `offset`
+    /// (`SealedChunk.seal`).
     static func seal(
         _ stored: (encoding: ChunkEncoding, bytes: [UInt8]), plaintextLength: Int, index: UInt64,
         isFinal: Bool, cipher: ChunkCipher, into buffer: AlignedBuffer, at offset: Int
     ) throws(BackupError) {
         do {
-            try buffer.withUnsafeMutableBytes { (whole) throws(FrameError) in
-                try ChunkFrame.seal(
+            try buffer.withUnsafeMutableBytes { (whole) throws(SealedChunkError) in
+                try SealedChunk.seal(
                     encoding: stored.encoding.rawValue, stored: stored.bytes,
                     plaintextLength: plaintextLength, index: index, isFinal: isFinal, cipher: cipher,
                     into: whole, at: offset)
@@ -44,12 +44,12 @@ enum PayloadChunk {
         _ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool, cipher: ChunkCipher,
         decompressor: ChunkCompressor, chunkSize: Int
     ) throws(BackupError) -> [UInt8] {
-        let opened: ChunkFrame.Opened
-        do { opened = try ChunkFrame.open(sealed, index: index, isFinal: isFinal, cipher: cipher) } catch {
+        let opened: SealedChunk.Opened
+        do { opened = try SealedChunk.open(sealed, index: index, isFinal: isFinal, cipher: cipher) } catch {
             throw BackupError(error)
         }
         guard let encoding = ChunkEncoding(rawValue: opened.encoding) else {
-            throw BackupError(FrameError.invalidInnerHeader(chunk: index))
+            throw BackupError(SealedChunkError.invalidInnerHeader(chunk: index))
         }
         guard opened.plaintextLength <= chunkSize else {
             throw .corruptedStream(
@@ -65,9 +65,9 @@ enum PayloadChunk {
 }
 
 extension BackupError {
-    /// The frame codec's errors, as users see them: a stream defect, a corrupted
+    /// The sealed-chunk codec's errors, as users see them: a stream defect, a corrupted
     /// chunk, or (what the writer's own buffers and cipher cannot do) an internal failure.
-    init(_ error: FrameError) {
+    init(_ error: SealedChunkError) {
         switch error {
         case .impossibleLength, .invalidInnerHeader: self = .corruptedStream(error.description)
         case .authenticationFailed(let index): self = .corruptedChunk(index: index)

@@ -2,6 +2,7 @@ import DBSCompression
 import DBSIO
 import DBSIntegrity
 import DBSSecurity
+import DBSSystem
 
 /// The restore pipeline: batches of stripes recovered in parallel (checksums, repair),
 /// their verified ciphertext cut into sealed chunks, the chunks opened and
@@ -100,7 +101,7 @@ final class RestoreEngine {
     /// (a text chunk takes several times as long to open as a random one).
     private var stripesPerRound: Int { Parallel.roundItems(threads: threads) }
 
-    /// Complete frames are still waiting in `stream` after the last pass (it opened
+    /// Complete sealed chunks are still waiting in `stream` after the last pass (it opened
     /// `chunksPerPass`): the next pass opens them before any new stripe comes in.
     private var backlog = false
 
@@ -114,7 +115,7 @@ final class RestoreEngine {
     }
 
     /// One round: take the stripes recovered in the last pass (recovering them now in
-    /// the first round), cut their ciphertext into frames, then one parallel pass opens
+    /// the first round), cut their ciphertext into sealed chunks, then one parallel pass opens
     /// those chunks and recovers the next round's stripes, so neither waits for the
     /// other at a barrier of its own.
     private func advance() throws(BackupError) {
@@ -126,39 +127,39 @@ final class RestoreEngine {
             try takeStripes()
         }
 
-        // Cut complete frames; the last stripe's trailing bytes after the final frame
+        // Cut complete sealed chunks; the last stripe's trailing bytes after the final sealed chunk
         // are padding.
-        var frames: [ChunkFrame.Frame] = []
+        var sealedChunks: [SealedChunk.Location] = []
         var position = 0
         let limit = chunksPerPass
         let chunkSize = located.descriptor.chunkSize
-        while !finished, frames.count < limit {
-            let cut: ChunkFrame.Frame?
-            do { cut = try ChunkFrame.cut(stream, at: position, index: nextChunk, chunkSize: chunkSize) } catch {
+        while !finished, sealedChunks.count < limit {
+            let cut: SealedChunk.Location?
+            do { cut = try SealedChunk.cut(stream, at: position, index: nextChunk, chunkSize: chunkSize) } catch {
                 throw BackupError(error)
             }
-            guard let frame = cut, frame.end <= stream.count else { break }
-            frames.append(frame)
+            guard let sealedChunk = cut, sealedChunk.end <= stream.count else { break }
+            sealedChunks.append(sealedChunk)
             nextChunk += 1
-            position = frame.end
-            if frame.isFinal { finished = true }
+            position = sealedChunk.end
+            if sealedChunk.isFinal { finished = true }
         }
-        backlog = !finished && frames.count == limit
+        backlog = !finished && sealedChunks.count == limit
         consumed += UInt64(position)
-        // The workers open the frames where they lie in this snapshot of the stream
+        // The workers open the sealed chunks where they lie in this snapshot of the stream
         // (shared storage, no copy); the stream itself moves on.
         let source = stream
         stream.removeFirst(position)
         if finished {
-            if let why = FrameWalker.endProblem(finalEnd: consumed, in: layout) { throw .corruptedStream(why) }
+            if let why = SealedChunkWalker.endProblem(finalEnd: consumed, in: layout) { throw .corruptedStream(why) }
             report.addDamagedHeads(located.headsDisagreeing(finalEnd: consumed, chunks: nextChunk))
             stream = []
         }
 
         // The pass: this round's chunks first (the caller waits for them), then the
-        // next round's stripes (none once the final chunk is found, nor while frames
+        // next round's stripes (none once the final chunk is found, nor while sealed chunks
         // wait in the stream).
-        let batch = frames
+        let batch = sealedChunks
         let (nextFirst, nextCount) = finished || lostStripe != nil || backlog ? (nextStripe, 0) : claimNextRound()
         let cipher = self.cipher
         let decompressor = self.decompressor

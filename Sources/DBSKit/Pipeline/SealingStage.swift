@@ -8,7 +8,7 @@ internal import Synchronization
 /// The parallel half of `BackupWriter`, on a thread of its own.
 ///
 /// A batch of full plaintext chunks is compressed in parallel, which fixes every
-/// frame's place in the ciphertext stream; the frames are then sealed in parallel
+/// sealed chunk's place in the ciphertext stream; the chunks are then sealed in parallel
 /// straight into that place in a reusable batch buffer, which holds the stream
 /// contiguously (its stripes' data shards back to back); the container writer computes
 /// each stripe's parity (into a second buffer), shard checksums and header in one
@@ -191,13 +191,13 @@ final class SealingStage: Sendable {
         stored.reserveCapacity(chunks.count)
         for result in compressed { stored.append(try result.get()) }
 
-        // Every frame's place in the stream buffer, after the carried partial stripe.
+        // Every sealed chunk's place in the stream buffer, after the carried partial stripe.
         let capacity = layout.stripeDataCapacity
         var offsets: [Int] = []
         var end = stream.partial?.range.count ?? 0
         for form in stored {
             offsets.append(end)
-            end += ChunkFrame.frameLength(storedCount: form.bytes.count)
+            end += SealedChunk.sealedChunkLength(storedCount: form.bytes.count)
         }
         let stripes = lastIsFinal ? (end + capacity - 1) / capacity : end / capacity
         let buffer = pool.take(count: max(streamBufferSize, stripes * capacity, end))
@@ -237,12 +237,12 @@ final class SealingStage: Sendable {
         }
     }
 
-    /// Bytes of a stream buffer: room for a partial stripe and a batch of frames, in
+    /// Bytes of a stream buffer: room for a partial stripe and a batch of sealed chunks, in
     /// whole stripes, so that every batch fits the same reusable buffers.
     private var streamBufferSize: Int {
         let capacity = layout.stripeDataCapacity
-        let frames = Self.batchChunks(threads: threads) * ChunkFrame.frameLength(storedCount: chunkSize)
-        return (capacity + frames + capacity - 1) / capacity * capacity
+        let sealedChunks = Self.batchChunks(threads: threads) * SealedChunk.sealedChunkLength(storedCount: chunkSize)
+        return (capacity + sealedChunks + capacity - 1) / capacity * capacity
     }
 
     /// Hands the first `count` stripes of the stream in `buffer` to the container

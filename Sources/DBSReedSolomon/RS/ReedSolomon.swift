@@ -63,7 +63,7 @@ public struct ReedSolomon: Sendable {
     }
 
     /// Bytes in one stripe of this shape.
-    public func stripeLength(shardLength: Int) -> Int { totalShards * shardLength }
+    package func stripeLength(shardLength: Int) -> Int { totalShards * shardLength }
 
     // MARK: One stripe
 
@@ -74,7 +74,7 @@ public struct ReedSolomon: Sendable {
     }
 
     /// Whether every column of the stripe is a codeword (all syndromes zero).
-    public func isConsistent(stripe: [UInt8], shardLength: Int) throws(ReedSolomonError) -> Bool {
+    package func isConsistent(stripe: [UInt8], shardLength: Int) throws(ReedSolomonError) -> Bool {
         try checkStripe(count: stripe.count, shardLength: shardLength)
         return StripeWork(code: self, shardLength: shardLength, stripes: 1, threads: 1).consistency(stripe)[0]
     }

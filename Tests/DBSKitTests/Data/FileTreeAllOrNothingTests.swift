@@ -11,7 +11,7 @@ import Testing
 struct FileTreeAllOrNothingTests {
     static func entries() -> (entries: [TestEntry], damagedContent: [UInt8]) {
         var random = SeededGenerator(seed: 44)
-        let big = random.bytes(2 * PayloadFormat.maxChunkSize + 9)
+        let big = random.bytes(2 * PayloadFormat.maxContentFrameSize + 9)
         func file(_ path: String, _ content: [UInt8]) -> TestEntry {
             TestEntry(
                 metadata: EntryMetadata(

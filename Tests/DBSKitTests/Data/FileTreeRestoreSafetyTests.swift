@@ -201,7 +201,7 @@ struct FileTreeRestoreSafetyTests {
     @Test func failedEntryLeavesNoTemporaryFile() throws {
         let work = TemporaryDirectory()
         var random = SeededGenerator(seed: 5)
-        let content = random.bytes(3 * PayloadFormat.maxChunkSize + 7)
+        let content = random.bytes(3 * PayloadFormat.maxContentFrameSize + 7)
         let big = TestEntry(
             metadata: EntryMetadata(
                 path: "d/big", kind: .file, mode: 0o644, modificationTime: timestamp(1),

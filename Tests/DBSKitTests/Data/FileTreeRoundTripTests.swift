@@ -18,7 +18,7 @@ struct FileTreeRoundTripTests {
         try TreeBuilder.write(root + "/empty", [])
         try TreeBuilder.write(root + "/secret", Array("s".utf8), mode: 0o600)
         try TreeBuilder.write(root + "/setuid-tool", Array("#!/bin/sh\n".utf8), mode: 0o4755)
-        try TreeBuilder.write(root + "/big.bin", random.bytes(3 * PayloadFormat.maxChunkSize + 12_345))
+        try TreeBuilder.write(root + "/big.bin", random.bytes(3 * PayloadFormat.maxContentFrameSize + 12_345))
         try TreeBuilder.mkdir(root + "/bin")
         try TreeBuilder.write(root + "/bin/tool", Array("#!/bin/sh\necho hi\n".utf8), mode: 0o755)
         try TreeBuilder.mkdir(root + "/empty-dir", mode: 0o700)
@@ -160,13 +160,13 @@ struct FileTreeRoundTripTests {
         let summary = try FileTreeWriter(destination: work.sub("out"), dryRun: true)
             .restore(from: try PayloadReader(source: MemorySource(payload)))
         #expect(summary.entries == 17)
-        #expect(summary.bytes > UInt64(3 * PayloadFormat.maxChunkSize))
+        #expect(summary.bytes > UInt64(3 * PayloadFormat.maxContentFrameSize))
         #expect(!FileManager.default.fileExists(atPath: work.sub("out")))
     }
 
     @Test func streamedFilesAndRecordsRestoreAsFiles() throws {
         let work = TemporaryDirectory()
-        let input = Array(repeating: UInt8(ascii: "z"), count: PayloadFormat.maxChunkSize + 3)
+        let input = Array(repeating: UInt8(ascii: "z"), count: PayloadFormat.maxContentFrameSize + 3)
         let payload = try makePayload([
             TestEntry(
                 metadata: EntryMetadata(

@@ -1,3 +1,4 @@
+import DBSSystem
 import DBSTestSupport
 import Foundation
 import Testing

@@ -104,12 +104,13 @@ struct PayloadCorruptionTests {
         // A chunk frame one byte over the limit, in an otherwise valid prefix.
         let prefixLength = try #require(firstIndex(of: Array("hello world".utf8), in: bytes)) - 6
         var chunk = Array(bytes[0..<prefixLength])
-        chunk += [0x11, 1] + withUnsafeBytes(of: UInt32(PayloadFormat.maxChunkSize + 1).littleEndian, Array.init)
+        chunk +=
+            [0x11, 1] + withUnsafeBytes(of: UInt32(PayloadFormat.maxContentFrameSize + 1).littleEndian, Array.init)
         #expect(
             Self.readError(chunk) as? PayloadError
                 == .frameTooLarge(
-                    frameType: 0x11, length: UInt64(PayloadFormat.maxChunkSize + 1),
-                    limit: PayloadFormat.maxChunkSize))
+                    frameType: 0x11, length: UInt64(PayloadFormat.maxContentFrameSize + 1),
+                    limit: PayloadFormat.maxContentFrameSize))
     }
 
     @Test func randomBytesNeverCrashOrHang() {

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Payload round trips")
 struct PayloadRoundTripTests {
-    static let chunk = PayloadFormat.maxChunkSize
+    static let chunk = PayloadFormat.maxContentFrameSize
 
     /// Every kind, empty and chunk-straddling contents, unicode names, extras.
     static func sampleEntries() -> [TestEntry] {
@@ -136,7 +136,7 @@ struct PayloadRoundTripTests {
     @Test func documentedLimits() {
         // docs/PAYLOAD.md states these numbers; a change here is a format change.
         #expect(FrameType.entryHeader.bodyLengthLimit == 341_813)
-        #expect(FrameType.chunk.bodyLengthLimit == 1 << 20)
+        #expect(FrameType.content.bodyLengthLimit == 1 << 20)
         #expect(FrameType.metadata.bodyLengthLimit == 1 << 20)
         #expect(FrameType.header.bodyLengthLimit == 10)
         #expect(FrameType.entryEnd.bodyLengthLimit == 40)

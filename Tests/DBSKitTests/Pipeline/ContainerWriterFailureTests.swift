@@ -1,3 +1,4 @@
+import DBSSystem
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import DBSSecurity
+import DBSSystem
 import DBSTestSupport
 import Foundation
 import Testing

@@ -1,6 +1,6 @@
-import Dispatch
 import Testing
 
+@testable import DBSIO
 @testable import DBSKit
 @testable import DBSSecurity
 
@@ -199,32 +199,14 @@ struct SecurityEnvelopeTests {
         let serial = try chunks.indices.map {
             try cipher.seal(chunks[$0], chunkIndex: UInt64($0), isFinal: $0 == count - 1)
         }
-        let results = ResultSlots(count: count)
-        DispatchQueue.concurrentPerform(iterations: count) { i in
-            results.set(i, Result { try cipher.seal(chunks[i], chunkIndex: UInt64(i), isFinal: i == count - 1) })
+        // One item per thread, as concurrently as the machine allows.
+        let sealed = Parallel.map(count: count, threads: count) { i in
+            Result { try cipher.seal(chunks[i], chunkIndex: UInt64(i), isFinal: i == count - 1) }
         }
-        for i in 0..<count { #expect(try results.get(i).get() == serial[i], "chunk \(i)") }
-        let opened = ResultSlots(count: count)
-        DispatchQueue.concurrentPerform(iterations: count) { i in
-            opened.set(i, Result { try cipher.open(serial[i], chunkIndex: UInt64(i), isFinal: i == count - 1) })
+        for i in 0..<count { #expect(try sealed[i].get() == serial[i], "chunk \(i)") }
+        let opened = Parallel.map(count: count, threads: count) { i in
+            Result { try cipher.open(serial[i], chunkIndex: UInt64(i), isFinal: i == count - 1) }
         }
-        for i in 0..<count { #expect(try opened.get(i).get() == chunks[i], "chunk \(i)") }
+        for i in 0..<count { #expect(try opened[i].get() == chunks[i], "chunk \(i)") }
     }
-}
-
-/// One slot per concurrent iteration; each iteration writes only its own slot (in
-/// memory of its own, outside Swift's exclusivity checks on properties), and reads
-/// happen after `concurrentPerform` returns.
-final class ResultSlots: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<Result<[UInt8], any Error>?>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-    func set(_ i: Int, _ value: Result<[UInt8], any Error>) { slots[i] = value }
-    func get(_ i: Int) -> Result<[UInt8], any Error> { slots[i]! }
 }

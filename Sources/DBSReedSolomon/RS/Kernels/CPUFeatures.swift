@@ -16,14 +16,14 @@ public struct CPUFeatures: Sendable, Equatable, CustomStringConvertible {
     public let architecture: String
     /// The model the kernel reports: `model name` on x86-64; on arm64, which has no
     /// such line, the core named from `CPU implementer` and `CPU part`.
-    public let modelName: String?
+    package let modelName: String?
     /// The SIMD features relevant to the kernels, in a fixed order: on x86-64
     /// `sse4.2`, `avx2`, `avx512f`, `avx512bw`, `gfni`; on arm64 `neon`, `pmull`,
     /// `sve`, `sve2`.
     public let simdFeatures: [String]
     /// Whether `/proc/cpuinfo` described another architecture than the one running
     /// (user-mode emulation: qemu shows the host's file).
-    public let cpuinfoIsForeign: Bool
+    package let cpuinfoIsForeign: Bool
 
     /// The features of the processor running this code, read once.
     public static let current = CPUFeatures(

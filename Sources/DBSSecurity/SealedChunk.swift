@@ -2,8 +2,8 @@
 /// (docs/FORMAT.md, "Ciphertext stream"):
 ///
 /// ```
-/// frame  = prefix (u32 LE: bit 31 final flag, bits 0-30 sealed length) || sealed
-/// sealed = AES-256-GCM(encoding u8 || plaintext length u32 LE || stored bytes) || tag
+/// sealed chunk = prefix (u32 LE: bit 31 final flag, bits 0-30 sealed length) || sealed
+/// sealed       = AES-256-GCM(encoding u8 || plaintext length u32 LE || stored bytes) || tag
 /// ```
 ///
 /// Only the sealed length and the final flag are in the clear; the flag is also bound
@@ -12,9 +12,9 @@
 /// it means (raw, zstd) is the compression layer's business, not this codec's.
 ///
 /// The one codec of the stream: the writer seals with it, the restore opens with it,
-/// and the restore and the keyless walk (`FrameWalker`) cut the stream with the one
+/// and the restore and the keyless walk (`SealedChunkWalker`) cut the stream with the one
 /// routine `cut`.
-package enum ChunkFrame {
+package enum SealedChunk {
     package static let prefixSize = 4
     package static let innerHeaderSize = 5
     package static let finalFlag: UInt32 = 1 << 31
@@ -26,19 +26,19 @@ package enum ChunkFrame {
         chunkSize + innerHeaderSize + ChunkCipher.tagLength
     }
 
-    /// Bytes of the frame of a chunk whose stored (compressed or raw) form is
+    /// Bytes of the sealed chunk of a chunk whose stored (compressed or raw) form is
     /// `storedCount` bytes.
-    package static func frameLength(storedCount: Int) -> Int {
+    package static func sealedChunkLength(storedCount: Int) -> Int {
         prefixSize + innerHeaderSize + storedCount + ChunkCipher.tagLength
     }
 
-    /// The prefix of a frame of `sealedLength` sealed bytes, as the value stored
+    /// The prefix of a sealed chunk of `sealedLength` sealed bytes, as the value stored
     /// little-endian.
     package static func prefixValue(sealedLength: Int, isFinal: Bool) -> UInt32 {
         UInt32(sealedLength) | (isFinal ? finalFlag : 0)
     }
 
-    /// The prefix of a frame of `sealedLength` sealed bytes, as its four bytes.
+    /// The prefix of a sealed chunk of `sealedLength` sealed bytes, as its four bytes.
     package static func prefix(sealedLength: Int, isFinal: Bool) -> [UInt8] {
         let value = prefixValue(sealedLength: sealedLength, isFinal: isFinal)
         return (0..<prefixSize).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
@@ -57,14 +57,14 @@ package enum ChunkFrame {
         length >= ChunkCipher.tagLength + innerHeaderSize && length <= maximumSealedLength(chunkSize: chunkSize)
     }
 
-    /// Where one frame lies in the bytes it was cut from.
-    package struct Frame: Sendable, Equatable {
+    /// Where one sealed chunk lies in the bytes it was cut from.
+    package struct Location: Sendable, Equatable {
         /// The chunk's index in the stream.
         package var index: UInt64
         /// The sealed bytes, in the indices of the bytes cut (they may reach beyond them).
         package var sealed: Range<Int>
         package var isFinal: Bool
-        /// Just after the frame.
+        /// Just after the sealed chunk.
         package var end: Int { sealed.upperBound }
 
         package init(index: UInt64, sealed: Range<Int>, isFinal: Bool) {
@@ -74,49 +74,51 @@ package enum ChunkFrame {
         }
     }
 
-    /// Cuts the frame of chunk `index` whose prefix starts at `start` in `bytes`: nil
+    /// Cuts the sealed chunk of chunk `index` whose prefix starts at `start` in `bytes`: nil
     /// when fewer than `prefixSize` bytes are left there; else where its sealed bytes
     /// lie, which may be beyond `bytes` (the caller needs more of the stream to open it,
     /// or only skips it). A prefix no chunk of `chunkSize` can have throws
-    /// `.impossibleLength`: the restore and the keyless walk refuse the same frames.
+    /// `.impossibleLength`: the restore and the keyless walk refuse the same sealed chunks.
     package static func cut<Bytes: RandomAccessCollection<UInt8>>(
         _ bytes: Bytes, at start: Int, index: UInt64,
         chunkSize: Int
-    ) throws(FrameError) -> Frame?
+    ) throws(SealedChunkError) -> Location?
     where Bytes.Index == Int {
         guard bytes.endIndex - start >= prefixSize else { return nil }
         let (length, isFinal) = parsePrefix(bytes[start..<(start + prefixSize)])
         guard isPossible(sealedLength: length, chunkSize: chunkSize) else {
             throw .impossibleLength(chunk: index, length: length)
         }
-        return Frame(index: index, sealed: (start + prefixSize)..<(start + prefixSize + length), isFinal: isFinal)
+        return Location(index: index, sealed: (start + prefixSize)..<(start + prefixSize + length), isFinal: isFinal)
     }
 
-    /// Seals chunk `index` as a frame straight into `buffer` at `offset` (exactly
-    /// `frameLength(storedCount: stored.count)` bytes): the inner header and the stored
-    /// bytes are laid where the ciphertext goes and encrypted in place, so the frame
+    /// Seals chunk `index` as its sealed chunk straight into `buffer` at `offset` (exactly
+    /// `sealedChunkLength(storedCount: stored.count)` bytes): the inner header and the stored
+    /// bytes are laid where the ciphertext goes and encrypted in place, so the sealed chunk
     /// costs one copy of the stored bytes and no intermediate array.
     package static func seal(
         encoding: UInt8, stored: [UInt8], plaintextLength: Int, index: UInt64, isFinal: Bool,
         cipher: ChunkCipher, into buffer: UnsafeMutableRawBufferPointer,
         at offset: Int
-    ) throws(FrameError) {
+    ) throws(SealedChunkError) {
         let innerCount = innerHeaderSize + stored.count
         let sealedCount = innerCount + ChunkCipher.tagLength
         guard offset >= 0, offset <= buffer.count - (prefixSize + sealedCount) else { throw .doesNotFit(chunk: index) }
-        let frame = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + prefixSize + sealedCount)])
-        frame.storeBytes(of: prefixValue(sealedLength: sealedCount, isFinal: isFinal).littleEndian, as: UInt32.self)
-        frame.storeBytes(of: encoding, toByteOffset: prefixSize, as: UInt8.self)
-        frame.storeBytes(of: UInt32(plaintextLength).littleEndian, toByteOffset: prefixSize + 1, as: UInt32.self)
+        let sealedChunk = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + prefixSize + sealedCount)])
+        sealedChunk.storeBytes(
+            of: prefixValue(sealedLength: sealedCount, isFinal: isFinal).littleEndian, as: UInt32.self)
+        sealedChunk.storeBytes(of: encoding, toByteOffset: prefixSize, as: UInt8.self)
+        sealedChunk.storeBytes(of: UInt32(plaintextLength).littleEndian, toByteOffset: prefixSize + 1, as: UInt32.self)
         stored.withUnsafeBytes { bytes in
-            UnsafeMutableRawBufferPointer(rebasing: frame[(prefixSize + innerHeaderSize)...]).copyMemory(from: bytes)
+            UnsafeMutableRawBufferPointer(rebasing: sealedChunk[(prefixSize + innerHeaderSize)...]).copyMemory(
+                from: bytes)
         }
         // In place: OpenSSL's GCM accepts an output that is exactly its input.
-        let inner = UnsafeRawBufferPointer(rebasing: frame[prefixSize..<(prefixSize + innerCount)])
+        let inner = UnsafeRawBufferPointer(rebasing: sealedChunk[prefixSize..<(prefixSize + innerCount)])
         do {
             try cipher.seal(
                 inner, chunkIndex: index, isFinal: isFinal,
-                into: UnsafeMutableRawBufferPointer(rebasing: frame[prefixSize...]))
+                into: UnsafeMutableRawBufferPointer(rebasing: sealedChunk[prefixSize...]))
         } catch {
             throw .sealing(chunk: index, error)
         }
@@ -137,7 +139,7 @@ package enum ChunkFrame {
     package static func open(
         _ sealed: ArraySlice<UInt8>, index: UInt64, isFinal: Bool,
         cipher: ChunkCipher
-    ) throws(FrameError) -> Opened {
+    ) throws(SealedChunkError) -> Opened {
         guard sealed.count >= ChunkCipher.tagLength else { throw .authenticationFailed(chunk: index) }
         var inner = [UInt8](repeating: 0, count: sealed.count - ChunkCipher.tagLength)
         let opened = inner.withUnsafeMutableBytes { out in

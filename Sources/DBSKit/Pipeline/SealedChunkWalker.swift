@@ -1,54 +1,54 @@
 import DBSIntegrity
 import DBSSecurity
 
-/// Follows the clear frame prefixes of the ciphertext stream (no key needed) to find
+/// Follows the clear prefixes of the ciphertext stream (no key needed) to find
 /// the chunk count and where the final chunk ends, what a head records, and the first
 /// structural defect a restore would refuse: a sealed length no chunk can have, a
 /// stream without a final chunk or ending before the last stripe. The repairer
 /// writes heads from it; the validator checks a stream with it as far as can be
 /// checked without the key.
 ///
-/// Why in Pipeline and not in Security: the frames are cut by the security layer's
-/// codec (`ChunkFrame.cut`, the routine the restore cuts with), but the walk is over
+/// Why in Pipeline and not in Security: the sealed chunks are cut by the security layer's
+/// codec (`SealedChunk.cut`, the routine the restore cuts with), but the walk is over
 /// the container's stripes (the stream arrives stripe by stripe, a prefix may straddle
 /// two, and the stream's end is judged against the layout's last stripe), and
 /// Integrity sits above Security (its descriptor carries the KDF parameters): the walk
 /// joins the two, as the pipeline does.
-struct FrameWalker {
-    private(set) var frames: UInt64 = 0
-    /// Stream offset just after the final frame, once seen.
+struct SealedChunkWalker {
+    private(set) var sealedChunks: UInt64 = 0
+    /// Stream offset just after the final sealed chunk, once seen.
     private(set) var finalEnd: UInt64?
-    /// The first impossible frame prefix; the walk stops there.
+    /// The first impossible prefix; the walk stops there.
     private(set) var defect: String?
     private let chunkSize: Int
     private var position: UInt64 = 0
-    private var nextFrame: UInt64 = 0
+    private var nextSealedChunk: UInt64 = 0
     /// The first bytes of a prefix the last slice ended in.
     private var carry: [UInt8] = []
 
     init(chunkSize: Int) { self.chunkSize = chunkSize }
 
-    /// Walks the next `data.count` bytes of the stream; returns the frames whose prefix
+    /// Walks the next `data.count` bytes of the stream; returns the sealed chunks whose prefix
     /// ended in them (`sealed` in stream offsets).
     @discardableResult
-    mutating func consume(_ data: ArraySlice<UInt8>) -> [ChunkFrame.Frame] {
-        var found: [ChunkFrame.Frame] = []
+    mutating func consume(_ data: ArraySlice<UInt8>) -> [SealedChunk.Location] {
+        var found: [SealedChunk.Location] = []
         var i = data.startIndex
         while i < data.endIndex, finalEnd == nil, defect == nil {
             let here = position + UInt64(i - data.startIndex)
-            if here < nextFrame {
-                i += Int(min(nextFrame - here, UInt64(data.endIndex - i)))
+            if here < nextSealedChunk {
+                i += Int(min(nextSealedChunk - here, UInt64(data.endIndex - i)))
                 continue
             }
-            if carry.isEmpty && data.endIndex - i >= ChunkFrame.prefixSize {
+            if carry.isEmpty && data.endIndex - i >= SealedChunk.prefixSize {
                 cut(data, at: i, streamOffset: here, into: &found)
             } else {
                 // A prefix split by the end of a slice: its bytes gathered, then cut alike.
                 let start = here - UInt64(carry.count)
-                let take = min(ChunkFrame.prefixSize - carry.count, data.endIndex - i)
+                let take = min(SealedChunk.prefixSize - carry.count, data.endIndex - i)
                 carry.append(contentsOf: data[i..<(i + take)])
                 i += take
-                guard carry.count == ChunkFrame.prefixSize else { break }
+                guard carry.count == SealedChunk.prefixSize else { break }
                 let prefix = carry
                 carry = []
                 cut(prefix, at: 0, streamOffset: start, into: &found)
@@ -58,17 +58,19 @@ struct FrameWalker {
         return found
     }
 
-    /// Cuts the frame whose prefix (whole in `bytes`) starts at stream offset `start`.
+    /// Cuts the sealed chunk whose prefix (whole in `bytes`) starts at stream offset `start`.
     private mutating func cut<Bytes: RandomAccessCollection<UInt8>>(
-        _ bytes: Bytes, at index: Int, streamOffset start: UInt64, into found: inout [ChunkFrame.Frame]
+        _ bytes: Bytes, at index: Int, streamOffset start: UInt64, into found: inout [SealedChunk.Location]
     ) where Bytes.Index == Int {
         do {
-            guard let frame = try ChunkFrame.cut(bytes, at: index, index: frames, chunkSize: chunkSize) else { return }
-            nextFrame = start + UInt64(frame.end - index)
-            let sealed = Int(start) + ChunkFrame.prefixSize
-            found.append(.init(index: frames, sealed: sealed..<Int(nextFrame), isFinal: frame.isFinal))
-            frames += 1
-            if frame.isFinal { finalEnd = nextFrame }
+            guard let sealedChunk = try SealedChunk.cut(bytes, at: index, index: sealedChunks, chunkSize: chunkSize)
+            else { return }
+            nextSealedChunk = start + UInt64(sealedChunk.end - index)
+            let sealed = Int(start) + SealedChunk.prefixSize
+            found.append(
+                .init(index: sealedChunks, sealed: sealed..<Int(nextSealedChunk), isFinal: sealedChunk.isFinal))
+            sealedChunks += 1
+            if sealedChunk.isFinal { finalEnd = nextSealedChunk }
         } catch {
             defect = error.description
         }
@@ -85,11 +87,11 @@ struct FrameWalker {
     /// (nil: it would not, as far as the clear prefixes tell).
     func problem(in layout: ContainerLayout) -> String? {
         if let defect { return defect }
-        guard let finalEnd else { return "the ciphertext ends after chunk \(frames) without a final chunk" }
+        guard let finalEnd else { return "the ciphertext ends after chunk \(sealedChunks) without a final chunk" }
         return Self.endProblem(finalEnd: finalEnd, in: layout)
     }
 
-    /// Whether a stream whose final frame ends at `finalEnd` fits the layout: it must end
+    /// Whether a stream whose final sealed chunk ends at `finalEnd` fits the layout: it must end
     /// in the last stripe (what follows it there is zero padding). Shared by the
     /// restore. A head recording another end is a damaged head, not a damaged stream:
     /// the final chunk's GCM tag binds its final flag, so the stream cannot be cut

@@ -1,10 +1,10 @@
-/// Why a chunk frame could not be cut, sealed or opened. Each case names the chunk
+/// Why a sealed chunk could not be cut, sealed or opened. Each case names the chunk
 /// and keeps its cause; the descriptions are what users see (the pipeline wraps them:
 /// a stream defect, a corrupted chunk, an internal failure).
-package enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SealedChunkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A prefix claims a sealed length no chunk can have.
     case impossibleLength(chunk: UInt64, length: Int)
-    /// The frame would not fit the buffer it was to be sealed into.
+    /// The sealed chunk would not fit the buffer it was to be sealed into.
     case doesNotFit(chunk: UInt64)
     /// The cipher failed while sealing.
     case sealing(chunk: UInt64, SecurityError)
