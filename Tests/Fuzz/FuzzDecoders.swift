@@ -1,5 +1,6 @@
 import DBSIntegrity
 import DBSPayload
+import DBSSystem
 import Foundation
 
 /// What each fuzz target does with one input, and the invariants it checks beyond

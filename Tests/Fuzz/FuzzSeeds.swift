@@ -1,5 +1,6 @@
 import DBSIntegrity
 import DBSPayload
+import DBSSystem
 import Foundation
 
 /// The seed corpus, written by the engine itself (so it always matches the format this
