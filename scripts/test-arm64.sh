@@ -106,6 +106,14 @@ bind /dev /dev
 bind /dev/pts /dev/pts
 bind /dev/shm /dev/shm
 cp -L /etc/resolv.conf "$rootfs/etc/resolv.conf"
+# The machine's trust store and pip's settings, as its resolver: the package registries
+# may be reached through a proxy whose certificate authority only this machine trusts
+# (the demo's pip failed with CERTIFICATE_VERIFY_FAILED without them).
+if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$rootfs/etc/ssl/certs"
+    cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+fi
+[ -s /etc/pip.conf ] && cp -L /etc/pip.conf "$rootfs/etc/pip.conf"
 # The archive this machine reaches may be a frozen snapshot whose Release file has
 # expired: apt would refuse it (debootstrap did not check). Every apt-get in the root
 # (ours below, and install-deps.sh's and demo-django.sh's in the demo) reads this.
@@ -125,6 +133,20 @@ if ((${#missing[@]})); then
     in_arm64 apt-get update -qq || die "apt-get update failed in the arm64 root"
     in_arm64 env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
         die "apt-get install ${missing[*]} failed in the arm64 root"
+fi
+
+# Debian's swiftlang 6.2.3 ships swift-testing's Foundation overlay as a module
+# (_Testing_Foundation.swiftmodule) without its library, so every test binary that
+# imports both Testing and Foundation fails to link: "cannot find -l_Testing_Foundation".
+# Our suites use nothing of the overlay (its Attachable conformances), so an empty
+# library in its place satisfies the autolink; should a suite ever use the overlay, the
+# link fails on the undefined symbol and names it.
+swift_lib=/usr/libexec/swift/lib/swift/linux
+if [ -e "$rootfs$swift_lib/_Testing_Foundation.swiftmodule" ] &&
+    [ ! -e "$rootfs$swift_lib/lib_Testing_Foundation.so" ]; then
+    log "swiftlang lacks lib_Testing_Foundation.so: an empty one stands in for the autolink"
+    in_arm64 cc -shared -x c /dev/null -o "$swift_lib/lib_Testing_Foundation.so" ||
+        die "cannot build the stand-in lib_Testing_Foundation.so"
 fi
 
 # Swift packages: no network to GitHub here. The machine's copies (git URL rewriting
