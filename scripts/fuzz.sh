@@ -8,8 +8,7 @@
 # descriptor election and the passphrase-less validator over a whole small file), entry.
 # Builds one instrumented executable from DBSKit's sources plus Tests/Fuzz with swiftc
 # (-sanitize=fuzzer,address; the fuzz entry points stay out of the library), over the
-# modules below DBSKit built the same way first (DBSSystem, DBSReedSolomon,
-# DBSCompression, DBSSecurity, DBSIO, DBSPayload, DBSIntegrity: static libraries in
+# modules below DBSKit built the same way first (`lower` below: static libraries in
 # .build-fuzz/modules), rebuilt only when a source changed; writes the seed corpus with
 # the engine itself; runs each target for SECONDS with the corpus kept in
 # .build-fuzz/corpus/<target>; prints executions, coverage (cov: edges, ft: features)

@@ -28,7 +28,7 @@ package enum SealedChunk {
 
     /// Bytes of the sealed chunk of a chunk whose stored (compressed or raw) form is
     /// `storedCount` bytes.
-    package static func sealedChunkLength(storedCount: Int) -> Int {
+    package static func length(storedCount: Int) -> Int {
         prefixSize + innerHeaderSize + storedCount + ChunkCipher.tagLength
     }
 
@@ -93,7 +93,7 @@ package enum SealedChunk {
     }
 
     /// Seals chunk `index` as its sealed chunk straight into `buffer` at `offset` (exactly
-    /// `sealedChunkLength(storedCount: stored.count)` bytes): the inner header and the stored
+    /// `length(storedCount: stored.count)` bytes): the inner header and the stored
     /// bytes are laid where the ciphertext goes and encrypted in place, so the sealed chunk
     /// costs one copy of the stored bytes and no intermediate array.
     package static func seal(

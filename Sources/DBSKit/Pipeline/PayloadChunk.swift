@@ -2,9 +2,9 @@ import DBSCompression
 import DBSSecurity
 
 /// A payload chunk as the pipeline seals and opens it: its stored form (zstd or raw,
-/// the compression layer's), sealed as one sealed chunk of the ciphertext stream (the
-/// security layer's `SealedChunk`). The writer's stage and the restore call this; the two layers
-/// below stay unaware of each other.
+/// the compression layer's), sealed into the ciphertext stream by the security layer's
+/// `SealedChunk`. The writer's stage and the restore call this; the two layers below
+/// stay unaware of each other.
 enum PayloadChunk {
     /// The stored form of `plaintext`: compressed when `compressor` is given and it
     /// pays, else the plaintext itself (no copy).

@@ -197,7 +197,7 @@ final class SealingStage: Sendable {
         var end = stream.partial?.range.count ?? 0
         for form in stored {
             offsets.append(end)
-            end += SealedChunk.sealedChunkLength(storedCount: form.bytes.count)
+            end += SealedChunk.length(storedCount: form.bytes.count)
         }
         let stripes = lastIsFinal ? (end + capacity - 1) / capacity : end / capacity
         let buffer = pool.take(count: max(streamBufferSize, stripes * capacity, end))
@@ -241,7 +241,7 @@ final class SealingStage: Sendable {
     /// whole stripes, so that every batch fits the same reusable buffers.
     private var streamBufferSize: Int {
         let capacity = layout.stripeDataCapacity
-        let sealedChunks = Self.batchChunks(threads: threads) * SealedChunk.sealedChunkLength(storedCount: chunkSize)
+        let sealedChunks = Self.batchChunks(threads: threads) * SealedChunk.length(storedCount: chunkSize)
         return (capacity + sealedChunks + capacity - 1) / capacity * capacity
     }
 

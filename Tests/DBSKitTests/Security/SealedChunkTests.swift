@@ -30,7 +30,7 @@ struct SealedChunkTests {
 
     @Test func sealedChunkRoundTrips() throws {
         let stored = Fixture.randomBytes(1234, seed: 5)
-        let length = SealedChunk.sealedChunkLength(storedCount: stored.count)
+        let length = SealedChunk.length(storedCount: stored.count)
         var buffer = [UInt8](repeating: 0xEE, count: 7 + length + 9)
         try buffer.withUnsafeMutableBytes { raw in
             try SealedChunk.seal(
