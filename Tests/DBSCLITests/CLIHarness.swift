@@ -1,3 +1,4 @@
+import DBSTestSupport
 import Foundation
 import Testing
 
@@ -66,14 +67,7 @@ enum DBSTool {
             process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         }
         try process.run()
-        if let stdin {
-            // Feed stdin from another thread so a large input cannot deadlock with stdout.
-            let writer = input.fileHandleForWriting
-            Thread.detachNewThread {
-                writer.write(stdin)
-                try? writer.close()
-            }
-        }
+        if let stdin { ChildInput.feed(stdin, into: input) }
         // Drain stderr concurrently; read stdout here.
         nonisolated(unsafe) var errData = Data()
         let errDone = DispatchSemaphore(value: 0)

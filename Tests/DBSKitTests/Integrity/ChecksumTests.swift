@@ -1,4 +1,5 @@
 import DBSSecurity
+import DBSTestSupport
 import Foundation
 import Testing
 
@@ -101,13 +102,8 @@ struct ChecksumTests {
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
-        // Write on another thread: the output pipe may fill before the input is all read.
-        let data = Data(input.utf8)
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(data)
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
+        // On another thread: the output pipe may fill before the input is all read.
+        ChildInput.feed(Data(input.utf8), into: stdin)
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
