@@ -1,3 +1,4 @@
+import DBSSystem
 import DBSTestSupport
 import Foundation
 import Testing
@@ -234,6 +235,44 @@ struct ShiftedStripeTests {
         }
         Self.insert(sample.path, planted, at: layout.recordOffset(copy: 0, stripe: 4))
         try Self.expectHealed(sample, shifted: [(0, Int64(planted.count)), (1, Int64(planted.count))])
+    }
+
+    /// A genuine stripe header farther from its place than a copy's length is no anchor.
+    /// Copy A's header of stripe 3 is zeroed and its bytes written over copy B's last
+    /// header, so the scan meets a header of copy A, stripe 3, that `keep` refuses. The
+    /// anchor list it left empty for that stripe made the first shift computed from it
+    /// trap (found by the libFuzzer file target, fixed in 20e74ed): now the stripe has no
+    /// anchor, nothing counts as shifted, and both last headers come from their twins.
+    @Test func aGenuineHeaderTooFarFromItsPlaceIsNoAnchor() throws {
+        let sample = try Self.sample(seed: 93)
+        defer { sample.cleanup() }
+        let layout = sample.layout
+        let from = Int(layout.recordOffset(copy: 0, stripe: 3))
+        let to = Int(layout.recordOffset(copy: 1, stripe: layout.stripeCount - 1))
+        #expect(UInt64(to - from) > layout.copyLength + UInt64(layout.headerSize))
+        var descriptor: BackupDescriptor?
+        Fixture.mutate(sample.path) { bytes in
+            let header = Array(bytes[from..<(from + layout.headerSize)])
+            descriptor = ProtectedBlock.decode(Array(header.prefix(ProtectedBlock.size)))
+                .flatMap { try? StripeHeader(body: $0.body).descriptor }
+            bytes.replaceSubrange(to..<(to + layout.headerSize), with: header)
+            bytes.replaceSubrange(from..<(from + layout.headerSize), with: repeatElement(0, count: layout.headerSize))
+        }
+        let file = try PositionedFile.openForReading(sample.path)
+        let anchors = StripeAnchors(
+            file: file, fileLength: UInt64(Fixture.bytes(of: sample.path).count),
+            descriptor: try #require(descriptor), layout: layout)
+        #expect(anchors.records[0][3] == nil)
+        #expect(anchors.records[1][layout.stripeCount - 1] == nil)
+        #expect(anchors.records[0].count == layout.stripeCount - 1)
+        #expect(anchors.nothingShifted)
+
+        let read = try DamageTests.expectExact(sample)
+        #expect(read.shiftedRuns.isEmpty)
+        guard case .healable = try BackupValidator.validate(path: sample.path, threads: 2) else {
+            Issue.record("validate did not call the file healable")
+            return
+        }
     }
 
     /// A healthy file is never scanned for shifted records and reports nothing shifted.
