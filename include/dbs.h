@@ -47,7 +47,7 @@ enum {
     DBS_ERR_USAGE = 2,            /* invalid argument (NULL pointer, bad option value) */
     DBS_ERR_WRONG_PASSPHRASE = 3, /* the passphrase does not open this backup */
     DBS_ERR_DAMAGED = 4,          /* damaged beyond repair, or tampered with */
-    DBS_ERR_IO = 5                /* reading or writing a file failed */
+    DBS_ERR_IO = 5                /* reading or writing a file failed, or the destination exists */
 };
 
 /* ------------------------------------------------------------------------------------
@@ -157,8 +157,9 @@ int dbs_backup_paths(const char *output, const char *const *paths, size_t count,
 
 /* Restores a backup into `directory` (created if needed), repairing damage on the
  * fly. Refuses entries that would leave `directory`; replaces existing files only if
- * `overwrite` is nonzero. A wrong passphrase returns DBS_ERR_WRONG_PASSPHRASE before
- * anything is created. threads: 0 = one per core. report may be NULL.
+ * `overwrite` is nonzero (else DBS_ERR_IO, the message naming the file). A wrong
+ * passphrase returns DBS_ERR_WRONG_PASSPHRASE before anything is created.
+ * threads: 0 = one per core. report may be NULL.
  * Ownership: all arguments caller-owned; *report is written. */
 int dbs_restore(const char *backup, const char *directory, const void *passphrase,
                 size_t passphrase_len, int threads, int overwrite, dbs_report *report);

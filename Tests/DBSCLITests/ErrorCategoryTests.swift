@@ -101,6 +101,38 @@ import Testing
         }
     }
 
+    /// Every `DataError` case (the file tree's: backing up paths, restoring to a
+    /// directory) gets the same code from both front ends. The switch is exhaustive,
+    /// so a new case does not compile until it has one. A restore target that exists
+    /// is 5 in both, as a backup file that exists is (`destinationExists`): the C ABI
+    /// returned 1 for it until it took `isInputOutput` as the CLI does.
+    static func expectedCode(_ error: DataError) -> Int32 {
+        switch error {
+        case .missingInput, .io, .fileChanged, .alreadyExists: 5
+        case .invalidInput, .duplicateEntry, .unsafePath, .cannotReplace: 1
+        }
+    }
+
+    static let dataErrors: [DataError] = [
+        .missingInput(path: "/srv/gone"),
+        .io(path: "/srv/a", operation: "open", errno: EACCES),
+        .fileChanged(path: "/srv/log", reason: "it grew by 10 bytes"),
+        .invalidInput(path: "/", reason: "the root directory has no name to store"),
+        .duplicateEntry(path: "app"),
+        .unsafePath(path: "../etc/passwd", reason: "it leaves the destination"),
+        .alreadyExists(path: "/restore/app/a.txt"),
+        .cannotReplace(path: "/restore/app", reason: "a directory is where the file goes"),
+    ]
+
+    @Test(arguments: dataErrors)
+    func dataErrorsGetOneCodeFromBothFrontEnds(_ error: DataError) {
+        let code = Self.expectedCode(error)
+        #expect(CLIFailure(wrapping: error).status.rawValue == code)
+        #expect(Status.of(error, side: .reading) == code)
+        #expect(Status.of(error, side: .writing) == code)
+        #expect(error.isInputOutput == (code == 5))
+    }
+
     /// The error that stands for another keeps it as a value, with the text users saw
     /// when it was flattened into a string.
     @Test func causesAreKeptWithTheSameText() throws {

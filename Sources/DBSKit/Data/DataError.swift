@@ -3,9 +3,10 @@ import DBSSystem
 
 /// What went wrong reading or restoring a file tree. Every case names the path.
 ///
-/// `isInputOutput` separates the failures of the machine (a missing input, an
-/// unreadable file, a full disk: exit code 5 in the CLI) from refusals and misuse
-/// (exit code 1).
+/// `isInputOutput` separates the failures of the machine and the caller's files (a
+/// missing input, an unreadable file, a full disk, a restore target that exists:
+/// `BackupError.Category.inputOutput`, exit code 5 in the CLI and `DBS_ERR_IO` in the
+/// C ABI) from refusals and misuse (exit code 1, `DBS_ERR_FAILURE`).
 public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An input given to back up does not exist.
     case missingInput(path: String)
@@ -27,11 +28,12 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     /// where a file should go).
     case cannotReplace(path: String, reason: String)
 
-    /// Input or output failures of the machine, as opposed to refusals.
+    /// Input or output failures of the machine, or a target that exists (as
+    /// `BackupError.destinationExists` is for a backup file), as opposed to refusals.
     public var isInputOutput: Bool {
         switch self {
-        case .missingInput, .io, .fileChanged: true
-        case .invalidInput, .duplicateEntry, .unsafePath, .alreadyExists, .cannotReplace: false
+        case .missingInput, .io, .fileChanged, .alreadyExists: true
+        case .invalidInput, .duplicateEntry, .unsafePath, .cannotReplace: false
         }
     }
 
