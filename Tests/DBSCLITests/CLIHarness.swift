@@ -1,5 +1,6 @@
 import DBSTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs the built `dbs` binary as a user would: real processes, real files.
@@ -67,6 +68,7 @@ enum DBSTool {
             process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         }
         try process.run()
+        let watchdog = Watchdog(pid: process.processIdentifier)
         if let stdin { ChildInput.feed(stdin, into: input) }
         // Drain stderr concurrently; read stdout here.
         nonisolated(unsafe) var errData = Data()
@@ -78,9 +80,37 @@ enum DBSTool {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         errDone.wait()
         process.waitUntilExit()
+        if watchdog.disarm() {
+            Issue.record("dbs \(arguments.joined(separator: " ")) did not exit within \(Watchdog.limit) s: killed")
+        }
         return Result(
             status: process.terminationStatus, stdout: outData,
             stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// Kills a `dbs` child that has not exited after `limit` seconds, so that a child that
+/// never ends (waiting on a FIFO no one writes, a deadlock) fails its own test with a
+/// message instead of stalling the whole run until CI's time is up. No test's `dbs`
+/// comes near the limit: the slowest take seconds, under the address sanitizer too.
+final class Watchdog: Sendable {
+    static let limit = 600
+
+    private let fired = Atomic<Bool>(false)
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(pid: Int32) {
+        Thread.detachNewThread { [self] in
+            guard exited.wait(timeout: .now() + .seconds(Self.limit)) == .timedOut else { return }
+            fired.store(true, ordering: .sequentiallyConsistent)
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// Called once the child was reaped; true if the watchdog killed it.
+    func disarm() -> Bool {
+        exited.signal()
+        return fired.load(ordering: .sequentiallyConsistent)
     }
 }
 

@@ -51,8 +51,14 @@ struct CLIHonestInputTests {
 
         let fifo = scratch.file("fifo")
         try #require(mkfifo(fifo, 0o600) == 0)
-        // Whether the write succeeded shows in the `list` below, which reads the FIFO.
-        let writer = Thread { _ = FileManager.default.createFile(atPath: fifo, contents: Data((secret + "\n").utf8)) }
+        // Written through the FIFO itself: the open blocks until `list` opens it to read.
+        // (`FileManager.createFile` writes atomically, a temporary renamed over the path:
+        // it replaced the FIFO with a file, and a `list` that had opened the FIFO first
+        // waited forever.) Whether the write succeeded shows in the `list` below.
+        let writer = Thread {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            ChildInput.write(Data((secret + "\n").utf8), to: handle)
+        }
         writer.start()
         #expect(
             try DBSTool.run(["list", scratch.file("a.dbs"), "--passphrase-file", fifo], passphrase: nil).status == 0)
