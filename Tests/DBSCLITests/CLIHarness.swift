@@ -91,8 +91,10 @@ enum DBSTool {
 
 /// Kills a `dbs` child that has not exited after `limit` seconds, so that a child that
 /// never ends (waiting on a FIFO no one writes, a deadlock) fails its own test with a
-/// message instead of stalling the whole run until CI's time is up. No test's `dbs`
-/// comes near the limit: the slowest take seconds, under the address sanitizer too.
+/// message instead of stalling the whole run until CI's time is up. No `dbs` run comes
+/// near the limit: the slowest CLI test takes seconds on x86-64 (under the address
+/// sanitizer too), and under 5 minutes, all its runs together, under the arm64
+/// emulation of `scripts/test-arm64.sh`.
 final class Watchdog: Sendable {
     static let limit = 600
 
