@@ -85,9 +85,10 @@ struct CLIAllOrNothingTests {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
+        let watchdog = Watchdog(pid: process.processIdentifier)
         usleep(UInt32(delay * 1_000_000))
         kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        watchdog.wait(for: process, "dbs \(arguments.joined(separator: " ")) after signal \(signal)")
         if process.terminationReason == .uncaughtSignal { return process.terminationStatus }
         return nil
     }

@@ -79,10 +79,7 @@ enum DBSTool {
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         errDone.wait()
-        process.waitUntilExit()
-        if watchdog.disarm() {
-            Issue.record("dbs \(arguments.joined(separator: " ")) did not exit within \(Watchdog.limit) s: killed")
-        }
+        watchdog.wait(for: process, "dbs " + arguments.joined(separator: " "))
         return Result(
             status: process.terminationStatus, stdout: outData,
             stderr: String(decoding: errData, as: UTF8.self))
@@ -109,10 +106,14 @@ final class Watchdog: Sendable {
         }
     }
 
-    /// Called once the child was reaped; true if the watchdog killed it.
-    func disarm() -> Bool {
+    /// Waits for `process` (the child this watchdog was made for) to exit, and records
+    /// an issue naming `what` if the watchdog had to kill it.
+    func wait(for process: Process, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        process.waitUntilExit()
         exited.signal()
-        return fired.load(ordering: .sequentiallyConsistent)
+        if fired.load(ordering: .sequentiallyConsistent) {
+            Issue.record("\(what) did not exit within \(Self.limit) s: killed", sourceLocation: sourceLocation)
+        }
     }
 }
 
@@ -201,6 +202,6 @@ func damage(_ backup: String, _ arguments: [String]) throws {
     process.arguments = ["python3", repositoryRoot + "/scripts/damage.py", backup, "--copies-json", json] + arguments
     process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
     try process.run()
-    process.waitUntilExit()
+    Watchdog(pid: process.processIdentifier).wait(for: process, "damage.py")
     #expect(process.terminationStatus == 0, "damage.py failed")
 }

@@ -10,11 +10,12 @@ import Foundation
 /// ignores it too, and `write(contentsOf:)` reports the EPIPE as an error, which is
 /// dropped: what the child made of its input is for the test to check.
 public enum ChildInput {
-    /// Writes `data` to `handle` and closes it, on the calling thread.
-    public static func write(_ data: Data, to handle: FileHandle) {
+    /// Writes `data` to `handle` and closes it (unless `thenClose` is false: a child
+    /// that must go on waiting for more), on the calling thread.
+    public static func write(_ data: Data, to handle: FileHandle, thenClose: Bool = true) {
         ignoreBrokenPipes
         try? handle.write(contentsOf: data)
-        try? handle.close()
+        if thenClose { try? handle.close() }
     }
 
     /// Writes `data` into `pipe` and closes it, on a thread of its own, so that a child
