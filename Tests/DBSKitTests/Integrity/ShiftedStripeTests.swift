@@ -251,7 +251,9 @@ struct ShiftedStripeTests {
         let to = Int(layout.recordOffset(copy: 1, stripe: layout.stripeCount - 1))
         #expect(UInt64(to - from) > layout.copyLength + UInt64(layout.headerSize))
         var descriptor: BackupDescriptor?
+        var fileLength: UInt64 = 0
         Fixture.mutate(sample.path) { bytes in
+            fileLength = UInt64(bytes.count)
             let header = Array(bytes[from..<(from + layout.headerSize)])
             descriptor = ProtectedBlock.decode(Array(header.prefix(ProtectedBlock.size)))
                 .flatMap { try? StripeHeader(body: $0.body).descriptor }
@@ -260,7 +262,7 @@ struct ShiftedStripeTests {
         }
         let file = try PositionedFile.openForReading(sample.path)
         let anchors = StripeAnchors(
-            file: file, fileLength: UInt64(Fixture.bytes(of: sample.path).count),
+            file: file, fileLength: fileLength,
             descriptor: try #require(descriptor), layout: layout)
         #expect(anchors.records[0][3] == nil)
         #expect(anchors.records[1][layout.stripeCount - 1] == nil)
