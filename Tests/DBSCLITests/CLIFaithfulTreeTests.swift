@@ -1,3 +1,4 @@
+import DBSTestSupport
 import Foundation
 import Testing
 
@@ -25,7 +26,7 @@ struct CLIFaithfulTreeTests {
         acl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         acl.arguments = ["setfacl", "-m", "u:nobody:r", scratch.file("tree/etc/shadow-like")]
         try acl.run()
-        acl.waitUntilExit()
+        Watchdog(pid: acl.processIdentifier).wait(for: acl, "setfacl")
         try #require(acl.terminationStatus == 0)
         try scratch.write("tree/evil\nfake line", [1])
 
@@ -47,8 +48,9 @@ struct CLIFaithfulTreeTests {
         facl.arguments = ["getfacl", "-c", out + "/etc/shadow-like"]
         facl.standardOutput = pipe
         try facl.run()
+        let watchdog = Watchdog(pid: facl.processIdentifier)
         let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        facl.waitUntilExit()
+        watchdog.wait(for: facl, "getfacl")
         #expect(listing.contains("user:nobody:r--"), "\(listing)")
 
         let list = try DBSTool.run(["list", backup])

@@ -102,10 +102,11 @@ struct ChecksumTests {
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
+        let watchdog = Watchdog(pid: process.processIdentifier)
         // On another thread: the output pipe may fill before the input is all read.
         ChildInput.feed(Data(input.utf8), into: stdin)
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        watchdog.wait(for: process, "the Python checksum reference")
         #expect(process.terminationStatus == 0)
         return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
     }

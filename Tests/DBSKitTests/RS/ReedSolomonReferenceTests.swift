@@ -20,8 +20,9 @@ struct ReedSolomonReferenceTests {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
+        let watchdog = Watchdog(pid: process.processIdentifier)
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        watchdog.wait(for: process, "the Python Reed-Solomon reference")
         try #require(process.terminationStatus == 0, "python3 \(script.path) failed (is python3 installed?)")
         let lines = try #require(String(data: data, encoding: .utf8)).split(separator: "\n")
         try #require(lines.count == k + m, "reference printed \(lines.count) shards, expected \(k + m)")
